@@ -1,0 +1,11 @@
+// Entry point of the kernel module: everything exported here is the ABI
+// (ABI.md). Every export takes plain integers/floats and pointers into this
+// module's linear memory, and returns an error code where it can fail.
+
+export { abi_version, build_features } from './abi';
+export { arena_alloc, arena_reset, arena_mark, arena_release, arena_used, arena_base } from './arena';
+export { packed_b_size, pack_b, packed_b_rows, packed_b_cols, matmul_integer, qlinear_matmul } from './gemm';
+export { requantize, quantize_multiplier } from './requant';
+export { quantize_linear, dequantize_linear, dynamic_quantize_linear } from './quantize';
+export { delta_encode, delta_decode } from './delta';
+export { diff_index_size, diff_index, diff_state_size, diff_scan } from './bindiff';

@@ -1,0 +1,12 @@
+// @compotastic/kernel: int8 inference and delta-encoding kernels in standalone Wasm.
+export { loadKernel, instantiateKernel, detectFeatures, supportedBuilds, buildUrl, KERNEL_BUILDS } from './loader.js';
+export type { KernelBuild, LoadKernelOptions, WasmSource, HostFeatures } from './loader.js';
+export { Kernel, PackedMatrix } from './kernel.js';
+export type {
+  DeltaMode, DiffOps, DiffOptions, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
+} from './kernel.js';
+export type { ByteArray, QuantType } from './shapes.js';
+export * from './errors.js';
+export { ABI_VERSION, ErrorCode, FEATURE_SIMD128, FEATURE_RELAXED_SIMD, FEATURE_BULK_MEMORY, FEATURE_NONTRAPPING_F2I } from './abi.js';
+export type { KernelExports } from './abi.js';
+export * as onnx from './onnx.js';

@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import * as ref from '../src/reference/index.js';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(pkg, 'dist/conformance/cli.js');
+/** The shared operator cases with ONNX Runtime's outputs (beside the repository). */
+const sharedCases = process.env.KERNEL_CONFORMANCE_DIR ?? resolve(pkg, '../../../shared/conformance/kernel');
+
+function run(dir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, dir, ...args], { encoding: 'utf8' });
+  const lines = r.stdout.trim().split('\n');
+  return { status: r.status, stdout: r.stdout, last: lines[lines.length - 1] ?? '' };
+}
+
+describe('conformance runner', () => {
+  it('passes the shared ONNX Runtime cases on every build', () => {
+    const r = run(sharedCases, '--build', 'all');
+    expect(r.stdout).not.toMatch(/FAIL/);
+    expect(r.last).toMatch(/^\d+ passed, 0 failed$/);
+    expect(Number(r.last.split(' ')[0])).toBeGreaterThanOrEqual(3 * 80);
+    expect(r.status).toBe(0);
+  });
+
+  it('accepts other cases in the same format and reports failures with a non-zero exit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conformance-'));
+    const write = (name: string, c: unknown) => writeFileSync(join(dir, name), JSON.stringify(c));
+    // Batched MatMulInteger (3-D x 2-D) with a per-column zero point.
+    const a = Array.from({ length: 2 * 3 * 5 }, (_, i) => (i * 29) % 256);
+    const b = Array.from({ length: 5 * 4 }, (_, i) => ((i * 41) % 256) - 128);
+    const y = [...ref.matmulInteger(a.slice(0, 15), b, 3, 5, 4, [7], [1, -2, 3, -4]), ...ref.matmulInteger(a.slice(15), b, 3, 5, 4, [7], [1, -2, 3, -4])];
+    write('MatMulInteger-batched.json', {
+      op: 'MatMulInteger', attrs: {},
+      inputs: [{ name: 'A', type: 'uint8', dims: [2, 3, 5], data: a }, { name: 'B', type: 'int8', dims: [5, 4], data: b },
+        { name: 'a_zero_point', type: 'uint8', dims: [], data: [7] }, { name: 'b_zero_point', type: 'int8', dims: [4], data: [1, -2, 3, -4] }],
+      outputs: [{ name: 'Y', type: 'int32', dims: [2, 3, 4], data: Array.from(y) }], tolerance: 0,
+    });
+    // QuantizeLinear along axis 0 of a 3-D tensor.
+    const x = Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.fround((i - 11) * 0.37));
+    write('QuantizeLinear-axis0.json', {
+      op: 'QuantizeLinear', attrs: { axis: 0 },
+      inputs: [{ name: 'x', type: 'float32', dims: [2, 3, 4], data: x }, { name: 'y_scale', type: 'float32', dims: [2], data: [0.1, 0.25] },
+        { name: 'y_zero_point', type: 'int8', dims: [2], data: [3, -4] }],
+      outputs: [{ name: 'y', type: 'int8', dims: [2, 3, 4], data: ref.quantizeLinear(x, [0.1, 0.25], [3, -4], 'int8', { axisLen: 2, inner: 12, mode: 'axis' }) }],
+      tolerance: 0,
+    });
+    // DequantizeLinear of int32 (no zero point), with an omitted optional input.
+    write('DequantizeLinear-int32.json', {
+      op: 'DequantizeLinear', inputs: [{ type: 'int32', dims: [3], data: [-100000, 0, 123456] }, { type: 'float32', dims: [], data: [0.001] }, null],
+      outputs: [{ type: 'float32', dims: [3], data: Array.from(ref.dequantizeLinear([-100000, 0, 123456], [0.001], undefined, { axisLen: 3, inner: 1, mode: 'tensor' })) }],
+      tolerance: 1e-6,
+    });
+    // A case whose expected output is wrong, one with an unknown operator, and one that is not JSON.
+    write('Wrong-expected.json', {
+      op: 'DequantizeLinear', inputs: [{ type: 'uint8', dims: [1], data: [5] }, { type: 'float32', dims: [], data: [2] }],
+      outputs: [{ type: 'float32', dims: [1], data: [11] }], tolerance: 1e-6,
+    });
+    write('Unknown-op.json', { op: 'Conv', inputs: [], outputs: [{ type: 'float32', dims: [], data: [0] }] });
+    writeFileSync(join(dir, 'Broken.json'), '{ "op": ');
+
+    const good = run(dir, '--build', 'simd');
+    expect(good.stdout).toMatch(/FAIL \[simd\] Wrong-expected\.json: output 0 element 0: got 10, expected 11/);
+    expect(good.stdout).toMatch(/FAIL \[simd\] Unknown-op\.json: error: operator 'Conv' is not supported/);
+    expect(good.stdout).toMatch(/FAIL \[simd\] Broken\.json: malformed case/);
+    expect(good.stdout).not.toMatch(/FAIL.*(batched|axis0|int32)/);
+    expect(good.last).toBe('3 passed, 3 failed');
+    expect(good.status).not.toBe(0);
+
+    const all = run(dir);
+    expect(all.last).toBe('9 passed, 9 failed');
+  });
+
+  it('rejects bad command lines', () => {
+    expect(run(sharedCases, '--build', 'gpu').status).toBe(2);
+    expect(run('/no/such/dir').status).toBe(2);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ShapeError, ValueRangeError } from '../src/index.js';
+import * as ref from '../src/reference/index.js';
+import { allKernels, randomBytes, rng } from './helpers.js';
+
+describe('tensor deltas', () => {
+  it('encode and decode match the reference and invert each other (sub and xor, every length)', async () => {
+    for (const k of await allKernels()) {
+      for (let n = 0; n < 70; n++) {
+        const old = randomBytes(n, n + 1, false) as Uint8Array;
+        const next = randomBytes(n, n + 1000, false) as Uint8Array;
+        for (const mode of ['sub', 'xor'] as const) {
+          const d = k.deltaEncode(old, next, mode);
+          expect(Array.from(d), `${k.build} ${mode} ${n}`).toEqual(Array.from(ref.deltaEncode(old, next, mode)));
+          expect(Array.from(k.deltaDecode(old, d, mode))).toEqual(Array.from(next));
+        }
+      }
+    }
+  });
+
+  it('turns small weight changes into small values', async () => {
+    const [k] = await allKernels();
+    const old = Uint8Array.from(randomBytes(4096, 3, true) as Int8Array, (v) => v & 255);
+    const next = old.map((v, i) => (v + (i % 3) - 1) & 255);
+    const d = k!.deltaEncode(old, next, 'sub');
+    expect(d.every((v) => v === 0 || v === 1 || v === 255)).toBe(true);
+  });
+
+  it('rejects mismatched lengths and unknown modes', async () => {
+    const [k] = await allKernels();
+    expect(() => k!.deltaEncode(new Uint8Array(3), new Uint8Array(4))).toThrow(ShapeError);
+    expect(() => k!.deltaEncode(new Uint8Array(3), new Uint8Array(3), 'add' as never)).toThrow(ValueRangeError);
+  });
+});
+
+/** Applies diff ops the way a patch applier does: old bytes plus differences, then extra bytes. */
+function patchStats(old: Uint8Array, next: Uint8Array, ops: Int32Array) {
+  const rebuilt = ref.applyDiffOps(old, next, ops);
+  let nonZeroDiff = 0, extra = 0, newPos = 0, oldPos = 0;
+  for (let i = 0; i < ops.length; i += 3) {
+    for (let j = 0; j < ops[i]!; j++) if (next[newPos + j] !== old[oldPos + j]) nonZeroDiff++;
+    newPos += ops[i]! + ops[i + 1]!;
+    oldPos += ops[i]! + ops[i + 2]!;
+    extra += ops[i + 1]!;
+  }
+  return { rebuilt, nonZeroDiff, extra, count: ops.length / 3 };
+}
+
+describe('binary diff', () => {
+  it('covers the new image exactly and finds shifted, slightly changed code', async () => {
+    const kernels = await allKernels();
+    const next32 = rng(9);
+    const old = new Uint8Array(20000);
+    for (let i = 0; i < old.length; i++) old[i] = next32() & 255;
+    // New release: 100 bytes inserted at 5000, a block removed at 12000, and every
+    // 97th byte after that changed (like relocated addresses).
+    const inserted = Uint8Array.from({ length: 100 }, (_, i) => (i * 7) & 255);
+    const next = new Uint8Array([...old.subarray(0, 5000), ...inserted, ...old.subarray(5000, 12000), ...old.subarray(12500)]);
+    for (let i = 13000; i < next.length; i += 97) next[i] = (next[i]! + 1) & 255;
+    let reference: Int32Array | undefined;
+    for (const k of kernels) {
+      const ops = k.diff(old, next);
+      const s = patchStats(old, next, ops);
+      expect(Array.from(s.rebuilt)).toEqual(Array.from(next));
+      expect(s.extra).toBeLessThan(300); // about the inserted bytes
+      expect(s.nonZeroDiff).toBeLessThan(200); // about the changed bytes
+      if (reference) expect(Array.from(ops), k.build).toEqual(Array.from(reference)); // builds agree
+      reference = ops;
+    }
+  });
+
+  it('handles empty, identical and unrelated images', async () => {
+    const [k] = await allKernels();
+    const a = randomBytes(3000, 1, false) as Uint8Array;
+    const b = randomBytes(3000, 2, false) as Uint8Array;
+    for (const [old, next] of [[new Uint8Array(0), a], [a, new Uint8Array(0)], [a, a], [a, b], [new Uint8Array(5), new Uint8Array(3)]] as const) {
+      const ops = k!.diff(old, next);
+      const s = patchStats(old, next, ops);
+      expect(Array.from(s.rebuilt)).toEqual(Array.from(next));
+      if (old === next && old.length > 0) {
+        expect(s.extra).toBe(0);
+        expect(s.nonZeroDiff).toBe(0);
+      }
+    }
+  });
+
+  it('resumes a scan across calls with the same result', async () => {
+    const [k] = await allKernels();
+    const ex = k!.exports;
+    const old = randomBytes(5000, 4, false) as Uint8Array;
+    const next = new Uint8Array(old);
+    for (let i = 0; i < next.length; i += 50) next[i] = (next[i]! ^ 0x55) & 255;
+    const whole = k!.diff(old, next, { hashBits: 12 });
+    // Drive the raw export one operation at a time.
+    const mark = ex.arena_mark();
+    const mem = () => new Uint8Array(ex.memory.buffer);
+    const po = ex.arena_alloc(old.length, 16); mem().set(old, po);
+    const pn = ex.arena_alloc(next.length, 16); mem().set(next, pn);
+    const pi = ex.arena_alloc(ex.diff_index_size(old.length, 12), 16);
+    expect(ex.diff_index(po, old.length, 12, pi)).toBe(0);
+    const ps = ex.arena_alloc(ex.diff_state_size(), 16); mem().fill(0, ps, ps + ex.diff_state_size());
+    const pops = ex.arena_alloc(12, 16);
+    const ops: number[] = [];
+    for (let guard = 0; guard < 100000; guard++) {
+      const n = ex.diff_scan(po, old.length, pn, next.length, pi, 12, 64, ps, pops, 1);
+      expect(n).toBeGreaterThanOrEqual(0);
+      if (n === 0) break;
+      ops.push(...new Int32Array(ex.memory.buffer, pops, 3));
+    }
+    ex.arena_release(mark);
+    expect(ops).toEqual(Array.from(whole));
+  });
+});

@@ -1,0 +1,2 @@
+// Filled in by the work that owns this package.
+export {};
