@@ -21,6 +21,7 @@ export const ERR_FORMAT: i32 = -6; // a packed matrix or patch header is corrupt
 export const ERR_OVERFLOW: i32 = -7; // sizes overflow 32-bit addressing
 export const ERR_NOT_FINITE: i32 = -8; // NaN or infinity where a finite value is required
 export const ERR_MULTIPLIER: i32 = -9; // a requantization multiplier/shift is out of range
+export const ERR_PATCH: i32 = -10; // patch operations do not fit the images or streams
 
 // Element types.
 export const TYPE_UINT8: i32 = 0;

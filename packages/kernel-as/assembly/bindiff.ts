@@ -14,8 +14,9 @@
 // Applying them needs only the current old position, so a patch streams with
 // bounded memory through delta_decode.
 
-import { ERR_ARGUMENT, ERR_BOUNDS, OK } from './abi';
-import { inMemory } from './util';
+import { ERR_ARGUMENT, ERR_BOUNDS, ERR_PATCH, OK } from './abi';
+import { DELTA_SUB, delta_decode, delta_encode } from './delta';
+import { inMemory, overlaps } from './util';
 
 const WINDOW: i32 = 8; // bytes hashed per position
 const NIL: u32 = 0; // chain terminator: positions are stored plus one
@@ -224,4 +225,99 @@ export function diff_scan(
   store<i32>(state + S_LASTOFFSET, lastOffset);
   if (scan >= newLen && written < maxOps) store<i32>(state + S_DONE, 1);
   return written;
+}
+
+// ---------------------------------------------------------------------------
+// Turning control triples into patch streams, and applying them in memory.
+// (A bounded-memory streaming applier runs the same steps chunk by chunk with
+// delta_decode; these cover hosts that hold both images.)
+
+/** Sums add and extra lengths of `count` triples, validating them against the images; -1 if invalid. */
+function checkOps(ops: usize, count: i32, oldLen: i32, newLen: i32): i64 {
+  let newPos: i64 = 0;
+  let oldPos: i64 = 0;
+  let addTotal: i64 = 0;
+  for (let i = 0; i < count; i++) {
+    const op = ops + <usize>i * 12;
+    const add = <i64>load<i32>(op);
+    const extra = <i64>load<i32>(op + 4);
+    const seek = <i64>load<i32>(op + 8);
+    if (add < 0 || extra < 0) return -1;
+    if (oldPos < 0 || oldPos + add > <i64>oldLen) return -1;
+    if (newPos + add + extra > <i64>newLen) return -1;
+    newPos += add + extra;
+    oldPos += add + seek;
+    addTotal += add;
+  }
+  return newPos == <i64>newLen ? addTotal : -1;
+}
+
+/**
+ * Writes the difference bytes (new - old over every add region, in order) to
+ * `diff` and the literal bytes to `extra`. Sizes: sum of add lengths and sum of
+ * extra lengths (their total is newLen). Returns OK or an error.
+ */
+export function patch_build(
+  old: usize, oldLen: i32, neu: usize, newLen: i32, ops: usize, count: i32, diff: usize, extra: usize,
+): i32 {
+  if (oldLen < 0 || newLen < 0 || count < 0) return ERR_ARGUMENT;
+  if (!inMemory(old, <u64>oldLen) || !inMemory(neu, <u64>newLen) || !inMemory(ops, <u64>count * 12)) return ERR_BOUNDS;
+  const addTotal = checkOps(ops, count, oldLen, newLen);
+  if (addTotal < 0) return ERR_PATCH;
+  const extraTotal = <u64>(<i64>newLen - addTotal);
+  if (!inMemory(diff, <u64>addTotal) || !inMemory(extra, extraTotal)) return ERR_BOUNDS;
+  if (overlaps(diff, <u64>addTotal, old, <u64>oldLen) || overlaps(diff, <u64>addTotal, neu, <u64>newLen) ||
+    overlaps(extra, extraTotal, old, <u64>oldLen) || overlaps(extra, extraTotal, neu, <u64>newLen) ||
+    overlaps(diff, <u64>addTotal, extra, extraTotal)) return ERR_ARGUMENT;
+  let newPos: usize = 0, oldPos: i64 = 0, d: usize = diff, e: usize = extra;
+  for (let i = 0; i < count; i++) {
+    const op = ops + <usize>i * 12;
+    const add = load<i32>(op), ex = load<i32>(op + 4), seek = load<i32>(op + 8);
+    delta_encode(old + <usize>oldPos, neu + newPos, add, DELTA_SUB, d);
+    d += <usize>add;
+    newPos += <usize>add;
+    copyBytes(e, neu + newPos, ex);
+    e += <usize>ex;
+    newPos += <usize>ex;
+    oldPos += <i64>add + <i64>seek;
+  }
+  return OK;
+}
+
+/**
+ * Rebuilds the new image (newLen bytes at `out`) from the old image, the control
+ * triples and the two streams patch_build produced. Every length is checked
+ * first: a malformed patch returns ERR_PATCH and writes nothing.
+ */
+export function patch_apply(
+  old: usize, oldLen: i32, ops: usize, count: i32, diff: usize, diffLen: i32, extra: usize, extraLen: i32,
+  out: usize, newLen: i32,
+): i32 {
+  if (oldLen < 0 || newLen < 0 || count < 0 || diffLen < 0 || extraLen < 0) return ERR_ARGUMENT;
+  if (!inMemory(old, <u64>oldLen) || !inMemory(ops, <u64>count * 12) || !inMemory(out, <u64>newLen)) return ERR_BOUNDS;
+  if (!inMemory(diff, <u64>diffLen) || !inMemory(extra, <u64>extraLen)) return ERR_BOUNDS;
+  const addTotal = checkOps(ops, count, oldLen, newLen);
+  if (addTotal < 0 || addTotal != <i64>diffLen || <i64>newLen - addTotal != <i64>extraLen) return ERR_PATCH;
+  if (overlaps(out, <u64>newLen, old, <u64>oldLen) || overlaps(out, <u64>newLen, diff, <u64>diffLen) ||
+    overlaps(out, <u64>newLen, extra, <u64>extraLen)) return ERR_ARGUMENT;
+  let newPos: usize = 0, oldPos: i64 = 0, d: usize = diff, e: usize = extra;
+  for (let i = 0; i < count; i++) {
+    const op = ops + <usize>i * 12;
+    const add = load<i32>(op), ex = load<i32>(op + 4), seek = load<i32>(op + 8);
+    delta_decode(old + <usize>oldPos, d, add, DELTA_SUB, out + newPos);
+    d += <usize>add;
+    newPos += <usize>add;
+    copyBytes(out + newPos, e, ex);
+    e += <usize>ex;
+    newPos += <usize>ex;
+    oldPos += <i64>add + <i64>seek;
+  }
+  return OK;
+}
+
+/** Forward byte copy without bulk-memory instructions. */
+function copyBytes(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
 }

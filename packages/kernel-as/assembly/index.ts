@@ -8,4 +8,4 @@ export { packed_b_size, pack_b, packed_b_rows, packed_b_cols, matmul_integer, ql
 export { requantize, quantize_multiplier } from './requant';
 export { quantize_linear, dequantize_linear, dynamic_quantize_linear } from './quantize';
 export { delta_encode, delta_decode } from './delta';
-export { diff_index_size, diff_index, diff_state_size, diff_scan } from './bindiff';
+export { diff_index_size, diff_index, diff_state_size, diff_scan, patch_build, patch_apply } from './bindiff';

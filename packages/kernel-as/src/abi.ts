@@ -32,6 +32,7 @@ export const ErrorCode = {
   OVERFLOW: -7,
   NOT_FINITE: -8,
   MULTIPLIER: -9,
+  PATCH: -10,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -83,5 +84,10 @@ export interface KernelExports {
   diff_scan(
     old: number, oldLen: number, neu: number, newLen: number, index: number, bits: number, maxChain: number,
     state: number, ops: number, maxOps: number,
+  ): number;
+  patch_build(old: number, oldLen: number, neu: number, newLen: number, ops: number, count: number, diff: number, extra: number): number;
+  patch_apply(
+    old: number, oldLen: number, ops: number, count: number, diff: number, diffLen: number, extra: number,
+    extraLen: number, out: number, newLen: number,
   ): number;
 }

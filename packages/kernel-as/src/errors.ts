@@ -56,6 +56,13 @@ export class StaleHandleError extends KernelError {
   }
 }
 
+/** A patch whose operations do not fit the old image or its streams. */
+export class PatchError extends KernelError {
+  constructor(message: string) {
+    super('PATCH', message);
+  }
+}
+
 /** The Wasm module trapped; the original RuntimeError is the cause. */
 export class KernelTrapError extends KernelError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -87,6 +94,8 @@ export function statusError(op: string, status: number): KernelError {
       return new ValueRangeError(`${op}: zero point out of range for its type`);
     case ErrorCode.MULTIPLIER:
       return new ValueRangeError(`${op}: requantization multiplier out of range`);
+    case ErrorCode.PATCH:
+      return new PatchError(`${op}: the patch operations do not match the images or streams`);
     default:
       return new KernelStatusError(op, status);
   }

@@ -3,7 +3,7 @@ export { loadKernel, instantiateKernel, detectFeatures, supportedBuilds, buildUr
 export type { KernelBuild, LoadKernelOptions, WasmSource, HostFeatures } from './loader.js';
 export { Kernel, PackedMatrix } from './kernel.js';
 export type {
-  DeltaMode, DiffOps, DiffOptions, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
+  DeltaMode, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
 } from './kernel.js';
 export type { ByteArray, QuantType } from './shapes.js';
 export * from './errors.js';

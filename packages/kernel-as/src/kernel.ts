@@ -7,7 +7,7 @@ import {
   DELTA_SUB, DELTA_XOR, FEATURE_RELAXED_SIMD, FEATURE_SIMD128, TYPE_INT32, type KernelExports,
 } from './abi.js';
 import {
-  KernelError, KernelTrapError, OutOfMemoryError, ShapeError, StaleHandleError, TypeMismatchError, ValueRangeError,
+  KernelError, KernelTrapError, OutOfMemoryError, PatchError, ShapeError, StaleHandleError, TypeMismatchError, ValueRangeError,
   statusError,
 } from './errors.js';
 import type { KernelBuild } from './loader.js';
@@ -79,6 +79,12 @@ export interface DiffOptions {
 
 /** A diff as bsdiff control triples: [addLen, extraLen, seek] per operation. */
 export type DiffOps = Int32Array;
+
+/** The byte streams of a patch: differences over the add regions, and literal bytes. */
+export interface PatchStreams {
+  diff: Uint8Array;
+  extra: Uint8Array;
+}
 
 /** Weights packed once for repeated multiplication (see Kernel.packWeights). */
 export class PackedMatrix {
@@ -536,6 +542,47 @@ export class Kernel {
         at += part.length;
       }
       return ops;
+    });
+  }
+
+  private checkOps(ops: DiffOps): void {
+    if (!(ops instanceof Int32Array) || ops.length % 3 !== 0) throw new PatchError('ops must be an Int32Array of (add, extra, seek) triples');
+  }
+
+  /** Splits a diff into its difference and literal streams (see ABI.md, "Binary diff"). */
+  buildPatch(old: Uint8Array, next: Uint8Array, ops: DiffOps): PatchStreams {
+    if (!(old instanceof Uint8Array) || !(next instanceof Uint8Array)) throw new TypeMismatchError('buildPatch takes Uint8Arrays');
+    this.checkOps(ops);
+    let addTotal = 0;
+    for (let i = 0; i < ops.length; i += 3) addTotal += Math.max(0, ops[i]!);
+    if (addTotal > next.length) throw new PatchError('the add lengths exceed the new image');
+    return this.scoped('buildPatch', () => {
+      const po = this.putBytes(old);
+      const pn = this.putBytes(next);
+      const pops = this.putInt32(ops);
+      const pd = this.alloc(Math.max(addTotal, 1));
+      const pe = this.alloc(Math.max(next.length - addTotal, 1));
+      this.check('buildPatch', this.ex.patch_build(po, old.length, pn, next.length, pops, ops.length / 3, pd, pe));
+      return { diff: this.u8v.slice(pd, pd + addTotal), extra: this.u8v.slice(pe, pe + next.length - addTotal) };
+    });
+  }
+
+  /** Rebuilds the new image from the old one, the ops and the streams; PatchError if they do not fit. */
+  applyPatch(old: Uint8Array, ops: DiffOps, streams: PatchStreams): Uint8Array {
+    if (!(old instanceof Uint8Array) || !(streams.diff instanceof Uint8Array) || !(streams.extra instanceof Uint8Array)) {
+      throw new TypeMismatchError('applyPatch takes Uint8Arrays');
+    }
+    this.checkOps(ops);
+    const newLen = streams.diff.length + streams.extra.length;
+    return this.scoped('applyPatch', () => {
+      const po = this.putBytes(old);
+      const pops = this.putInt32(ops);
+      const pd = this.putBytes(streams.diff);
+      const pe = this.putBytes(streams.extra);
+      const py = this.alloc(Math.max(newLen, 1));
+      this.check('applyPatch', this.ex.patch_apply(po, old.length, pops, ops.length / 3, pd, streams.diff.length, pe,
+        streams.extra.length, py, newLen));
+      return this.u8v.slice(py, py + newLen);
     });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShapeError, ValueRangeError } from '../src/index.js';
+import { PatchError, ShapeError, ValueRangeError } from '../src/index.js';
 import * as ref from '../src/reference/index.js';
 import { allKernels, randomBytes, rng } from './helpers.js';
 
@@ -109,5 +109,51 @@ describe('binary diff', () => {
     }
     ex.arena_release(mark);
     expect(ops).toEqual(Array.from(whole));
+  });
+});
+
+describe('patch streams', () => {
+  it('build and apply round-trip on every build, and the builds agree byte for byte', async () => {
+    const next32 = rng(21);
+    const old = Uint8Array.from({ length: 30000 }, () => next32() & 255);
+    const next = new Uint8Array([...old.subarray(0, 10000), ...Uint8Array.from({ length: 333 }, () => next32() & 255), ...old.subarray(10500)]);
+    for (let i = 0; i < next.length; i += 101) next[i] = (next[i]! + 3) & 255;
+    let first: { diff: number[]; extra: number[] } | undefined;
+    for (const k of await allKernels()) {
+      const ops = k.diff(old, next);
+      const streams = k.buildPatch(old, next, ops);
+      expect(streams.diff.length + streams.extra.length).toBe(next.length);
+      expect(Array.from(k.applyPatch(old, ops, streams))).toEqual(Array.from(next));
+      const flat = { diff: Array.from(streams.diff), extra: Array.from(streams.extra) };
+      if (first) expect(flat).toEqual(first);
+      first = flat;
+    }
+  });
+
+  it('rejects malformed patches without writing anything', async () => {
+    const [k] = await allKernels();
+    const old = randomBytes(1000, 5, false) as Uint8Array;
+    const next = new Uint8Array(old);
+    next[500] = (next[500]! + 1) & 255;
+    const ops = k!.diff(old, next);
+    const streams = k!.buildPatch(old, next, ops);
+    const bad = (o: Int32Array, s = streams) => () => k!.applyPatch(old, o, s);
+    expect(bad(Int32Array.from([...ops, 5]))).toThrow(PatchError); // not triples
+    expect(bad(Int32Array.from([2000, 0, 0]), { diff: new Uint8Array(2000), extra: new Uint8Array(0) })).toThrow(PatchError); // reads past old
+    expect(bad(Int32Array.from([-1, 1001, 0]), { diff: new Uint8Array(0), extra: new Uint8Array(1000) })).toThrow(PatchError);
+    expect(bad(ops, { diff: streams.diff.subarray(1), extra: streams.extra })).toThrow(PatchError); // truncated stream
+    expect(bad(Int32Array.from([10, 0, -50, 10, 0, 0]), { diff: new Uint8Array(20), extra: new Uint8Array(0) })).toThrow(PatchError); // seeks before 0
+    expect(k!.arenaUsed).toBe(0);
+    // Fuzz: random triples over the same streams never trap; they apply or throw PatchError.
+    const next32 = rng(8);
+    for (let t = 0; t < 500; t++) {
+      const n = 1 + (next32() % 4);
+      const o = Int32Array.from({ length: n * 3 }, () => ((next32() % 1400) | 0) - 200);
+      try {
+        k!.applyPatch(old, o, { diff: new Uint8Array(next32() % 1200), extra: new Uint8Array(next32() % 50) });
+      } catch (err) {
+        expect(err).toBeInstanceOf(PatchError);
+      }
+    }
   });
 });
