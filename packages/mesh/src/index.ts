@@ -1,0 +1,11 @@
+export { MeshError } from './errors.js';
+export * from './presets.js';
+export * from './airtime.js';
+export * from './contention.js';
+export * from './regions.js';
+export * from './ports.js';
+export * from './limits.js';
+export * from './framing.js';
+export * from './prng.js';
+export * from './clock.js';
+export * from './device-output.js';

@@ -1,0 +1,1 @@
+export { TcpTransport, MESHTASTIC_TCP_PORT, type TcpTransportOptions } from './tcp-transport.js';

@@ -1,0 +1,420 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { BROADCAST_NUM, MAX_TO_FROM_RADIO_BYTES, PortNum } from '@compotastic/mesh';
+import { Protobuf } from '@meshtastic/core';
+import { SimError } from '../errors.js';
+import { RoutingError, type SimPacket } from '../mesh/packet.js';
+import type { Simulation } from '../simulation.js';
+import type { SimNode } from '../world/node.js';
+
+/* The protobuf schemas come from @meshtastic/core, whose type declarations do not resolve; these aliases keep the
+   untyped boundary in one place. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = any;
+const P = Protobuf as Msg;
+
+/** Firmware version the virtual radios report. */
+export const VIRTUAL_FIRMWARE_VERSION = '2.6.11.sim';
+/** Packets kept for a client that is not attached or not yet configured (MAX_RX_TOPHONE). */
+const TO_PHONE_QUEUE = 32;
+const MODULE_CONFIG_CASES = [
+  'mqtt',
+  'serial',
+  'externalNotification',
+  'storeForward',
+  'rangeTest',
+  'telemetry',
+  'cannedMessage',
+  'audio',
+  'remoteHardware',
+  'neighborInfo',
+  'ambientLighting',
+  'detectionSensor',
+  'paxcounter',
+] as const;
+const CONFIG_CASES = ['device', 'position', 'power', 'network', 'display', 'lora', 'bluetooth', 'security', 'sessionkey', 'deviceUi'] as const;
+
+/** One attached client (phone app, MeshDevice...). */
+export interface ClientSession {
+  /** Hand the radio one unframed ToRadio protobuf. */
+  handleToRadio(bytes: Uint8Array): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+function userId(num: number): string {
+  return `!${num.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * The Meshtastic client API of one simulated node (the firmware's PhoneAPI): the want_config handshake, queue status,
+ * Routing ACK/NAK for sent packets, received mesh packets and a few admin requests, all as real protobufs. One client
+ * at a time, as on the device; a new connection replaces the old one.
+ */
+export class VirtualRadio {
+  readonly node: SimNode;
+  private session: Session | null = null;
+  private readonly backlog: Uint8Array[] = [];
+  private fromRadioId = 1;
+  longName: string;
+  shortName: string;
+
+  constructor(readonly sim: Simulation, nodeNum: number) {
+    this.node = sim.requireNode(nodeNum);
+    this.longName = `Sim ${this.node.name}`;
+    this.shortName = this.node.name.slice(-4).padStart(4, '_');
+    sim.addListener(nodeNum, {
+      onPacket: (p, snr, rssi, viaRadio) => this.onNodePacket(p, snr, rssi, viaRadio),
+      // A node that loses power drops its client connection, as a real one does; reconnect after node_up.
+      onStatus: (up) => {
+        if (!up) {
+          this.session?.close();
+          this.backlog.length = 0;
+        }
+      },
+    });
+  }
+
+  get nodeNum(): number {
+    return this.node.num;
+  }
+
+  /**
+   * Attach a client; `deliver` receives each FromRadio protobuf after the scenario's client latency, `onClose` runs
+   * when the session ends (replaced by a new client, disconnect request, or the node powering off).
+   */
+  connect(deliver: (fromRadio: Uint8Array) => void, onClose?: () => void): ClientSession {
+    this.session?.close();
+    const s = new Session(this, deliver, onClose);
+    this.session = s;
+    return s;
+  }
+
+  detach(s: Session): void {
+    if (this.session === s) this.session = null;
+  }
+
+  // ---------------------------------------------------------------- FromRadio construction
+
+  fromRadio(variant: { case: string; value: unknown }): Uint8Array {
+    return toBinary(P.Mesh.FromRadioSchema, create(P.Mesh.FromRadioSchema, { id: this.fromRadioId++, payloadVariant: variant }));
+  }
+
+  user(node: SimNode): Msg {
+    return {
+      id: userId(node.num),
+      longName: node === this.node ? this.longName : `Sim ${node.name}`,
+      shortName: node === this.node ? this.shortName : node.name.slice(-4).padStart(4, '_'),
+      hwModel: P.Mesh.HardwareModel.PORTDUINO,
+      role: P.Config.Config_DeviceConfig_Role[node.role],
+    };
+  }
+
+  private position(node: SimNode): Msg {
+    const { lat, lon } = this.sim.toLatLon(node.x, node.y);
+    return { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(node.z), time: this.epochS() };
+  }
+
+  epochS(): number {
+    return this.sim.scenario.startEpochS + Math.floor(this.sim.now / 1000);
+  }
+
+  private configValue(kind: (typeof CONFIG_CASES)[number]): Msg {
+    const sc = this.sim.scenario;
+    switch (kind) {
+      case 'device':
+        return { role: P.Config.Config_DeviceConfig_Role[this.node.role], rebroadcastMode: P.Config.Config_DeviceConfig_RebroadcastMode[this.node.rebroadcastMode] };
+      case 'lora':
+        return {
+          usePreset: true,
+          modemPreset: P.Config.Config_LoRaConfig_ModemPreset[sc.preset],
+          region: P.Config.Config_LoRaConfig_RegionCode[sc.region],
+          hopLimit: this.node.hopLimit,
+          txEnabled: true,
+          txPower: Math.round(this.node.txPowerDbm),
+          overrideDutyCycle: sc.firmware.overrideDutyCycle,
+        };
+      case 'bluetooth':
+        return { enabled: this.node.profile.ble };
+      default:
+        return {};
+    }
+  }
+
+  configSequence(nonce: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const n = this.node;
+    out.push(this.fromRadio({ case: 'myInfo', value: { myNodeNum: n.num, rebootCount: 0, minAppVersion: 30200, pioEnv: 'compotastic-sim' } }));
+    out.push(this.fromRadio({ case: 'deviceuiConfig', value: {} }));
+    out.push(this.fromRadio({ case: 'nodeInfo', value: this.nodeInfo(n, true) }));
+    out.push(
+      this.fromRadio({
+        case: 'metadata',
+        value: {
+          firmwareVersion: VIRTUAL_FIRMWARE_VERSION,
+          deviceStateVersion: 24,
+          canShutdown: true,
+          hasBluetooth: n.profile.ble,
+          role: P.Config.Config_DeviceConfig_Role[n.role],
+          hwModel: P.Mesh.HardwareModel.PORTDUINO,
+        },
+      }),
+    );
+    for (let i = 0; i < 8; i++) out.push(this.fromRadio({ case: 'channel', value: this.channel(i) }));
+    for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } }));
+    for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: {} } } }));
+    for (const entry of n.router.nodeDb.values()) {
+      const other = this.sim.nodes.find((x) => x.num === entry.num);
+      if (other) out.push(this.fromRadio({ case: 'nodeInfo', value: { ...this.nodeInfo(other, false), snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) } }));
+    }
+    out.push(this.fromRadio({ case: 'configCompleteId', value: nonce }));
+    return out;
+  }
+
+  private nodeInfo(node: SimNode, own: boolean): Msg {
+    const info: Msg = { num: node.num, user: this.user(node), position: this.position(node), isFavorite: own };
+    if (own) {
+      info.lastHeard = this.epochS();
+      if (node.battery) info.deviceMetrics = { batteryLevel: Math.round(node.battery.percent(this.sim.now)) };
+    }
+    return info;
+  }
+
+  channel(index: number): Msg {
+    if (index === 0) {
+      return { index: 0, role: P.Channel.Channel_Role.PRIMARY, settings: { name: '', psk: new Uint8Array([1]), moduleSettings: { positionPrecision: 32 } } };
+    }
+    return { index, role: P.Channel.Channel_Role.DISABLED, settings: {} };
+  }
+
+  meshPacketFor(p: SimPacket, rxSnr: number, rxRssi: number): Msg {
+    return {
+      from: p.from,
+      to: p.to,
+      id: p.id,
+      channel: p.channel,
+      hopLimit: p.hopLimit,
+      hopStart: p.hopStart,
+      wantAck: p.wantAck,
+      rxTime: this.epochS(),
+      rxSnr,
+      rxRssi,
+      relayNode: p.relayNode,
+      nextHop: p.nextHop,
+      payloadVariant: {
+        case: 'decoded',
+        value: {
+          portnum: p.portnum,
+          payload: p.payload ?? new Uint8Array(p.payloadBytes),
+          wantResponse: p.wantResponse,
+          requestId: p.requestId,
+          replyId: p.replyId,
+          bitfield: 0,
+        },
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- mesh to phone
+
+  private onNodePacket(p: SimPacket, rxSnr: number, rxRssi: number, viaRadio: boolean): void {
+    // Locally generated packets reach the phone only when they are routing results (ACK/NAK) or admin replies.
+    if (!viaRadio && p.portnum !== PortNum.ROUTING_APP && p.portnum !== PortNum.ADMIN_APP) return;
+    this.toPhone(this.fromRadio({ case: 'packet', value: this.meshPacketFor(p, rxSnr, rxRssi) }));
+  }
+
+  toPhone(bytes: Uint8Array): void {
+    const s = this.session;
+    if (s && s.configured) {
+      s.send(bytes);
+      return;
+    }
+    this.backlog.push(bytes);
+    if (this.backlog.length > TO_PHONE_QUEUE) this.backlog.shift();
+  }
+
+  flushBacklog(s: Session): void {
+    for (const b of this.backlog.splice(0)) s.send(b);
+  }
+
+  queueStatus(res: number, meshPacketId: number): Uint8Array {
+    return this.fromRadio({
+      case: 'queueStatus',
+      value: { res, free: Math.max(0, this.node.router.queueFree), maxlen: this.sim.scenario.firmware.txQueueLength, meshPacketId },
+    });
+  }
+
+  // ---------------------------------------------------------------- phone to mesh
+
+  handlePacketFromPhone(s: Session, mp: Msg): void {
+    const node = this.node;
+    if (mp.payloadVariant?.case !== 'decoded') return; // the firmware ignores encrypted packets from the phone
+    const data = mp.payloadVariant.value;
+    if (!node.up) {
+      s.send(this.queueStatus(RoutingError.NO_INTERFACE, mp.id >>> 0));
+      return;
+    }
+    const to = mp.to === 0 ? BROADCAST_NUM : mp.to >>> 0;
+    if (to === node.num) {
+      this.handleLocalRequest(s, mp, data);
+      return;
+    }
+    const payload: Uint8Array = data.payload ?? new Uint8Array(0);
+    const { id, error } = this.sim.sendFromApp(node.num, {
+      to,
+      id: mp.id >>> 0,
+      portnum: data.portnum,
+      payload,
+      wantAck: !!mp.wantAck,
+      wantResponse: !!data.wantResponse,
+      hopLimit: mp.hopLimit ? mp.hopLimit : undefined,
+      requestId: data.requestId >>> 0,
+      replyId: data.replyId >>> 0,
+      channel: mp.channel ?? 0,
+    });
+    s.send(this.queueStatus(error, id));
+  }
+
+  /** Packets the phone addresses to its own node: admin requests. */
+  private handleLocalRequest(s: Session, mp: Msg, data: Msg): void {
+    const id = mp.id >>> 0;
+    s.send(this.queueStatus(RoutingError.NONE, id));
+    if (data.portnum === PortNum.ADMIN_APP) {
+      let admin: Msg;
+      try {
+        admin = fromBinary(P.Admin.AdminMessageSchema, data.payload ?? new Uint8Array(0));
+      } catch {
+        if (mp.wantAck) this.node.router.sendAckNak(RoutingError.BAD_REQUEST, this.node.num, id, 0);
+        return;
+      }
+      const reply = this.adminReply(admin);
+      if (reply) {
+        const packet = {
+          from: this.node.num,
+          to: this.node.num,
+          id: this.node.router.nextPacketId(),
+          channel: 0,
+          rxTime: this.epochS(),
+          payloadVariant: {
+            case: 'decoded',
+            value: { portnum: PortNum.ADMIN_APP, payload: toBinary(P.Admin.AdminMessageSchema, create(P.Admin.AdminMessageSchema, { payloadVariant: reply })), requestId: id },
+          },
+        };
+        this.toPhone(this.fromRadio({ case: 'packet', value: packet }));
+      }
+    }
+    if (mp.wantAck) this.node.router.sendAckNak(RoutingError.NONE, this.node.num, id, 0);
+  }
+
+  private adminReply(admin: Msg): { case: string; value: unknown } | null {
+    const v = admin.payloadVariant;
+    switch (v?.case) {
+      case 'getOwnerRequest':
+        return { case: 'getOwnerResponse', value: this.user(this.node) };
+      case 'getChannelRequest':
+        return { case: 'getChannelResponse', value: this.channel(Math.max(0, (v.value as number) - 1)) };
+      case 'getConfigRequest': {
+        const kind = CONFIG_CASES[v.value as number];
+        return kind ? { case: 'getConfigResponse', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } } : null;
+      }
+      case 'getModuleConfigRequest': {
+        const kind = MODULE_CONFIG_CASES[v.value as number];
+        return kind ? { case: 'getModuleConfigResponse', value: { payloadVariant: { case: kind, value: {} } } } : null;
+      }
+      case 'getDeviceMetadataRequest':
+        return { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } };
+      case 'setOwner':
+        if (v.value?.longName) this.longName = v.value.longName;
+        if (v.value?.shortName) this.shortName = v.value.shortName;
+        return null;
+      case 'setConfig': {
+        const cfg = v.value?.payloadVariant;
+        if (cfg?.case === 'lora' && typeof cfg.value.hopLimit === 'number' && cfg.value.hopLimit > 0) this.node.hopLimit = Math.min(7, cfg.value.hopLimit);
+        if (cfg?.case === 'device') {
+          const role = P.Config.Config_DeviceConfig_Role[cfg.value.role];
+          if (role === 'CLIENT' || role === 'CLIENT_MUTE' || role === 'ROUTER') this.node.role = role;
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+class Session implements ClientSession {
+  configured = false;
+  closed = false;
+  private readonly seenIds: number[] = [];
+
+  constructor(
+    private readonly radio: VirtualRadio,
+    private readonly deliver: (fromRadio: Uint8Array) => void,
+    private readonly onClose?: () => void,
+  ) {}
+
+  send(bytes: Uint8Array): void {
+    if (this.closed) return;
+    const sim = this.radio.sim;
+    sim.scheduler.schedule(sim.scenario.latency.clientMs, () => {
+      if (!this.closed) this.deliver(bytes);
+    });
+  }
+
+  handleToRadio(bytes: Uint8Array): void {
+    if (this.closed) throw new SimError('SESSION_CLOSED', 'client session is closed');
+    if (!this.radio.node.up) {
+      // The radio is off: the write is lost, as it would be on a dead link.
+      return;
+    }
+    if (bytes.length > MAX_TO_FROM_RADIO_BYTES) throw new SimError('TOO_LARGE', `ToRadio of ${bytes.length} bytes exceeds ${MAX_TO_FROM_RADIO_BYTES}`);
+    const copy = bytes.slice();
+    const sim = this.radio.sim;
+    sim.syncExternal();
+    sim.scheduler.schedule(sim.scenario.latency.clientMs, () => this.process(copy));
+  }
+
+  private process(bytes: Uint8Array): void {
+    if (this.closed) return;
+    let msg: Msg;
+    try {
+      msg = fromBinary(P.Mesh.ToRadioSchema, bytes);
+    } catch {
+      return; // "ignore malformed toradio"
+    }
+    const v = msg.payloadVariant;
+    switch (v?.case) {
+      case 'wantConfigId': {
+        this.configured = false;
+        for (const b of this.radio.configSequence(v.value >>> 0)) this.send(b);
+        this.configured = true;
+        this.radio.flushBacklog(this);
+        break;
+      }
+      case 'packet': {
+        const id = v.value.id >>> 0;
+        if (id !== 0 && this.seenIds.includes(id)) return; // the firmware ignores a repeated ToRadio packet id
+        if (id !== 0) {
+          this.seenIds.push(id);
+          if (this.seenIds.length > 20) this.seenIds.shift();
+        }
+        this.radio.handlePacketFromPhone(this, v.value);
+        break;
+      }
+      case 'heartbeat':
+        this.send(this.radio.queueStatus(0, 0));
+        break;
+      case 'disconnect':
+        this.close();
+        break;
+      default:
+        break;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.radio.detach(this);
+    this.onClose?.();
+  }
+}

@@ -1,0 +1,101 @@
+import { builtinScenario } from './scenarios/index.js';
+import { applyOverrides, type ScenarioConfig } from './scenario.js';
+import { Simulation } from './simulation.js';
+
+const perf = globalThis.performance;
+
+export interface ThroughputMeasurement {
+  nodes: number;
+  simulatedS: number;
+  events: number;
+  wallMs: number;
+  /** Scheduler events (transmission starts and ends, timers...) per wall second. */
+  eventsPerSecond: number;
+  /** Signals handed to receivers; each is processed at its start and at its end inside the batch events. */
+  arrivals: number;
+  /** (scheduler events + 2 x arrivals) per wall second: the rate a per-receiver event simulator would report. */
+  receiverEventsPerSecond: number;
+  transmissions: number;
+  reachabilityPct: number;
+}
+
+/** A uniform mesh with periodic broadcasts, sized so density stays about constant as nodes grow. */
+export function throughputScenario(nodes: number, duration: string | number): ScenarioConfig {
+  const side = Math.round(Math.sqrt(nodes) * 400);
+  return {
+    name: `throughput-${nodes}`,
+    duration,
+    preset: 'LONG_FAST',
+    region: 'US',
+    area: { widthM: side, heightM: side },
+    nodes: { count: nodes, txPowerDbm: 22, heightM: 1.5 },
+    pathLoss: { model: 'log-distance' },
+    traffic: [{ kind: 'broadcast', periodS: 600, payloadBytes: 40 }],
+  };
+}
+
+function timeRun(config: ScenarioConfig, seed: number): ThroughputMeasurement {
+  const t0 = perf.now();
+  const sim = new Simulation(config, { seed });
+  sim.run();
+  const wallMs = perf.now() - t0;
+  const s = sim.summary();
+  return {
+    nodes: s.nodes,
+    simulatedS: s.durationS,
+    events: s.events,
+    wallMs: Math.round(wallMs),
+    eventsPerSecond: Math.round(s.events / (wallMs / 1000)),
+    arrivals: sim.arrivalsProcessed,
+    receiverEventsPerSecond: Math.round((s.events + 2 * sim.arrivalsProcessed) / (wallMs / 1000)),
+    transmissions: s.transmissions,
+    reachabilityPct: s.reachabilityPct,
+  };
+}
+
+/** Events per wall-clock second on a mid-size mesh (wall time includes building the mesh). */
+export function measureEventsPerSecond(nodes = 200, duration: string | number = '1h', seed = 1): ThroughputMeasurement {
+  return timeRun(throughputScenario(nodes, duration), seed);
+}
+
+/** Wall time for `nodes` nodes over one simulated hour (the target is 1000 nodes in 30 s or less). */
+export function measureNodeHour(nodes = 1000, seed = 1): ThroughputMeasurement {
+  return timeRun(throughputScenario(nodes, '1h'), seed);
+}
+
+export interface ReachabilityMeasurement {
+  seeds: number[];
+  reachabilityPct: number[];
+  meanReachabilityPct: number;
+  meanUsefulnessPct: number;
+  meanCollisions: number;
+  meanMessages: number;
+}
+
+/** The Meshtasticator default scenario averaged over seeds (its own regression run reports 85.06% reachability). */
+export function measureMeshtasticatorReachability(seeds: number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], overrides?: Record<string, unknown>): ReachabilityMeasurement {
+  const base = builtinScenario('meshtasticator-default');
+  const config = overrides ? applyOverrides(base, overrides) : base;
+  const reach: number[] = [];
+  let useful = 0;
+  let collisions = 0;
+  let messages = 0;
+  for (const seed of seeds) {
+    const sim = new Simulation(config, { seed });
+    sim.run();
+    const s = sim.summary();
+    reach.push(s.reachabilityPct);
+    useful += s.usefulnessPct;
+    collisions += s.collisions;
+    messages += s.messages;
+  }
+  const n = Math.max(1, seeds.length);
+  return {
+    seeds,
+    reachabilityPct: reach,
+    meanReachabilityPct: Math.round((reach.reduce((a, b) => a + b, 0) / n) * 100) / 100,
+    meanUsefulnessPct: Math.round((useful / n) * 100) / 100,
+    meanCollisions: Math.round((collisions / n) * 10) / 10,
+    meanMessages: Math.round((messages / n) * 10) / 10,
+  };
+}

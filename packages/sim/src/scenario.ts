@@ -1,0 +1,466 @@
+import { DEFAULT_HOP_LIMIT, MAX_HOP_LIMIT, defaultFrequencyMHz, getModemPreset, getRegion, isModemPresetName, type ModemPresetName } from '@compotastic/mesh';
+import { SimError } from './errors.js';
+import { LOG_DISTANCE_DEFAULTS, PATH_LOSS_MODELS, URBAN_DEFAULTS, type PathLossModelName, type PathLossParams } from './radio/propagation.js';
+import { DEVICE_CLASSES, type DeviceClass } from './world/devices.js';
+
+export type Role = 'CLIENT' | 'CLIENT_MUTE' | 'ROUTER';
+export const ROLES: readonly Role[] = ['CLIENT', 'CLIENT_MUTE', 'ROUTER'];
+export type RebroadcastMode = 'ALL' | 'CORE_PORTNUMS_ONLY' | 'NONE';
+export const REBROADCAST_MODES: readonly RebroadcastMode[] = ['ALL', 'CORE_PORTNUMS_ONLY', 'NONE'];
+
+export type Waypoint = [x: number, y: number];
+
+export interface BatteryConfig {
+  enabled: boolean;
+  /** Capacity, mAh (default: the device class's). */
+  capacityMah?: number;
+  /** Charge at start, percent; a [min, max] pair draws uniformly per node. */
+  initialPct: number | [number, number];
+  /** Radio listening draw added to the device's idle draw, mA. */
+  rxMa: number;
+  /** Levels that emit battery events, percent. */
+  lowPct: number;
+  criticalPct: number;
+}
+
+export interface AvailabilityConfig {
+  /** Unplanned drop-outs per node per hour (0 = none). */
+  churnPerHour: number;
+  /** Mean time a dropped node stays down, s. */
+  meanDownS: number;
+  /** Fraction of nodes subject to churn. */
+  fraction: number;
+}
+
+export interface MobilityConfig {
+  /** Fraction of generated nodes that roam (random waypoint). */
+  fraction: number;
+  speedMps: number;
+  pauseS: number;
+  /** Position update interval, s. */
+  stepS: number;
+}
+
+export interface NodeSpec {
+  name?: string;
+  x: number;
+  y: number;
+  /** Antenna height above ground, m. */
+  z?: number;
+  role?: Role;
+  rebroadcastMode?: RebroadcastMode;
+  deviceClass?: DeviceClass;
+  txPowerDbm?: number;
+  antennaGainDbi?: number;
+  extraLossDb?: number;
+  hopLimit?: number;
+  batteryMah?: number;
+  batteryPct?: number;
+  /** Follows this path (m), then stops. */
+  path?: Waypoint[];
+  speedMps?: number;
+  /** Starts powered off. */
+  down?: boolean;
+  /** Generates scenario traffic (default true). */
+  traffic?: boolean;
+}
+
+export interface PlacementConfig {
+  kind: 'uniform' | 'connected' | 'grid' | 'line' | 'clusters';
+  minDistM: number;
+  spacingM?: number;
+  clusters?: number;
+  clusterRadiusM?: number;
+}
+
+export interface TrafficConfig {
+  kind: 'broadcast' | 'direct';
+  /** Mean (exponential) or exact (fixed) interval between messages per sender, s. */
+  periodS: number;
+  distribution: 'exponential' | 'fixed';
+  payloadBytes: number;
+  portnum: number;
+  wantAck: boolean;
+  hopLimit?: number;
+  startS: number;
+  /** Skip a message when channel utilization is 25% or more, as the firmware's telemetry and position senders do. */
+  polite: boolean;
+  /** Which nodes send: all, nodes of some roles, or node indices. */
+  senders: 'all' | Role[] | number[];
+}
+
+export type ScenarioEvent =
+  | { atS: number; kind: 'node_down'; node: number | string; reason?: string }
+  | { atS: number; kind: 'node_up'; node: number | string }
+  | { atS: number; kind: 'battery_fail'; node: number | string }
+  | { atS: number; kind: 'pass_through'; name?: string; deviceClass?: DeviceClass; role?: Role; path: Waypoint[]; speedMps: number; txPowerDbm?: number }
+  | { atS: number; kind: 'app'; type: string; data?: unknown };
+
+export interface ScenarioConfig {
+  name: string;
+  description?: string;
+  seed?: number;
+  /** Seconds, or a string like "30m", "1h", "90s". */
+  duration: number | string;
+  preset?: ModemPresetName;
+  region?: string;
+  hopLimit?: number;
+  channelName?: string;
+  area?: { widthM: number; heightM: number };
+  origin?: { lat: number; lon: number };
+  /** Unix time (s) the simulation starts at, for rx_time stamps. */
+  startEpochS?: number;
+  nodes: {
+    count?: number;
+    placement?: Partial<PlacementConfig>;
+    roles?: Partial<Record<Role, number>>;
+    deviceClasses?: Partial<Record<DeviceClass, number>>;
+    txPowerDbm?: number;
+    antennaGainDbi?: number;
+    heightM?: number;
+    list?: NodeSpec[];
+  };
+  pathLoss?: Partial<PathLossParams> & { model?: PathLossModelName };
+  extraLossDb?: number;
+  noiseFigureDb?: number;
+  /** The radio reports SNR no higher than this (SX126x saturates), dB. */
+  snrCeilingDb?: number;
+  captureThresholdDb?: number;
+  latency?: { processingMs?: number; clientMs?: number };
+  availability?: Partial<AvailabilityConfig>;
+  battery?: Partial<BatteryConfig>;
+  mobility?: Partial<MobilityConfig>;
+  ble?: { rangeM?: number; connectMs?: number; readMs?: number };
+  traffic?: Array<Partial<TrafficConfig> & { kind: TrafficConfig['kind']; periodS: number }>;
+  events?: ScenarioEvent[];
+  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number };
+  /** Application data (jobs, workloads...), carried through untouched. */
+  app?: unknown;
+}
+
+export interface ResolvedScenario {
+  name: string;
+  description: string;
+  seed: number;
+  durationMs: number;
+  preset: ModemPresetName;
+  region: string;
+  hopLimit: number;
+  channelName: string;
+  frequencyMHz: number;
+  area: { widthM: number; heightM: number };
+  origin: { lat: number; lon: number };
+  startEpochS: number;
+  nodes: {
+    count: number;
+    placement: PlacementConfig;
+    roles: Record<Role, number>;
+    deviceClasses: Record<DeviceClass, number>;
+    txPowerDbm: number;
+    antennaGainDbi: number;
+    heightM: number;
+    list: NodeSpec[];
+  };
+  pathLoss: PathLossParams;
+  extraLossDb: number;
+  noiseFigureDb: number;
+  snrCeilingDb: number;
+  captureThresholdDb: number;
+  latency: { processingMs: number; clientMs: number };
+  availability: AvailabilityConfig;
+  battery: BatteryConfig;
+  mobility: MobilityConfig;
+  ble: { rangeM: number; connectMs: number; readMs: number };
+  traffic: TrafficConfig[];
+  events: ScenarioEvent[];
+  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number };
+  app: unknown;
+}
+
+function fail(path: string, message: string): never {
+  throw new SimError('INVALID_SCENARIO', `${path}: ${message}`);
+}
+
+function num(path: string, value: unknown, fallback: number, min = -Infinity, max = Infinity): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, `expected a number, got ${JSON.stringify(value)}`);
+  if (value < min || value > max) fail(path, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function required(path: string, value: unknown, min = -Infinity, max = Infinity): number {
+  if (value === undefined || value === null) fail(path, 'is required');
+  return num(path, value, 0, min, max);
+}
+
+function int(path: string, value: unknown, fallback: number, min = -Infinity, max = Infinity): number {
+  const v = num(path, value, fallback, min, max);
+  if (!Number.isInteger(v)) fail(path, `expected an integer, got ${v}`);
+  return v;
+}
+
+function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail(path, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/** Parse "90", "90s", "30m", "1.5h", "2d" or a number of seconds into milliseconds. */
+export function parseDurationMs(value: number | string, path = 'duration'): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value <= 0) fail(path, `must be a positive number of seconds, got ${value}`);
+    return value * 1000;
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(value));
+  if (!m) fail(path, `cannot parse duration ${JSON.stringify(value)} (use e.g. 90s, 30m, 1h)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] as number;
+  const ms = n * factor;
+  if (!(ms > 0)) fail(path, 'must be positive');
+  return ms;
+}
+
+function fractions<K extends string>(path: string, value: Partial<Record<K, number>> | undefined, keys: readonly K[], fallback: K): Record<K, number> {
+  const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  if (!value || Object.keys(value).length === 0) {
+    out[fallback] = 1;
+    return out;
+  }
+  if (typeof value !== 'object') fail(path, 'expected an object of fractions');
+  let total = 0;
+  for (const [k, v] of Object.entries(value)) {
+    if (!(keys as readonly string[]).includes(k)) fail(`${path}.${k}`, `unknown key (expected ${keys.join(', ')})`);
+    out[k as K] = num(`${path}.${k}`, v, 0, 0);
+    total += out[k as K];
+  }
+  if (total <= 0) fail(path, 'fractions must add up to more than 0');
+  for (const k of keys) out[k] /= total;
+  return out;
+}
+
+function waypoints(path: string, value: unknown): Waypoint[] {
+  if (!Array.isArray(value) || value.length < 1) fail(path, 'expected a list of [x, y] points');
+  return value.map((p, i) => {
+    if (!Array.isArray(p) || p.length !== 2) fail(`${path}[${i}]`, 'expected [x, y]');
+    return [num(`${path}[${i}][0]`, p[0], 0), num(`${path}[${i}][1]`, p[1], 0)] as Waypoint;
+  });
+}
+
+/** Validate a scenario and fill in every default. Throws SimError INVALID_SCENARIO naming the bad field. */
+export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
+  if (!input || typeof input !== 'object') fail('scenario', 'expected an object');
+  const presetName = input.preset ?? 'LONG_FAST';
+  if (!isModemPresetName(presetName)) fail('preset', `unknown modem preset ${JSON.stringify(presetName)}`);
+  const preset = getModemPreset(presetName);
+  const regionName = input.region ?? 'US';
+  let region;
+  try {
+    region = getRegion(regionName);
+  } catch (e) {
+    fail('region', (e as Error).message);
+  }
+  const channelName = typeof input.channelName === 'string' && input.channelName ? input.channelName : preset.displayName;
+  const frequencyMHz = defaultFrequencyMHz(region, preset, channelName);
+  const nodesIn = input.nodes ?? {};
+  if (typeof nodesIn !== 'object') fail('nodes', 'expected an object');
+  const list = (nodesIn.list ?? []).map((n, i) => resolveNodeSpec(`nodes.list[${i}]`, n));
+  const count = int('nodes.count', nodesIn.count, list.length > 0 ? 0 : 10, 0, 1_000_000);
+  if (count + list.length < 1) fail('nodes', 'a scenario needs at least one node');
+  const area = {
+    widthM: num('area.widthM', input.area?.widthM, 5000, 1),
+    heightM: num('area.heightM', input.area?.heightM, 5000, 1),
+  };
+  const placementIn = nodesIn.placement ?? {};
+  const placement: PlacementConfig = {
+    kind: oneOf('nodes.placement.kind', placementIn.kind, ['uniform', 'connected', 'grid', 'line', 'clusters'] as const, 'uniform'),
+    minDistM: num('nodes.placement.minDistM', placementIn.minDistM, 0, 0),
+    spacingM: placementIn.spacingM === undefined ? undefined : num('nodes.placement.spacingM', placementIn.spacingM, 0, 0.01),
+    clusters: placementIn.clusters === undefined ? undefined : int('nodes.placement.clusters', placementIn.clusters, 1, 1),
+    clusterRadiusM: placementIn.clusterRadiusM === undefined ? undefined : num('nodes.placement.clusterRadiusM', placementIn.clusterRadiusM, 100, 0),
+  };
+  const model = oneOf('pathLoss.model', input.pathLoss?.model, PATH_LOSS_MODELS, 'log-distance');
+  const base = model === 'urban' ? URBAN_DEFAULTS : LOG_DISTANCE_DEFAULTS;
+  const pl = input.pathLoss ?? {};
+  const pathLoss: PathLossParams = {
+    model,
+    d0M: num('pathLoss.d0M', pl.d0M, base.d0M, 1e-6),
+    gamma: num('pathLoss.gamma', pl.gamma, base.gamma, 0.1, 10),
+    pl0Db: num('pathLoss.pl0Db', pl.pl0Db, base.pl0Db),
+    sigmaDb: num('pathLoss.sigmaDb', pl.sigmaDb, model.startsWith('3gpp') || model === 'free-space' ? 0 : base.sigmaDb, 0, 30),
+    fastFadingSigmaDb: num('pathLoss.fastFadingSigmaDb', pl.fastFadingSigmaDb, 0, 0, 30),
+    frequencyMHz: num('pathLoss.frequencyMHz', pl.frequencyMHz, frequencyMHz, 1),
+  };
+  const regionPower = region.powerLimitDbm > 0 ? region.powerLimitDbm : 30;
+  const batteryIn = input.battery ?? {};
+  const initialPct = batteryIn.initialPct;
+  let resolvedInitial: number | [number, number] = 100;
+  if (Array.isArray(initialPct)) {
+    resolvedInitial = [num('battery.initialPct[0]', initialPct[0], 100, 0, 100), num('battery.initialPct[1]', initialPct[1], 100, 0, 100)];
+  } else if (initialPct !== undefined) resolvedInitial = num('battery.initialPct', initialPct, 100, 0, 100);
+  const traffic = (input.traffic ?? []).map((t, i) => resolveTraffic(`traffic[${i}]`, t));
+  const events = (input.events ?? []).map((e, i) => resolveEvent(`events[${i}]`, e));
+  const fw = input.firmware ?? {};
+  return {
+    name: typeof input.name === 'string' && input.name ? input.name : 'unnamed',
+    description: typeof input.description === 'string' ? input.description : '',
+    seed: int('seed', input.seed, 1, 0, 0xffffffff),
+    durationMs: parseDurationMs(input.duration ?? '30m'),
+    preset: presetName,
+    region: region.name,
+    hopLimit: int('hopLimit', input.hopLimit, DEFAULT_HOP_LIMIT, 0, MAX_HOP_LIMIT),
+    channelName,
+    frequencyMHz,
+    area,
+    origin: { lat: num('origin.lat', input.origin?.lat, 0, -90, 90), lon: num('origin.lon', input.origin?.lon, 0, -180, 180) },
+    startEpochS: int('startEpochS', input.startEpochS, 1_735_689_600, 0),
+    nodes: {
+      count,
+      placement,
+      roles: fractions('nodes.roles', nodesIn.roles, ROLES, 'CLIENT'),
+      deviceClasses: fractions('nodes.deviceClasses', nodesIn.deviceClasses, DEVICE_CLASSES, 'microcontroller'),
+      txPowerDbm: num('nodes.txPowerDbm', nodesIn.txPowerDbm, regionPower, -10, 40),
+      antennaGainDbi: num('nodes.antennaGainDbi', nodesIn.antennaGainDbi, 0, -20, 20),
+      heightM: num('nodes.heightM', nodesIn.heightM, 1, 0.01, 1000),
+      list,
+    },
+    pathLoss,
+    extraLossDb: num('extraLossDb', input.extraLossDb, 0, 0, 200),
+    noiseFigureDb: num('noiseFigureDb', input.noiseFigureDb, 6, 0, 30),
+    snrCeilingDb: num('snrCeilingDb', input.snrCeilingDb, 12, -20, 40),
+    captureThresholdDb: num('captureThresholdDb', input.captureThresholdDb, 6, 0, 30),
+    latency: {
+      processingMs: num('latency.processingMs', input.latency?.processingMs, 0, 0, 60_000),
+      clientMs: num('latency.clientMs', input.latency?.clientMs, 5, 0, 60_000),
+    },
+    availability: {
+      churnPerHour: num('availability.churnPerHour', input.availability?.churnPerHour, 0, 0, 3600),
+      meanDownS: num('availability.meanDownS', input.availability?.meanDownS, 300, 0),
+      fraction: num('availability.fraction', input.availability?.fraction, 1, 0, 1),
+    },
+    battery: {
+      enabled: batteryIn.enabled ?? false,
+      capacityMah: batteryIn.capacityMah === undefined ? undefined : num('battery.capacityMah', batteryIn.capacityMah, 3000, 0.001),
+      initialPct: resolvedInitial,
+      rxMa: num('battery.rxMa', batteryIn.rxMa, 6, 0),
+      lowPct: num('battery.lowPct', batteryIn.lowPct, 20, 0, 100),
+      criticalPct: num('battery.criticalPct', batteryIn.criticalPct, 5, 0, 100),
+    },
+    mobility: {
+      fraction: num('mobility.fraction', input.mobility?.fraction, 0, 0, 1),
+      speedMps: num('mobility.speedMps', input.mobility?.speedMps, 1.4, 0),
+      pauseS: num('mobility.pauseS', input.mobility?.pauseS, 60, 0),
+      stepS: num('mobility.stepS', input.mobility?.stepS, 10, 0.1),
+    },
+    ble: {
+      rangeM: num('ble.rangeM', input.ble?.rangeM, 30, 0),
+      connectMs: num('ble.connectMs', input.ble?.connectMs, 120, 0),
+      readMs: num('ble.readMs', input.ble?.readMs, 30, 0),
+    },
+    traffic,
+    events,
+    firmware: {
+      corePortnumsPolicy: oneOf('firmware.corePortnumsPolicy', fw.corePortnumsPolicy, ['2.6-blacklist', '2.7-whitelist'] as const, '2.6-blacklist'),
+      overrideDutyCycle: fw.overrideDutyCycle ?? false,
+      txQueueLength: int('firmware.txQueueLength', fw.txQueueLength, 16, 1, 1024),
+      historySize: int("firmware.historySize", fw.historySize, 300, 1, 100_000),
+      nodeDbSize: int('firmware.nodeDbSize', fw.nodeDbSize, 100, 1, 100_000),
+    },
+    app: input.app,
+  };
+}
+
+function resolveNodeSpec(path: string, n: NodeSpec): NodeSpec {
+  if (!n || typeof n !== 'object') fail(path, 'expected an object');
+  const out: NodeSpec = { ...n, x: num(`${path}.x`, n.x, NaN), y: num(`${path}.y`, n.y, NaN) };
+  if (Number.isNaN(out.x) || Number.isNaN(out.y)) fail(path, 'x and y are required');
+  if (n.role !== undefined) out.role = oneOf(`${path}.role`, n.role, ROLES, 'CLIENT');
+  if (n.rebroadcastMode !== undefined) out.rebroadcastMode = oneOf(`${path}.rebroadcastMode`, n.rebroadcastMode, REBROADCAST_MODES, 'ALL');
+  if (n.deviceClass !== undefined) out.deviceClass = oneOf(`${path}.deviceClass`, n.deviceClass, DEVICE_CLASSES, 'microcontroller');
+  if (n.hopLimit !== undefined) out.hopLimit = int(`${path}.hopLimit`, n.hopLimit, DEFAULT_HOP_LIMIT, 0, MAX_HOP_LIMIT);
+  if (n.txPowerDbm !== undefined) num(`${path}.txPowerDbm`, n.txPowerDbm, 0, -10, 40);
+  if (n.path !== undefined) out.path = waypoints(`${path}.path`, n.path);
+  return out;
+}
+
+function resolveTraffic(path: string, t: Partial<TrafficConfig> & { kind: string; periodS: number }): TrafficConfig {
+  if (!t || typeof t !== 'object') fail(path, 'expected an object');
+  let senders: TrafficConfig['senders'] = 'all';
+  if (t.senders !== undefined && t.senders !== 'all') {
+    if (!Array.isArray(t.senders) || t.senders.length === 0) fail(`${path}.senders`, 'expected "all" or a list of roles or node indices');
+    if (typeof t.senders[0] === 'number') senders = (t.senders as number[]).map((v, i) => int(`${path}.senders[${i}]`, v, 0, 0));
+    else senders = (t.senders as string[]).map((v, i) => oneOf(`${path}.senders[${i}]`, v, ROLES, 'CLIENT'));
+  }
+  return {
+    kind: oneOf(`${path}.kind`, t.kind, ['broadcast', 'direct'] as const, 'broadcast'),
+    periodS: required(`${path}.periodS`, t.periodS, 0.001),
+    distribution: oneOf(`${path}.distribution`, t.distribution, ['exponential', 'fixed'] as const, 'exponential'),
+    payloadBytes: int(`${path}.payloadBytes`, t.payloadBytes, 40, 0, 233),
+    portnum: int(`${path}.portnum`, t.portnum, 256, 1, 511),
+    wantAck: t.wantAck ?? false,
+    hopLimit: t.hopLimit === undefined ? undefined : int(`${path}.hopLimit`, t.hopLimit, 3, 0, MAX_HOP_LIMIT),
+    startS: num(`${path}.startS`, t.startS, 0, 0),
+    polite: t.polite ?? false,
+    senders,
+  };
+}
+
+function resolveEvent(path: string, e: ScenarioEvent): ScenarioEvent {
+  if (!e || typeof e !== 'object') fail(path, 'expected an object');
+  const atS = num(`${path}.atS`, e.atS, NaN, 0);
+  if (Number.isNaN(atS)) fail(`${path}.atS`, 'is required');
+  switch (e.kind) {
+    case 'node_down':
+    case 'node_up':
+    case 'battery_fail':
+      if (typeof e.node !== 'number' && typeof e.node !== 'string') fail(`${path}.node`, 'expected a node index or name');
+      return { ...e, atS };
+    case 'pass_through':
+      return {
+        ...e,
+        atS,
+        path: waypoints(`${path}.path`, e.path),
+        speedMps: num(`${path}.speedMps`, e.speedMps, 1.4, 0.001),
+        deviceClass: oneOf(`${path}.deviceClass`, e.deviceClass, DEVICE_CLASSES, 'jetson'),
+        role: oneOf(`${path}.role`, e.role, ROLES, 'CLIENT'),
+      };
+    case 'app':
+      if (typeof e.type !== 'string') fail(`${path}.type`, 'expected a string');
+      return { ...e, atS };
+    default:
+      fail(`${path}.kind`, `unknown event kind ${JSON.stringify((e as { kind: unknown }).kind)}`);
+  }
+}
+
+/**
+ * Set values by dotted path ("nodes.count", "pathLoss.gamma") on a copy of a scenario. Values that parse as JSON are
+ * used as such, otherwise as strings.
+ */
+export function applyOverrides(config: ScenarioConfig, overrides: Record<string, unknown>): ScenarioConfig {
+  const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  for (const [path, raw] of Object.entries(overrides)) {
+    const keys = path.split('.');
+    if (keys.some((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype')) {
+      throw new SimError('INVALID_OVERRIDE', `bad override path "${path}"`);
+    }
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+    }
+    let target: Record<string, unknown> = copy;
+    for (const k of keys.slice(0, -1)) {
+      const next = target[k];
+      if (next === undefined || next === null) target[k] = {};
+      else if (typeof next !== 'object' || Array.isArray(next)) throw new SimError('INVALID_OVERRIDE', `"${path}": ${k} is not an object`);
+      target = target[k] as Record<string, unknown>;
+    }
+    target[keys[keys.length - 1] as string] = value;
+  }
+  return copy as unknown as ScenarioConfig;
+}

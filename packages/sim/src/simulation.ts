@@ -1,0 +1,1082 @@
+import {
+  BROADCAST_NUM,
+  Prng,
+  cadDurationMs,
+  firmwarePacketTimeMs,
+  getModemPreset,
+  getRegion,
+  noiseFloorDbm,
+  timeOnAirMs,
+  type Clock,
+  type ModemPreset,
+  type Region,
+} from '@compotastic/mesh';
+import { Scheduler } from './engine/scheduler.js';
+import { SimError } from './errors.js';
+import { computeOnAirBytes, isBroadcast, packetKey, Priority, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
+import { MeshRouter } from './mesh/router.js';
+import { roundTime, type TraceEvent, type TraceSink } from './output/trace.js';
+import { LogHistogram, type NodeSummary, type SimSummary } from './output/stats.js';
+import { linkNormal, meanPathLossDb, rangeForBudgetM } from './radio/propagation.js';
+import { SpatialGrid } from './radio/spatial-grid.js';
+import { resolveScenario, ROLES, type NodeSpec, type ResolvedScenario, type Role, type ScenarioConfig, type TrafficConfig, type Waypoint } from './scenario.js';
+import { Battery } from './world/battery.js';
+import { assignByFractions, placeNodes } from './world/placement.js';
+import { DEVICE_CLASSES, DEVICE_PROFILES, txCurrentMa, type DeviceClass } from './world/devices.js';
+import { SimNode, type Arrival, type NodeAppListener, type Transmission } from './world/node.js';
+
+export interface SimulationOptions {
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** Receives every trace record. */
+  trace?: TraceSink;
+  /** Called now and then with simulated progress. */
+  onProgress?: (simMs: number, durationMs: number) => void;
+}
+
+/** What higher layers may read about a node. */
+export interface NodeState {
+  num: number;
+  index: number;
+  name: string;
+  x: number;
+  y: number;
+  lat: number;
+  lon: number;
+  up: boolean;
+  role: Role;
+  deviceClass: DeviceClass;
+  gops: number;
+  ramMb: number;
+  batteryPct: number | null;
+  ble: boolean;
+}
+
+export interface RadioStats {
+  channelUtilizationPct: number;
+  txUtilizationPct: number;
+  txAirtimeMs: number;
+  rxAirtimeMs: number;
+  txPackets: number;
+  rxPackets: number;
+  txQueueFree: number;
+}
+
+export interface AppSendOptions {
+  to?: number;
+  portnum: number;
+  payload: Uint8Array;
+  wantAck?: boolean;
+  wantResponse?: boolean;
+  hopLimit?: number;
+  id?: number;
+  requestId?: number;
+  replyId?: number;
+  channel?: number;
+}
+
+interface MessageRecord {
+  genMs: number;
+  from: number;
+  to: number;
+  possible: number;
+  received: number;
+  seen: Uint8Array | null;
+}
+
+const BATTERY_CHECK_MAX_MS = 10 * 60 * 1000;
+const BLE_CHARACTERISTIC_BYTES = 20;
+
+/**
+ * A Meshtastic mesh in simulated time: radios, propagation, collisions, the firmware's routing, nodes that move, drain
+ * and drop out, traffic, and hooks for the layers above. Deterministic for a given scenario and seed.
+ */
+export class Simulation {
+  readonly scenario: ResolvedScenario;
+  readonly scheduler = new Scheduler();
+  readonly preset: ModemPreset;
+  readonly region: Region;
+  readonly nodes: SimNode[] = [];
+  readonly rng: Prng;
+  private readonly byNum = new Map<number, SimNode>();
+  private readonly byName = new Map<string, SimNode>();
+  /** Nodes that never move, and nodes that do: transmissions from static nodes use cached neighbour lists. */
+  private readonly grid: SpatialGrid<SimNode>;
+  private readonly mobileGrid: SpatialGrid<SimNode>;
+  private mobileCount = 0;
+  private neighborCachesBuilt = false;
+  private readonly traceSink: TraceSink | undefined;
+  private readonly onProgress: SimulationOptions['onProgress'];
+  private readonly sensitivityDbm: number;
+  private readonly cadThresholdDbm: number;
+  private readonly interferenceFloorDbm: number;
+  private readonly noiseFloorDbm: number;
+  private readonly cadMs: number;
+  private readonly criticalOffsetMs: number;
+  private readonly linkSeed: number;
+  private readonly packetTimeCache = new Map<number, number>();
+  private readonly airtimeCache = new Map<number, number>();
+  private readonly nearScratch: SimNode[] = [];
+  private readonly plannedNodes: number;
+  private readonly bleCharacteristics = new Map<number, Uint8Array>();
+  private txSeq = 0;
+  /** Arrival records are recycled: a busy mesh creates millions. */
+  private readonly arrivalPool: Arrival[] = [];
+  /** Signals delivered to receivers (each one a start and an end at that receiver). */
+  arrivalsProcessed = 0;
+  /** Set by a real-time driver: brings simulated time up to the wall clock before outside input is handled. */
+  externalSync: (() => void) | null = null;
+  /** Set by the virtual-time driver: told whenever something was handed to an attached client. */
+  clientActivity: (() => void) | null = null;
+
+  // statistics
+  private readonly messages = new Map<number, MessageRecord>();
+  private readonly delays = new LogHistogram();
+  private readonly drops: Record<string, number> = {};
+  private readonly acks: Record<string, number> = {};
+  private readonly appCounts: Record<string, number> = {};
+  private messageCount = 0;
+  private upCount = 0;
+  private possibleReceptions = 0;
+  private uniqueReceptions = 0;
+  private receptions = 0;
+  private transmissions = 0;
+  private collisions = 0;
+  private directSent = 0;
+  private directDelivered = 0;
+
+  constructor(scenario: ScenarioConfig | ResolvedScenario, options: SimulationOptions = {}) {
+    const resolved = 'durationMs' in scenario ? scenario : resolveScenario(scenario);
+    this.scenario = options.seed === undefined ? resolved : { ...resolved, seed: options.seed };
+    if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff)) {
+      throw new SimError('INVALID_SEED', `seed must be an integer 0..2^32-1, got ${options.seed}`);
+    }
+    const sc = this.scenario;
+    this.rng = new Prng(sc.seed);
+    this.linkSeed = this.rng.derive('links').uint32();
+    this.traceSink = options.trace;
+    this.onProgress = options.onProgress;
+    this.preset = getModemPreset(sc.preset);
+    this.region = getRegion(sc.region);
+    this.noiseFloorDbm = noiseFloorDbm(this.preset.bandwidthKHz, sc.noiseFigureDb);
+    this.sensitivityDbm = this.noiseFloorDbm + this.preset.snrLimitDb;
+    this.cadThresholdDbm = this.sensitivityDbm - 3;
+    this.interferenceFloorDbm = this.sensitivityDbm - sc.captureThresholdDb;
+    this.cadMs = cadDurationMs(this.preset);
+    this.criticalOffsetMs = Math.max(0, this.preset.preambleSymbols - 5) * (2 ** this.preset.spreadingFactor / this.preset.bandwidthKHz);
+
+    const passThrough = sc.events.filter((e) => e.kind === 'pass_through') as Array<Extract<ResolvedScenario['events'][number], { kind: 'pass_through' }>>;
+    this.plannedNodes = sc.nodes.list.length + sc.nodes.count + passThrough.length;
+    const range = Math.max(1, this.maxRangeM());
+    this.grid = new SpatialGrid<SimNode>(range);
+    this.mobileGrid = new SpatialGrid<SimNode>(range);
+    this.buildNodes();
+    this.scheduleScenario(passThrough);
+  }
+
+  get now(): number {
+    return this.scheduler.now;
+  }
+
+  /** Clock bound to simulated time, for higher layers. */
+  get clock(): Clock {
+    return this.scheduler.clock;
+  }
+
+  get traceEnabled(): boolean {
+    return this.traceSink !== undefined;
+  }
+
+  // ------------------------------------------------------------------ construction
+
+  /** Longest distance at which a transmission can still matter (reach the interference floor with 4-sigma luck). */
+  private maxRangeM(): number {
+    const sc = this.scenario;
+    const powers = [sc.nodes.txPowerDbm, ...sc.nodes.list.map((n) => n.txPowerDbm ?? sc.nodes.txPowerDbm)];
+    for (const e of sc.events) if (e.kind === 'pass_through' && e.txPowerDbm !== undefined) powers.push(e.txPowerDbm);
+    const gains = [sc.nodes.antennaGainDbi, ...sc.nodes.list.map((n) => n.antennaGainDbi ?? sc.nodes.antennaGainDbi)];
+    const heights = [sc.nodes.heightM, ...sc.nodes.list.map((n) => n.z ?? sc.nodes.heightM)];
+    const budget = Math.max(...powers) + 2 * Math.max(...gains) - this.interferenceFloorDbm + 4 * (sc.pathLoss.sigmaDb + sc.pathLoss.fastFadingSigmaDb);
+    const h = Math.max(...heights);
+    return rangeForBudgetM(sc.pathLoss, budget, h, h);
+  }
+
+  private nodeNumFor(index: number): number {
+    // Distinct last bytes for any 255 consecutive nodes, so relay ids rarely collide in small meshes.
+    return (0x10000000 + index * 0x100 + ((index % 255) + 1)) >>> 0;
+  }
+
+  private buildNodes(): void {
+    const sc = this.scenario;
+    sc.nodes.list.forEach((spec) => this.addNode(spec));
+    const placeRng = this.rng.derive('placement');
+    const roles = assignByFractions(sc.nodes.roles, ROLES, sc.nodes.count, this.rng.derive('roles'));
+    const classes = assignByFractions(sc.nodes.deviceClasses, DEVICE_CLASSES, sc.nodes.count, this.rng.derive('classes'));
+    const positions = placeNodes(sc, sc.nodes.count, placeRng, this.sensitivityDbm);
+    const mobileRng = this.rng.derive('mobility');
+    for (let i = 0; i < sc.nodes.count; i++) {
+      const [x, y] = positions[i] as Waypoint;
+      const roams = sc.mobility.fraction > 0 && mobileRng.bool(sc.mobility.fraction);
+      const node = this.addNode({ x, y, role: roles[i], deviceClass: classes[i] }, roams);
+      if (roams) this.startRandomWaypoint(node, mobileRng.fork());
+    }
+  }
+
+  private addNode(spec: NodeSpec, mobile = false): SimNode {
+    const sc = this.scenario;
+    const index = this.nodes.length;
+    const num = this.nodeNumFor(index);
+    const deviceClass = spec.deviceClass ?? 'microcontroller';
+    const role = spec.role ?? 'CLIENT';
+    const name = spec.name ?? `n${index}`;
+    if (this.byName.has(name)) throw new SimError('INVALID_SCENARIO', `duplicate node name "${name}"`);
+    const node = new SimNode(
+      index,
+      num,
+      name,
+      spec.x,
+      spec.y,
+      spec.z ?? sc.nodes.heightM,
+      role,
+      spec.rebroadcastMode ?? (role === 'ROUTER' ? 'CORE_PORTNUMS_ONLY' : 'ALL'),
+      deviceClass,
+      DEVICE_PROFILES[deviceClass],
+      spec.txPowerDbm ?? sc.nodes.txPowerDbm,
+      spec.antennaGainDbi ?? sc.nodes.antennaGainDbi,
+      spec.extraLossDb ?? 0,
+      spec.hopLimit ?? sc.hopLimit,
+      this.rng.derive(`node:${index}`),
+    );
+    node.router = new MeshRouter(this, node);
+    node.traffic = spec.traffic ?? true;
+    if (sc.battery.enabled) {
+      const init = sc.battery.initialPct;
+      const pct = spec.batteryPct ?? (Array.isArray(init) ? node.rng.uniform(init[0], init[1]) : init);
+      node.battery = new Battery(spec.batteryMah ?? sc.battery.capacityMah ?? node.profile.batteryMah, pct, node.profile.idleMa + sc.battery.rxMa, this.now);
+    }
+    this.nodes.push(node);
+    this.byNum.set(num, node);
+    this.byName.set(name, node);
+    node.mobile = mobile || spec.path !== undefined;
+    if (node.mobile) {
+      this.mobileGrid.insert(node);
+      this.mobileCount++;
+    } else {
+      this.grid.insert(node);
+      if (this.neighborCachesBuilt) this.clearNeighborCaches();
+    }
+    node.bootMs = this.now;
+    node.upSinceMs = this.now;
+    this.upCount++;
+    if (spec.down) this.setNodeUp(node, false, 'scenario');
+    if (spec.path) this.followPath(node, spec.path, spec.speedMps ?? 1.4, false);
+    if (node.battery) this.scheduleBatteryCheck(node);
+    return node;
+  }
+
+  private scheduleScenario(passThrough: Array<Extract<ResolvedScenario['events'][number], { kind: 'pass_through' }>>): void {
+    const sc = this.scenario;
+    for (const ev of sc.events) {
+      this.scheduler.scheduleAt(ev.atS * 1000, () => {
+        switch (ev.kind) {
+          case 'node_down':
+            this.setNodeUp(this.resolveNode(ev.node), false, ev.reason ?? 'scenario');
+            break;
+          case 'node_up':
+            this.setNodeUp(this.resolveNode(ev.node), true, 'scenario');
+            break;
+          case 'battery_fail': {
+            const node = this.resolveNode(ev.node);
+            if (node.battery) node.battery.failed = true;
+            this.emitBattery(node, 0, 'failed');
+            this.setNodeUp(node, false, 'battery_failed');
+            break;
+          }
+          case 'pass_through': {
+            const i = passThrough.indexOf(ev);
+            const start = ev.path[0] as Waypoint;
+            const node = this.addNode({
+              name: ev.name ?? `passer${i}`,
+              x: start[0],
+              y: start[1],
+              role: ev.role,
+              deviceClass: ev.deviceClass,
+              txPowerDbm: ev.txPowerDbm,
+            }, true);
+            this.trace({ t: roundTime(this.now), ev: 'node_up', node: node.num, reason: 'arrived', x: node.x, y: node.y, deviceClass: node.deviceClass });
+            this.followPath(node, ev.path, ev.speedMps, true);
+            this.scheduleTrafficFor(node);
+            break;
+          }
+          case 'app':
+            this.reportApp(null, ev.type, ev.data ?? null);
+            break;
+        }
+      });
+    }
+    for (const node of this.nodes) this.scheduleTrafficFor(node);
+    const churnRng = this.rng.derive('churn');
+    if (sc.availability.churnPerHour > 0) {
+      for (const node of this.nodes) {
+        if (churnRng.bool(sc.availability.fraction)) this.scheduleChurn(node, churnRng.fork());
+      }
+    }
+  }
+
+  private scheduleTrafficFor(node: SimNode): void {
+    this.scenario.traffic.forEach((t, ti) => {
+      if (!this.isSender(node, t)) return;
+      const rng = node.rng.derive(`traffic:${ti}`);
+      const first = t.startS * 1000 + (t.distribution === 'fixed' ? rng.uniform(0, t.periodS * 1000) : rng.exponential(t.periodS * 1000));
+      const tick = (): void => {
+        this.generateMessage(node, t, rng);
+        const next = t.distribution === 'fixed' ? t.periodS * 1000 : rng.exponential(t.periodS * 1000);
+        this.scheduler.schedule(next, tick);
+      };
+      this.scheduler.scheduleAt(this.now + first, tick);
+    });
+  }
+
+  private isSender(node: SimNode, t: TrafficConfig): boolean {
+    if (!node.traffic) return false;
+    if (t.senders === 'all') return true;
+    if (typeof t.senders[0] === 'number') return (t.senders as number[]).includes(node.index);
+    return (t.senders as Role[]).includes(node.role);
+  }
+
+  private generateMessage(node: SimNode, t: TrafficConfig, rng: Prng): void {
+    if (!node.up) return;
+    let to = BROADCAST_NUM;
+    if (t.kind === 'direct') {
+      if (this.nodes.length < 2) return;
+      const k = rng.intBelow(this.nodes.length - 1);
+      to = (this.nodes[k >= node.index ? k + 1 : k] as SimNode).num;
+    }
+    if (t.polite && !node.router.airtime.isTxAllowedChannelUtil(this.now, true)) {
+      this.countDrop('polite_skip');
+      return;
+    }
+    this.sendFromApp(node.num, { to, portnum: t.portnum, payload: new Uint8Array(0), wantAck: t.wantAck, hopLimit: t.hopLimit }, t.payloadBytes);
+  }
+
+  private scheduleChurn(node: SimNode, rng: Prng): void {
+    const av = this.scenario.availability;
+    const dropIn = rng.exponential(3_600_000 / av.churnPerHour);
+    this.scheduler.schedule(dropIn, () => {
+      if (node.up) this.setNodeUp(node, false, 'churn');
+      this.scheduler.schedule(rng.exponential(av.meanDownS * 1000), () => {
+        if (!node.up && !(node.battery && node.battery.percent(this.now) <= 0)) this.setNodeUp(node, true, 'churn');
+        this.scheduleChurn(node, rng);
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ mobility
+
+  private followPath(node: SimNode, path: Waypoint[], speedMps: number, leaveAtEnd: boolean): void {
+    this.scheduler.cancel(node.moveTimer);
+    node.path = path;
+    node.speedMps = speedMps;
+    node.pathIndex = 1;
+    const step = this.scenario.mobility.stepS * 1000;
+    const advance = (): void => {
+      node.moveTimer = null;
+      const target = node.path?.[node.pathIndex];
+      if (!target) {
+        if (leaveAtEnd) {
+          this.setNodeUp(node, false, 'left');
+          this.gridOf(node).remove(node);
+        }
+        return;
+      }
+      let budget = (node.speedMps * step) / 1000;
+      while (budget > 0) {
+        const tgt = node.path?.[node.pathIndex];
+        if (!tgt) break;
+        const d = Math.hypot(tgt[0] - node.x, tgt[1] - node.y);
+        if (d <= budget) {
+          node.x = tgt[0];
+          node.y = tgt[1];
+          budget -= d;
+          node.pathIndex++;
+        } else {
+          node.x += ((tgt[0] - node.x) * budget) / d;
+          node.y += ((tgt[1] - node.y) * budget) / d;
+          budget = 0;
+        }
+      }
+      this.gridOf(node).move(node);
+      node.moveTimer = this.scheduler.schedule(step, advance);
+    };
+    node.moveTimer = this.scheduler.schedule(step, advance);
+  }
+
+  private startRandomWaypoint(node: SimNode, rng: Prng): void {
+    const { widthM: w, heightM: h } = this.scenario.area;
+    const mob = this.scenario.mobility;
+    const leg = (): void => {
+      const target: Waypoint = [rng.uniform(-w / 2, w / 2), rng.uniform(-h / 2, h / 2)];
+      const d = Math.hypot(target[0] - node.x, target[1] - node.y);
+      this.followPath(node, [[node.x, node.y], target], mob.speedMps, false);
+      const travelMs = mob.speedMps > 0 ? (d / mob.speedMps) * 1000 : 0;
+      this.scheduler.schedule(travelMs + mob.stepS * 1000 + rng.exponential(mob.pauseS * 1000), leg);
+    };
+    this.scheduler.schedule(rng.exponential(mob.pauseS * 1000), leg);
+  }
+
+  // ------------------------------------------------------------------ availability and power
+
+  /** Power a node off or on. Off loses all volatile state (queues, history), as a reboot would. */
+  setNodeUp(node: SimNode, up: boolean, reason: string): void {
+    if (node.up === up) return;
+    node.up = up;
+    this.upCount += up ? 1 : -1;
+    if (up) {
+      node.bootMs = this.now;
+      node.upSinceMs = this.now;
+      node.battery?.setBaseDraw(this.now, node.profile.idleMa + this.scenario.battery.rxMa);
+      if (node.battery) this.scheduleBatteryCheck(node);
+    } else {
+      node.upTimeMs += this.now - node.upSinceMs;
+      node.router.reset();
+      if (node.locked) {
+        node.locked.locked = false;
+        node.locked = null;
+      }
+      node.battery?.setBaseDraw(this.now, 0);
+    }
+    this.trace({ t: roundTime(this.now), ev: up ? 'node_up' : 'node_down', node: node.num, reason, x: round1(node.x), y: round1(node.y) });
+    for (const l of node.listeners) l.onStatus?.(up);
+  }
+
+  private scheduleBatteryCheck(node: SimNode): void {
+    const b = node.battery;
+    if (!b) return;
+    const sc = this.scenario.battery;
+    const thresholds = [sc.lowPct, sc.criticalPct, 0];
+    const nextIdx = thresholds.findIndex((_, i) => !(node.batteryFlags & (1 << i)));
+    if (nextIdx < 0) return;
+    const wait = Math.min(b.msUntilPercent(this.now, thresholds[nextIdx] as number), BATTERY_CHECK_MAX_MS);
+    this.scheduler.cancel(node.batteryTimer);
+    node.batteryTimer = this.scheduler.schedule(Math.max(wait, 1), () => this.checkBattery(node));
+  }
+
+  private checkBattery(node: SimNode): void {
+    this.scheduler.cancel(node.batteryTimer);
+    node.batteryTimer = null;
+    const b = node.battery;
+    if (!b || !node.up) return;
+    const pct = b.percent(this.now);
+    const sc = this.scenario.battery;
+    const levels: Array<[number, string]> = [
+      [sc.lowPct, 'low'],
+      [sc.criticalPct, 'critical'],
+      [0, 'depleted'],
+    ];
+    levels.forEach(([level, state], i) => {
+      if (!(node.batteryFlags & (1 << i)) && pct <= level) {
+        node.batteryFlags |= 1 << i;
+        this.emitBattery(node, pct, state);
+      }
+    });
+    if (pct <= 0) {
+      this.setNodeUp(node, false, 'battery_depleted');
+      return;
+    }
+    this.scheduleBatteryCheck(node);
+  }
+
+  private emitBattery(node: SimNode, pct: number, state: string): void {
+    this.trace({ t: roundTime(this.now), ev: 'battery', node: node.num, pct: Math.round(pct * 10) / 10, state });
+  }
+
+  // ------------------------------------------------------------------ radio channel
+
+  /** Firmware whole-ms packet time for a PHY payload length. */
+  packetTimeMs(onAirBytes: number): number {
+    let v = this.packetTimeCache.get(onAirBytes);
+    if (v === undefined) {
+      v = firmwarePacketTimeMs(this.preset, Math.min(onAirBytes, 255));
+      this.packetTimeCache.set(onAirBytes, v);
+    }
+    return v;
+  }
+
+  /** Exact time on air, ms. */
+  airtimeMs(onAirBytes: number): number {
+    let v = this.airtimeCache.get(onAirBytes);
+    if (v === undefined) {
+      v = timeOnAirMs(this.preset, Math.min(onAirBytes, 255));
+      this.airtimeCache.set(onAirBytes, v);
+    }
+    return v;
+  }
+
+  /** Mean received power (before per-packet fading) from tx at rx, dBm. */
+  receivedPowerDbm(tx: SimNode, rx: SimNode): number {
+    const sc = this.scenario;
+    const d = Math.hypot(tx.x - rx.x, tx.y - rx.y);
+    let loss = meanPathLossDb(sc.pathLoss, d, tx.z, rx.z) + sc.extraLossDb + tx.extraLossDb + rx.extraLossDb;
+    if (sc.pathLoss.sigmaDb > 0) loss += sc.pathLoss.sigmaDb * linkNormal(this.linkSeed, tx.index, rx.index);
+    return tx.txPowerDbm + tx.antennaGainDbi + rx.antennaGainDbi - loss;
+  }
+
+  isTransmitting(node: SimNode): boolean {
+    return node.transmitting !== null;
+  }
+
+  isActivelyReceiving(node: SimNode): boolean {
+    return node.locked !== null;
+  }
+
+  /** Channel activity detection: a preamble/packet strong enough for CAD that started at least a CAD period ago. */
+  isChannelActive(node: SimNode): boolean {
+    const now = this.now;
+    for (const a of node.arrivals) {
+      if (a.powerDbm >= this.cadThresholdDbm && now >= a.tx.startMs + this.cadMs) return true;
+    }
+    return false;
+  }
+
+  startTransmission(sender: SimNode, p: SimPacket): void {
+    const now = this.now;
+    const airtime = this.airtimeMs(p.onAirBytes);
+    const tx: Transmission = { seq: this.txSeq++, sender, packet: p, startMs: now, endMs: now + airtime, airtimeMs: airtime, arrivals: [] };
+    sender.transmitting = tx;
+    sender.stats.txPackets++;
+    sender.stats.txAirtimeMs += airtime;
+    if (p.from !== sender.num) sender.stats.relays++;
+    sender.router.airtime.logTx(now, this.packetTimeMs(p.onAirBytes));
+    sender.battery?.charge(now, txCurrentMa(sender.txPowerDbm), airtime);
+    this.transmissions++;
+    if (sender.locked) this.loseArrival(sender.locked, 'half_duplex', null);
+    if (this.traceSink) this.trace({
+      t: roundTime(now),
+      ev: 'tx_start',
+      node: sender.num,
+      from: p.from,
+      id: p.id,
+      to: p.to,
+      hopLimit: p.hopLimit,
+      hopStart: p.hopStart,
+      port: p.portnum,
+      bytes: p.onAirBytes,
+      relay: p.relayNode,
+      nextHop: p.nextHop,
+      wantAck: p.wantAck,
+      airtimeMs: roundTime(airtime),
+    });
+    if (!sender.mobile) {
+      const nodes = this.neighborCache(sender);
+      const powers = sender.neighborPowerDbm as Float64Array;
+      for (let i = 0; i < nodes.length; i++) {
+        const rx = nodes[i] as SimNode;
+        if (rx.up) this.offer(tx, rx, powers[i] as number);
+      }
+    } else {
+      for (const rx of this.grid.near(sender.x, sender.y, this.nearScratch)) if (rx.up) this.offer(tx, rx, this.receivedPowerDbm(sender, rx));
+    }
+    if (this.mobileCount > 0) {
+      for (const rx of this.mobileGrid.near(sender.x, sender.y, this.nearScratch)) {
+        if (rx !== sender && rx.up) this.offer(tx, rx, this.receivedPowerDbm(sender, rx));
+      }
+    }
+    this.scheduler.schedule(airtime, this.endTransmissionFn, tx);
+  }
+
+  private readonly endTransmissionFn = (tx: unknown): void => this.endTransmission(tx as Transmission);
+
+  private gridOf(node: SimNode): SpatialGrid<SimNode> {
+    return node.mobile ? this.mobileGrid : this.grid;
+  }
+
+  private clearNeighborCaches(): void {
+    for (const n of this.nodes) {
+      n.neighborNodes = null;
+      n.neighborPowerDbm = null;
+    }
+  }
+
+  /** Static nodes a static sender can affect, with mean received power; computed once per sender. */
+  private neighborCache(sender: SimNode): SimNode[] {
+    if (sender.neighborNodes) return sender.neighborNodes;
+    this.neighborCachesBuilt = true;
+    const margin = 3 * this.scenario.pathLoss.fastFadingSigmaDb;
+    const nodes: SimNode[] = [];
+    const powers: number[] = [];
+    for (const rx of this.grid.near(sender.x, sender.y, this.nearScratch)) {
+      if (rx === sender) continue;
+      const p = this.receivedPowerDbm(sender, rx);
+      if (p + margin >= this.interferenceFloorDbm) {
+        nodes.push(rx);
+        powers.push(p);
+      }
+    }
+    // Stable order (by index) so results do not depend on grid bookkeeping.
+    const order = nodes.map((_, i) => i).sort((a, b) => (nodes[a] as SimNode).index - (nodes[b] as SimNode).index);
+    sender.neighborNodes = order.map((i) => nodes[i] as SimNode);
+    sender.neighborPowerDbm = Float64Array.from(order.map((i) => powers[i] as number));
+    return sender.neighborNodes;
+  }
+
+  /** A transmission reaching a receiver with the given mean power. */
+  private offer(tx: Transmission, rx: SimNode, meanPowerDbm: number): void {
+    const fading = this.scenario.pathLoss.fastFadingSigmaDb;
+    const power = fading > 0 ? meanPowerDbm + fading * tx.sender.rng.gaussian() : meanPowerDbm;
+    if (power < this.interferenceFloorDbm) return;
+    const arrival = this.arrivalPool.pop() ?? { tx, rx, powerDbm: 0, criticalStartMs: 0, locked: false, lostReason: null, lostTo: null };
+    arrival.tx = tx;
+    arrival.rx = rx;
+    arrival.powerDbm = power;
+    arrival.criticalStartMs = tx.startMs + this.criticalOffsetMs;
+    arrival.locked = false;
+    arrival.lostReason = null;
+    arrival.lostTo = null;
+    this.arrivalsProcessed++;
+    this.arrive(rx, arrival);
+    tx.arrivals.push(arrival);
+  }
+
+  private loseArrival(a: Arrival, reason: string, to: Transmission | null): void {
+    if (a.lostReason === null) {
+      a.lostReason = reason;
+      a.lostTo = to;
+    }
+  }
+
+  /** Collision and capture rules for a signal starting at a receiver. */
+  private arrive(rx: SimNode, a: Arrival): void {
+    const capture = this.scenario.captureThresholdDb;
+    const locked = rx.locked;
+    const decodable = a.powerDbm >= this.sensitivityDbm;
+    if (decodable && !rx.transmitting && locked && this.now < locked.criticalStartMs && a.powerDbm >= locked.powerDbm + capture) {
+      // A much stronger frame arriving during the preamble: the receiver re-synchronises on it.
+      this.loseArrival(locked, 'captured', a.tx);
+      locked.locked = false;
+      this.lock(rx, a);
+    } else {
+      if (locked && a.tx.endMs > locked.criticalStartMs && locked.powerDbm - a.powerDbm < capture) this.loseArrival(locked, 'collision', a.tx);
+      if (decodable) {
+        if (rx.transmitting) this.loseArrival(a, 'half_duplex', null);
+        else if (!locked) this.lock(rx, a);
+        else this.loseArrival(a, 'busy_rx', locked.tx);
+      }
+    }
+    rx.arrivals.push(a);
+  }
+
+  private lock(rx: SimNode, a: Arrival): void {
+    a.locked = true;
+    rx.locked = a;
+    const capture = this.scenario.captureThresholdDb;
+    for (const x of rx.arrivals) {
+      if (x.tx.endMs > a.criticalStartMs && a.powerDbm - x.powerDbm < capture) this.loseArrival(a, 'collision', x.tx);
+    }
+  }
+
+  private endTransmission(tx: Transmission): void {
+    const sender = tx.sender;
+    if (sender.transmitting === tx) sender.transmitting = null;
+    const p = tx.packet;
+    if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'tx_end', node: sender.num, from: p.from, id: p.id });
+    for (const a of tx.arrivals) {
+      const rx = a.rx;
+      const list = rx.arrivals;
+      const i = list.indexOf(a);
+      if (i >= 0) {
+        list[i] = list[list.length - 1] as Arrival;
+        list.pop();
+      }
+      const wasLocked = a.locked;
+      if (wasLocked) {
+        a.locked = false;
+        if (rx.locked === a) rx.locked = null;
+      }
+      if (!rx.up) continue;
+      if (wasLocked) rx.router.airtime.logRx(this.now, this.packetTimeMs(p.onAirBytes));
+      if (a.lostReason === null && wasLocked) {
+        this.receive(rx, tx, a);
+      } else if (a.lostReason !== null) {
+        this.recordLoss(rx, tx, a);
+      }
+      if (wasLocked) rx.router.setTransmitDelay();
+    }
+    for (const a of tx.arrivals) {
+      a.lostTo = null;
+      this.arrivalPool.push(a);
+    }
+    tx.arrivals.length = 0;
+    if (sender.up) sender.router.onTransmitDone();
+  }
+
+  private receive(rx: SimNode, tx: Transmission, a: Arrival): void {
+    const p = tx.packet;
+    const snr = Math.min(a.powerDbm - this.noiseFloorDbm, this.scenario.snrCeilingDb);
+    const rssi = Math.round(a.powerDbm);
+    const snrQ = Math.round(snr * 4) / 4;
+    rx.stats.rxPackets++;
+    rx.stats.rxAirtimeMs += tx.airtimeMs;
+    this.receptions++;
+    if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'rx', node: rx.num, from: p.from, id: p.id, sender: tx.sender.num, rssi, snr: snrQ, hopLimit: p.hopLimit });
+    const processing = this.scenario.latency.processingMs;
+    if (processing > 0) this.scheduler.schedule(processing, () => rx.up && rx.router.onRadioReceive(p, snrQ, rssi));
+    else rx.router.onRadioReceive(p, snrQ, rssi);
+  }
+
+  private recordLoss(rx: SimNode, tx: Transmission, a: Arrival): void {
+    const reason = a.lostReason as string;
+    const p = tx.packet;
+    if (reason === 'collision' || reason === 'captured') {
+      this.collisions++;
+      rx.stats.collisions++;
+      const other = a.lostTo?.packet;
+      if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'collision', node: rx.num, from: p.from, id: p.id, sender: tx.sender.num, reason, withFrom: other?.from ?? null, withId: other?.id ?? null });
+    }
+    this.countDrop(reason);
+    if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'drop', node: rx.num, from: p.from, id: p.id, reason });
+  }
+
+  // ------------------------------------------------------------------ trace helpers used by the routers
+
+  trace(e: TraceEvent): void {
+    if (this.traceSink) this.traceSink(e);
+  }
+
+  private countDrop(reason: string): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+  }
+
+  traceDrop(node: SimNode, p: SimPacket, reason: string): void {
+    this.countDrop(reason);
+    if (this.traceSink) this.traceSink({ t: roundTime(this.now), ev: 'drop', node: node.num, from: p.from, id: p.id, reason });
+  }
+
+  traceCad(node: SimNode): void {
+    if (this.traceSink) this.traceSink({ t: roundTime(this.now), ev: 'cad_busy', node: node.num });
+  }
+
+  traceAck(node: SimNode, from: number, id: number, kind: string, error: number): void {
+    const key = error === 0 ? kind : `${kind}:${ROUTING_ERROR_NAMES[error] ?? error}`;
+    this.acks[key] = (this.acks[key] ?? 0) + 1;
+    if (this.traceSink) this.traceSink({ t: roundTime(this.now), ev: 'ack', node: node.num, from, id, kind, error: ROUTING_ERROR_NAMES[error] ?? error });
+  }
+
+  traceRetransmit(node: SimNode, p: SimPacket, left: number): void {
+    if (this.traceSink) this.traceSink({ t: roundTime(this.now), ev: 'retransmit', node: node.num, from: p.from, id: p.id, left });
+  }
+
+  traceDuplicate(node: SimNode, p: SimPacket): void {
+    node.stats.duplicates++;
+    if (this.traceSink) this.traceSink({ t: roundTime(this.now), ev: 'duplicate', node: node.num, from: p.from, id: p.id });
+  }
+
+  traceRelay(node: SimNode, p: SimPacket): void {
+    if (this.traceSink) this.traceSink({ t: roundTime(this.now), ev: 'relay', node: node.num, from: p.from, id: p.id, hopLimit: p.hopLimit });
+  }
+
+  // ------------------------------------------------------------------ application side
+
+  /** Called by a router for every packet its application / phone gets. */
+  deliverToApp(node: SimNode, p: SimPacket, rxSnr: number, rxRssi: number, viaRadio: boolean): void {
+    if (viaRadio) {
+      const rec = this.messages.get(packetKey(p.origin, p.id));
+      if (rec && node.num !== rec.from) {
+        if (!rec.seen) rec.seen = new Uint8Array(Math.ceil(this.plannedNodes / 8));
+        const byte = node.index >> 3;
+        const bit = 1 << (node.index & 7);
+        if (!((rec.seen[byte] as number) & bit)) {
+          rec.seen[byte] = (rec.seen[byte] as number) | bit;
+          rec.received++;
+          this.uniqueReceptions++;
+          const delay = this.now - rec.genMs;
+          this.delays.add(delay);
+          if (!isBroadcast(rec.to) && rec.to === node.num) this.directDelivered++;
+          const hops = p.hopStart !== 0 ? p.hopStart - p.hopLimit : null;
+          if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'deliver', node: node.num, from: p.from, id: p.id, hopsAway: hops, delayMs: roundTime(delay) });
+        }
+      }
+    }
+    for (const l of node.listeners) l.onPacket?.(p, rxSnr, rxRssi, viaRadio);
+  }
+
+  /**
+   * Send a packet from a node's application (as its phone would). `payloadBytes` lets synthetic traffic skip real
+   * payload bytes. Returns the packet id, or throws SimError when the node is unknown.
+   */
+  sendFromApp(nodeNum: number, opts: AppSendOptions, payloadBytes?: number): { id: number; error: number } {
+    const node = this.requireNode(nodeNum);
+    const to = opts.to ?? BROADCAST_NUM;
+    const p: SimPacket = {
+      origin: node.index,
+      from: node.num,
+      to,
+      id: opts.id ?? 0,
+      hopLimit: opts.hopLimit ?? node.hopLimit,
+      hopStart: 0,
+      wantAck: opts.wantAck ?? false,
+      channel: opts.channel ?? 0,
+      nextHop: 0,
+      relayNode: 0,
+      portnum: opts.portnum,
+      payload: payloadBytes === undefined ? opts.payload : null,
+      payloadBytes: payloadBytes ?? opts.payload.length,
+      wantResponse: opts.wantResponse ?? false,
+      requestId: opts.requestId ?? 0,
+      replyId: opts.replyId ?? 0,
+      routingError: -1,
+      priority: Priority.UNSET,
+      rxSnr: 0,
+      rxRssi: 0,
+      onAirBytes: 0,
+    };
+    p.onAirBytes = computeOnAirBytes(p);
+    if (p.id === 0) p.id = node.router.nextPacketId();
+    if (to !== node.num) {
+      const possible = isBroadcast(to) ? Math.max(0, this.upCount - 1) : 1;
+      this.messages.set(packetKey(p.origin, p.id), { genMs: this.now, from: p.from, to, possible, received: 0, seen: null });
+      this.messageCount++;
+      this.possibleReceptions += possible;
+      if (!isBroadcast(to)) this.directSent++;
+      this.trace({ t: roundTime(this.now), ev: 'gen', node: node.num, from: p.from, id: p.id, to, port: p.portnum, bytes: p.payloadBytes, wantAck: p.wantAck });
+    }
+    const error = node.router.sendLocal(p);
+    return { id: p.id, error };
+  }
+
+  /** Record an application event in the trace. */
+  reportApp(nodeNum: number | null, type: string, data: unknown = null): void {
+    this.appCounts[type] = (this.appCounts[type] ?? 0) + 1;
+    this.trace({ t: roundTime(this.now), ev: 'app', node: nodeNum, type, data });
+  }
+
+  /** Simulation index of a node number, or -1. */
+  indexOfNum(nodeNum: number): number {
+    const n = this.byNum.get(nodeNum);
+    return n ? n.index : -1;
+  }
+
+  requireNode(nodeNum: number): SimNode {
+    const n = this.byNum.get(nodeNum);
+    if (!n) throw new SimError('UNKNOWN_NODE', `no node with number ${nodeNum}`);
+    return n;
+  }
+
+  /** Find a node by index, name or node number. */
+  resolveNode(ref: number | string): SimNode {
+    if (typeof ref === 'string') {
+      const n = this.byName.get(ref);
+      if (!n) throw new SimError('UNKNOWN_NODE', `no node named "${ref}"`);
+      return n;
+    }
+    const n = this.nodes[ref] ?? this.byNum.get(ref);
+    if (!n) throw new SimError('UNKNOWN_NODE', `no node ${ref}`);
+    return n;
+  }
+
+  nodeState(nodeNum: number): NodeState {
+    const n = this.requireNode(nodeNum);
+    const { lat, lon } = this.toLatLon(n.x, n.y);
+    return {
+      num: n.num,
+      index: n.index,
+      name: n.name,
+      x: n.x,
+      y: n.y,
+      lat,
+      lon,
+      up: n.up,
+      role: n.role,
+      deviceClass: n.deviceClass,
+      gops: n.profile.gops,
+      ramMb: n.profile.ramMb,
+      batteryPct: n.battery ? n.battery.percent(this.now) : null,
+      ble: n.profile.ble,
+    };
+  }
+
+  /** Local metres to latitude/longitude around the scenario origin (equirectangular; fine over tens of km). */
+  toLatLon(x: number, y: number): { lat: number; lon: number } {
+    const o = this.scenario.origin;
+    const lat = o.lat + (y / 6_371_000) * (180 / Math.PI);
+    const lon = o.lon + (x / (6_371_000 * Math.cos((o.lat * Math.PI) / 180))) * (180 / Math.PI);
+    return { lat, lon };
+  }
+
+  radioStats(nodeNum: number): RadioStats {
+    const n = this.requireNode(nodeNum);
+    return {
+      channelUtilizationPct: n.router.airtime.channelUtilizationPercent(this.now),
+      txUtilizationPct: n.router.airtime.txUtilizationPercent(this.now),
+      txAirtimeMs: n.stats.txAirtimeMs,
+      rxAirtimeMs: n.stats.rxAirtimeMs,
+      txPackets: n.stats.txPackets,
+      rxPackets: n.stats.rxPackets,
+      txQueueFree: n.router.queueFree,
+    };
+  }
+
+  /** Charge `ms` of compute to a node's battery; returns the level afterwards (null without a battery model). */
+  consumeCompute(nodeNum: number, ms: number): number | null {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new SimError('INVALID_ARGUMENT', `compute time must be a non-negative number of ms, got ${ms}`);
+    const n = this.requireNode(nodeNum);
+    if (!n.up) throw new SimError('NODE_DOWN', `node ${nodeNum} is down`);
+    this.trace({ t: roundTime(this.now), ev: 'compute', node: n.num, ms: roundTime(ms) });
+    if (!n.battery) return null;
+    n.battery.charge(this.now, n.profile.computeMa, ms);
+    const pct = n.battery.percent(this.now);
+    if (pct <= 0) this.checkBattery(n);
+    return pct;
+  }
+
+  addListener(nodeNum: number, listener: NodeAppListener): () => void {
+    const n = this.requireNode(nodeNum);
+    n.listeners.add(listener);
+    return () => n.listeners.delete(listener);
+  }
+
+  /** Nodes within BLE range of a node right now (both up and BLE-capable). */
+  bleNeighbors(nodeNum: number): number[] {
+    const n = this.requireNode(nodeNum);
+    if (!n.up || !n.profile.ble) return [];
+    const r = this.scenario.ble.rangeM;
+    return [...this.grid.near(n.x, n.y, []), ...this.mobileGrid.near(n.x, n.y, [])]
+      .filter((o) => o !== n && o.up && o.profile.ble && Math.hypot(o.x - n.x, o.y - n.y) <= r)
+      .sort((a, b) => a.index - b.index)
+      .map((o) => o.num);
+  }
+
+  /** Publish the 20-byte characteristic a node serves to BLE reads. */
+  setBleCharacteristic(nodeNum: number, value: Uint8Array): void {
+    this.requireNode(nodeNum);
+    if (value.length > BLE_CHARACTERISTIC_BYTES) throw new SimError('INVALID_ARGUMENT', `a BLE characteristic holds at most ${BLE_CHARACTERISTIC_BYTES} bytes`);
+    this.bleCharacteristics.set(nodeNum, value.slice());
+  }
+
+  /**
+   * Default characteristic: [1, device class index, battery % (255 = none), role index, gops float32 LE,
+   * RAM MB uint32 LE, 8 zero bytes].
+   */
+  defaultBleCharacteristic(nodeNum: number): Uint8Array {
+    const n = this.requireNode(nodeNum);
+    const out = new Uint8Array(BLE_CHARACTERISTIC_BYTES);
+    const view = new DataView(out.buffer);
+    out[0] = 1;
+    out[1] = DEVICE_CLASSES.indexOf(n.deviceClass);
+    out[2] = n.battery ? Math.round(n.battery.percent(this.now)) : 255;
+    out[3] = ROLES.indexOf(n.role);
+    view.setFloat32(4, n.profile.gops, true);
+    view.setUint32(8, Math.round(n.profile.ramMb), true);
+    return out;
+  }
+
+  /** Read a neighbour's characteristic over BLE: resolves after connection + read latency, in simulated time. */
+  bleRead(fromNum: number, toNum: number, onResult: (value: Uint8Array | null, error?: SimError) => void): void {
+    const from = this.requireNode(fromNum);
+    const to = this.requireNode(toNum);
+    const ble = this.scenario.ble;
+    const latency = ble.connectMs + ble.readMs + from.rng.uniform(0, ble.readMs);
+    this.scheduler.schedule(latency, () => {
+      const inRange = from.up && to.up && from.profile.ble && to.profile.ble && Math.hypot(from.x - to.x, from.y - to.y) <= ble.rangeM;
+      this.trace({ t: roundTime(this.now), ev: 'ble_read', node: from.num, peer: to.num, ok: inRange });
+      if (!inRange) onResult(null, new SimError('BLE_OUT_OF_RANGE', `node ${toNum} is not within BLE range of ${fromNum}`));
+      else onResult(this.bleCharacteristics.get(toNum) ?? this.defaultBleCharacteristic(toNum));
+    });
+  }
+
+  /** Bring simulated time up to date before handling input from outside (real-time mode only). */
+  syncExternal(): void {
+    this.externalSync?.();
+  }
+
+  /** Something was delivered to an attached client (virtual-time mode lets its promises settle). */
+  notifyClientActivity(): void {
+    this.clientActivity?.();
+  }
+
+  // ------------------------------------------------------------------ running
+
+  /** Run until `untilMs` (default: the scenario's duration). */
+  run(untilMs = this.scenario.durationMs): void {
+    const progressEvery = 50_000;
+    let nextProgress = this.scheduler.eventsProcessed + progressEvery;
+    while (this.scheduler.nextEventTime() <= untilMs) {
+      this.scheduler.step();
+      if (this.onProgress && this.scheduler.eventsProcessed >= nextProgress) {
+        nextProgress += progressEvery;
+        this.onProgress(this.now, untilMs);
+      }
+    }
+    if (untilMs > this.now) this.scheduler.runUntil(untilMs);
+    this.onProgress?.(this.now, untilMs);
+  }
+
+  summary(): SimSummary {
+    const now = this.now;
+    const perNode: NodeSummary[] = this.nodes.map((n) => {
+      const upMs = n.upTimeMs + (n.up ? now - n.upSinceMs : 0);
+      return {
+        num: n.num,
+        name: n.name,
+        role: n.role,
+        deviceClass: n.deviceClass,
+        x: round1(n.x),
+        y: round1(n.y),
+        up: n.up,
+        batteryPct: n.battery ? Math.round(n.battery.percent(now) * 10) / 10 : null,
+        txPackets: n.stats.txPackets,
+        txAirtimeMs: roundTime(n.stats.txAirtimeMs),
+        rxPackets: n.stats.rxPackets,
+        rxAirtimeMs: roundTime(n.stats.rxAirtimeMs),
+        relays: n.stats.relays,
+        collisions: n.stats.collisions,
+        channelUtilizationPct: upMs > 0 ? round2(((n.stats.txAirtimeMs + n.stats.rxAirtimeMs) / upMs) * 100) : 0,
+        reachabilityPct: null,
+      };
+    });
+    const perSender = new Map<number, { possible: number; received: number }>();
+    for (const m of this.messages.values()) {
+      const s = perSender.get(m.from) ?? { possible: 0, received: 0 };
+      s.possible += m.possible;
+      s.received += m.received;
+      perSender.set(m.from, s);
+    }
+    for (const ns of perNode) {
+      const s = perSender.get(ns.num);
+      if (s && s.possible > 0) ns.reachabilityPct = round2((s.received / s.possible) * 100);
+    }
+    const utils = perNode.map((n) => n.channelUtilizationPct);
+    const totalTx = this.nodes.reduce((s, n) => s + n.stats.txAirtimeMs, 0);
+    return {
+      scenario: this.scenario.name,
+      seed: this.scenario.seed,
+      preset: this.scenario.preset,
+      region: this.scenario.region,
+      nodes: this.nodes.length,
+      durationS: round2(now / 1000),
+      events: this.scheduler.eventsProcessed,
+      messages: this.messageCount,
+      reachabilityPct: this.possibleReceptions ? round2((this.uniqueReceptions / this.possibleReceptions) * 100) : 0,
+      usefulnessPct: this.receptions ? round2((this.uniqueReceptions / this.receptions) * 100) : 0,
+      directMessages: { sent: this.directSent, delivered: this.directDelivered, deliveredPct: this.directSent ? round2((this.directDelivered / this.directSent) * 100) : 0 },
+      transmissions: this.transmissions,
+      receptions: this.receptions,
+      collisions: this.collisions,
+      drops: { ...this.drops },
+      acks: { ...this.acks },
+      delayMs: { mean: round2(this.delays.mean()), p50: round2(this.delays.quantile(0.5)), p95: round2(this.delays.quantile(0.95)), max: round2(this.delays.max) },
+      channelUtilizationPct: { mean: utils.length ? round2(utils.reduce((a, b) => a + b, 0) / utils.length) : 0, max: utils.length ? Math.max(...utils) : 0 },
+      airtime: { totalTxMs: roundTime(totalTx), meanTxPerNodeMs: this.nodes.length ? roundTime(totalTx / this.nodes.length) : 0 },
+      nodesUpAtEnd: this.nodes.filter((n) => n.up).length,
+      appEvents: { ...this.appCounts },
+      perNode,
+    };
+  }
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}

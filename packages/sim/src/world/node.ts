@@ -1,0 +1,103 @@
+import { lastByteOfNodeNum, type Prng } from '@compotastic/mesh';
+import type { SimEvent } from '../engine/event-queue.js';
+import type { MeshRouter } from '../mesh/router.js';
+import type { RebroadcastMode, Role, Waypoint } from '../scenario.js';
+import type { Battery } from './battery.js';
+import type { DeviceClass, DeviceProfile } from './devices.js';
+
+/** A signal arriving at a node. */
+export interface Arrival {
+  tx: Transmission;
+  rx: SimNode;
+  powerDbm: number;
+  /** Start of the part of the frame a collision destroys (preamble minus the 5 symbols a receiver needs). */
+  criticalStartMs: number;
+  /** The receiver is demodulating this one. */
+  locked: boolean;
+  /** Lost: the reason, or null while still intact. */
+  lostReason: string | null;
+  lostTo: Transmission | null;
+}
+
+export interface Transmission {
+  seq: number;
+  sender: SimNode;
+  packet: import('../mesh/packet.js').SimPacket;
+  startMs: number;
+  endMs: number;
+  airtimeMs: number;
+  /** Receivers this transmission reaches, with their arrival records. */
+  arrivals: Arrival[];
+}
+
+export interface NodeRadioStats {
+  txPackets: number;
+  txAirtimeMs: number;
+  rxPackets: number;
+  rxAirtimeMs: number;
+  relays: number;
+  collisions: number;
+  duplicates: number;
+}
+
+/** Receives what a node's firmware would hand to its phone / application. */
+export interface NodeAppListener {
+  onPacket?(packet: import('../mesh/packet.js').SimPacket, rxSnr: number, rxRssi: number, viaRadio: boolean): void;
+  onStatus?(up: boolean): void;
+}
+
+export class SimNode {
+  readonly byte: number;
+  x: number;
+  y: number;
+  gridKey = 0;
+  up = true;
+  bootMs = 0;
+  router!: MeshRouter;
+  battery: Battery | null = null;
+  /** Current draw while computing is charged per call. */
+  transmitting: Transmission | null = null;
+  locked: Arrival | null = null;
+  readonly arrivals: Arrival[] = [];
+  readonly stats: NodeRadioStats = { txPackets: 0, txAirtimeMs: 0, rxPackets: 0, rxAirtimeMs: 0, relays: 0, collisions: 0, duplicates: 0 };
+  readonly listeners = new Set<NodeAppListener>();
+  /** Path followed by a moving node, with speed. */
+  path: Waypoint[] | null = null;
+  speedMps = 0;
+  pathIndex = 0;
+  moveTimer: SimEvent | null = null;
+  batteryTimer: SimEvent | null = null;
+  /** Generates scenario traffic. */
+  traffic = true;
+  /** Battery level thresholds already reported. */
+  batteryFlags = 0;
+  upSinceMs = 0;
+  upTimeMs = 0;
+  /** Moves during the run: kept out of the static neighbour cache. */
+  mobile = false;
+  /** Static receivers this node's transmissions can reach, with their mean received power (lazily built). */
+  neighborNodes: SimNode[] | null = null;
+  neighborPowerDbm: Float64Array | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly num: number,
+    readonly name: string,
+    x: number,
+    y: number,
+    readonly z: number,
+    public role: Role,
+    public rebroadcastMode: RebroadcastMode,
+    readonly deviceClass: DeviceClass,
+    readonly profile: DeviceProfile,
+    readonly txPowerDbm: number,
+    readonly antennaGainDbi: number,
+    readonly extraLossDb: number,
+    public hopLimit: number,
+    readonly rng: Prng,
+  ) {
+    this.byte = lastByteOfNodeNum(num);
+    this.x = x;
+    this.y = y;
+  }
+}

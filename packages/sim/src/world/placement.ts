@@ -1,0 +1,91 @@
+import type { Prng } from '@compotastic/mesh';
+import { meanPathLossDb } from '../radio/propagation.js';
+import type { ResolvedScenario, Waypoint } from '../scenario.js';
+
+/** Exact proportions (largest remainder), shuffled: a 5% router share means 5% routers. */
+export function assignByFractions<K extends string>(weights: Record<K, number>, keys: readonly K[], count: number, rng: Prng): K[] {
+  const raw = keys.map((k) => weights[k] * count);
+  const out: K[] = [];
+  const floors = raw.map(Math.floor);
+  let left = count - floors.reduce((a, b) => a + b, 0);
+  const order = keys.map((_, i) => i).sort((a, b) => (raw[b] as number) - (floors[b] as number) - ((raw[a] as number) - (floors[a] as number)) || a - b);
+  for (const i of order) {
+    if (left <= 0) break;
+    floors[i] = (floors[i] as number) + 1;
+    left--;
+  }
+  keys.forEach((k, i) => {
+    for (let n = 0; n < (floors[i] as number); n++) out.push(k);
+  });
+  return rng.shuffle(out);
+}
+
+/**
+ * Positions for generated nodes, centred on (0, 0). `connected` follows Meshtasticator: uniform, at least minDist from
+ * every node, and within mean range (no shadowing) of at least one node placed before.
+ */
+export function placeNodes(sc: ResolvedScenario, count: number, rng: Prng, sensitivityDbm: number): Waypoint[] {
+  const { widthM: w, heightM: h } = sc.area;
+  const p = sc.nodes.placement;
+  const out: Waypoint[] = [];
+  const existing: Waypoint[] = sc.nodes.list.map((n) => [n.x, n.y]);
+  const uniform = (): Waypoint => [rng.uniform(-w / 2, w / 2), rng.uniform(-h / 2, h / 2)];
+  switch (p.kind) {
+    case 'line': {
+      const spacing = p.spacingM ?? w / Math.max(1, count - 1);
+      for (let i = 0; i < count; i++) out.push([-((count - 1) * spacing) / 2 + i * spacing, 0]);
+      return out;
+    }
+    case 'grid': {
+      const side = Math.ceil(Math.sqrt(count));
+      const spacing = p.spacingM ?? Math.min(w, h) / Math.max(1, side - 1);
+      for (let i = 0; i < count; i++) out.push([-((side - 1) * spacing) / 2 + (i % side) * spacing, -((side - 1) * spacing) / 2 + Math.floor(i / side) * spacing]);
+      return out;
+    }
+    case 'clusters': {
+      const k = p.clusters ?? Math.max(1, Math.round(Math.sqrt(count) / 2));
+      const radius = p.clusterRadiusM ?? Math.min(w, h) / 20;
+      const centres = Array.from({ length: k }, uniform);
+      for (let i = 0; i < count; i++) {
+        const c = centres[i % k] as Waypoint;
+        out.push([c[0] + rng.gaussian(0, radius), c[1] + rng.gaussian(0, radius)]);
+      }
+      return out;
+    }
+    case 'connected': {
+      const budget = sc.nodes.txPowerDbm + 2 * sc.nodes.antennaGainDbi - sensitivityDbm;
+      for (let i = 0; i < count; i++) {
+        let candidate = uniform();
+        for (let tries = 0; tries < 1000; tries++) {
+          candidate = uniform();
+          const all = existing.concat(out);
+          if (all.length === 0) break;
+          let tooClose = false;
+          let reachable = false;
+          for (const q of all) {
+            const d = Math.hypot(q[0] - candidate[0], q[1] - candidate[1]);
+            if (d < p.minDistM) {
+              tooClose = true;
+              break;
+            }
+            if (meanPathLossDb(sc.pathLoss, d, sc.nodes.heightM, sc.nodes.heightM) <= budget) reachable = true;
+          }
+          if (!tooClose && reachable) break;
+        }
+        out.push(candidate);
+      }
+      return out;
+    }
+    default: {
+      for (let i = 0; i < count; i++) {
+        let candidate = uniform();
+        for (let tries = 0; tries < 100 && p.minDistM > 0; tries++) {
+          if (existing.concat(out).every((q) => Math.hypot(q[0] - candidate[0], q[1] - candidate[1]) >= p.minDistM)) break;
+          candidate = uniform();
+        }
+        out.push(candidate);
+      }
+      return out;
+    }
+  }
+}

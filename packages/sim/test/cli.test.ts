@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, parseArgs } from '../src/cli.js';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), isTty: false } };
+}
+
+describe('cli', () => {
+  it('maps every override flag onto the scenario', () => {
+    const p = parseArgs(['--', '--scenario', 'urban-canyon', '--nodes', '12', '--seed', '9', '--duration', '2m', '--preset', 'SHORT_FAST', '--region', 'EU_433', '--area', '800x600', '--path-loss', 'urban', '--gamma', '3.5', '--sigma', '2', '--extra-loss', '4', '--latency-ms', '7', '--processing-ms', '3', '--churn-per-hour', '0.5', '--mean-down-s', '30', '--battery-mah', '500', '--battery-pct', '40', '--hop-limit', '5', '--set', 'snrCeilingDb=10']);
+    expect(p.scenario).toBe('urban-canyon');
+    expect(p.seed).toBe(9);
+    expect(p.overrides).toEqual({
+      'nodes.count': 12,
+      duration: '2m',
+      preset: 'SHORT_FAST',
+      region: 'EU_433',
+      'area.widthM': 800,
+      'area.heightM': 600,
+      'pathLoss.model': 'urban',
+      'pathLoss.gamma': 3.5,
+      'pathLoss.sigmaDb': 2,
+      extraLossDb: 4,
+      'latency.clientMs': 7,
+      'latency.processingMs': 3,
+      'availability.churnPerHour': 0.5,
+      'availability.meanDownS': 30,
+      'battery.capacityMah': 500,
+      'battery.enabled': true,
+      'battery.initialPct': 40,
+      hopLimit: 5,
+      snrCeilingDb: '10',
+    });
+    expect(() => parseArgs(['--bogus'])).toThrow();
+    expect(() => parseArgs(['--nodes', 'many'])).toThrow();
+    expect(() => parseArgs(['--duration', 'later'])).toThrow();
+  });
+
+  it('runs a scenario and writes the trace, summary and plot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const t = io();
+    const code = await main(['--scenario', 'rural-sparse', '--duration', '10m', '--seed', '3', '--trace', join(dir, 'out.jsonl'), '--summary', join(dir, 's.json'), '--plot', join(dir, 'p.html')], t.io);
+    expect(code).toBe(0);
+    expect(t.out.join('')).toMatch(/reachability\s+\d/);
+    expect(t.err.join('')).toMatch(/progress 100%/);
+    const lines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(() => lines.forEach((l) => JSON.parse(l))).not.toThrow();
+    const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { scenario: string; durationS: number };
+    expect(summary).toMatchObject({ scenario: 'rural-sparse', durationS: 600 });
+    expect(readFileSync(join(dir, 'p.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('reports bad input with an exit code, not a crash', async () => {
+    const t = io();
+    expect(await main(['--scenario', 'no-such-place'], t.io)).toBe(1);
+    expect(t.err.join('')).toMatch(/neither a built-in scenario/);
+    const u = io();
+    expect(await main(['--scenario', 'urban-canyon', '--preset', 'WARP'], u.io)).toBe(1);
+    expect(u.err.join('')).toMatch(/preset/);
+    const l = io();
+    expect(await main(['--list'], l.io)).toBe(0);
+    expect(l.out.join('')).toContain('dense-festival');
+  });
+});

@@ -1,0 +1,113 @@
+import { MeshDevice, Protobuf } from '@meshtastic/core';
+import { describe, expect, it } from 'vitest';
+import { InProcessTransport, VirtualTime } from '../src/client.js';
+import { JsonlTrace, Simulation, type ScenarioConfig } from '../src/index.js';
+
+const scenario: ScenarioConfig = {
+  name: 'pair',
+  duration: '10m',
+  preset: 'SHORT_FAST',
+  pathLoss: { model: 'log-distance', sigmaDb: 0 },
+  nodes: { list: [{ x: 0, y: 0, name: 'a' }, { x: 300, y: 0, name: 'b' }, { x: 600, y: 0, name: 'c' }] },
+};
+
+function quiet(device: MeshDevice): MeshDevice {
+  (device.log.settings as { minLevel: number }).minLevel = 7;
+  return device;
+}
+
+async function exchange(seed: number) {
+  const trace = new JsonlTrace();
+  const sim = new Simulation(scenario, { seed, trace: trace.sink });
+  const vt = new VirtualTime(sim);
+  const [a, b, c] = sim.nodes;
+  const got: Array<{ from: number; data: number[] }> = [];
+  const ids = await vt.run(async () => {
+    const da = quiet(new MeshDevice(new InProcessTransport(sim, a!.num)));
+    const db = quiet(new MeshDevice(new InProcessTransport(sim, b!.num)));
+    const dc = quiet(new MeshDevice(new InProcessTransport(sim, c!.num)));
+    const configured = (d: MeshDevice) => new Promise<void>((resolve) => d.events.onDeviceStatus.subscribe((s: number) => s === 7 && resolve()));
+    const ready = Promise.all([configured(da), configured(db), configured(dc)]);
+    void da.configure();
+    void db.configure();
+    void dc.configure();
+    await ready;
+    dc.events.onPrivatePacket.subscribe((p: { from: number; data: Uint8Array }) => got.push({ from: p.from, data: Array.from(p.data) }));
+    const payload = new Uint8Array(200).map((_, i) => (i % 2 ? 0xc3 : 0x94));
+    const id1 = await da.sendPacket(payload, Protobuf.Portnums.PortNum.PRIVATE_APP, c!.num);
+    const id2 = await db.sendPacket(new Uint8Array([1, 2, 3]), Protobuf.Portnums.PortNum.PRIVATE_APP, 'broadcast');
+    return [id1, id2, sim.now];
+  });
+  return { ids, got, trace: trace.text(), sim };
+}
+
+describe('MeshDevice in virtual time', () => {
+  it('configures and round-trips acknowledged packets in simulated time', async () => {
+    const { ids, got, sim } = await exchange(7);
+    expect(ids[0]).toBeGreaterThan(0);
+    expect(ids[1]).toBeGreaterThan(0);
+    expect(got.map((g) => g.from)).toEqual([sim.nodes[0]!.num, sim.nodes[1]!.num]);
+    expect(got[0]!.data.length).toBe(200);
+    // configure() alone waits for 200 ms queue pacing and the packets need several seconds of airtime and ACKs.
+    expect(sim.now).toBeGreaterThan(1000);
+  });
+
+  it('rejects with MAX_RETRANSMIT after the originator\'s three transmissions when nobody answers', async () => {
+    const sim = new Simulation(scenario, { seed: 3 });
+    const vt = new VirtualTime(sim);
+    const [a, , c] = sim.nodes;
+    sim.setNodeUp(sim.nodes[1]!, false, 'test');
+    sim.setNodeUp(c!, false, 'test');
+    const error = console.error;
+    console.error = () => {}; // MeshDevice's queue logs the NAK
+    const outcome = await vt.run(async () => {
+      const da = quiet(new MeshDevice(new InProcessTransport(sim, a!.num)));
+      await new Promise<void>((resolve) => {
+        da.events.onDeviceStatus.subscribe((s: number) => s === 7 && resolve());
+        void da.configure();
+      });
+      try {
+        await da.sendPacket(new Uint8Array([9]), Protobuf.Portnums.PortNum.PRIVATE_APP, c!.num);
+        return 'resolved';
+      } catch (e) {
+        return (e as { error: number }).error;
+      }
+    }).finally(() => {
+      console.error = error;
+    });
+    expect(outcome).toBe(5); // Routing_Error.MAX_RETRANSMIT
+    expect(a!.stats.txPackets).toBe(3);
+    // Three waits of the retransmission delay (each at least PROCESSING_TIME_MSEC = 4.5 s) pass in simulated time.
+    expect(sim.now).toBeGreaterThan(3 * 4500);
+  });
+
+  it('is deterministic: same seed, same trace', async () => {
+    const r1 = await exchange(11);
+    const r2 = await exchange(11);
+    expect(r1.trace.length).toBeGreaterThan(0);
+    expect(r2.trace).toBe(r1.trace);
+    expect(r2.ids).toEqual(r1.ids);
+  });
+});
+
+describe('client connection and node power', () => {
+  it('drops the client when its node powers off', async () => {
+    const sim = new Simulation(scenario, { seed: 2 });
+    const vt = new VirtualTime(sim);
+    const a = sim.nodes[0]!;
+    const statuses = await vt.run(async () => {
+      const device = quiet(new MeshDevice(new InProcessTransport(sim, a.num)));
+      const seen: number[] = [];
+      device.events.onDeviceStatus.subscribe((s: number) => seen.push(s));
+      await new Promise<void>((resolve) => {
+        device.events.onDeviceStatus.subscribe((s: number) => s === 7 && resolve());
+        void device.configure();
+      });
+      sim.scheduler.schedule(1000, () => sim.setNodeUp(a, false, 'test'));
+      await new Promise<void>((resolve) => device.events.onDeviceStatus.subscribe((s: number) => s === 2 && resolve()));
+      return seen;
+    });
+    expect(statuses).toContain(7);
+    expect(statuses[statuses.length - 1]).toBe(2);
+  });
+});

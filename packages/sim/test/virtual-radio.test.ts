@@ -1,0 +1,119 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { Prng } from '@compotastic/mesh';
+import { Protobuf } from '@meshtastic/core';
+import { describe, expect, it } from 'vitest';
+import { VirtualRadio } from '../src/client.js';
+import { Simulation, type ScenarioConfig } from '../src/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const P = Protobuf as any;
+const scenario: ScenarioConfig = {
+  name: 'vr',
+  duration: '10m',
+  pathLoss: { model: 'log-distance', sigmaDb: 0 },
+  nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 300, y: 0 }] },
+};
+
+function toRadio(variant: { case: string; value: unknown }): Uint8Array {
+  return toBinary(P.Mesh.ToRadioSchema, create(P.Mesh.ToRadioSchema, { payloadVariant: variant }));
+}
+
+function attach(sim: Simulation, index: number) {
+  const radio = new VirtualRadio(sim, sim.nodes[index]!.num);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const got: any[] = [];
+  const session = radio.connect((bytes) => got.push(fromBinary(P.Mesh.FromRadioSchema, bytes)));
+  return { radio, session, got };
+}
+
+describe('virtual radio client API', () => {
+  it('answers want_config with the firmware handshake sequence', () => {
+    const sim = new Simulation(scenario);
+    // The radio exists from the start; its client attaches later, after a packet arrived.
+    const radio = new VirtualRadio(sim, sim.nodes[0]!.num);
+    sim.sendFromApp(sim.nodes[1]!.num, { portnum: 1, payload: new TextEncoder().encode('hi') });
+    sim.run(60_000);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const got: any[] = [];
+    const session = radio.connect((bytes) => got.push(fromBinary(P.Mesh.FromRadioSchema, bytes)));
+    session.handleToRadio(toRadio({ case: 'wantConfigId', value: 4242 }));
+    sim.run(61_000);
+    const cases: string[] = got.map((m) => m.payloadVariant.case);
+    const count = (c: string) => cases.filter((x) => x === c).length;
+    expect(cases.slice(0, 4)).toEqual(['myInfo', 'deviceuiConfig', 'nodeInfo', 'metadata']);
+    expect(count('channel')).toBe(8);
+    expect(count('config')).toBe(10);
+    expect(count('moduleConfig')).toBe(13);
+    // Own node plus the node it has heard.
+    expect(count('nodeInfo')).toBe(2);
+    const complete = got.findIndex((m) => m.payloadVariant.case === 'configCompleteId');
+    expect(got[complete].payloadVariant.value).toBe(4242);
+    // The packet heard before the client attached is delivered after the handshake.
+    expect(cases.slice(complete + 1)).toEqual(['packet']);
+    expect(got[0].payloadVariant.value.myNodeNum).toBe(sim.nodes[0]!.num);
+    const lora = got.find((m) => m.payloadVariant.case === 'config' && m.payloadVariant.value.payloadVariant.case === 'lora');
+    expect(lora.payloadVariant.value.payloadVariant.value.hopLimit).toBe(3);
+    expect(new Set(got.map((m) => m.id)).size).toBe(got.length);
+  });
+
+  it('reports queue status for each packet and a Routing ACK for an acknowledged one', () => {
+    const sim = new Simulation(scenario);
+    const { session, got } = attach(sim, 0);
+    session.handleToRadio(toRadio({ case: 'wantConfigId', value: 1 }));
+    sim.run(1000);
+    got.length = 0;
+    const mp = { to: sim.nodes[1]!.num, id: 777, wantAck: true, payloadVariant: { case: 'decoded', value: { portnum: 256, payload: new Uint8Array([1, 2, 3]) } } };
+    session.handleToRadio(toRadio({ case: 'packet', value: mp }));
+    sim.run(60_000);
+    const qs = got.find((m) => m.payloadVariant.case === 'queueStatus');
+    expect(qs.payloadVariant.value).toMatchObject({ res: 0, meshPacketId: 777, maxlen: 16 });
+    const acks = got.filter((m) => m.payloadVariant.case === 'packet' && m.payloadVariant.value.payloadVariant.value.portnum === 5);
+    expect(acks.length).toBeGreaterThan(0);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const routing: any = fromBinary(P.Mesh.RoutingSchema, acks[0].payloadVariant.value.payloadVariant.value.payload);
+    expect(routing.variant).toEqual({ case: 'errorReason', value: 0 });
+    expect(acks[0].payloadVariant.value.payloadVariant.value.requestId).toBe(777);
+  });
+
+  it('answers admin requests addressed to the node itself', () => {
+    const sim = new Simulation(scenario);
+    const { session, got } = attach(sim, 0);
+    session.handleToRadio(toRadio({ case: 'wantConfigId', value: 1 }));
+    sim.run(1000);
+    got.length = 0;
+    const admin = toBinary(P.Admin.AdminMessageSchema, create(P.Admin.AdminMessageSchema, { payloadVariant: { case: 'getOwnerRequest', value: true } }));
+    session.handleToRadio(toRadio({ case: 'packet', value: { to: sim.nodes[0]!.num, id: 5, wantAck: true, payloadVariant: { case: 'decoded', value: { portnum: 6, payload: admin, wantResponse: true } } } }));
+    sim.run(5000);
+    const reply = got.find((m) => m.payloadVariant.case === 'packet' && m.payloadVariant.value.payloadVariant.value.portnum === 6);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const msg: any = fromBinary(P.Admin.AdminMessageSchema, reply.payloadVariant.value.payloadVariant.value.payload);
+    expect(msg.payloadVariant.case).toBe('getOwnerResponse');
+    expect(msg.payloadVariant.value.id).toBe(`!${sim.nodes[0]!.num.toString(16)}`);
+  });
+
+  it('fuzz: random and mutated ToRadio bytes never break the radio', () => {
+    const sim = new Simulation(scenario);
+    const { radio, got } = attach(sim, 0);
+    let session = radio.connect((bytes) => got.push(fromBinary(P.Mesh.FromRadioSchema, bytes)));
+    const rng = new Prng(5);
+    const valid = toRadio({ case: 'packet', value: { to: 0xffffffff, payloadVariant: { case: 'decoded', value: { portnum: 1, payload: new Uint8Array(10) } } } });
+    for (let i = 0; i < 2000; i++) {
+      let bytes: Uint8Array;
+      if (i % 2 === 0) bytes = rng.bytes(rng.intBelow(200));
+      else {
+        bytes = valid.slice();
+        for (let k = 0; k < 3; k++) bytes[rng.intBelow(bytes.length)] = rng.intBelow(256);
+      }
+      // Random bytes can decode as a valid "disconnect": reattach like a client would.
+      if (session.closed) session = radio.connect((b) => got.push(fromBinary(P.Mesh.FromRadioSchema, b)));
+      expect(() => session.handleToRadio(bytes)).not.toThrow();
+      sim.run(sim.now + 10);
+    }
+    if (session.closed) session = radio.connect((b) => got.push(fromBinary(P.Mesh.FromRadioSchema, b)));
+    expect(() => session.handleToRadio(new Uint8Array(513))).toThrow();
+    expect(() => sim.run(120_000)).not.toThrow();
+    session.handleToRadio(toRadio({ case: 'wantConfigId', value: 9 }));
+    sim.run(121_000);
+    expect(got.some((m) => m.payloadVariant.case === 'configCompleteId' && m.payloadVariant.value === 9)).toBe(true);
+  });
+});
