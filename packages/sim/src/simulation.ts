@@ -171,7 +171,18 @@ export class Simulation {
     this.grid = new SpatialGrid<SimNode>(range);
     this.mobileGrid = new SpatialGrid<SimNode>(range);
     this.buildNodes();
+    if (this.traceSink) for (const n of this.nodes) this.traceNodeInfo(n);
     this.scheduleScenario(passThrough);
+  }
+
+  /** A node's static description, so a trace alone can draw the network. */
+  private traceNodeInfo(n: SimNode): void {
+    const st = this.nodeState(n.num);
+    this.trace({
+      t: roundTime(this.now), ev: 'node_info', node: n.num, name: st.name, x: round1(st.x), y: round1(st.y), role: st.role,
+      deviceClass: st.deviceClass, gops: st.gops, ramMb: st.ramMb, batteryPct: st.batteryPct === null ? null : Math.round(st.batteryPct * 10) / 10,
+      up: st.up,
+    });
   }
 
   get now(): number {
@@ -303,6 +314,7 @@ export class Simulation {
               deviceClass: ev.deviceClass,
               txPowerDbm: ev.txPowerDbm,
             }, true);
+            this.traceNodeInfo(node);
             this.trace({ t: roundTime(this.now), ev: 'node_up', node: node.num, reason: 'arrived', x: node.x, y: node.y, deviceClass: node.deviceClass });
             this.followPath(node, ev.path, ev.speedMps, true);
             this.scheduleTrafficFor(node);
@@ -406,6 +418,8 @@ export class Simulation {
         }
       }
       this.gridOf(node).move(node);
+      // Positions in the trace let a viewer replay mobile nodes.
+      if (this.traceEnabled) this.trace({ t: roundTime(this.now), ev: 'move', node: node.num, x: round1(node.x), y: round1(node.y) });
       node.moveTimer = this.scheduler.schedule(step, advance);
     };
     node.moveTimer = this.scheduler.schedule(step, advance);

@@ -95,6 +95,24 @@ describe('nodes', () => {
     expect(van.x).toBeGreaterThan(-3000);
     sim.run(400_000);
     expect(of(events, 'node_down', { node: van.num, reason: 'left' }).length).toBe(1);
+    // The trace alone can draw it: a node_info on arrival, then positions along the path.
+    expect(of(events, 'node_info', { node: van.num })[0]).toMatchObject({ t: 10_000, deviceClass: 'jetson', x: -3000, y: 0 });
+    const moves = of(events, 'move', { node: van.num }) as unknown as { t: number; x: number; y: number }[];
+    expect(moves.length).toBeGreaterThan(20);
+    for (let i = 1; i < moves.length; i++) expect(moves[i]!.x).toBeGreaterThanOrEqual(moves[i - 1]!.x);
+    expect(moves[moves.length - 1]!.x).toBe(3000);
+    expect(moves.every((m) => m.y === 0)).toBe(true);
+  });
+
+  it('describes every node at the start of the trace', () => {
+    const { sim, events } = traced(base);
+    const infos = of(events, 'node_info');
+    expect(infos.map((e) => e.node)).toEqual(sim.nodes.map((n) => n.num));
+    for (const e of infos) {
+      const st = sim.nodeState(e.node as number);
+      expect(e).toMatchObject({ t: 0, name: st.name, role: st.role, deviceClass: st.deviceClass, gops: st.gops, up: true });
+      expect(e.x).toBeCloseTo(st.x, 0);
+    }
   });
 
   it('moves roaming nodes', () => {
