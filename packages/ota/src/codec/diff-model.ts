@@ -1,0 +1,135 @@
+import type { BitCoder } from './bit-coder.js';
+import { Mixer, hash2, stretch } from './context-mixing.js';
+
+// Context model for the difference bytes of a binary patch (new - old over matched regions). The bytes are mostly
+// zero; the non-zero ones sit where the old image holds a relocated address or offset (after a call opcode, in a
+// pointer table), and their values repeat because a shifted region shifts every reference into it by the same
+// amount. Unlike a general-purpose compressor the model sees the *old* bytes at each position, which the patch
+// applier has anyway: that tells it where differences are likely and which value they took last time in the same
+// surroundings. Each byte is coded as a zero flag, then (if non-zero) its 8 bits through a binary tree; both
+// predictions mix several contexts hashed into one table per part.
+
+/** Table sizes (log2 entries): part of a patch's header, since encoder and decoder must agree. */
+export interface DiffModelSize {
+  zeroBits: number;
+  valueBits: number;
+  predBits: number;
+}
+
+/** The default: about 38 KiB of model, so a whole patch applies in under 64 KiB of RAM. */
+export const DEFAULT_DIFF_MODEL_SIZE: Readonly<DiffModelSize> = Object.freeze({ zeroBits: 13, valueBits: 12, predBits: 12 });
+export const MIN_MODEL_BITS = 8;
+export const MAX_MODEL_BITS = 20;
+
+const INPUTS = 5;
+const ZERO_MIXER_SETS = 8;
+const VALUE_MIXER_SETS = 256;
+const ZERO_LEARNING_RATE = 20;
+const VALUE_LEARNING_RATE = 10;
+const PROBABILITY_SHIFT = 4;
+
+/** Bytes of RAM a DiffByteModel of this size holds. */
+export function diffModelBytes(size: DiffModelSize): number {
+  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2);
+}
+
+export class DiffByteModel {
+  private readonly zBits: number;
+  private readonly vBits: number;
+  private readonly pBits: number;
+  private readonly zt: Uint16Array;
+  private readonly vt: Uint16Array;
+  private readonly zMix = new Mixer(INPUTS, ZERO_MIXER_SETS, ZERO_LEARNING_RATE);
+  private readonly vMix = new Mixer(INPUTS, VALUE_MIXER_SETS, VALUE_LEARNING_RATE);
+  /** Last difference byte seen after the same three old bytes (low 8 bits), with an 8-bit check of the context. */
+  private readonly lastInContext: Uint16Array;
+
+  private o1 = 0;
+  private o2 = 0;
+  private o3 = 0;
+  private p1 = 0;
+  private p2 = 0;
+  private dist = 0;
+  private readonly idx = new Int32Array(INPUTS);
+
+  constructor(size: DiffModelSize = DEFAULT_DIFF_MODEL_SIZE) {
+    this.zBits = size.zeroBits;
+    this.vBits = size.valueBits;
+    this.pBits = size.predBits;
+    this.zt = new Uint16Array(1 << this.zBits).fill(32768);
+    this.vt = new Uint16Array(1 << this.vBits).fill(32768);
+    this.lastInContext = new Uint16Array(1 << this.pBits);
+  }
+
+  get bytes(): number {
+    return this.zt.byteLength + this.vt.byteLength + this.zMix.bytes + this.vMix.bytes + this.lastInContext.byteLength;
+  }
+
+  private learn(table: Uint16Array, bit: number): void {
+    const s = PROBABILITY_SHIFT;
+    for (let k = 0; k < INPUTS; k++) {
+      const i = this.idx[k]!;
+      const v = table[i]!;
+      table[i] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
+    }
+  }
+
+  /** Codes one difference byte `d` at a position where the old image holds `o0`; returns the (decoded) byte. */
+  code(coder: BitCoder, o0: number, d: number): number {
+    const { o1, o2, o3, p1 } = this;
+    const dctx = this.dist > 6 ? 7 : this.dist;
+    const p1nz = p1 !== 0 ? 1 : 0;
+    const p2nz = this.p2 !== 0 ? 1 : 0;
+    const old3 = o1 | (o2 << 8) | (o3 << 16);
+    const h = Math.imul(old3 ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+    const predIndex = h >>> (32 - this.pBits);
+    const check = h & 0xff;
+    const entry = this.lastInContext[predIndex]!;
+    const known = entry >> 8 === check ? 1 : 0;
+    const pred = known ? entry & 0xff : 0;
+    const predNz = pred !== 0 ? 1 : 0;
+
+    // Zero flag.
+    const idx = this.idx;
+    const zb = this.zBits;
+    idx[0] = hash2(o0 | (dctx << 8), 1, zb);
+    idx[1] = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
+    idx[2] = hash2(old3, p1nz | 0x200, zb);
+    idx[3] = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
+    idx[4] = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+    const zt = this.zt;
+    for (let k = 0; k < INPUTS; k++) this.zMix.add(stretch(zt[idx[k]!]! >> 4));
+    const pz = this.zMix.predict(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+    const nz = coder.bit(pz, d !== 0 ? 1 : 0);
+    this.zMix.update(nz);
+    this.learn(zt, nz);
+
+    let value = 0;
+    if (nz) {
+      const vt = this.vt;
+      const vb = this.vBits;
+      let node = 1;
+      for (let b = 7; b >= 0; b--) {
+        idx[0] = node;
+        idx[1] = hash2(p1 | (node << 8), 0x1000, vb);
+        idx[2] = hash2(pred | (node << 8) | (known << 16), 0x2000, vb);
+        idx[3] = hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb);
+        idx[4] = hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb);
+        for (let k = 0; k < INPUTS; k++) this.vMix.add(stretch(vt[idx[k]!]! >> 4));
+        const bit = coder.bit(this.vMix.predict(node), (d >> b) & 1);
+        this.vMix.update(bit);
+        this.learn(vt, bit);
+        node = (node << 1) | bit;
+      }
+      value = node & 0xff;
+    }
+    this.lastInContext[predIndex] = (check << 8) | value;
+    this.p2 = p1;
+    this.p1 = value;
+    this.dist = value !== 0 ? 0 : this.dist + 1;
+    this.o3 = o2;
+    this.o2 = o1;
+    this.o1 = o0;
+    return value;
+  }
+}

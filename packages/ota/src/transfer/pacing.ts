@@ -1,0 +1,86 @@
+import { OtaError } from '../errors.js';
+
+/** Decides when the next packet may go. Transport-agnostic: the caller reports what it sent. */
+export interface PacingPolicy {
+  /** Milliseconds to wait before sending a packet of `airtimeMs` at `nowMs` (0: send now). */
+  delayMs(nowMs: number, airtimeMs: number): number;
+  /** Records a packet that went on air. */
+  sent(nowMs: number, airtimeMs: number): void;
+}
+
+export interface DutyCyclePacerOptions {
+  /** Region's hourly transmit limit in percent (100 = none; EU_868 10). */
+  dutyCyclePercent: number;
+  /** Share of that limit this transfer may use, leaving the rest for the node's other traffic (default 0.5). */
+  share?: number;
+  /** Rolling window the limit applies to (default one hour, as the firmware). */
+  windowMs?: number;
+  /** Idle time after each packet, as a multiple of its airtime (default 1: the transfer takes at most half the channel). */
+  gapFactor?: number;
+  /** Current channel utilization in percent, if the transport knows it. */
+  channelUtilization?: () => number;
+  /** Above this utilization the sender holds back (default 25, the firmware's limit for polite broadcasts). */
+  maxChannelUtilizationPercent?: number;
+  /** How long to hold back when the channel is busy (default 10 s). */
+  busyBackoffMs?: number;
+}
+
+/**
+ * Keeps a transfer inside the region's duty cycle (own airtime over a rolling window), leaves a gap after every
+ * packet for other traffic, and yields while the channel is busier than the polite-broadcast threshold.
+ */
+export class DutyCyclePacer implements PacingPolicy {
+  private readonly log: { at: number; airtime: number }[] = [];
+  private used = 0;
+  private nextFree = 0;
+  private readonly budgetMs: number;
+  private readonly windowMs: number;
+  private readonly gapFactor: number;
+  private readonly maxUtil: number;
+  private readonly busyBackoffMs: number;
+
+  constructor(private readonly o: DutyCyclePacerOptions) {
+    const share = o.share ?? 0.5;
+    if (!(o.dutyCyclePercent > 0 && o.dutyCyclePercent <= 100)) throw new OtaError('INVALID_ARGUMENT', 'duty cycle must be in (0, 100]');
+    if (!(share > 0 && share <= 1)) throw new OtaError('INVALID_ARGUMENT', 'share must be in (0, 1]');
+    this.windowMs = o.windowMs ?? 3_600_000;
+    this.budgetMs = (this.windowMs * o.dutyCyclePercent * share) / 100;
+    this.gapFactor = o.gapFactor ?? 1;
+    this.maxUtil = o.maxChannelUtilizationPercent ?? 25;
+    this.busyBackoffMs = o.busyBackoffMs ?? 10_000;
+    if (!(this.gapFactor >= 0)) throw new OtaError('INVALID_ARGUMENT', 'gapFactor must be >= 0');
+  }
+
+  // A packet leaves the window a millisecond after it is a full window old, so rounding never lets one count short.
+  private expire(now: number): void {
+    while (this.log.length > 0 && this.log[0]!.at + this.windowMs < now) this.used -= this.log.shift()!.airtime;
+  }
+
+  delayMs(now: number, airtimeMs: number): number {
+    if (airtimeMs > this.budgetMs) throw new OtaError('INVALID_ARGUMENT', 'a single packet exceeds the duty-cycle budget');
+    this.expire(now);
+    let wait = Math.max(0, this.nextFree - now);
+    // Wait until enough old airtime leaves the window.
+    let excess = this.used + airtimeMs - this.budgetMs;
+    for (let i = 0; excess > 0 && i < this.log.length; i++) {
+      const e = this.log[i]!;
+      wait = Math.max(wait, e.at + this.windowMs + 1 - now);
+      excess -= e.airtime;
+    }
+    if (wait === 0 && this.o.channelUtilization && this.o.channelUtilization() > this.maxUtil) wait = this.busyBackoffMs;
+    return wait;
+  }
+
+  sent(now: number, airtimeMs: number): void {
+    this.expire(now);
+    this.log.push({ at: now, airtime: airtimeMs });
+    this.used += airtimeMs;
+    this.nextFree = now + airtimeMs * (1 + this.gapFactor);
+  }
+
+  /** Own airtime inside the current window. */
+  usedMs(now: number): number {
+    this.expire(now);
+    return this.used;
+  }
+}

@@ -1,0 +1,236 @@
+import { Prng, timeOnAirMs, onAirPacketBytes } from '@compotastic/mesh';
+import { describe, expect, it } from 'vitest';
+import { bytesEqual } from '../src/bytes.js';
+import { MemoryFlash } from '../src/storage/flash.js';
+import { FlashProgressStore, MemoryProgressStore, type ProgressStore } from '../src/storage/progress.js';
+import { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type OfferMessage } from '../src/transfer/messages.js';
+import { DutyCyclePacer } from '../src/transfer/pacing.js';
+import { TransferReceiver } from '../src/transfer/receiver.js';
+import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
+import { OtaError } from '../src/errors.js';
+import { LossyHub, VirtualClock } from './helpers.js';
+
+const airtime = (n: number): number => timeOnAirMs('LONG_FAST', onAirPacketBytes({ portnum: 290, payloadBytes: n }));
+const manifest = { modelId: 'kws-tiny', version: 2, baseVersion: 1, securityCounter: 1 };
+
+interface Rig {
+  clock: VirtualClock;
+  hub: LossyHub;
+  sender: BroadcastSender;
+  receivers: TransferReceiver[];
+  delivered: Map<number, Uint8Array>;
+  report: () => SenderReport | null;
+  stores: ProgressStore[];
+}
+
+function rig(opts: { seed: number; loss: number; receivers: number; bundle: Uint8Array; stores?: ProgressStore[]; accept?: (o: OfferMessage) => true | 'DOWNGRADE'; pacer?: DutyCyclePacer }): Rig {
+  const clock = new VirtualClock();
+  const rng = new Prng(opts.seed);
+  const hub = new LossyHub(clock, rng.derive('loss'), opts.loss);
+  const delivered = new Map<number, Uint8Array>();
+  const ids = Array.from({ length: opts.receivers }, (_, i) => 100 + i);
+  const stores = opts.stores ?? ids.map(() => new MemoryProgressStore());
+  const receivers = ids.map((id, i) => {
+    const r = new TransferReceiver({
+      nodeId: id, link: hub.link(id), clock, rng: rng.derive(`rx${id}`), store: stores[i]!,
+      accept: opts.accept ?? (() => true),
+      deliver: (b) => {
+        delivered.set(id, b);
+        return { ok: true };
+      },
+    });
+    hub.endpoints.set(id, (from, p) => r.onMessage(from, p));
+    return r;
+  });
+  let report: SenderReport | null = null;
+  const sender = new BroadcastSender({
+    bundle: opts.bundle, manifest, link: hub.link(1), clock,
+    pacer: opts.pacer ?? new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0 }),
+    airtimeMs: airtime, session: 0x1234, seed: rng.uint32(), receivers: ids,
+    onDone: (r) => (report = r),
+  });
+  hub.endpoints.set(1, (from, p) => sender.onMessage(from, p));
+  return { clock, hub, sender, receivers, delivered, report: () => report, stores };
+}
+
+describe('transfer messages', () => {
+  it('every message fits one Meshtastic payload and round-trips', () => {
+    const offer: OfferMessage = {
+      type: 'offer', session: 1, seed: 2, length: 65536, symbolSize: 225, maxBlockSymbols: 512, bundleSha256: new Uint8Array(32).fill(3),
+      modelHash: 4, version: 5, baseVersion: null, securityCounter: 6,
+    };
+    const msgs = [
+      offer,
+      { type: 'data', session: 1, block: 2, esi: 300, symbol: new Uint8Array(225).fill(9) },
+      { type: 'poll', session: 1, round: 3, windowMs: 20000, done: Array.from({ length: 200 }, (_, i) => i) },
+      { type: 'status', session: 1, round: 3, state: 'receiving', reason: 'NONE', received: 10, first: { block: 0, esi: 3 }, needs: Array.from({ length: 200 }, (_, i) => ({ block: i, need: 4 })) },
+      { type: 'end', session: 1, reason: 0 },
+    ] as const;
+    for (const m of msgs) {
+      const b = encodeMessage(m);
+      expect(b.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+      expect(decodeMessage(b).type).toBe(m.type);
+    }
+    expect(decodeMessage(encodeMessage(offer))).toEqual(offer);
+    expect(() => encodeMessage({ type: 'data', session: 1, block: 0, esi: 0, symbol: new Uint8Array(226) })).toThrow(OtaError);
+  });
+
+  it('decoding fuzzed messages fails only with OtaError', () => {
+    const rng = new Prng(1);
+    for (let i = 0; i < 2000; i++) {
+      const b = rng.bytes(rng.int(0, 240));
+      if (b.length) b[0] = 0x10 | rng.int(0, 7);
+      try {
+        decodeMessage(b);
+      } catch (e) {
+        expect(e).toBeInstanceOf(OtaError);
+      }
+    }
+  });
+});
+
+describe('broadcast transfer', () => {
+  it('delivers one bundle to many receivers through 20% loss in a few rounds', () => {
+    const bundle = new Prng(2).bytes(20000);
+    const r = rig({ seed: 3, loss: 0.2, receivers: 12, bundle });
+    r.sender.start();
+    r.clock.run();
+    const rep = r.report()!;
+    expect(rep.complete).toBe(true);
+    expect(r.delivered.size).toBe(12);
+    for (const b of r.delivered.values()) expect(bytesEqual(b, bundle)).toBe(true);
+    const m = r.sender.sourceSymbolCount;
+    // One broadcast serves all: far fewer symbols than 12 unicasts.
+    expect(rep.sourceSymbols + rep.repairSymbols).toBeLessThan(m * 1.8);
+    expect(rep.rounds).toBeLessThanOrEqual(5);
+    expect(rep.receivers.every((x) => x.state === 'complete')).toBe(true);
+  });
+
+  it('is deterministic: the same seed gives the same trace', () => {
+    const bundle = new Prng(4).bytes(5000);
+    const a = rig({ seed: 5, loss: 0.3, receivers: 5, bundle });
+    a.sender.start();
+    a.clock.run();
+    const b = rig({ seed: 5, loss: 0.3, receivers: 5, bundle });
+    b.sender.start();
+    b.clock.run();
+    expect(a.hub.log).toEqual(b.hub.log);
+    const c = rig({ seed: 6, loss: 0.3, receivers: 5, bundle });
+    c.sender.start();
+    c.clock.run();
+    expect(c.hub.log).not.toEqual(a.hub.log);
+  });
+
+  it('survives duplicated, reordered, truncated and foreign fragments', () => {
+    const bundle = new Prng(7).bytes(8000);
+    const r = rig({ seed: 8, loss: 0.1, receivers: 4, bundle });
+    const rng = new Prng(9);
+    r.hub.tamper = (p) => {
+      const x = rng.float();
+      if (p[0] === 0x12 && x < 0.05) return p.subarray(0, p.length - 1); // truncated DATA
+      if (p[0] === 0x12 && x < 0.1) {
+        const q = p.slice();
+        q[1] = q[1]! ^ 0xff; // another session
+        return q;
+      }
+      return p;
+    };
+    r.hub.duplicate = 0.2;
+    r.sender.start();
+    r.clock.run();
+    expect(r.delivered.size).toBe(4);
+    for (const b of r.delivered.values()) expect(b).toEqual(bundle);
+    expect(r.hub.duplicated).toBeGreaterThan(10);
+    expect(r.receivers.reduce((n, x) => n + x.stats.duplicates, 0)).toBeGreaterThan(0);
+    const dropped = r.receivers.reduce((n, x) => n + (x.stats.dropped['BAD_FRAGMENT'] ?? 0) + (x.stats.dropped['unknown session'] ?? 0), 0);
+    expect(dropped).toBeGreaterThan(0);
+  });
+
+  it('a corrupted symbol makes the receiver start over, never deliver a wrong bundle', () => {
+    const bundle = new Prng(10).bytes(3000);
+    const r = rig({ seed: 11, loss: 0, receivers: 1, bundle });
+    let poisoned = false;
+    r.hub.tamper = (p) => {
+      if (!poisoned && p[0] === 0x12) {
+        poisoned = true;
+        const q = p.slice();
+        q[20] = q[20]! ^ 0x55;
+        return q;
+      }
+      return p;
+    };
+    r.sender.start();
+    r.clock.run();
+    expect(r.receivers[0]!.stats.corruptBundles).toBe(1);
+    expect(r.delivered.get(100)).toEqual(bundle);
+  });
+
+  it('resumes after a reboot from persisted progress', () => {
+    const bundle = new Prng(12).bytes(30000);
+    const flash = new MemoryFlash(64 * 1024, 4096);
+    const store = new FlashProgressStore(flash);
+    const r = rig({ seed: 13, loss: 0.1, receivers: 1, bundle, stores: [store] });
+    r.sender.start();
+    // Run a while, then "reboot" the receiver: a new object over the same flash.
+    r.clock.run(60_000);
+    const before = r.receivers[0]!.stats.useful;
+    expect(before).toBeGreaterThan(5);
+    const reborn = new TransferReceiver({
+      nodeId: 100, link: r.hub.link(100), clock: r.clock, rng: new Prng(99), store: new FlashProgressStore(flash),
+      accept: () => true, deliver: (b) => (r.delivered.set(100, b), { ok: true }),
+    });
+    expect(reborn.state).toBe('receiving');
+    expect(reborn.needed).toBe(r.sender.sourceSymbolCount - before);
+    r.hub.endpoints.set(100, (from, p) => reborn.onMessage(from, p));
+    r.clock.run();
+    expect(r.delivered.get(100)).toEqual(bundle);
+    expect(reborn.stats.useful).toBe(r.sender.sourceSymbolCount - before);
+  });
+
+  it('receivers decline offers they cannot use and the sender stops asking', () => {
+    const bundle = new Prng(14).bytes(2000);
+    const r = rig({ seed: 15, loss: 0, receivers: 3, bundle, accept: () => 'DOWNGRADE' });
+    r.sender.start();
+    r.clock.run();
+    const rep = r.report()!;
+    expect(rep.receivers.every((x) => x.state === 'declined' && x.reason === 'DOWNGRADE')).toBe(true);
+    expect(r.delivered.size).toBe(0);
+    expect(rep.rounds).toBe(1);
+  });
+});
+
+describe('pacing', () => {
+  it('keeps own airtime within the duty cycle in every window, with gaps between packets', () => {
+    const clock = new VirtualClock();
+    const pacer = new DutyCyclePacer({ dutyCyclePercent: 10, share: 0.5, windowMs: 3_600_000, gapFactor: 1 });
+    const sends: { at: number; air: number }[] = [];
+    const air = airtime(231);
+    const step = (): void => {
+      const wait = pacer.delayMs(clock.now(), air);
+      if (wait > 0) {
+        clock.setTimer(wait, step);
+        return;
+      }
+      pacer.sent(clock.now(), air);
+      sends.push({ at: clock.now(), air });
+      if (sends.length < 400) clock.setTimer(air, step);
+    };
+    step();
+    clock.run();
+    const budget = 3_600_000 * 0.1 * 0.5;
+    for (const s of sends) {
+      const used = sends.filter((x) => x.at > s.at - 3_600_000 && x.at <= s.at).reduce((n, x) => n + x.air, 0);
+      expect(used).toBeLessThanOrEqual(budget + 1e-6);
+    }
+    for (let i = 1; i < sends.length; i++) expect(sends[i]!.at - sends[i - 1]!.at).toBeGreaterThanOrEqual(2 * air - 1e-6);
+    expect(sends.length).toBe(400);
+  });
+
+  it('holds back while the channel is busy', () => {
+    let util = 40;
+    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000 });
+    expect(pacer.delayMs(0, 100)).toBe(5000);
+    util = 10;
+    expect(pacer.delayMs(0, 100)).toBe(0);
+  });
+});
