@@ -1,0 +1,4 @@
+// Entry point of the child processes that run contenders needing Node flags.
+import { serveChild } from './harness/hosts.js';
+
+serveChild();

@@ -1,0 +1,241 @@
+// A float32 reference executor for the pipeline's graph. It calibrates
+// activation ranges for quantization and runs the float ops between int8
+// layers; results follow ONNX semantics (numpy broadcasting, softmax and layer
+// normalization over the given axes).
+
+import { erf } from '../train/math.js';
+import { type FloatGraph, type FloatTensor, type Op, GraphShapeError } from './ir.js';
+
+export type TensorMap = Map<string, FloatTensor>;
+
+function count(dims: readonly number[]): number {
+  return dims.reduce((p, d) => p * d, 1);
+}
+
+function normAxis(axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new GraphShapeError(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/** y = x . W + b over the last dimension of x. */
+export function linearFloat(x: FloatTensor, w: FloatTensor, b: FloatTensor | undefined): FloatTensor {
+  const [k, n] = w.dims as [number, number];
+  if (x.dims[x.dims.length - 1] !== k) throw new GraphShapeError(`linear input [${x.dims.join(', ')}] does not match weight [${k}, ${n}]`);
+  const rows = count(x.dims) / k;
+  const out = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    for (let p = 0; p < k; p++) {
+      const xv = x.data[r * k + p]!;
+      if (xv === 0) continue;
+      for (let j = 0; j < n; j++) out[r * n + j]! += xv * w.data[p * n + j]!;
+    }
+    if (b) for (let j = 0; j < n; j++) out[r * n + j]! += b.data[j]!;
+  }
+  return { dims: [...x.dims.slice(0, -1), n], data: out };
+}
+
+function broadcastDims(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[a.length - rank + i] ?? 1, y = b[b.length - rank + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new GraphShapeError(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+/** Flat index into a broadcast operand for every output element. */
+function broadcastIndex(src: readonly number[], out: readonly number[]): Int32Array {
+  const total = count(out);
+  const idx = new Int32Array(total);
+  const rank = out.length;
+  const padded = [...Array(rank - src.length).fill(1), ...src];
+  const strides = new Array<number>(rank).fill(0);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : s;
+    s *= padded[d]!;
+  }
+  for (let i = 0; i < total; i++) {
+    let rem = i, off = 0;
+    for (let d = rank - 1; d >= 0; d--) {
+      const size = out[d]!;
+      off += (rem % size) * strides[d]!;
+      rem = Math.floor(rem / size);
+    }
+    idx[i] = off;
+  }
+  return idx;
+}
+
+function binary(kind: 'add' | 'sub' | 'mul' | 'div', a: FloatTensor, b: FloatTensor): FloatTensor {
+  const dims = broadcastDims(a.dims, b.dims);
+  const n = count(dims);
+  const out = new Float32Array(n);
+  const same = a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);
+  const ia = same ? undefined : broadcastIndex(a.dims, dims);
+  const ib = same ? undefined : broadcastIndex(b.dims, dims);
+  for (let i = 0; i < n; i++) {
+    const x = a.data[ia ? ia[i]! : i]!, y = b.data[ib ? ib[i]! : i]!;
+    out[i] = kind === 'add' ? x + y : kind === 'sub' ? x - y : kind === 'mul' ? x * y : x / y;
+  }
+  return { dims, data: out };
+}
+
+function matmulFloat(a: FloatTensor, b: FloatTensor): FloatTensor {
+  if (a.dims.length < 2 || b.dims.length < 2) throw new GraphShapeError('activation MatMul needs rank >= 2 operands');
+  const m = a.dims[a.dims.length - 2]!, k = a.dims[a.dims.length - 1]!, n = b.dims[b.dims.length - 1]!;
+  if (b.dims[b.dims.length - 2] !== k) throw new GraphShapeError(`MatMul inner dimensions differ: [${a.dims.join(', ')}] x [${b.dims.join(', ')}]`);
+  const batch = broadcastDims(a.dims.slice(0, -2), b.dims.slice(0, -2));
+  const ia = broadcastIndex(a.dims.slice(0, -2), batch), ib = broadcastIndex(b.dims.slice(0, -2), batch);
+  const batches = count(batch);
+  const out = new Float32Array(batches * m * n);
+  for (let t = 0; t < batches; t++) {
+    const ao = ia[t]! * m * k, bo = ib[t]! * k * n, oo = t * m * n;
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) {
+        const av = a.data[ao + i * k + p]!;
+        for (let j = 0; j < n; j++) out[oo + i * n + j]! += av * b.data[bo + p * n + j]!;
+      }
+    }
+  }
+  return { dims: [...batch, m, n], data: out };
+}
+
+function softmax(x: FloatTensor, axis: number): FloatTensor {
+  const ax = normAxis(axis, x.dims.length);
+  const len = x.dims[ax]!, inner = count(x.dims.slice(ax + 1)), outer = count(x.dims.slice(0, ax));
+  const out = new Float32Array(x.data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      let max = -Infinity;
+      for (let j = 0; j < len; j++) max = Math.max(max, x.data[base + j * inner]!);
+      let sum = 0;
+      for (let j = 0; j < len; j++) sum += out[base + j * inner] = Math.exp(x.data[base + j * inner]! - max);
+      for (let j = 0; j < len; j++) out[base + j * inner]! /= sum;
+    }
+  }
+  return { dims: [...x.dims], data: out };
+}
+
+function layerNorm(x: FloatTensor, axis: number, eps: number, scale: FloatTensor, bias: FloatTensor | undefined): FloatTensor {
+  const ax = normAxis(axis, x.dims.length);
+  const size = count(x.dims.slice(ax));
+  if (scale.data.length !== size) throw new GraphShapeError(`LayerNormalization scale has ${scale.data.length} values, expected ${size}`);
+  const rows = x.data.length / size;
+  const out = new Float32Array(x.data.length);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let j = 0; j < size; j++) mean += x.data[r * size + j]!;
+    mean /= size;
+    let variance = 0;
+    for (let j = 0; j < size; j++) variance += (x.data[r * size + j]! - mean) ** 2;
+    variance /= size;
+    const inv = 1 / Math.sqrt(variance + eps);
+    for (let j = 0; j < size; j++) {
+      out[r * size + j] = (x.data[r * size + j]! - mean) * inv * scale.data[j]! + (bias ? bias.data[j]! : 0);
+    }
+  }
+  return { dims: [...x.dims], data: out };
+}
+
+function transpose(x: FloatTensor, perm?: number[]): FloatTensor {
+  const rank = x.dims.length;
+  const p = perm ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  if (p.length !== rank || [...p].sort().some((v, i) => v !== i)) throw new GraphShapeError(`invalid perm [${p.join(', ')}]`);
+  const dims = p.map((d) => x.dims[d]!);
+  const inStrides = new Array<number>(rank);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) { inStrides[d] = s; s *= x.dims[d]!; }
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < out.length; i++) {
+    let rem = i, off = 0;
+    for (let d = rank - 1; d >= 0; d--) {
+      off += (rem % dims[d]!) * inStrides[p[d]!]!;
+      rem = Math.floor(rem / dims[d]!);
+    }
+    out[i] = x.data[off]!;
+  }
+  return { dims, data: out };
+}
+
+function reshape(x: FloatTensor, shape: number[]): FloatTensor {
+  const dims = shape.map((d, i) => (d === 0 ? x.dims[i]! : d));
+  const known = dims.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+  const unknown = dims.filter((d) => d === -1).length;
+  if (unknown > 1) throw new GraphShapeError('Reshape with more than one -1');
+  const resolved = dims.map((d) => (d === -1 ? x.data.length / known : d));
+  if (count(resolved) !== x.data.length || resolved.some((d) => !Number.isInteger(d))) {
+    throw new GraphShapeError(`cannot reshape [${x.dims.join(', ')}] to [${shape.join(', ')}]`);
+  }
+  return { dims: resolved, data: x.data };
+}
+
+function unary(kind: 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity', x: FloatTensor): FloatTensor {
+  if (kind === 'identity') return x;
+  const f = kind === 'relu' ? (v: number) => (v > 0 ? v : 0)
+    : kind === 'gelu' ? (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2))
+    : kind === 'tanh' ? Math.tanh
+    : (v: number) => 1 / (1 + Math.exp(-v));
+  return { dims: [...x.dims], data: x.data.map(f) };
+}
+
+/** Runs one op, reading and writing `values`. */
+export function runFloatOp(op: Op, values: TensorMap, constants: TensorMap): void {
+  const get = (name: string): FloatTensor => {
+    const t = values.get(name) ?? constants.get(name);
+    if (!t) throw new GraphShapeError(`value '${name}' is not available`);
+    return t;
+  };
+  let y: FloatTensor;
+  switch (op.kind) {
+    case 'linear':
+      y = linearFloat(get(op.input), get(op.weight), op.bias ? get(op.bias) : undefined);
+      break;
+    case 'matmul':
+      y = matmulFloat(get(op.a), get(op.b));
+      break;
+    case 'add':
+    case 'sub':
+    case 'mul':
+    case 'div':
+      y = binary(op.kind, get(op.a), get(op.b));
+      break;
+    case 'softmax':
+      y = softmax(get(op.input), op.axis);
+      break;
+    case 'layernorm':
+      y = layerNorm(get(op.input), op.axis, op.epsilon, get(op.scale), op.bias ? get(op.bias) : undefined);
+      break;
+    case 'transpose':
+      y = transpose(get(op.input), op.perm);
+      break;
+    case 'reshape':
+      y = reshape(get(op.input), op.shape);
+      break;
+    default:
+      y = unary(op.kind, get(op.input));
+  }
+  values.set(op.output, y);
+}
+
+/**
+ * Runs ops [from, to) of the graph on `inputs` (graph inputs, or the values live
+ * at `from` for a pipeline stage). `observe` sees every op's inputs before it runs.
+ */
+export function runFloat(
+  graph: FloatGraph, inputs: TensorMap, range: { from?: number; to?: number } = {},
+  observe?: (op: Op, index: number, values: TensorMap) => void,
+): TensorMap {
+  const values: TensorMap = new Map(inputs);
+  const from = range.from ?? 0, to = range.to ?? graph.ops.length;
+  for (let i = from; i < to; i++) {
+    const op = graph.ops[i]!;
+    observe?.(op, i, values);
+    runFloatOp(op, values, graph.constants);
+  }
+  return values;
+}

@@ -1,0 +1,234 @@
+// Imports a float ONNX model into the pipeline's graph: checks every operator
+// first (all unsupported ones are named in one error), converts constants to
+// float32, and recognises linear layers (MatMul or Gemm with a constant weight,
+// with the following constant bias Add folded in).
+
+import { ModelError } from '../errors.js';
+import type { Attribute, Model, Node, Tensor } from '../onnx/types.js';
+import {
+  type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, GraphShapeError, UnsupportedOpsError,
+} from './ir.js';
+
+/** ONNX operators (default domain unless noted) the pipeline imports. */
+export const SUPPORTED_OPS = [
+  'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Tanh', 'Sigmoid', 'Identity', 'Softmax',
+  'LayerNormalization', 'Transpose', 'Reshape', 'Constant',
+] as const;
+
+const SUPPORTED = new Set<string>(SUPPORTED_OPS);
+
+function attr(node: Node, name: string): Attribute | undefined {
+  return node.attributes.find((a) => a.name === name);
+}
+
+function intAttr(node: Node, name: string, fallback: number): number {
+  const a = attr(node, name);
+  if (!a) return fallback;
+  if (a.type !== 'int') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be an int`);
+  return Number(a.value);
+}
+
+function floatAttr(node: Node, name: string, fallback: number): number {
+  const a = attr(node, name);
+  if (!a) return fallback;
+  if (a.type !== 'float') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be a float`);
+  return a.value;
+}
+
+function intsAttr(node: Node, name: string): number[] | undefined {
+  const a = attr(node, name);
+  if (!a) return undefined;
+  if (a.type !== 'ints') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be ints`);
+  return a.value.map(Number);
+}
+
+function stringAttr(node: Node, name: string, fallback: string): string {
+  const a = attr(node, name);
+  if (!a) return fallback;
+  if (a.type !== 'string') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be a string`);
+  return a.value;
+}
+
+function toFloat(t: Tensor): FloatTensor | undefined {
+  if (t.type === 'float32') return { dims: [...t.dims], data: t.data };
+  if (t.type === 'float64') return { dims: [...t.dims], data: Float32Array.from(t.data) };
+  return undefined;
+}
+
+function toInts(t: Tensor): number[] | undefined {
+  if (t.type === 'int64') return Array.from(t.data, Number);
+  if (t.type === 'int32') return Array.from(t.data);
+  return undefined;
+}
+
+function transpose2d(t: FloatTensor): FloatTensor {
+  const [r, c] = t.dims as [number, number];
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
+  return { dims: [c, r], data: out };
+}
+
+/** Describes why a supported operator is used in a way the pipeline cannot run, or undefined. */
+function unsupportedUse(node: Node, opset: number): string | undefined {
+  const domain = node.domain ?? '';
+  if (domain !== '' && domain !== 'ai.onnx' && !(node.opType === 'Gelu' && domain === 'com.microsoft')) {
+    return `${node.opType} (domain ${domain})`;
+  }
+  if (node.opType === 'Gemm' && intAttr(node, 'transA', 0) !== 0) return 'Gemm with transA=1';
+  if (node.opType === 'Softmax' && opset < 13) return `Softmax (opset ${opset} flattening semantics)`;
+  if (node.opType === 'Gelu') {
+    const approx = stringAttr(node, 'approximate', 'none');
+    if (approx !== 'none' && approx !== 'tanh') return `Gelu (approximate=${approx})`;
+  }
+  return undefined;
+}
+
+/** Imports a float ONNX model; throws UnsupportedOpsError naming every operator it cannot run. */
+export function importOnnx(model: Model): FloatGraph {
+  const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
+  const g = model.graph;
+  const unsupported = new Set<string>();
+  for (const node of g.nodes) {
+    if (!SUPPORTED.has(node.opType)) unsupported.add(node.domain ? `${node.opType} (domain ${node.domain})` : node.opType);
+    else {
+      const why = unsupportedUse(node, opset);
+      if (why) unsupported.add(why);
+    }
+  }
+  if (unsupported.size > 0) throw new UnsupportedOpsError([...unsupported].sort());
+
+  const constants = new Map<string, FloatTensor>();
+  const intConstants = new Map<string, number[]>();
+  const addConstant = (name: string, t: Tensor) => {
+    const f = toFloat(t);
+    if (f) constants.set(name, f);
+    const ints = toInts(t);
+    if (ints) intConstants.set(name, ints);
+  };
+  for (const t of g.initializers) if (t.name) addConstant(t.name, t);
+
+  const initializerNames = new Set(g.initializers.map((t) => t.name));
+  const inputs: GraphInput[] = g.inputs
+    .filter((v) => !initializerNames.has(v.name))
+    .map((v) => ({ name: v.name, dims: (v.type?.shape ?? []).map((d) => (typeof d === 'number' ? d : null)) }));
+  for (const input of inputs) {
+    const type = g.inputs.find((v) => v.name === input.name)?.type?.elemType;
+    if (type && type !== 'float32') throw new UnsupportedOpsError([`graph input ${input.name} of type ${type}`]);
+  }
+
+  const defined = new Set<string>([...inputs.map((i) => i.name), ...constants.keys(), ...intConstants.keys()]);
+  const uses = new Map<string, number>();
+  for (const node of g.nodes) for (const i of node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const o of g.outputs) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
+
+  const ops: Op[] = [];
+  const need = (node: Node, i: number): string => {
+    const name = node.inputs[i];
+    if (!name) throw new GraphShapeError(`${node.opType} ${node.name ?? ''} is missing input ${i}`);
+    if (!defined.has(name)) throw new GraphShapeError(`${node.opType} reads '${name}' before it is produced (graph not in topological order?)`);
+    return name;
+  };
+  const out = (node: Node): string => {
+    const name = node.outputs[0];
+    if (!name) throw new GraphShapeError(`${node.opType} has no output`);
+    defined.add(name);
+    return name;
+  };
+
+  for (const node of g.nodes) {
+    switch (node.opType) {
+      case 'Constant': {
+        const value = attr(node, 'value');
+        if (!value || value.type !== 'tensor') throw new UnsupportedOpsError(['Constant without a tensor value']);
+        addConstant(out(node), value.value);
+        break;
+      }
+      case 'MatMul': {
+        const a = need(node, 0), b = need(node, 1);
+        const w = constants.get(b);
+        if (w && w.dims.length === 2) ops.push({ kind: 'linear', input: a, weight: b, output: out(node) });
+        else ops.push({ kind: 'matmul', a, b, output: out(node) });
+        break;
+      }
+      case 'Gemm': {
+        const a = need(node, 0), bName = need(node, 1);
+        const b = constants.get(bName);
+        if (!b || b.dims.length !== 2) throw new UnsupportedOpsError(['Gemm with a non-constant B']);
+        const alpha = floatAttr(node, 'alpha', 1), beta = floatAttr(node, 'beta', 1);
+        let w = intAttr(node, 'transB', 0) ? transpose2d(b) : b;
+        if (alpha !== 1) w = { dims: w.dims, data: w.data.map((v) => v * alpha) };
+        const output = out(node);
+        const weightName = `${output}::weight`;
+        constants.set(weightName, w);
+        const op: LinearOp = { kind: 'linear', input: a, weight: weightName, output };
+        const cName = node.inputs[2];
+        if (cName) {
+          const c = constants.get(cName);
+          const n = w.dims[1]!;
+          if (!c || c.data.length !== n) throw new UnsupportedOpsError(['Gemm with a C that is not a constant of N values']);
+          const biasName = `${op.output}::bias`;
+          constants.set(biasName, { dims: [n], data: c.data.map((v) => v * beta) });
+          op.bias = biasName;
+        }
+        ops.push(op);
+        break;
+      }
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div': {
+        const a = need(node, 0), b = need(node, 1);
+        const last = ops[ops.length - 1];
+        const bias = constants.get(b);
+        // Fold "linear -> Add constant bias" when the linear's output feeds only this Add.
+        if (node.opType === 'Add' && last?.kind === 'linear' && !last.bias && last.output === a && uses.get(a) === 1 && bias &&
+          bias.data.length === constants.get(last.weight)!.dims[1] && bias.dims.filter((d) => d !== 1).length <= 1) {
+          last.bias = b;
+          last.output = out(node);
+          break;
+        }
+        const kind = node.opType.toLowerCase() as 'add' | 'sub' | 'mul' | 'div';
+        ops.push({ kind, a, b, output: out(node) });
+        break;
+      }
+      case 'Relu':
+      case 'Tanh':
+      case 'Sigmoid':
+      case 'Identity':
+        ops.push({ kind: node.opType.toLowerCase() as 'relu' | 'tanh' | 'sigmoid' | 'identity', input: need(node, 0), output: out(node) });
+        break;
+      case 'Gelu':
+        if (stringAttr(node, 'approximate', 'none') === 'tanh') throw new UnsupportedOpsError(['Gelu (approximate=tanh)']);
+        ops.push({ kind: 'gelu', input: need(node, 0), output: out(node) });
+        break;
+      case 'Softmax':
+        ops.push({ kind: 'softmax', input: need(node, 0), output: out(node), axis: intAttr(node, 'axis', -1) });
+        break;
+      case 'LayerNormalization': {
+        const scale = need(node, 1);
+        if (!constants.has(scale)) throw new UnsupportedOpsError(['LayerNormalization with a non-constant scale']);
+        const biasName = node.inputs[2] || undefined;
+        if (biasName && !constants.has(biasName)) throw new UnsupportedOpsError(['LayerNormalization with a non-constant bias']);
+        ops.push({
+          kind: 'layernorm', input: need(node, 0), output: out(node), axis: intAttr(node, 'axis', -1),
+          epsilon: floatAttr(node, 'epsilon', 1e-5), scale, bias: biasName,
+        });
+        break;
+      }
+      case 'Transpose':
+        ops.push({ kind: 'transpose', input: need(node, 0), output: out(node), perm: intsAttr(node, 'perm') });
+        break;
+      case 'Reshape': {
+        const shapeName = need(node, 1);
+        const shape = intConstants.get(shapeName);
+        if (!shape) throw new UnsupportedOpsError(['Reshape with a non-constant shape']);
+        if (intAttr(node, 'allowzero', 0) !== 0) throw new UnsupportedOpsError(['Reshape with allowzero=1']);
+        ops.push({ kind: 'reshape', input: need(node, 0), output: out(node), shape });
+        break;
+      }
+    }
+  }
+  const outputs = g.outputs.map((o) => o.name);
+  for (const o of outputs) if (!defined.has(o)) throw new GraphShapeError(`graph output '${o}' is never produced`);
+  return { name: g.name, inputs, outputs, ops, constants };
+}

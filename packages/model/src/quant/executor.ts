@@ -1,0 +1,96 @@
+// Runs an int8 model layer by layer on a kernel build: linear layers quantize
+// their input with the calibrated uint8 scale, multiply on the int8 kernel with
+// weights packed once, and come back to float32 with the per-channel scales;
+// the other ops run in float32. Any range of layers can run on its own, so a
+// model can be split across nodes as a pipeline.
+
+import type { Kernel, PackedMatrix } from '@compotastic/kernel';
+import { runFloatOp, type TensorMap } from '../graph/float-exec.js';
+import { GraphShapeError, opInputs } from '../graph/ir.js';
+import type { Int8Linear, Int8Model } from './quantize.js';
+
+export interface LayerRange {
+  /** First op to run (default 0). */
+  from?: number;
+  /** One past the last op to run (default: all). */
+  to?: number;
+}
+
+export class Int8Executor {
+  private readonly packed = new Map<number, PackedMatrix>();
+
+  private constructor(private readonly kernel: Kernel, readonly model: Int8Model) {}
+
+  /** Packs every layer's weights once for this kernel. */
+  static create(kernel: Kernel, model: Int8Model): Int8Executor {
+    const ex = new Int8Executor(kernel, model);
+    for (const [i, l] of model.linears) ex.packed.set(i, kernel.packWeights(l.weights, l.k, l.n, 0));
+    return ex;
+  }
+
+  get layerCount(): number {
+    return this.model.ops.length;
+  }
+
+  /** Multiply-accumulates of the linear layers in [from, to) for `rows` input rows. */
+  macs(rows: number, range: LayerRange = {}): number {
+    let total = 0;
+    for (const [i, l] of this.model.linears) if (i >= (range.from ?? 0) && i < (range.to ?? this.layerCount)) total += rows * l.k * l.n;
+    return total;
+  }
+
+  private linear(index: number, l: Int8Linear, x: { dims: number[]; data: Float32Array }) {
+    if (x.dims[x.dims.length - 1] !== l.k) throw new GraphShapeError(`layer ${index} expects ${l.k} inputs, got [${x.dims.join(', ')}]`);
+    const rows = x.data.length / l.k;
+    const q = this.kernel.quantizeLinear(x.data, { scale: l.inputScale, zeroPoint: l.inputZeroPoint, type: 'uint8' });
+    const acc = this.kernel.matmulInteger(q, rows, this.packed.get(index)!, l.inputZeroPoint);
+    const out = new Float32Array(rows * l.n);
+    for (let c = 0; c < l.n; c++) {
+      const s = Math.fround(l.inputScale * l.weightScales[c]!);
+      const b = l.bias[c]!;
+      for (let r = 0; r < rows; r++) out[r * l.n + c] = (acc[r * l.n + c]! + b) * s;
+    }
+    return { dims: [...x.dims.slice(0, -1), l.n], data: out };
+  }
+
+  /**
+   * Runs ops [from, to) on `inputs` (the graph inputs, or the values live at
+   * `from`), returning every value produced and received.
+   */
+  run(inputs: TensorMap, range: LayerRange = {}): TensorMap {
+    const values: TensorMap = new Map(inputs);
+    const from = range.from ?? 0, to = range.to ?? this.layerCount;
+    if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from <= to && to <= this.layerCount)) {
+      throw new GraphShapeError(`layer range [${from}, ${to}) is outside 0..${this.layerCount}`);
+    }
+    for (let i = from; i < to; i++) {
+      const op = this.model.ops[i]!;
+      if (op.kind === 'linear') {
+        const x = values.get(op.input);
+        if (!x) throw new GraphShapeError(`value '${op.input}' is not available at layer ${i}`);
+        values.set(op.output, this.linear(i, this.model.linears.get(i)!, x));
+      } else {
+        runFloatOp(op, values, this.model.constants);
+      }
+    }
+    return values;
+  }
+
+  /** The values a later stage needs when the model is cut before op `at`. */
+  liveAt(at: number): string[] {
+    const produced = new Set<string>(this.model.inputs.map((i) => i.name));
+    for (let i = 0; i < at; i++) produced.add(this.model.ops[i]!.output);
+    const needed = new Set<string>();
+    for (let i = at; i < this.layerCount; i++) {
+      const op = this.model.ops[i]!;
+      for (const name of opInputs(op)) if (produced.has(name)) needed.add(name);
+    }
+    for (const o of this.model.outputs) if (produced.has(o)) needed.add(o);
+    return [...needed];
+  }
+
+  dispose(): void {
+    for (const p of [...this.packed.values()].reverse()) p.dispose();
+    this.packed.clear();
+  }
+}

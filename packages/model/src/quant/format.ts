@@ -1,0 +1,142 @@
+// The int8 model as two parts, as an over-the-air bundle carries them: a JSON
+// config (graph, scales, zero points, where each array sits) and a binary
+// weights blob (int8 weights, int32 biases, float32 constants, 4-byte aligned).
+// Decoding validates every field and offset: a malformed part is rejected with a
+// typed error, never half-loaded.
+
+import { ModelError } from '../errors.js';
+import type { FloatTensor, GraphInput, Op } from '../graph/ir.js';
+import type { Int8Linear, Int8Model } from './quantize.js';
+
+export const INT8_FORMAT = 'compotastic-int8';
+export const INT8_FORMAT_VERSION = 1;
+
+/** A config or weights blob that is not a valid int8 model (code INT8_FORMAT). */
+export class Int8FormatError extends ModelError {
+  constructor(message: string) {
+    super('INT8_FORMAT', message);
+  }
+}
+
+interface Span {
+  offset: number;
+  length: number;
+}
+
+interface ConfigJson {
+  format: string;
+  version: number;
+  name: string;
+  inputs: GraphInput[];
+  outputs: string[];
+  ops: Op[];
+  linears: {
+    op: number; k: number; n: number; inputScale: number; inputZeroPoint: number;
+    weights: Span; weightScales: Span; bias: Span;
+  }[];
+  constants: { name: string; dims: number[]; data: Span }[];
+  weightsBytes: number;
+}
+
+export interface Int8ModelParts {
+  config: Uint8Array;
+  weights: Uint8Array;
+}
+
+/** Serializes an int8 model into its config and weights parts. */
+export function encodeInt8Model(model: Int8Model): Int8ModelParts {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const put = (bytes: Uint8Array): Span => {
+    const pad = (4 - (size % 4)) % 4;
+    if (pad) {
+      chunks.push(new Uint8Array(pad));
+      size += pad;
+    }
+    const span = { offset: size, length: bytes.length };
+    chunks.push(bytes);
+    size += bytes.length;
+    return span;
+  };
+  const bytesOf = (a: Int8Array | Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+  const linears = [...model.linears.entries()].sort((a, b) => a[0] - b[0]).map(([op, l]) => ({
+    op, k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
+    weights: put(bytesOf(l.weights)), weightScales: put(bytesOf(l.weightScales)), bias: put(bytesOf(l.bias)),
+  }));
+  const constants = [...model.constants.entries()].map(([name, t]) => ({ name, dims: t.dims, data: put(bytesOf(t.data)) }));
+  const weights = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    weights.set(c, at);
+    at += c.length;
+  }
+  const config: ConfigJson = {
+    format: INT8_FORMAT, version: INT8_FORMAT_VERSION, name: model.name, inputs: model.inputs, outputs: model.outputs,
+    ops: model.ops, linears, constants, weightsBytes: size,
+  };
+  return { config: new TextEncoder().encode(JSON.stringify(config)), weights };
+}
+
+const OP_KINDS = new Set(['linear', 'matmul', 'add', 'sub', 'mul', 'div', 'relu', 'gelu', 'tanh', 'sigmoid', 'identity', 'softmax', 'layernorm', 'transpose', 'reshape']);
+
+function fail(why: string): never {
+  throw new Int8FormatError(why);
+}
+
+function isInt(v: unknown, min = 0): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min;
+}
+
+/** Decodes and validates an int8 model from its parts. */
+export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
+  let cfg: ConfigJson;
+  try {
+    cfg = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(parts.config)) as ConfigJson;
+  } catch (err) {
+    throw new Int8FormatError(`config is not UTF-8 JSON: ${(err as Error).message}`);
+  }
+  if (typeof cfg !== 'object' || cfg === null) fail('config is not an object');
+  if (cfg.format !== INT8_FORMAT) fail(`config format '${String(cfg.format)}' is not ${INT8_FORMAT}`);
+  if (cfg.version !== INT8_FORMAT_VERSION) fail(`config version ${String(cfg.version)} is not supported`);
+  if (cfg.weightsBytes !== parts.weights.length) fail(`weights are ${parts.weights.length} bytes, the config expects ${String(cfg.weightsBytes)}`);
+  if (!Array.isArray(cfg.ops) || !Array.isArray(cfg.linears) || !Array.isArray(cfg.constants) || !Array.isArray(cfg.inputs) || !Array.isArray(cfg.outputs)) {
+    fail('config misses ops, linears, constants, inputs or outputs');
+  }
+  for (const [i, op] of cfg.ops.entries()) {
+    if (typeof op !== 'object' || op === null || !OP_KINDS.has((op as Op).kind)) fail(`op ${i} has an unknown kind`);
+    if (typeof (op as { output?: unknown }).output !== 'string') fail(`op ${i} has no output name`);
+  }
+  const buf = parts.weights;
+  const view = <T>(span: Span, elem: number, Ctor: { new (b: ArrayBuffer, o: number, n: number): T }, count: number, what: string): T => {
+    if (typeof span !== 'object' || span === null || !isInt(span.offset) || !isInt(span.length)) fail(`${what}: bad span`);
+    if (span.offset % 4 !== 0 && elem === 4) fail(`${what}: misaligned`);
+    if (span.length !== count * elem) fail(`${what}: ${span.length} bytes, expected ${count * elem}`);
+    if (span.offset + span.length > buf.length) fail(`${what}: runs past the weights`);
+    const copy = buf.slice(span.offset, span.offset + span.length);
+    return new Ctor(copy.buffer, 0, count);
+  };
+  const linears = new Map<number, Int8Linear>();
+  for (const [i, l] of cfg.linears.entries()) {
+    if (!isInt(l.op) || l.op >= cfg.ops.length || cfg.ops[l.op]!.kind !== 'linear') fail(`linear ${i} does not point at a linear op`);
+    if (!isInt(l.k, 1) || !isInt(l.n, 1)) fail(`linear ${i}: bad shape`);
+    if (!(l.inputScale > 0) || !Number.isFinite(l.inputScale)) fail(`linear ${i}: bad input scale`);
+    if (!isInt(l.inputZeroPoint) || l.inputZeroPoint > 255) fail(`linear ${i}: bad input zero point`);
+    if (linears.has(l.op)) fail(`linear ${i}: op ${l.op} quantized twice`);
+    linears.set(l.op, {
+      k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
+      weights: view(l.weights, 1, Int8Array, l.k * l.n, `linear ${i} weights`),
+      weightScales: view(l.weightScales, 4, Float32Array, l.n, `linear ${i} scales`),
+      bias: view(l.bias, 4, Int32Array, l.n, `linear ${i} bias`),
+    });
+  }
+  cfg.ops.forEach((op, i) => {
+    if (op.kind === 'linear' && !linears.has(i)) fail(`op ${i} is linear but has no int8 weights`);
+  });
+  const constants = new Map<string, FloatTensor>();
+  for (const [i, c] of cfg.constants.entries()) {
+    if (typeof c.name !== 'string' || !Array.isArray(c.dims) || !c.dims.every((d) => isInt(d))) fail(`constant ${i}: bad name or dims`);
+    const count = c.dims.reduce((p, d) => p * d, 1);
+    constants.set(c.name, { dims: c.dims, data: view(c.data, 4, Float32Array, count, `constant ${c.name}`) });
+  }
+  return { name: String(cfg.name), inputs: cfg.inputs, outputs: cfg.outputs, ops: cfg.ops, linears, constants };
+}

@@ -1,0 +1,30 @@
+import { ModelProto } from '../src/onnx/schema.js';
+
+/** Encodes a hand-written ModelProto object (field names as in onnx.proto), to craft malformed models. */
+export function wireModel(obj: Record<string, unknown>): Uint8Array {
+  return ModelProto.encode(obj).finish();
+}
+
+/** A minimal valid graph around one node, as a wire object. */
+export function wireGraph(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'g',
+    node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }],
+    input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 2 }] } } } }],
+    output: [{ name: 'y' }],
+    ...extra,
+  };
+}
+
+/** Seeded xorshift32 generator: every fuzz input is reproducible from its seed. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}

@@ -1,0 +1,175 @@
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadKernel, type Kernel } from '@compotastic/kernel';
+import { vibrationDataset } from '../src/data/vibration.js';
+import { runFloat } from '../src/graph/float-exec.js';
+import { importOnnx } from '../src/graph/import.js';
+import { UnsupportedOpsError } from '../src/graph/ir.js';
+import { graph } from '../src/onnx/builder.js';
+import { decodeModel, encodeModel } from '../src/onnx/proto.js';
+import { tensor } from '../src/onnx/tensor.js';
+import { Int8Executor } from '../src/quant/executor.js';
+import { Int8FormatError, decodeInt8Model, encodeInt8Model } from '../src/quant/format.js';
+import { quantizeGraph } from '../src/quant/quantize.js';
+import { buildReferenceModel, type ReferenceModel } from '../src/reference-model.js';
+
+ort.env.wasm.numThreads = 1;
+
+let ref: ReferenceModel;
+let kernels: Kernel[];
+let ortProbs: Float32Array;
+
+function top1(p: ArrayLike<number>, rows: number, cols: number): number[] {
+  return Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (p[r * cols + j]! > p[r * cols + best]!) best = j;
+    return best;
+  });
+}
+
+beforeAll(async () => {
+  ref = buildReferenceModel({ trainSamples: 3000, testSamples: 600, epochs: 6 });
+  kernels = await Promise.all((['scalar', 'simd'] as const).map((build) => loadKernel({ build })));
+  const session = await ort.InferenceSession.create(ref.onnx);
+  const out = await session.run({ x: new ort.Tensor('float32', ref.test.x, [ref.test.count, ref.test.features]) });
+  ortProbs = out.probs!.data as Float32Array;
+}, 120_000);
+
+describe('the reference model', () => {
+  it('learns the task: well above the 20% chance level on held-out data', () => {
+    expect(ref.testAccuracy).toBeGreaterThan(0.8);
+    expect(ref.trainAccuracy).toBeGreaterThanOrEqual(ref.testAccuracy - 0.01);
+  });
+
+  it('is rebuilt identically from the same seed', () => {
+    const again = buildReferenceModel({ trainSamples: 3000, testSamples: 600, epochs: 6 });
+    expect(Buffer.from(again.onnx).equals(Buffer.from(ref.onnx))).toBe(true);
+    const other = buildReferenceModel({ trainSamples: 3000, testSamples: 600, epochs: 6, seed: 2 });
+    expect(Buffer.from(other.onnx).equals(Buffer.from(ref.onnx))).toBe(false);
+  });
+});
+
+describe('ONNX import and the float executor', () => {
+  it('imports the exported model and matches ONNX Runtime within 1e-5', () => {
+    const g = importOnnx(decodeModel(ref.onnx));
+    expect(g.ops.map((o) => o.kind)).toEqual(['linear', 'layernorm', 'gelu', 'linear', 'relu', 'linear', 'softmax']);
+    const probs = runFloat(g, new Map([['x', { dims: [ref.test.count, ref.test.features], data: ref.test.x }]])).get('probs')!;
+    expect(probs.dims).toEqual([ref.test.count, 5]);
+    let maxDiff = 0;
+    for (let i = 0; i < probs.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(probs.data[i]! - ortProbs[i]!));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('names every unsupported operator in one error', () => {
+    const m = graph('bad')
+      .input('x', 'float32', [1, 4])
+      .initializer('w', tensor('float32', [4, 4], new Float32Array(16)))
+      .node('MatMul', ['x', 'w'], ['a'])
+      .node('Conv', ['a', 'w'], ['b'])
+      .node('LSTM', ['b', 'w', 'w'], ['c'])
+      .node('Relu', ['c'], ['y'])
+      .output('y', 'float32', [1, 4])
+      .model({ opset: 20 });
+    try {
+      importOnnx(decodeModel(encodeModel(m)));
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(UnsupportedOpsError);
+      expect((err as UnsupportedOpsError).ops).toEqual(['Conv', 'LSTM']);
+      expect((err as Error).message).toMatch(/Conv, LSTM/);
+    }
+  });
+
+  it('runs a small transformer block (attention with softmax, residual, layer norm, GELU MLP) like ONNX Runtime', async () => {
+    const t = 6, d = 8;
+    const rnd = (n: number, seed: number) => Float32Array.from(vibrationDataset(1, seed).x.subarray(0, n));
+    const w = (name: string, rows: number, cols: number, seed: number) => tensor('float32', [rows, cols], Float32Array.from({ length: rows * cols }, (_, i) => rnd(64, seed + Math.floor(i / 64)).at(i % 64)! * 0.5));
+    const m = graph('block')
+      .input('x', 'float32', [t, d])
+      .initializer('wq', w('wq', d, d, 1)).initializer('wk', w('wk', d, d, 3)).initializer('wv', w('wv', d, d, 5))
+      .initializer('wo', w('wo', d, d, 7)).initializer('w1', w('w1', d, 16, 9)).initializer('w2', w('w2', 16, d, 11))
+      .initializer('scale', tensor('float32', [], [1 / Math.sqrt(d)]))
+      .initializer('g', tensor('float32', [d], new Float32Array(d).fill(1))).initializer('b', tensor('float32', [d], new Float32Array(d)))
+      .node('MatMul', ['x', 'wq'], ['q']).node('MatMul', ['x', 'wk'], ['k']).node('MatMul', ['x', 'wv'], ['v'])
+      .node('Transpose', ['k'], ['kt'], { perm: [1, 0] })
+      .node('MatMul', ['q', 'kt'], ['s']).node('Mul', ['s', 'scale'], ['ss']).node('Softmax', ['ss'], ['p'], { axis: -1 })
+      .node('MatMul', ['p', 'v'], ['att']).node('MatMul', ['att', 'wo'], ['o']).node('Add', ['x', 'o'], ['r1'])
+      .node('LayerNormalization', ['r1', 'g', 'b'], ['n1'], { axis: -1 })
+      .node('MatMul', ['n1', 'w1'], ['f1']).node('Gelu', ['f1'], ['f2']).node('MatMul', ['f2', 'w2'], ['f3'])
+      .node('Add', ['n1', 'f3'], ['y'])
+      .output('y', 'float32', [t, d])
+      .model({ opset: 20 });
+    const bytes = encodeModel(m);
+    const x = rnd(t * d, 42);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('float32', x, [t, d]) })).y!.data as Float32Array;
+    const g = importOnnx(decodeModel(bytes));
+    const got = runFloat(g, new Map([['x', { dims: [t, d], data: x }]])).get('y')!;
+    expect(got.dims).toEqual([t, d]);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got.data[i]! - want[i]!)).toBeLessThan(1e-4);
+    // The int8 version stays close too.
+    const q = quantizeGraph(g, new Map([['x', { dims: [t, d], data: x }]]));
+    const ex = Int8Executor.create(kernels[1]!, q);
+    const qy = ex.run(new Map([['x', { dims: [t, d], data: x }]])).get('y')!;
+    for (let i = 0; i < want.length; i++) expect(Math.abs(qy.data[i]! - want[i]!)).toBeLessThan(0.15);
+    ex.dispose();
+  });
+});
+
+describe('int8 quantization and the int8 executor', () => {
+  function quantized() {
+    const g = importOnnx(decodeModel(ref.onnx));
+    const calib = new Map([['x', { dims: [400, ref.train.features], data: ref.train.x.subarray(0, 400 * ref.train.features) }]]);
+    return quantizeGraph(g, calib);
+  }
+
+  it('agrees with the float model in ONNX Runtime on held-out inputs, on every build', () => {
+    const q = decodeInt8Model(encodeInt8Model(quantized()));
+    const n = ref.test.count;
+    const want = top1(ortProbs, n, 5);
+    let first: Float32Array | undefined;
+    for (const k of kernels) {
+      const ex = Int8Executor.create(k, q);
+      const probs = ex.run(new Map([['x', { dims: [n, ref.test.features], data: ref.test.x }]])).get('probs')!;
+      const got = top1(probs.data, n, 5);
+      const agreement = got.filter((c, i) => c === want[i]).length / n;
+      let maxErr = 0;
+      for (let i = 0; i < probs.data.length; i++) maxErr = Math.max(maxErr, Math.abs(probs.data[i]! - ortProbs[i]!));
+      expect(agreement, k.build).toBeGreaterThanOrEqual(0.97);
+      expect(maxErr).toBeLessThan(0.5);
+      if (first) expect(Array.from(probs.data)).toEqual(Array.from(first)); // builds agree bit for bit
+      first = probs.data;
+      ex.dispose();
+    }
+  });
+
+  it('runs any layer range: a two-stage pipeline equals the whole model', () => {
+    const q = quantized();
+    const ex = Int8Executor.create(kernels[1]!, q);
+    const x = new Map([['x', { dims: [16, ref.test.features], data: ref.test.x.subarray(0, 16 * ref.test.features) }]]);
+    const whole = ex.run(x).get('probs')!;
+    for (let cut = 1; cut < ex.layerCount; cut++) {
+      const stage1 = ex.run(x, { to: cut });
+      const live = new Map(ex.liveAt(cut).map((name) => [name, stage1.get(name)!] as const));
+      expect(live.size).toBe(1);
+      const stage2 = ex.run(live, { from: cut });
+      expect(Array.from(stage2.get('probs')!.data)).toEqual(Array.from(whole.data));
+    }
+    expect(() => ex.run(x, { from: 3, to: 2 })).toThrow(/layer range/);
+    expect(ex.macs(1)).toBe(64 * 96 + 96 * 48 + 48 * 5);
+    ex.dispose();
+  });
+
+  it('rejects corrupted or mismatched int8 parts with typed errors', () => {
+    const parts = encodeInt8Model(quantized());
+    expect(() => decodeInt8Model({ config: parts.config, weights: parts.weights.subarray(1) })).toThrow(Int8FormatError);
+    expect(() => decodeInt8Model({ config: new TextEncoder().encode('{"format":"x"}'), weights: parts.weights })).toThrow(Int8FormatError);
+    expect(() => decodeInt8Model({ config: Uint8Array.of(0xff, 0xfe), weights: parts.weights })).toThrow(Int8FormatError);
+    const cfg = JSON.parse(new TextDecoder().decode(parts.config));
+    cfg.linears[0].weights.offset = parts.weights.length - 4;
+    expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg)), weights: parts.weights })).toThrow(/runs past|bytes/);
+    const cfg2 = JSON.parse(new TextDecoder().decode(parts.config));
+    cfg2.ops[0].kind = 'conv';
+    expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg2)), weights: parts.weights })).toThrow(/unknown kind/);
+  });
+});
