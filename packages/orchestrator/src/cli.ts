@@ -1,0 +1,351 @@
+#!/usr/bin/env node
+import { freemem } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { WallClock } from '@compotastic/mesh';
+import { TcpTransport, MESHTASTIC_TCP_PORT } from '@compotastic/mesh/node';
+import { loadKernel, type Kernel } from '@compotastic/kernel';
+import { enableRelaxedSimd } from '@compotastic/kernel/node';
+import { JsonlTrace } from '@compotastic/sim';
+import { loadScenario, listBuiltinScenarios } from '@compotastic/sim/node';
+import type { NodeHost } from './context.js';
+import { ConfigError, OrchestratorError } from './errors.js';
+import { ExecutorChain, KernelExecutor, OnnxExecutor } from './jobs/executor.js';
+import { ReconnectingMeshLink } from './meshtastic/reconnecting-link.js';
+import { Orchestrator } from './orchestrator.js';
+import { DEVICE_CLASS_CODES, type DeviceClassName } from './registry/capability.js';
+import { runSwarm, type SwarmReport } from './sim/swarm.js';
+import { type JobTemplate, parseWorkload } from './sim/workload.js';
+import { nodeName } from './scheduler/planner.js';
+
+const USAGE = `Usage:
+  compotastic node --tcp <host[:port]> [options]     join a real mesh (a node's TCP API or meshtasticd) as a compute node
+  compotastic swarm --scenario <name|file> [options] run the orchestrator on every node of a simulated swarm
+
+node options:
+  --port N              Meshtastic port for the compute layer (default 256, PRIVATE_APP)
+  --device-class C      ${DEVICE_CLASS_CODES.join(' | ')} (default laptop)
+  --ram-mb M            memory offered to jobs (default half of the free memory)
+  --battery-pct P       host battery level (default: external power)
+  --no-accept           submit nothing and take no work: only advertise and watch
+  --no-onnx             do not run int32 GEMMs through onnxruntime-web
+  --seed S              seed for ids and jitter (default: from the node number)
+
+swarm options:
+  --seed S  --nodes N  --duration D (90s, 30m, 1h)
+  --churn-fraction F    share of nodes that drop out and rejoin (e.g. 0.3)
+  --churn-per-hour X    drop-outs per churning node per hour
+  --mean-down-s S       mean time a dropped node stays down
+  --jobs FILE           job templates (JSON list), replacing the scenario's app.jobs
+  --port N              Meshtastic port for the compute layer (default 256)
+  --set path=value      any scenario field (repeatable)
+  --trace FILE          JSONL trace of every radio and application event
+  --json                print the report as JSON        --onnx    laptops and Jetsons use onnxruntime-web
+  --no-ble              no BLE links between nodes       --quiet   no progress
+Built-in scenarios: ${'{scenarios}'}
+`;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+function take(args: string[], i: number, flag: string): string {
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new ConfigError('BAD_OPTION', `${flag} needs a value`);
+  return v;
+}
+
+function numberArg(flag: string, v: string, min = -Infinity, max = Infinity): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError('BAD_OPTION', `${flag} expects a number ${min}..${max}, got "${v}"`);
+  return n;
+}
+
+/** host[:port] -> { host, port }; IPv6 literals in brackets. */
+export function parseAddress(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
+  if (!m || !m[1]) throw new ConfigError('BAD_ADDRESS', `expected host[:port], got "${text}"`);
+  const port = m[2] === undefined ? MESHTASTIC_TCP_PORT : Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('BAD_ADDRESS', `bad port in "${text}"`);
+  return { host: m[1], port };
+}
+
+export interface SwarmArgs {
+  scenario: string;
+  port?: number;
+  seed?: number;
+  overrides: Record<string, unknown>;
+  jobs?: string;
+  trace?: string;
+  json: boolean;
+  onnx: boolean;
+  ble: boolean;
+  quiet: boolean;
+}
+
+export function parseSwarmArgs(args: string[]): SwarmArgs {
+  const p: SwarmArgs = { scenario: '', overrides: {}, json: false, onnx: false, ble: true, quiet: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const v = (): string => take(args, i++, a);
+    switch (a) {
+      case '--scenario':
+        p.scenario = v();
+        break;
+      case '--seed':
+        p.seed = numberArg(a, v(), 0, 0xffffffff);
+        break;
+      case '--nodes':
+        p.overrides['nodes.count'] = numberArg(a, v(), 0, 100_000);
+        break;
+      case '--duration':
+        p.overrides.duration = v();
+        break;
+      case '--churn-fraction':
+        p.overrides['availability.fraction'] = numberArg(a, v(), 0, 1);
+        break;
+      case '--churn-per-hour':
+        p.overrides['availability.churnPerHour'] = numberArg(a, v(), 0, 1000);
+        break;
+      case '--mean-down-s':
+        p.overrides['availability.meanDownS'] = numberArg(a, v(), 0, 1e7);
+        break;
+      case '--set': {
+        const kv = v();
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new ConfigError('BAD_OPTION', `--set expects path=value, got "${kv}"`);
+        p.overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
+        break;
+      }
+      case '--jobs':
+        p.jobs = v();
+        break;
+      case '--port':
+        p.port = numberArg(a, v(), 256, 511);
+        break;
+      case '--trace':
+        p.trace = v();
+        break;
+      case '--json':
+        p.json = true;
+        break;
+      case '--onnx':
+        p.onnx = true;
+        break;
+      case '--no-ble':
+        p.ble = false;
+        break;
+      case '--quiet':
+        p.quiet = true;
+        break;
+      default:
+        throw new ConfigError('BAD_OPTION', `unknown option ${a}`);
+    }
+  }
+  if (!p.scenario) throw new ConfigError('BAD_OPTION', 'swarm needs --scenario <name|file>');
+  return p;
+}
+
+export function formatReport(r: SwarmReport): string {
+  const j = r.jobs;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const lines = [
+    `scenario ${r.scenario}, seed ${r.seed}, ${r.nodes} nodes, ${r.simulatedS} s simulated`,
+    `jobs: ${j.submitted} submitted, ${j.done} done (${pct(j.completionRate)}), ${j.failed} failed, ${j.lost} lost, ${j.ownerOffline} with their owner switched off for good${j.skipped ? `, ${j.skipped} not submitted (no eligible node up)` : ''}`,
+    `failures: ${Object.entries(j.failedByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `latency of finished jobs: p50 ${s(j.latencyMs.p50)}, p90 ${s(j.latencyMs.p90)}, p95 ${s(j.latencyMs.p95)}, p99 ${s(j.latencyMs.p99)}, max ${s(j.latencyMs.max)}, mean ${s(j.latencyMs.mean)}`,
+    `plans: ${Object.entries(j.plans).map(([k, v]) => `${k} ${v}`).join(', ')}; ${j.recovered} finished after a reassignment`,
+    `results checked against local execution: ${j.verified}, mismatches ${j.mismatches}`,
+    `discovery: ${pct(r.discovery.coverage)} of node pairs know each other at the end`,
+    `messages sent: ${Object.entries(r.messages.sent).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.messages.sendFailures} radio-level failures, ${r.messages.decodeErrors} undecodable`,
+    `radio: ${r.radio.transmissions} transmissions, ${r.radio.collisions} collisions, mean channel utilization ${r.radio.channelUtilizationPct}%`,
+  ];
+  if (r.routerWarnings.length) lines.push(`router warnings: ${r.routerWarnings.length} (first: ${r.routerWarnings[0]?.message})`);
+  return lines.join('\n');
+}
+
+async function swarm(args: string[], io: Io): Promise<number> {
+  const a = parseSwarmArgs(args);
+  const scenario = await loadScenario(a.scenario);
+  let workload: JobTemplate[] | undefined;
+  if (a.jobs) {
+    const text = await readFile(a.jobs, 'utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError('BAD_SCENARIO', `${a.jobs} is not valid JSON: ${(e as Error).message}`);
+    }
+    workload = parseWorkload({ jobs: parsed });
+  }
+  const trace = a.trace ? new JsonlTrace() : null;
+  let lastPct = -1;
+  const { report } = await runSwarm(scenario, {
+    seed: a.seed,
+    overrides: a.overrides,
+    workload,
+    onnx: a.onnx,
+    ble: a.ble,
+    orchestrator: a.port !== undefined ? { portnum: a.port } : undefined,
+    trace: trace?.sink,
+    onProgress: a.quiet
+      ? undefined
+      : (t, until) => {
+          const pct = Math.floor((t / until) * 100);
+          if (pct !== lastPct) {
+            lastPct = pct;
+            io.err(`\rsimulating ${pct}%`);
+          }
+        },
+  });
+  if (!a.quiet) io.err('\r');
+  if (trace && a.trace) await writeFile(a.trace, trace.text());
+  io.out(a.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return report.jobs.lost === 0 ? 0 : 2;
+}
+
+async function measureGops(kernel: Kernel): Promise<number> {
+  const m = 32;
+  const k = 256;
+  const n = 256;
+  const a = new Uint8Array(m * k).fill(3);
+  const packed = kernel.packWeights(new Int8Array(k * n).fill(1), k, n, 0);
+  const t0 = performance.now();
+  let runs = 0;
+  while (performance.now() - t0 < 200) {
+    kernel.matmulInteger(a, m, packed, 0);
+    runs++;
+  }
+  const ms = performance.now() - t0;
+  packed.dispose();
+  return (2 * m * k * n * runs) / (ms * 1e6);
+}
+
+async function node(args: string[], io: Io): Promise<number> {
+  let tcp = '';
+  let port = 256;
+  let deviceClass: DeviceClassName = 'laptop';
+  let ramMb: number | null = null;
+  let battery: number | null = null;
+  let accept = true;
+  let onnx = true;
+  let seed: number | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const v = (): string => take(args, i++, a);
+    switch (a) {
+      case '--tcp':
+        tcp = v();
+        break;
+      case '--port':
+        port = numberArg(a, v(), 256, 511);
+        break;
+      case '--device-class': {
+        const c = v();
+        if (!(DEVICE_CLASS_CODES as readonly string[]).includes(c)) throw new ConfigError('BAD_OPTION', `--device-class must be one of ${DEVICE_CLASS_CODES.join(', ')}`);
+        deviceClass = c as DeviceClassName;
+        break;
+      }
+      case '--ram-mb':
+        ramMb = numberArg(a, v(), 0, 1e7);
+        break;
+      case '--battery-pct':
+        battery = numberArg(a, v(), 0, 100);
+        break;
+      case '--no-accept':
+        accept = false;
+        break;
+      case '--no-onnx':
+        onnx = false;
+        break;
+      case '--seed':
+        seed = numberArg(a, v(), 0, 0xffffffff);
+        break;
+      default:
+        throw new ConfigError('BAD_OPTION', `unknown option ${a}`);
+    }
+  }
+  if (!tcp) throw new ConfigError('BAD_OPTION', 'node needs --tcp <host[:port]>');
+  const address = parseAddress(tcp);
+  enableRelaxedSimd();
+  const kernel = await loadKernel();
+  const gops = await measureGops(kernel);
+  const clock = new WallClock();
+  io.err(`kernel: ${kernel.build} build, ${gops.toFixed(1)} GOPS measured; connecting to ${address.host}:${address.port}...\n`);
+  const link = await ReconnectingMeshLink.connect(() => TcpTransport.connect({ host: address.host, port: address.port }), {
+    seed: seed ?? 1,
+    portnum: port,
+    onRouterWarning: (w) => io.err(`warning: ${w.message}\n`),
+    onStatus: (up, detail) => io.err(`radio ${up ? 'connected' : 'disconnected'}: ${detail}\n`),
+  });
+  const host: NodeHost = {
+    clock,
+    batteryPct: () => battery,
+    freeRamKiB: () => Math.floor((ramMb ?? freemem() / 2 / 1048576) * 1024),
+    report: (type, data) => io.out(`${JSON.stringify({ t: Math.round(clock.now()), type, ...data })}\n`),
+  };
+  const executor = onnx ? new ExecutorChain([new OnnxExecutor(), new KernelExecutor(kernel)]) : new KernelExecutor(kernel);
+  const orch = new Orchestrator({
+    host,
+    mesh: link,
+    executor,
+    seed: seed ?? link.nodeNum,
+    capabilities: {
+      deviceClass,
+      accelerators: [],
+      precisions: ['int8', 'fp32'],
+      onnxRuntime: onnx,
+      kernelBuild: kernel.build,
+      acceptsJobs: accept,
+      externalPower: battery === null,
+      portBlocked: false,
+      links: { ble: false, wifi: false },
+      modelFamilies: ['gemm', 'gemv', ...(onnx ? (['onnx-graph'] as const) : [])],
+      freeRamKiB: host.freeRamKiB(),
+      gops,
+      firmwareVersion: /^\d+\.\d+\.\d+/.test(link.firmware) ? link.firmware : '0.0.0',
+      modelId: 0,
+      modelVersion: 0,
+      computeDrainPctPerHour: 0,
+    },
+    config: { portnum: port, startJitterMs: 5000 },
+  });
+  orch.start();
+  io.err(`node ${nodeName(link.nodeNum)} is advertising on port ${port}; Ctrl-C to leave\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  orch.close();
+  await link.close();
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`), err: (s) => process.stderr.write(s) }): Promise<number> {
+  const [command, ...rest] = argv.filter((a) => a !== '--');
+  try {
+    if (command === 'swarm') return await swarm(rest, io);
+    if (command === 'node') return await node(rest, io);
+    io.out(USAGE.replace('{scenarios}', listBuiltinScenarios().join(', ')));
+    return command === undefined || command === '--help' || command === 'help' ? 0 : 1;
+  } catch (e) {
+    if (e instanceof OrchestratorError || (e as { code?: unknown }).code !== undefined) {
+      io.err(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

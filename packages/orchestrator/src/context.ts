@@ -1,0 +1,135 @@
+import type { Clock, Prng } from '@compotastic/mesh';
+import type { Executor } from './jobs/executor.js';
+import type { JobSpec } from './jobs/spec.js';
+import type { CapabilityRegistry } from './registry/registry.js';
+import type { LocalCapabilities } from './registry/state.js';
+import type { ModelProfile } from './scheduler/cost-model.js';
+import type { LinkPath } from './scheduler/links.js';
+import { DEFAULT_PLAN_POLICY, type PlanPolicy } from './scheduler/planner.js';
+import type { Messenger } from './transport/messenger.js';
+
+/** The device the orchestrator runs on: time, power, memory, and hooks a simulator uses. */
+export interface NodeHost {
+  clock: Clock;
+  /** Battery 0..100, or null on external power or when unknown. */
+  batteryPct(): number | null;
+  /** Memory free for jobs, KiB. */
+  freeRamKiB(): number;
+  /**
+   * How long a job takes on this device. Simulated devices return the modelled time (the result is still computed
+   * for real); real devices return null and the measured time counts.
+   */
+  computeTimeMs?(spec: JobSpec, ops: number | null): number | null;
+  /** Charge compute energy to the battery. */
+  chargeCompute?(ms: number): void;
+  /** Application events for a trace or log. */
+  report?(type: string, data: Record<string, unknown>): void;
+}
+
+export interface OrchestratorConfig {
+  /** Meshtastic port (default PRIVATE_APP, 256). */
+  portnum: number;
+  /** Liveness heartbeat (an empty state delta) when nothing else was broadcast, ms. */
+  heartbeatIntervalMs: number;
+  /** Full capability advert, ms. */
+  advertIntervalMs: number;
+  /** State deltas no more often than this, except when a battery threshold is crossed, ms. */
+  deltaMinIntervalMs: number;
+  /** Battery changes smaller than this do not by themselves trigger a delta, percent. */
+  batteryDeltaStepPct: number;
+  /** First advert after start is delayed by up to this much (so a swarm does not transmit at once), ms. */
+  startJitterMs: number;
+  /** Hop limit for registry broadcasts (null: the radio's). */
+  discoveryHopLimit: number | null;
+  /** Answer a newcomer's advert with ours when it is at most this many hops away. */
+  advertReplyHops: number;
+  /** Worker: progress report (lease heartbeat) interval, ms. */
+  progressIntervalMs: number;
+  /** Worker: a gap in incoming data this long triggers a DATA_WANT, ms. */
+  stallMs: number;
+  /** Lease a worker keeps without hearing from the owner, s. */
+  leaseS: number;
+  /** Owner: silence from a worker this long loses its lease, ms. */
+  leaseSilenceMs: number;
+  /** Owner: ASSIGN unanswered this long counts as declined, ms. */
+  acceptTimeoutMs: number;
+  maxAttemptsPerShard: number;
+  /** Wait before re-planning a shard that found no taker, ms (doubles up to 8x). */
+  retryBackoffMs: number;
+  /** Deadline for jobs submitted without one, ms. */
+  defaultDeadlineMs: number;
+  /** Worker: take no new work below this battery level, percent. */
+  acceptBatteryPct: number;
+  /** Worker: hand back running work below this battery level, percent. */
+  abortBatteryPct: number;
+  /** Worker: shards held at once. */
+  maxTasks: number;
+  /** Run every shard on two peers when a peer is not trusted, and accept matching results only. */
+  redundancy: 'none' | 'untrusted';
+  trusted: (num: number) => boolean;
+  /** Window for offers after a JOB_REQUEST, ms. */
+  offerWindowMs: number;
+  /** Answer a JOB_REQUEST only from owners at most this many relays away (each relay multiplies the cost). */
+  offerMaxHops: number;
+  /** Send the input right behind the ASSIGN instead of waiting for ACCEPT (saves a round trip on LoRa). */
+  eagerInput: boolean;
+  plan: PlanPolicy;
+}
+
+export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
+  portnum: 256,
+  heartbeatIntervalMs: 10 * 60_000,
+  advertIntervalMs: 30 * 60_000,
+  deltaMinIntervalMs: 5 * 60_000,
+  batteryDeltaStepPct: 5,
+  startJitterMs: 90_000,
+  discoveryHopLimit: null,
+  advertReplyHops: 2,
+  progressIntervalMs: 60_000,
+  stallMs: 45_000,
+  leaseS: 1800,
+  leaseSilenceMs: 240_000,
+  acceptTimeoutMs: 120_000,
+  maxAttemptsPerShard: 6,
+  retryBackoffMs: 30_000,
+  defaultDeadlineMs: 30 * 60_000,
+  acceptBatteryPct: DEFAULT_PLAN_POLICY.minPeerBatteryPct,
+  abortBatteryPct: 10,
+  maxTasks: 4,
+  redundancy: 'none',
+  trusted: () => true,
+  offerWindowMs: 30_000,
+  offerMaxHops: 2,
+  eagerInput: true,
+  plan: DEFAULT_PLAN_POLICY,
+});
+
+export function resolveConfig(c: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
+  const merged: OrchestratorConfig = { ...DEFAULT_CONFIG, ...c, plan: { ...DEFAULT_CONFIG.plan, ...(c.plan ?? {}) } };
+  // The planner's peer threshold and the workers' admission threshold are the same rule seen from both sides.
+  if (c.acceptBatteryPct === undefined && c.plan?.minPeerBatteryPct !== undefined) merged.acceptBatteryPct = c.plan.minPeerBatteryPct;
+  if (c.plan?.minPeerBatteryPct === undefined && c.acceptBatteryPct !== undefined) merged.plan.minPeerBatteryPct = c.acceptBatteryPct;
+  return merged;
+}
+
+/** What the coordinator and worker share inside one node. */
+export interface NodeContext {
+  num: number;
+  host: NodeHost;
+  clock: Clock;
+  rng: Prng;
+  config: OrchestratorConfig;
+  messenger: Messenger;
+  registry: CapabilityRegistry;
+  local: LocalCapabilities;
+  executor: Executor;
+  /** Links that reach a peer, for the cost model. */
+  pathsTo(num: number): LinkPath[];
+  /** Largest tensor chunk worth sending to a peer over a link now (shrinks on a busy channel). */
+  chunkLimit(num: number, via: 'lora' | 'ble'): number;
+  /** Per-layer model figures, when a model runtime provides them. */
+  modelProfile?(modelId: number, modelVersion: number): ModelProfile | undefined;
+  report(type: string, data: Record<string, unknown>): void;
+  /** The node's load changed (shards held): re-advertise lazily. */
+  loadChanged(): void;
+}

@@ -1,0 +1,775 @@
+import type { TimerHandle } from '@compotastic/mesh';
+import type { NodeContext } from '../context.js';
+import { chunksOf, InboundStream } from '../jobs/stream.js';
+import { type ShardSlice, mergeOutputs, sliceInput, sliceSpec } from '../jobs/split.js';
+import { JobSpecError } from '../errors.js';
+import { type JobSpec, describeSpec, inputBytes, outputBytes, validateJobSpec } from '../jobs/spec.js';
+import { jobOps } from '../scheduler/cost-model.js';
+import type { LinkPath } from '../scheduler/links.js';
+import { type Plan, type PlanKind, type PlanNode, nodeName, planJob } from '../scheduler/planner.js';
+import { crc32 } from '../wire/crc32.js';
+import { BATTERY_UNKNOWN, type MessageOf, MAX_WANT_RANGES, Reason, ResultAckStatus, Stream, dataRoom, reasonName } from '../wire/messages.js';
+import { isLocalSendError } from '../transport/link.js';
+import type { MessageMeta } from '../transport/messenger.js';
+import { type JobStore, MemoryJobStore, type PersistedJob } from './job-store.js';
+
+export interface JobOutcome {
+  id: number;
+  tag: string | null;
+  status: 'done' | 'failed';
+  reason: string | null;
+  output: Uint8Array | null;
+  submittedMs: number;
+  finishedMs: number;
+  latencyMs: number;
+  plan: PlanKind;
+  /** Shard attempts made (1 per shard when nothing went wrong). */
+  attempts: number;
+  /** Nodes that produced the accepted shard results. */
+  workers: number[];
+}
+
+export interface SubmitOptions {
+  /** Absolute deadline on the node's clock, ms (default: now + config.defaultDeadlineMs). */
+  deadlineMs?: number;
+  /** A label carried into reports and outcomes. */
+  tag?: string;
+}
+
+type AttemptPhase = 'assigning' | 'running' | 'returning' | 'closed';
+
+const MAX_ASSIGN_SENDS = 3;
+
+interface Attempt {
+  n: number;
+  node: number;
+  self: boolean;
+  via: 'lora' | 'ble';
+  phase: AttemptPhase;
+  timer: TimerHandle | null;
+  lastHeardMs: number;
+  lastDataMs: number;
+  inputSent: boolean;
+  /** Last time input was re-sent on request (requests are served at most every stallMs / 2). */
+  lastResendMs: number;
+  assignSends: number;
+  sendFailures: number;
+  result: InboundStream | null;
+  crcFailures: number;
+  trusted: boolean;
+}
+
+interface ShardRun {
+  index: number;
+  slice: ShardSlice;
+  spec: JobSpec;
+  input: Uint8Array | null;
+  inputCrc: number;
+  done: boolean;
+  attempts: Attempt[];
+  /** Nodes that failed this shard or already returned a result for it: not asked again. */
+  usedNodes: Set<number>;
+  resultNodes: Set<number>;
+  tries: number;
+  retryTimer: TimerHandle | null;
+  backoff: number;
+  preferred: { node: number; self: boolean; via: 'lora' | 'ble' } | null;
+  /** Untrusted results waiting for a matching copy, by CRC. */
+  pending: Map<number, { bytes: Uint8Array; nodes: number[] }>;
+  worker: number | null;
+  awaitingOffers: boolean;
+  lastOffersMs: number;
+  /** Why the previous attempt ended (for the reassignment report). */
+  lastLoss: string | null;
+}
+
+interface JobRun {
+  p: PersistedJob;
+  plan: Plan | null;
+  shards: ShardRun[];
+  deadlineTimer: TimerHandle | null;
+}
+
+interface OfferRound {
+  jobId: number;
+  shard: number;
+  offers: Array<{ from: number; etaMs: number; via: 'lora' | 'ble'; hops: number | null }>;
+  timer: TimerHandle;
+}
+
+/**
+ * The owner side of delegation. A submitted job is planned, cut into shards and handed out with ASSIGN; every
+ * shard then lives under a lease renewed by anything the worker sends. A shard is reassigned when its worker
+ * declines, reports a failure, goes silent past the lease, becomes unreachable, or drops below the battery
+ * threshold. Results are checked (length for the shape, CRC-32) and idempotent: the first valid result of a shard
+ * wins, later copies are acknowledged as duplicates. Every job ends done, or failed with a reason (the deadline at
+ * the latest). Jobs, inputs and finished shard results are persisted in the JobStore, so a power cycle resumes them.
+ */
+export class Coordinator {
+  private readonly jobs = new Map<number, JobRun>();
+  private readonly listeners = new Set<(o: JobOutcome) => void>();
+  private readonly offerRounds = new Map<number, OfferRound>();
+  private suspended = true;
+  private nextJobId: number;
+
+  constructor(private readonly ctx: NodeContext, private readonly store: JobStore = new MemoryJobStore()) {
+    this.nextJobId = 1 + ctx.rng.int(0, 0x3fffffff);
+    for (const p of store.load()) {
+      this.jobs.set(p.id, this.runFromPersisted(p));
+      this.nextJobId = Math.max(this.nextJobId, (p.id + 1) >>> 0);
+    }
+  }
+
+  /** A job's name in reports: its tag, or owner and id. */
+  private label(p: PersistedJob): string {
+    return p.tag ?? `${nodeName(this.ctx.num)}/${p.id}`;
+  }
+
+  onJobEnd(listener: (o: JobOutcome) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Jobs this node owns, newest last. */
+  list(): Array<{ id: number; tag: string | null; status: string; reason: string | null; plan: PlanKind | null; shards: number; done: number }> {
+    return [...this.jobs.values()].map((j) => ({
+      id: j.p.id,
+      tag: j.p.tag,
+      status: j.p.status,
+      reason: j.p.reason,
+      plan: j.plan?.kind ?? null,
+      shards: j.shards.length,
+      done: j.shards.filter((s) => s.done).length,
+    }));
+  }
+
+  get activeJobs(): number {
+    let n = 0;
+    for (const j of this.jobs.values()) if (j.p.status === 'running') n++;
+    return n;
+  }
+
+  private runFromPersisted(p: PersistedJob): JobRun {
+    const shards = p.slices.map((slice, i) => this.makeShard(p, slice, i, null, p.outputs[i] ?? null));
+    return { p, plan: null, shards, deadlineTimer: null };
+  }
+
+  private makeShard(p: PersistedJob, slice: ShardSlice, index: number, spec: JobSpec | null, output: Uint8Array | null): ShardRun {
+    const shardSpec = spec ?? sliceSpec(p.spec, slice);
+    // Pipeline stages after the first wait for the previous stage's output.
+    let input: Uint8Array | null = null;
+    if (slice.axis !== 'layers' || index === 0) input = sliceInput(p.spec, p.input, slice);
+    else if (p.outputs[index - 1]) input = p.outputs[index - 1] as Uint8Array;
+    return {
+      index,
+      slice,
+      spec: shardSpec,
+      input,
+      inputCrc: input ? crc32(input) : 0,
+      done: output !== null,
+      attempts: [],
+      usedNodes: new Set(),
+      resultNodes: new Set(),
+      tries: 0,
+      retryTimer: null,
+      backoff: 1,
+      preferred: null,
+      pending: new Map(),
+      worker: null,
+      awaitingOffers: false,
+      lastOffersMs: -Infinity,
+      lastLoss: null,
+    };
+  }
+
+  /** Submit a job; returns its id. Throws JobSpecError for a malformed spec or an input of the wrong size. */
+  submit(spec: JobSpec, input: Uint8Array, options: SubmitOptions = {}): number {
+    validateJobSpec(spec);
+    if (input.length !== inputBytes(spec)) throw new JobSpecError('BAD_SHAPE', `input has ${input.length} bytes, the job needs ${inputBytes(spec)}`);
+    const now = this.ctx.clock.now();
+    const id = this.nextJobId;
+    this.nextJobId = (this.nextJobId + 1) >>> 0 || 1;
+    const plan = this.plan(spec, new Set());
+    const slices: ShardSlice[] = plan.kind === 'none' ? [{ axis: 'whole' }] : plan.assignments.map((a) => a.slice);
+    const p: PersistedJob = {
+      id,
+      spec,
+      input: input.slice(),
+      submittedMs: now,
+      deadlineMs: options.deadlineMs ?? now + this.ctx.config.defaultDeadlineMs,
+      status: 'running',
+      reason: null,
+      tag: options.tag ?? null,
+      slices,
+      outputs: slices.map(() => null),
+      output: null,
+      finishedMs: null,
+    };
+    const run: JobRun = { p, plan, shards: [], deadlineTimer: null };
+    run.shards = slices.map((slice, i) => {
+      const a = plan.assignments[i];
+      const s = this.makeShard(p, slice, i, a?.spec ?? null, null);
+      if (a) s.preferred = { node: a.node, self: a.self, via: a.link === 'ble' ? 'ble' : 'lora' };
+      return s;
+    });
+    this.jobs.set(id, run);
+    this.store.save(p);
+    const job = this.label(p);
+    this.ctx.report('job_requested', { job, jobId: id, tag: p.tag, kind: spec.kind, spec: describeSpec(spec), deadlineMs: p.deadlineMs });
+    this.ctx.report('job_planned', {
+      job,
+      jobId: id,
+      kind: plan.kind,
+      expectedMs: plan.expectedMs,
+      explanation: plan.explanation,
+      peers: [...new Set(plan.assignments.filter((a) => !a.self).map((a) => a.node))],
+      assignments: plan.assignments.map((a) => ({ node: a.node, slice: a.slice, link: a.link, endMs: a.endMs })),
+    });
+    if (!this.suspended) this.startJob(run);
+    return id;
+  }
+
+  private startJob(run: JobRun): void {
+    const now = this.ctx.clock.now();
+    if (run.p.status !== 'running') return;
+    if (now >= run.p.deadlineMs) {
+      this.failJob(run, 'DEADLINE: passed while this node was down');
+      return;
+    }
+    run.deadlineTimer = this.ctx.clock.setTimer(run.p.deadlineMs - now, () => {
+      run.deadlineTimer = null;
+      const open = run.shards.filter((s) => !s.done).map((s) => s.index);
+      this.failJob(run, `DEADLINE: shard${open.length > 1 ? 's' : ''} ${open.join(', ')} unfinished`);
+    });
+    for (const s of run.shards) this.dispatch(run, s);
+  }
+
+  // ------------------------------------------------------------------------------------------ planning
+
+  private planNodes(exclude: ReadonlySet<number>): { self: PlanNode & { canExecute: boolean }; peers: PlanNode[] } {
+    const ctx = this.ctx;
+    const now = ctx.clock.now();
+    const peers: PlanNode[] = [];
+    for (const e of ctx.registry.fresh(now)) {
+      if (!e.state || e.num === ctx.num) continue;
+      const links: LinkPath[] = ctx.pathsTo(e.num);
+      peers.push({ num: e.num, state: e.state, links, mtbfMs: ctx.registry.mtbfMs(e, now), excluded: exclude.has(e.num) ? 'already tried for this shard' : undefined });
+    }
+    const battery = ctx.host.batteryPct();
+    const selfState = { ...ctx.local.state, battery: battery === null ? BATTERY_UNKNOWN : Math.round(battery) };
+    return { self: { num: ctx.num, state: selfState, links: [], mtbfMs: Infinity, canExecute: true, excluded: exclude.has(ctx.num) ? 'already tried for this shard' : undefined }, peers };
+  }
+
+  private plan(spec: JobSpec, exclude: ReadonlySet<number>, single = false): Plan {
+    const { self, peers } = this.planNodes(exclude);
+    self.canExecute = this.ctx.executor.supports(spec);
+    const profile = spec.kind === 'model' ? this.ctx.modelProfile?.(spec.modelId, spec.modelVersion) : undefined;
+    const policy = single ? { ...this.ctx.config.plan, allowSplit: false, allowPipeline: false } : this.ctx.config.plan;
+    return planJob({ spec, self, peers, policy, profile });
+  }
+
+  // ------------------------------------------------------------------------------------------ dispatch
+
+  private live(s: ShardRun): Attempt[] {
+    return s.attempts.filter((a) => a.phase !== 'closed');
+  }
+
+  private isTrusted(node: number): boolean {
+    return node === this.ctx.num || this.ctx.config.redundancy === 'none' || this.ctx.config.trusted(node);
+  }
+
+  /** Start attempts until the shard has as many as it needs (two untrusted copies when redundancy is on). */
+  private dispatch(run: JobRun, s: ShardRun): void {
+    if (this.suspended || run.p.status !== 'running' || s.done || s.input === null || s.retryTimer || s.awaitingOffers) return;
+    const live = this.live(s);
+    const redundancy = this.ctx.config.redundancy !== 'none';
+    const want = !redundancy ? 1 : s.pending.size > 0 ? 1 : live.some((a) => a.trusted) ? 1 : 2;
+    if (live.length >= want) return;
+    if (s.tries >= this.ctx.config.maxAttemptsPerShard) {
+      if (live.length === 0) this.failJob(run, `NO_WORKER: shard ${s.index} failed ${s.tries} attempts`);
+      return;
+    }
+    const exclude = new Set<number>([...s.usedNodes, ...live.map((a) => a.node)]);
+    let choice = s.preferred && !exclude.has(s.preferred.node) ? s.preferred : null;
+    s.preferred = null;
+    if (choice && !choice.self) {
+      const e = this.ctx.registry.get(choice.node);
+      if (!e || this.ctx.registry.freshness(e, this.ctx.clock.now()) !== 'fresh') choice = null;
+    }
+    if (!choice) {
+      const plan = this.plan(s.spec, exclude, true);
+      const a = plan.assignments[0];
+      if (plan.kind === 'none' || !a) {
+        this.ctx.report('no_plan', { jobId: run.p.id, shard: s.index, explanation: plan.explanation });
+        // Nobody known can take it: ask the neighbourhood (rate-limited; falls back to a later re-plan).
+        this.requestOffers(run, s);
+        return;
+      }
+      choice = { node: a.node, self: a.self, via: a.link === 'ble' ? 'ble' : 'lora' };
+    }
+    this.startAttempt(run, s, choice.node, choice.self, choice.via);
+    if (this.live(s).length < want) this.dispatch(run, s);
+  }
+
+  private retryLater(run: JobRun, s: ShardRun): void {
+    if (s.retryTimer) return;
+    const wait = this.ctx.config.retryBackoffMs * s.backoff * this.ctx.rng.uniform(0.75, 1.25);
+    s.backoff = Math.min(8, s.backoff * 2);
+    s.retryTimer = this.ctx.clock.setTimer(wait, () => {
+      s.retryTimer = null;
+      // Nodes that failed earlier may have recovered; give them another chance after a pause. Nodes that already
+      // returned a result for this shard stay out (a second opinion must come from someone else).
+      for (const n of [...s.usedNodes]) if (!s.resultNodes.has(n)) s.usedNodes.delete(n);
+      this.dispatch(run, s);
+    });
+  }
+
+  private requestOffers(run: JobRun, s: ShardRun): void {
+    const now = this.ctx.clock.now();
+    // One broadcast round at a time per job, and not more often than every few windows: it floods the mesh.
+    if (this.offerRounds.has(run.p.id) || now - s.lastOffersMs < 4 * this.ctx.config.offerWindowMs) {
+      this.retryLater(run, s);
+      return;
+    }
+    s.lastOffersMs = now;
+    s.awaitingOffers = true;
+    const deadlineS = Math.max(0, Math.min(0xffff, Math.round((run.p.deadlineMs - this.ctx.clock.now()) / 1000)));
+    void this.ctx.messenger.send('broadcast', { type: 'JOB_REQUEST', jobId: run.p.id, spec: s.spec, deadlineS }, { wantAck: false, hopLimit: this.ctx.config.discoveryHopLimit ?? undefined });
+    const round: OfferRound = {
+      jobId: run.p.id,
+      shard: s.index,
+      offers: [],
+      timer: this.ctx.clock.setTimer(this.ctx.config.offerWindowMs, () => this.closeOffers(run, s, round)),
+    };
+    this.offerRounds.set(run.p.id, round);
+  }
+
+  private closeOffers(run: JobRun, s: ShardRun, round: OfferRound): void {
+    this.offerRounds.delete(round.jobId);
+    s.awaitingOffers = false;
+    if (run.p.status !== 'running' || s.done || this.suspended) return;
+    const usable = round.offers.filter((o) => !s.usedNodes.has(o.from));
+    // Closest first (each hop costs far more than compute on a willing peer), then the quickest.
+    usable.sort((a, b) => (a.hops ?? 9) - (b.hops ?? 9) || a.etaMs - b.etaMs || a.from - b.from);
+    const best = usable[0];
+    if (!best) {
+      this.retryLater(run, s);
+      return;
+    }
+    this.ctx.report('offer_taken', { jobId: run.p.id, shard: s.index, node: best.from, offers: round.offers.length });
+    this.startAttempt(run, s, best.from, false, best.via);
+  }
+
+  private startAttempt(run: JobRun, s: ShardRun, node: number, self: boolean, via: 'lora' | 'ble'): void {
+    s.tries++;
+    const now = this.ctx.clock.now();
+    const a: Attempt = {
+      n: s.tries & 0xff,
+      node,
+      self,
+      via,
+      phase: 'assigning',
+      timer: null,
+      lastHeardMs: now,
+      lastDataMs: now,
+      inputSent: false,
+      lastResendMs: -Infinity,
+      assignSends: 0,
+      sendFailures: 0,
+      result: null,
+      crcFailures: 0,
+      trusted: this.isTrusted(node),
+    };
+    s.attempts.push(a);
+    if (self) {
+      this.runLocal(run, s, a);
+      return;
+    }
+    const previous = s.attempts.length > 1 ? s.lastLoss : null;
+    this.ctx.report(previous === null ? 'job_assigned' : 'job_reassigned', {
+      job: this.label(run.p),
+      jobId: run.p.id,
+      shard: s.index,
+      attempt: a.n,
+      peer: node,
+      via,
+      redundant: this.ctx.config.redundancy !== 'none' && !a.trusted,
+      ...(previous !== null ? { reason: previous } : {}),
+    });
+    this.sendAssign(run, s, a);
+    if (this.ctx.config.eagerInput) {
+      a.inputSent = true;
+      this.sendInput(run, s, a);
+    }
+  }
+
+  /**
+   * ASSIGN goes out up to three times (again at once when the radio gave up on it, else after half the accept
+   * timeout): on a lossy mesh a lost ASSIGN or ACCEPT is common and cheap to repeat.
+   */
+  private sendAssign(run: JobRun, s: ShardRun, a: Attempt): void {
+    a.assignSends++;
+    const redundant = this.ctx.config.redundancy !== 'none' && !a.trusted;
+    const assign: MessageOf<'ASSIGN'> = { type: 'ASSIGN', jobId: run.p.id, shard: s.index, attempt: a.n, leaseS: this.ctx.config.leaseS, redundant, inputCrc: s.inputCrc, spec: s.spec };
+    const sentAt = this.ctx.clock.now();
+    void this.ctx.messenger.send(a.node, assign, { via: a.via }).then((r) => {
+      // A local refusal (queue full, duty cycle) says nothing about the peer: the accept timer resends.
+      if (r.ok || a.phase !== 'assigning' || isLocalSendError(r.error) || a.lastHeardMs > sentAt) return;
+      if (a.assignSends < MAX_ASSIGN_SENDS) this.sendAssign(run, s, a);
+      else this.lost(run, s, a, `UNREACHABLE: ${r.error}`, 'unreachable');
+    });
+    this.arm(run, s, a, this.ctx.config.acceptTimeoutMs / 2);
+  }
+
+  private runLocal(run: JobRun, s: ShardRun, a: Attempt): void {
+    const ctx = this.ctx;
+    a.phase = 'running';
+    ctx.report('local_compute', { jobId: run.p.id, shard: s.index });
+    const input = s.input as Uint8Array;
+    const ops = jobOps(s.spec, s.spec.kind === 'model' ? ctx.modelProfile?.(s.spec.modelId, s.spec.modelVersion) : undefined);
+    const simulatedMs = ctx.host.computeTimeMs?.(s.spec, ops) ?? null;
+    const started = ctx.clock.now();
+    const finish = (out: Uint8Array | null, error: unknown): void => {
+      if (a.phase === 'closed') return;
+      ctx.host.chargeCompute?.(simulatedMs ?? ctx.clock.now() - started);
+      if (!out) {
+        this.lost(run, s, a, `LOCAL_ERROR: ${error instanceof Error ? error.message : String(error)}`, 'refused');
+        return;
+      }
+      this.accept(run, s, a, out);
+    };
+    ctx.executor.run(s.spec, input).then(
+      (out) => {
+        if (simulatedMs !== null) a.timer = ctx.clock.setTimer(simulatedMs, () => finish(out, null));
+        else finish(out, null);
+      },
+      (e: unknown) => finish(null, e),
+    );
+  }
+
+  /** Lease bookkeeping: one timer per attempt, whose meaning follows the phase. */
+  private arm(run: JobRun, s: ShardRun, a: Attempt, ms: number): void {
+    if (a.timer) this.ctx.clock.clearTimer(a.timer);
+    a.timer = this.ctx.clock.setTimer(ms, () => {
+      a.timer = null;
+      if (a.phase === 'closed' || run.p.status !== 'running') return;
+      const now = this.ctx.clock.now();
+      const cfg = this.ctx.config;
+      if (a.phase === 'assigning') {
+        if (a.assignSends < MAX_ASSIGN_SENDS) this.sendAssign(run, s, a);
+        else this.lost(run, s, a, 'ACCEPT_TIMEOUT', 'silent');
+        return;
+      }
+      if (now - a.lastHeardMs >= cfg.leaseSilenceMs) {
+        this.lost(run, s, a, `LEASE_EXPIRED: silent for ${Math.round((now - a.lastHeardMs) / 1000)} s`, 'silent');
+        return;
+      }
+      if (a.phase === 'returning' && a.result && !a.result.complete && now - a.lastDataMs >= cfg.stallMs) {
+        const ranges = a.result.missing(MAX_WANT_RANGES);
+        if (ranges.length) void this.ctx.messenger.send(a.node, { type: 'DATA_WANT', jobId: run.p.id, shard: s.index, attempt: a.n, stream: Stream.OUTPUT, ranges }, { via: a.via });
+        a.lastDataMs = now;
+      }
+      this.arm(run, s, a, Math.min(cfg.leaseSilenceMs, cfg.stallMs));
+    });
+  }
+
+  private heard(a: Attempt): void {
+    a.lastHeardMs = this.ctx.clock.now();
+  }
+
+  private sendInput(run: JobRun, s: ShardRun, a: Attempt, offset = 0, length?: number): void {
+    const input = s.input as Uint8Array;
+    const ref = { jobId: run.p.id, shard: s.index, attempt: a.n };
+    const link = a.via === 'ble' && this.ctx.messenger.links.ble ? this.ctx.messenger.links.ble : this.ctx.messenger.links.lora;
+    const limit = this.ctx.chunkLimit(a.node, a.via);
+    for (const [off, bytes] of chunksOf(input, (o) => Math.min(limit, dataRoom(ref, o, link.maxPayload)), offset, length ?? input.length - offset)) {
+      // A lost chunk is not fatal: the worker asks again for what it misses, and the lease covers a vanished worker.
+      void this.ctx.messenger.send(a.node, { type: 'DATA', ...ref, stream: Stream.INPUT, offset: off, bytes }, { via: a.via, priority: 'bulk' }).then((r) => {
+        if (a.phase === 'closed') return;
+        if (r.ok) a.sendFailures = 0;
+        else a.sendFailures++;
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ messages
+
+  handle(from: number, msg: MessageOf<'ACCEPT' | 'DECLINE' | 'PROGRESS' | 'RESULT' | 'DATA' | 'DATA_WANT' | 'FAILURE' | 'OFFER'>, meta: MessageMeta): void {
+    if (this.suspended) return;
+    if (msg.type === 'OFFER') {
+      const round = this.offerRounds.get(msg.jobId);
+      if (round) round.offers.push({ from, etaMs: msg.etaMs, via: meta.link, hops: meta.hops });
+      return;
+    }
+    const run = this.jobs.get(msg.jobId);
+    if (!run) return;
+    const s = run.shards[msg.shard];
+    if (!s) return;
+    if (msg.type === 'RESULT' || (msg.type === 'DATA' && msg.stream === Stream.OUTPUT)) {
+      this.onResultTraffic(run, s, from, msg, meta);
+      return;
+    }
+    const a = s.attempts.find((x) => x.node === from && x.n === msg.attempt && x.phase !== 'closed');
+    if (!a || run.p.status !== 'running') return;
+    this.heard(a);
+    switch (msg.type) {
+      case 'ACCEPT':
+        if (a.phase === 'assigning') {
+          a.phase = 'running';
+          this.arm(run, s, a, Math.min(this.ctx.config.leaseSilenceMs, this.ctx.config.stallMs));
+        }
+        if (!a.inputSent) {
+          a.inputSent = true;
+          this.sendInput(run, s, a);
+        }
+        return;
+      case 'DECLINE':
+        this.lost(run, s, a, `DECLINED: ${reasonName(msg.reason)}`, 'refused');
+        return;
+      case 'FAILURE':
+        this.lost(run, s, a, `WORKER_FAILED: ${reasonName(msg.reason)}${msg.detail ? ` (${msg.detail})` : ''}`, 'refused');
+        return;
+      case 'PROGRESS':
+        return;
+      case 'DATA_WANT':
+        if (msg.stream === Stream.INPUT && s.input && this.ctx.clock.now() - a.lastResendMs >= this.ctx.config.stallMs / 2) {
+          a.lastResendMs = this.ctx.clock.now();
+          for (const [off, len] of msg.ranges) if (off < s.input.length) this.sendInput(run, s, a, off, Math.min(len, s.input.length - off));
+        }
+        return;
+      case 'DATA':
+        return;
+    }
+  }
+
+  private onResultTraffic(run: JobRun, s: ShardRun, from: number, msg: MessageOf<'RESULT' | 'DATA'>, meta: MessageMeta): void {
+    const ref = { jobId: run.p.id, shard: s.index, attempt: msg.attempt };
+    if (s.done || run.p.status !== 'running') {
+      if (msg.type === 'RESULT') void this.ctx.messenger.send(from, { type: 'RESULT_ACK', ...ref, status: ResultAckStatus.DUPLICATE }, { via: meta.link });
+      return;
+    }
+    // Results are idempotent: a valid result from any attempt of this shard counts, even one we had given up on.
+    const a = s.attempts.find((x) => x.node === from && x.n === msg.attempt);
+    if (!a) return;
+    if (a.phase === 'closed' && !a.result) {
+      a.phase = 'returning';
+      this.arm(run, s, a, this.ctx.config.stallMs);
+    }
+    this.heard(a);
+    if (msg.type === 'RESULT') {
+      if (msg.status !== 0 || msg.length !== outputBytes(s.spec)) {
+        void this.ctx.messenger.send(from, { type: 'RESULT_ACK', ...ref, status: ResultAckStatus.REJECTED }, { via: meta.link });
+        this.lost(run, s, a, `BAD_RESULT: ${msg.length} bytes, expected ${outputBytes(s.spec)}`, 'refused');
+        return;
+      }
+      if (!a.result) a.result = new InboundStream(msg.length, msg.crc);
+      else if (a.result.expectedCrc === null) a.result.expectedCrc = msg.crc;
+      else if (a.result.expectedCrc !== msg.crc) a.result = new InboundStream(msg.length, msg.crc);
+      if (a.phase !== 'closed') a.phase = 'returning';
+      a.lastDataMs = this.ctx.clock.now();
+      if (msg.inline) a.result.accept(0, msg.inline);
+    } else {
+      // Output chunks may overtake their RESULT header; the length is known from the spec, the CRC comes later.
+      if (!a.result) a.result = new InboundStream(outputBytes(s.spec), null);
+      if (a.phase !== 'closed') a.phase = 'returning';
+      a.lastDataMs = this.ctx.clock.now();
+      a.result.accept(msg.offset, msg.bytes);
+    }
+    if (!a.result.complete || a.result.expectedCrc === null) return;
+    if (!a.result.verify()) {
+      a.crcFailures++;
+      this.ctx.report('result_corrupt', { jobId: run.p.id, shard: s.index, node: from, failures: a.crcFailures });
+      if (a.crcFailures > 2) {
+        void this.ctx.messenger.send(from, { type: 'RESULT_ACK', ...ref, status: ResultAckStatus.REJECTED }, { via: meta.link });
+        this.lost(run, s, a, 'BAD_RESULT: checksum mismatch', 'refused');
+        return;
+      }
+      a.result.reset();
+      void this.ctx.messenger.send(from, { type: 'DATA_WANT', ...ref, stream: Stream.OUTPUT, ranges: [[0, a.result.length]] }, { via: meta.link });
+      return;
+    }
+    const bytes = a.result.data;
+    a.result = null;
+    void this.ctx.messenger.send(from, { type: 'RESULT_ACK', ...ref, status: ResultAckStatus.ACCEPTED }, { via: meta.link });
+    this.accept(run, s, a, bytes);
+  }
+
+  /** A verified result for a shard: done if trusted or matched by another copy, else wait for a second opinion. */
+  private accept(run: JobRun, s: ShardRun, a: Attempt, bytes: Uint8Array): void {
+    this.close(a);
+    s.usedNodes.add(a.node);
+    s.resultNodes.add(a.node);
+    if (s.done) return;
+    const crc = crc32(bytes);
+    if (!a.trusted) {
+      const entry = s.pending.get(crc) ?? { bytes, nodes: [] };
+      entry.nodes.push(a.node);
+      s.pending.set(crc, entry);
+      if (entry.nodes.length < 2) {
+        this.ctx.report('result_unconfirmed', { jobId: run.p.id, shard: s.index, node: a.node, crc });
+        this.dispatch(run, s);
+        return;
+      }
+    }
+    for (const x of this.live(s)) {
+      this.close(x);
+      if (!x.self) void this.ctx.messenger.send(x.node, { type: 'CANCEL', jobId: run.p.id, shard: s.index, reason: Reason.SUPERSEDED }, { via: x.via, wantAck: false });
+    }
+    s.done = true;
+    s.worker = a.node;
+    if (s.retryTimer) {
+      this.ctx.clock.clearTimer(s.retryTimer);
+      s.retryTimer = null;
+    }
+    run.p.outputs[s.index] = bytes;
+    this.store.save(run.p);
+    if (!a.self) this.ctx.registry.recordLease(a.node, true);
+    this.ctx.report('shard_done', { jobId: run.p.id, shard: s.index, node: a.node, attempts: s.tries });
+    const next = run.shards[s.index + 1];
+    if (s.slice.axis === 'layers' && next && next.input === null) {
+      next.input = bytes;
+      next.inputCrc = crc32(bytes);
+      this.dispatch(run, next);
+    }
+    if (run.shards.every((x) => x.done)) this.finishJob(run);
+  }
+
+  private close(a: Attempt): void {
+    if (a.timer) this.ctx.clock.clearTimer(a.timer);
+    a.timer = null;
+    a.phase = 'closed';
+  }
+
+  /**
+   * An attempt stopped counting; hand the shard to someone. How it ended decides what follows:
+   * - refused (declined, failed, bad result): that node is not asked for this shard again;
+   * - silent (no ACCEPT, lease expired): the node may be fine on a lossy mesh, so it stays a candidate with a worse
+   *   reliability record, and nothing is cancelled: a late result is still accepted;
+   * - unreachable (the radio gave up): the node is left out of planning until it is heard again;
+   * - revoked (its battery fell below the threshold): it is told to stop.
+   */
+  private lost(run: JobRun, s: ShardRun, a: Attempt, reason: string, kind: 'refused' | 'silent' | 'unreachable' | 'revoked'): void {
+    if (a.phase === 'closed') return;
+    this.close(a);
+    if (kind !== 'silent') s.usedNodes.add(a.node);
+    if (!a.self) {
+      this.ctx.registry.recordLease(a.node, false);
+      if (kind === 'unreachable') this.ctx.registry.markUnreachable(a.node, this.ctx.clock.now(), this.ctx.config.retryBackoffMs * 4);
+      if (kind === 'revoked') void this.ctx.messenger.send(a.node, { type: 'CANCEL', jobId: run.p.id, shard: s.index, reason: Reason.LOW_BATTERY }, { via: a.via, wantAck: false });
+    }
+    s.lastLoss = reason;
+    this.ctx.report('attempt_lost', { jobId: run.p.id, shard: s.index, attempt: a.n, node: a.node, reason });
+    this.dispatch(run, s);
+  }
+
+  /** A peer's battery fell below the abort threshold, or it became unreachable: take its shards back now. */
+  peerDegraded(num: number, why: string): void {
+    for (const run of this.jobs.values()) {
+      if (run.p.status !== 'running') continue;
+      for (const s of run.shards) {
+        for (const a of this.live(s)) if (a.node === num && !a.self) this.lost(run, s, a, why, 'revoked');
+      }
+    }
+  }
+
+  /** Whether this node has shards out with a peer (so its state changes matter right now). */
+  hasWorkWith(num: number): boolean {
+    for (const run of this.jobs.values()) for (const s of run.shards) if (this.live(s).some((a) => a.node === num)) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------------------ ends
+
+  private finishJob(run: JobRun): void {
+    let output: Uint8Array;
+    try {
+      output = mergeOutputs(run.p.spec, run.p.slices, run.p.outputs as Uint8Array[]);
+    } catch (e) {
+      this.failJob(run, `MERGE_FAILED: ${(e as Error).message}`);
+      return;
+    }
+    if (output.length !== outputBytes(run.p.spec)) {
+      this.failJob(run, `MERGE_FAILED: ${output.length} bytes, expected ${outputBytes(run.p.spec)}`);
+      return;
+    }
+    run.p.output = output;
+    this.end(run, 'done', null);
+  }
+
+  private failJob(run: JobRun, reason: string): void {
+    if (run.p.status !== 'running') return;
+    for (const s of run.shards) {
+      if (s.retryTimer) this.ctx.clock.clearTimer(s.retryTimer);
+      s.retryTimer = null;
+      for (const a of this.live(s)) {
+        this.close(a);
+        if (!a.self) void this.ctx.messenger.send(a.node, { type: 'CANCEL', jobId: run.p.id, shard: s.index, reason: Reason.CANCELLED }, { via: a.via, wantAck: false });
+      }
+    }
+    this.end(run, 'failed', reason);
+  }
+
+  private end(run: JobRun, status: 'done' | 'failed', reason: string | null): void {
+    const now = this.ctx.clock.now();
+    if (run.deadlineTimer) this.ctx.clock.clearTimer(run.deadlineTimer);
+    run.deadlineTimer = null;
+    const round = this.offerRounds.get(run.p.id);
+    if (round) {
+      this.ctx.clock.clearTimer(round.timer);
+      this.offerRounds.delete(run.p.id);
+    }
+    run.p.status = status;
+    run.p.reason = reason;
+    run.p.finishedMs = now;
+    this.store.save(run.p);
+    const outcome: JobOutcome = {
+      id: run.p.id,
+      tag: run.p.tag,
+      status,
+      reason,
+      output: run.p.output,
+      submittedMs: run.p.submittedMs,
+      finishedMs: now,
+      latencyMs: now - run.p.submittedMs,
+      plan: run.plan?.kind ?? 'none',
+      attempts: run.shards.reduce((n, s) => n + s.tries, 0),
+      workers: run.shards.map((s) => s.worker ?? -1).filter((w) => w >= 0),
+    };
+    this.ctx.report(status === 'done' ? 'job_done' : 'job_failed', {
+      job: this.label(run.p),
+      jobId: run.p.id,
+      tag: run.p.tag,
+      latencyMs: outcome.latencyMs,
+      reason,
+      attempts: outcome.attempts,
+      workers: outcome.workers.map(nodeName),
+    });
+    for (const l of this.listeners) l(outcome);
+  }
+
+  // ------------------------------------------------------------------------------------------ power
+
+  /** Power loss: timers and in-flight attempts are volatile; jobs, inputs and finished shards stay in the store. */
+  suspend(): void {
+    this.suspended = true;
+    for (const round of this.offerRounds.values()) this.ctx.clock.clearTimer(round.timer);
+    this.offerRounds.clear();
+    for (const run of this.jobs.values()) {
+      if (run.deadlineTimer) this.ctx.clock.clearTimer(run.deadlineTimer);
+      run.deadlineTimer = null;
+      for (const s of run.shards) {
+        if (s.retryTimer) this.ctx.clock.clearTimer(s.retryTimer);
+        s.retryTimer = null;
+        s.awaitingOffers = false;
+        for (const a of s.attempts) this.close(a);
+      }
+    }
+  }
+
+  /** Power back: resume every unfinished job from the store (deadlines that passed meanwhile fail the job). */
+  resume(): void {
+    this.suspended = false;
+    // Attempts started before the outage stay answerable: a worker may still deliver their results.
+    for (const run of this.jobs.values()) if (run.p.status === 'running') this.startJob(run);
+  }
+}

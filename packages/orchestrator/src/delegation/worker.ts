@@ -1,0 +1,398 @@
+import type { TimerHandle } from '@compotastic/mesh';
+import type { NodeContext } from '../context.js';
+import { ExecutionError } from '../jobs/executor.js';
+import { chunksOf, InboundStream } from '../jobs/stream.js';
+import { type JobSpec, inputBytes, memoryBytes } from '../jobs/spec.js';
+import { computeMs, jobOps } from '../scheduler/cost-model.js';
+import { crc32 } from '../wire/crc32.js';
+import { type MessageOf, MAX_WANT_RANGES, Reason, ResultAckStatus, Stage, Stream, dataRoom } from '../wire/messages.js';
+import type { MessageMeta } from '../transport/messenger.js';
+
+type TaskStage = 'receiving' | 'queued' | 'computing' | 'returning';
+
+/** Input that arrives ahead of its ASSIGN is kept this long, up to this many bytes in total. */
+const EARLY_CHUNK_TTL_MS = 5 * 60_000;
+const EARLY_CHUNK_BUDGET = 16 * 1024;
+
+interface Task {
+  key: string;
+  owner: number;
+  jobId: number;
+  shard: number;
+  attempt: number;
+  spec: JobSpec;
+  link: 'lora' | 'ble';
+  leaseMs: number;
+  input: InboundStream;
+  stage: TaskStage;
+  output: Uint8Array | null;
+  outputCrc: number;
+  lastOwnerMs: number;
+  lastDataMs: number;
+  /** Last time output was re-sent on request (requests are served at most every stallMs / 2). */
+  lastResendMs: number;
+  timer: TimerHandle | null;
+  /** Bumped whenever the task restarts, so a computation finishing for an older run is ignored. */
+  generation: number;
+}
+
+export interface WorkerStats {
+  accepted: number;
+  declined: Partial<Record<string, number>>;
+  completed: number;
+  failed: number;
+  expired: number;
+}
+
+/**
+ * The worker side of delegation: admits or declines ASSIGNs (capability, memory, battery, queue), collects input
+ * chunks, computes one shard at a time, streams the result back until the owner acknowledges it, and heartbeats
+ * with PROGRESS. Everything here is volatile: a power loss forgets it and the owner reassigns.
+ */
+export class Worker {
+  private readonly tasks = new Map<string, Task>();
+  private readonly runQueue: Task[] = [];
+  /** Input chunks that arrived before their ASSIGN (owners send input right behind it), by task key. */
+  private readonly early = new Map<string, { atMs: number; chunks: Array<[number, Uint8Array]>; bytes: number }>();
+  private earlyBytes = 0;
+  private busy: Task | null = null;
+  private generation = 0;
+  readonly stats: WorkerStats = { accepted: 0, declined: {}, completed: 0, failed: 0, expired: 0 };
+
+  constructor(private readonly ctx: NodeContext) {}
+
+  get load(): number {
+    return this.tasks.size;
+  }
+
+  activeTasks(): Array<{ owner: number; jobId: number; shard: number; stage: TaskStage }> {
+    return [...this.tasks.values()].map((t) => ({ owner: t.owner, jobId: t.jobId, shard: t.shard, stage: t.stage }));
+  }
+
+  /** Whether this node takes new work now, and why not. */
+  admission(spec: JobSpec): { ok: true } | { ok: false; reason: number } {
+    const cfg = this.ctx.config;
+    const state = this.ctx.local.state;
+    const battery = this.ctx.host.batteryPct();
+    if (battery !== null && !state.record.externalPower && battery < cfg.acceptBatteryPct) return { ok: false, reason: Reason.LOW_BATTERY };
+    if (!state.record.acceptsJobs) return { ok: false, reason: Reason.NOT_ACCEPTING };
+    if (!this.ctx.executor.supports(spec)) return { ok: false, reason: spec.kind === 'model' || (spec.kind === 'gemm' && spec.weights !== 'inline') ? Reason.MODEL_MISSING : Reason.UNSUPPORTED };
+    if (Math.ceil(memoryBytes(spec) / 1024) > this.ctx.host.freeRamKiB()) return { ok: false, reason: Reason.NO_MEMORY };
+    if (this.tasks.size >= cfg.maxTasks) return { ok: false, reason: Reason.BUSY };
+    return { ok: true };
+  }
+
+  /** Expected time to finish a job here (queue included), ms. */
+  etaMs(spec: JobSpec): number {
+    const ops = jobOps(spec, spec.kind === 'model' ? this.ctx.modelProfile?.(spec.modelId, spec.modelVersion) : undefined) ?? 0;
+    const sim = this.ctx.host.computeTimeMs?.(spec, ops);
+    const one = sim ?? computeMs(ops, this.ctx.local.state.record.gops);
+    return Math.round(one * (1 + this.runQueue.length + (this.busy ? 1 : 0)));
+  }
+
+  handle(from: number, msg: MessageOf<'ASSIGN' | 'DATA' | 'DATA_WANT' | 'RESULT_ACK' | 'CANCEL' | 'JOB_REQUEST'>, meta: MessageMeta): void {
+    switch (msg.type) {
+      case 'ASSIGN':
+        return this.onAssign(from, msg, meta);
+      case 'DATA':
+        return this.onData(from, msg);
+      case 'DATA_WANT':
+        return this.onDataWant(from, msg);
+      case 'RESULT_ACK':
+        return this.onResultAck(from, msg);
+      case 'CANCEL':
+        return this.onCancel(from, msg);
+      case 'JOB_REQUEST':
+        return this.onJobRequest(from, msg, meta);
+    }
+  }
+
+  private key(owner: number, jobId: number, shard: number): string {
+    return `${owner}:${jobId}:${shard}`;
+  }
+
+  private send(t: Pick<Task, 'owner' | 'link'>, msg: Parameters<NodeContext['messenger']['send']>[1], bulk = false): void {
+    void this.ctx.messenger.send(t.owner, msg, { via: t.link, priority: bulk ? 'bulk' : 'control' });
+  }
+
+  private onJobRequest(from: number, msg: MessageOf<'JOB_REQUEST'>, meta: MessageMeta): void {
+    if ((meta.hops ?? 0) > this.ctx.config.offerMaxHops) return;
+    if (this.admission(msg.spec).ok !== true) return;
+    const battery = this.ctx.host.batteryPct();
+    const offer: MessageOf<'OFFER'> = { type: 'OFFER', jobId: msg.jobId, etaMs: this.etaMs(msg.spec), battery: battery === null ? 255 : Math.round(battery), load: Math.min(255, this.tasks.size) };
+    // Spread offers out so many workers answering one broadcast do not collide.
+    const jitter = this.ctx.rng.uniform(0, this.ctx.config.offerWindowMs / 2);
+    this.ctx.clock.setTimer(jitter, () => void this.ctx.messenger.send(from, offer, { via: meta.link }));
+  }
+
+  private onAssign(from: number, m: MessageOf<'ASSIGN'>, meta: MessageMeta): void {
+    const now = this.ctx.clock.now();
+    const key = this.key(from, m.jobId, m.shard);
+    const existing = this.tasks.get(key);
+    if (existing) {
+      // The owner re-sent (our ACCEPT was lost) or reassigned the same shard to us: keep the work, adopt the attempt.
+      existing.attempt = Math.max(existing.attempt, m.attempt);
+      existing.lastOwnerMs = now;
+      this.send(existing, { type: 'ACCEPT', jobId: m.jobId, shard: m.shard, attempt: existing.attempt, etaMs: this.etaMs(existing.spec) });
+      if (existing.stage === 'returning') this.sendResult(existing);
+      return;
+    }
+    const verdict = this.admission(m.spec);
+    if (!verdict.ok) {
+      const name = Object.entries(Reason).find(([, v]) => v === verdict.reason)?.[0] ?? String(verdict.reason);
+      this.stats.declined[name] = (this.stats.declined[name] ?? 0) + 1;
+      this.ctx.report('decline', { owner: from, jobId: m.jobId, shard: m.shard, attempt: m.attempt, reason: name });
+      this.send({ owner: from, link: meta.link }, { type: 'DECLINE', jobId: m.jobId, shard: m.shard, attempt: m.attempt, reason: verdict.reason });
+      return;
+    }
+    const task: Task = {
+      key,
+      owner: from,
+      jobId: m.jobId,
+      shard: m.shard,
+      attempt: m.attempt,
+      spec: m.spec,
+      link: meta.link,
+      leaseMs: m.leaseS * 1000,
+      input: new InboundStream(inputBytes(m.spec), m.inputCrc),
+      stage: 'receiving',
+      output: null,
+      outputCrc: 0,
+      lastOwnerMs: now,
+      lastDataMs: now,
+      lastResendMs: -Infinity,
+      timer: null,
+      generation: ++this.generation,
+    };
+    this.tasks.set(key, task);
+    this.stats.accepted++;
+    const early = this.early.get(key);
+    if (early) {
+      this.early.delete(key);
+      this.earlyBytes -= early.bytes;
+      for (const [off, bytes] of early.chunks) task.input.accept(off, bytes);
+    }
+    this.ctx.loadChanged();
+    this.ctx.report('accept', { owner: from, jobId: m.jobId, shard: m.shard, attempt: m.attempt });
+    this.send(task, { type: 'ACCEPT', jobId: m.jobId, shard: m.shard, attempt: m.attempt, etaMs: this.etaMs(m.spec) });
+    this.arm(task);
+    this.inputProgress(task);
+  }
+
+  private arm(task: Task): void {
+    if (task.timer) this.ctx.clock.clearTimer(task.timer);
+    const jitter = this.ctx.rng.uniform(0.8, 1.2);
+    task.timer = this.ctx.clock.setTimer(this.ctx.config.progressIntervalMs * jitter, () => this.tick(task));
+  }
+
+  /** Lease heartbeat: report progress, ask for missing input, re-offer an unacknowledged result, or give up. */
+  private tick(task: Task): void {
+    task.timer = null;
+    if (this.tasks.get(task.key) !== task) return;
+    const now = this.ctx.clock.now();
+    if (now - task.lastOwnerMs > task.leaseMs) {
+      this.stats.expired++;
+      this.ctx.report('lease_expired', { owner: task.owner, jobId: task.jobId, shard: task.shard });
+      this.drop(task);
+      return;
+    }
+    if (this.checkBattery()) return;
+    const ref = { jobId: task.jobId, shard: task.shard, attempt: task.attempt };
+    if (task.stage === 'receiving' && now - task.lastDataMs >= this.ctx.config.stallMs) {
+      const ranges = task.input.missing(MAX_WANT_RANGES);
+      if (ranges.length) this.send(task, { type: 'DATA_WANT', ...ref, stream: Stream.INPUT, ranges });
+    } else if (task.stage === 'returning') {
+      // Unacknowledged: repeat the header only; the owner asks for the chunks it misses.
+      this.sendResult(task, true);
+    } else {
+      const stage = task.stage === 'receiving' ? Stage.RECEIVING : task.stage === 'queued' ? Stage.QUEUED : Stage.COMPUTING;
+      const pct = task.stage === 'receiving' ? Math.floor((task.input.received / Math.max(1, task.input.length)) * 100) : task.stage === 'queued' ? 0 : 50;
+      this.send(task, { type: 'PROGRESS', ...ref, stage, pct, etaMs: this.etaMs(task.spec) });
+    }
+    this.arm(task);
+  }
+
+  /** Below the abort threshold: hand every shard back so the owners reassign now rather than at lease expiry. */
+  checkBattery(): boolean {
+    const battery = this.ctx.host.batteryPct();
+    if (battery === null || this.ctx.local.state.record.externalPower || battery >= this.ctx.config.abortBatteryPct) return false;
+    if (this.tasks.size === 0) return false;
+    for (const t of [...this.tasks.values()]) {
+      this.stats.failed++;
+      this.ctx.report('shard_abandoned', { owner: t.owner, jobId: t.jobId, shard: t.shard, reason: 'LOW_BATTERY', battery });
+      this.send(t, { type: 'FAILURE', jobId: t.jobId, shard: t.shard, attempt: t.attempt, reason: Reason.LOW_BATTERY, detail: `battery ${Math.round(battery)}%` });
+      this.drop(t);
+    }
+    return true;
+  }
+
+  private onData(from: number, m: MessageOf<'DATA'>): void {
+    if (m.stream !== Stream.INPUT) return;
+    const key = this.key(from, m.jobId, m.shard);
+    const task = this.tasks.get(key);
+    if (!task) {
+      this.keepEarly(key, m.offset, m.bytes);
+      return;
+    }
+    if (task.stage !== 'receiving') return;
+    const now = this.ctx.clock.now();
+    task.lastOwnerMs = now;
+    task.lastDataMs = now;
+    task.input.accept(m.offset, m.bytes);
+    this.inputProgress(task);
+  }
+
+  /** Hold a chunk for a task not assigned yet; bounded in bytes and age, oldest dropped first. */
+  private keepEarly(key: string, offset: number, bytes: Uint8Array): void {
+    const now = this.ctx.clock.now();
+    for (const [k, e] of this.early) {
+      if (now - e.atMs > EARLY_CHUNK_TTL_MS) {
+        this.early.delete(k);
+        this.earlyBytes -= e.bytes;
+      }
+    }
+    if (bytes.length > EARLY_CHUNK_BUDGET) return;
+    while (this.earlyBytes + bytes.length > EARLY_CHUNK_BUDGET && this.early.size > 0) {
+      const [k, e] = this.early.entries().next().value as [string, { bytes: number }];
+      this.early.delete(k);
+      this.earlyBytes -= e.bytes;
+    }
+    const entry = this.early.get(key) ?? { atMs: now, chunks: [], bytes: 0 };
+    entry.chunks.push([offset, bytes]);
+    entry.bytes += bytes.length;
+    this.earlyBytes += bytes.length;
+    this.early.set(key, entry);
+  }
+
+  private inputProgress(task: Task): void {
+    if (!task.input.complete) return;
+    if (!task.input.verify()) {
+      // Corrupted somewhere: start over rather than compute garbage.
+      this.ctx.report('input_corrupt', { owner: task.owner, jobId: task.jobId, shard: task.shard });
+      task.input.reset();
+      this.send(task, { type: 'DATA_WANT', jobId: task.jobId, shard: task.shard, attempt: task.attempt, stream: Stream.INPUT, ranges: [[0, task.input.length]] });
+      return;
+    }
+    task.stage = 'queued';
+    this.runQueue.push(task);
+    this.runNext();
+  }
+
+  private runNext(): void {
+    if (this.busy) return;
+    const task = this.runQueue.shift();
+    if (!task) return;
+    if (this.tasks.get(task.key) !== task) {
+      this.runNext();
+      return;
+    }
+    this.busy = task;
+    task.stage = 'computing';
+    const generation = task.generation;
+    const ctx = this.ctx;
+    const ops = jobOps(task.spec, task.spec.kind === 'model' ? ctx.modelProfile?.(task.spec.modelId, task.spec.modelVersion) : undefined);
+    const simulatedMs = ctx.host.computeTimeMs?.(task.spec, ops) ?? null;
+    const started = ctx.clock.now();
+    this.send(task, { type: 'PROGRESS', jobId: task.jobId, shard: task.shard, attempt: task.attempt, stage: Stage.COMPUTING, pct: 0, etaMs: Math.round(simulatedMs ?? 0) });
+    const finish = (out: Uint8Array | null, error: unknown): void => {
+      if (this.busy === task) this.busy = null;
+      const spent = simulatedMs ?? ctx.clock.now() - started;
+      ctx.host.chargeCompute?.(spent);
+      if (this.tasks.get(task.key) === task && task.generation === generation) {
+        if (out) {
+          task.output = out;
+          task.outputCrc = crc32(out);
+          task.stage = 'returning';
+          ctx.report('shard_computed', { owner: task.owner, jobId: task.jobId, shard: task.shard, ms: Math.round(spent) });
+          this.sendResult(task);
+        } else {
+          this.stats.failed++;
+          const reason = error instanceof ExecutionError ? (error.code === 'MODEL_MISSING' ? Reason.MODEL_MISSING : error.code === 'BAD_INPUT' ? Reason.BAD_INPUT : Reason.EXECUTION_ERROR) : Reason.EXECUTION_ERROR;
+          const detail = error instanceof Error ? error.message : String(error);
+          ctx.report('shard_error', { owner: task.owner, jobId: task.jobId, shard: task.shard, detail });
+          this.send(task, { type: 'FAILURE', jobId: task.jobId, shard: task.shard, attempt: task.attempt, reason, detail });
+          this.drop(task);
+        }
+      }
+      this.runNext();
+    };
+    ctx.executor.run(task.spec, task.input.data).then(
+      (out) => (simulatedMs !== null ? ctx.clock.setTimer(simulatedMs, () => finish(out, null)) : finish(out, null)),
+      (e: unknown) => finish(null, e),
+    );
+  }
+
+  private sendResult(task: Task, headerOnly = false): void {
+    const out = task.output;
+    if (!out) return;
+    const ref = { jobId: task.jobId, shard: task.shard, attempt: task.attempt };
+    const link = task.link === 'ble' && this.ctx.messenger.links.ble ? this.ctx.messenger.links.ble : this.ctx.messenger.links.lora;
+    const header: MessageOf<'RESULT'> = { type: 'RESULT', ...ref, status: 0, length: out.length, crc: task.outputCrc, inline: null };
+    // Small results ride inside the RESULT message itself.
+    const inlineSize = 2 + 5 + 3 + 1 + 1 + 5 + 4 + 1 + out.length;
+    if (inlineSize <= link.maxPayload) {
+      this.send(task, { ...header, inline: out });
+      return;
+    }
+    this.send(task, header);
+    if (!headerOnly) this.sendChunks(task, out, 0, out.length);
+  }
+
+  private sendChunks(task: Task, data: Uint8Array, offset: number, length: number): void {
+    const ref = { jobId: task.jobId, shard: task.shard, attempt: task.attempt };
+    const link = task.link === 'ble' && this.ctx.messenger.links.ble ? this.ctx.messenger.links.ble : this.ctx.messenger.links.lora;
+    const limit = this.ctx.chunkLimit(task.owner, task.link);
+    for (const [off, bytes] of chunksOf(data, (o) => Math.min(limit, dataRoom(ref, o, link.maxPayload)), offset, length)) {
+      this.send(task, { type: 'DATA', ...ref, stream: Stream.OUTPUT, offset: off, bytes }, true);
+    }
+  }
+
+  private onDataWant(from: number, m: MessageOf<'DATA_WANT'>): void {
+    const task = this.tasks.get(this.key(from, m.jobId, m.shard));
+    if (!task || m.stream !== Stream.OUTPUT || !task.output) return;
+    const now = this.ctx.clock.now();
+    task.lastOwnerMs = now;
+    if (now - task.lastResendMs < this.ctx.config.stallMs / 2) return;
+    task.lastResendMs = now;
+    for (const [off, len] of m.ranges) {
+      if (off >= task.output.length) continue;
+      this.sendChunks(task, task.output, off, Math.min(len, task.output.length - off));
+    }
+  }
+
+  private onResultAck(from: number, m: MessageOf<'RESULT_ACK'>): void {
+    const task = this.tasks.get(this.key(from, m.jobId, m.shard));
+    if (!task) return;
+    if (m.status === ResultAckStatus.REJECTED) this.stats.failed++;
+    else this.stats.completed++;
+    this.drop(task);
+  }
+
+  private onCancel(from: number, m: MessageOf<'CANCEL'>): void {
+    for (const t of [...this.tasks.values()]) {
+      if (t.owner === from && t.jobId === m.jobId && (m.shard === null || m.shard === t.shard)) {
+        this.ctx.report('cancelled', { owner: from, jobId: t.jobId, shard: t.shard });
+        this.drop(t);
+      }
+    }
+  }
+
+  private drop(task: Task): void {
+    if (task.timer) this.ctx.clock.clearTimer(task.timer);
+    task.timer = null;
+    task.generation = -1;
+    this.tasks.delete(task.key);
+    const i = this.runQueue.indexOf(task);
+    if (i >= 0) this.runQueue.splice(i, 1);
+    this.ctx.loadChanged();
+  }
+
+  /** Power loss: forget everything. */
+  reset(): void {
+    for (const t of [...this.tasks.values()]) this.drop(t);
+    this.runQueue.length = 0;
+    this.busy = null;
+    this.early.clear();
+    this.earlyBytes = 0;
+  }
+}

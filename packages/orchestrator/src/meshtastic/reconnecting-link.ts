@@ -1,0 +1,126 @@
+import { Prng } from '@compotastic/mesh';
+import { TransportError } from '../errors.js';
+import type { Destination, MeshLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
+import { type DeviceTransport, MeshDeviceLink, type MeshDeviceLinkOptions } from './meshdevice-link.js';
+import { PathAdvisor } from './path-advisor.js';
+
+export interface ReconnectingLinkOptions extends MeshDeviceLinkOptions {
+  /** First wait before reconnecting, ms (doubles up to maxRetryMs). */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** Connection state changes (for logs). */
+  onStatus?: (connected: boolean, detail: string) => void;
+}
+
+/**
+ * A MeshLink that survives the radio going away: when the device reboots, powers off or the socket closes, it opens
+ * a new transport (from `open`) and a new MeshDevice, with backoff, and carries on. Sends while disconnected fail
+ * with DISCONNECTED (the orchestrator's recovery handles that); the node number must stay the same.
+ */
+export class ReconnectingMeshLink implements MeshLink {
+  readonly kind = 'lora' as const;
+  readonly maxPayload: number;
+  readonly nodeNum: number;
+  private current: MeshDeviceLink | null;
+  private readonly handlers = new Set<(p: ReceivedPacket) => void>();
+  private readonly seeds: Prng;
+  private closed = false;
+  private attempt = 0;
+  private lastFacts: RadioFacts;
+  private readonly firstFirmware: string;
+
+  private constructor(first: MeshDeviceLink, private readonly open: () => Promise<DeviceTransport>, private readonly options: ReconnectingLinkOptions, seeds: Prng, readonly advisor: PathAdvisor) {
+    this.current = first;
+    this.nodeNum = first.nodeNum;
+    this.maxPayload = first.maxPayload;
+    this.seeds = seeds;
+    this.lastFacts = first.facts();
+    this.firstFirmware = first.firmware;
+    this.adopt(first);
+  }
+
+  static async connect(open: () => Promise<DeviceTransport>, options: ReconnectingLinkOptions): Promise<ReconnectingMeshLink> {
+    const seeds = new Prng(options.seed >>> 0);
+    const advisor = options.advisor ?? new PathAdvisor((w) => options.onRouterWarning?.(w));
+    const first = await MeshDeviceLink.connect(await open(), { ...options, seed: seeds.uint32(), advisor });
+    return new ReconnectingMeshLink(first, open, options, seeds, advisor);
+  }
+
+  /** Firmware version the radio reported. */
+  get firmware(): string {
+    return this.firstFirmware;
+  }
+
+  get connected(): boolean {
+    return this.current?.isConnected ?? false;
+  }
+
+  private adopt(link: MeshDeviceLink): void {
+    link.onPacket((p) => {
+      for (const h of this.handlers) h(p);
+    });
+    link.onDisconnect((reason) => {
+      if (this.current === link) this.current = null;
+      this.lastFacts = link.facts();
+      this.options.onStatus?.(false, reason);
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const base = this.options.retryMs ?? 2000;
+    const wait = Math.min(this.options.maxRetryMs ?? 60_000, base * 2 ** Math.min(this.attempt, 10));
+    this.attempt++;
+    setTimeout(() => void this.reconnect(), wait);
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.closed || this.current) return;
+    try {
+      const link = await MeshDeviceLink.connect(await this.open(), { ...this.options, seed: this.seeds.uint32(), advisor: this.advisor });
+      if (link.nodeNum !== this.nodeNum) {
+        await link.disconnect();
+        throw new TransportError('NOT_CONFIGURED', `reconnected to node ${link.nodeNum}, expected ${this.nodeNum}`);
+      }
+      if (this.closed) {
+        await link.disconnect();
+        return;
+      }
+      this.current = link;
+      this.attempt = 0;
+      this.adopt(link);
+      this.options.onStatus?.(true, 'reconnected');
+    } catch (e) {
+      this.options.onStatus?.(false, `reconnect failed: ${(e as Error).message}`);
+      this.scheduleReconnect();
+    }
+  }
+
+  send(to: Destination, payload: Uint8Array, options: SendOptions): Promise<SendResult> {
+    const link = this.current;
+    if (!link) return Promise.resolve({ ok: false, error: 'DISCONNECTED' });
+    return link.send(to, payload, options);
+  }
+
+  onPacket(handler: (p: ReceivedPacket) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  facts(): RadioFacts {
+    if (this.current) this.lastFacts = this.current.facts();
+    return { ...this.lastFacts, ...(this.options.factsOverride?.() ?? {}) };
+  }
+
+  hopsTo(num: number): number | null {
+    return this.current?.hopsTo(num) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const link = this.current;
+    this.current = null;
+    if (link) await link.disconnect();
+  }
+}

@@ -1,0 +1,430 @@
+import { Prng, type TimerHandle } from '@compotastic/mesh';
+import { type NodeContext, type NodeHost, type OrchestratorConfig, resolveConfig } from './context.js';
+import { Coordinator, type JobOutcome, type SubmitOptions } from './delegation/coordinator.js';
+import { type JobStore } from './delegation/job-store.js';
+import { Worker } from './delegation/worker.js';
+import { OrchestratorError } from './errors.js';
+import type { Executor } from './jobs/executor.js';
+import type { JobSpec } from './jobs/spec.js';
+import type { BleAdapter } from './registry/ble.js';
+import { type CapabilityRecord, decodeCapabilityRecord, encodeCapabilityRecord } from './registry/capability.js';
+import { CapabilityRegistry } from './registry/registry.js';
+import { type AdvertisedState, LocalCapabilities } from './registry/state.js';
+import type { ModelProfile } from './scheduler/cost-model.js';
+import { type LinkPath, bestDataChunk } from './scheduler/links.js';
+import { nodeName } from './scheduler/planner.js';
+import type { MeshLink } from './transport/link.js';
+import { type MessageMeta, Messenger } from './transport/messenger.js';
+import { BATTERY_UNKNOWN, type Message, Stream } from './wire/messages.js';
+
+/** Receives the OTA messages the profile carries; their bodies belong to the OTA layer and stay opaque here. */
+export interface OtaHandler {
+  onHave?(from: number, body: Uint8Array): void;
+  onWant?(from: number, body: Uint8Array): void;
+  onFragment?(from: number, body: Uint8Array): void;
+}
+
+export interface OrchestratorOptions {
+  host: NodeHost;
+  mesh: MeshLink;
+  ble?: BleAdapter;
+  executor: Executor;
+  /** What this node advertises (battery, load and epoch are filled in at run time). */
+  capabilities: Omit<CapabilityRecord, 'epoch'>;
+  /** Seed for every random choice this node makes (ids, jitter). */
+  seed: number;
+  config?: Partial<OrchestratorConfig>;
+  store?: JobStore;
+  modelProfile?(modelId: number, modelVersion: number): ModelProfile | undefined;
+  ota?: OtaHandler;
+  /** A neighbour that drops this layer's port was seen. */
+  onRouterWarning?: (w: { kind: 'router-neighbour'; router: number; peer: null; message: string }) => void;
+}
+
+export interface OrchestratorStats {
+  peersKnown: number;
+  peersFresh: number;
+  adverts: number;
+  deltas: number;
+  heartbeats: number;
+  queries: number;
+}
+
+/**
+ * One node of the compute layer: advertises its capabilities and keeps the registry of its peers, plans and owns
+ * the jobs submitted here (Coordinator), and runs shards for others (Worker). It talks to the mesh only through a
+ * MeshLink (a Meshtastic radio via @meshtastic/core's MeshDevice, real or simulated) and optionally BLE. `start()` and
+ * `stop()` follow the device's power: stop forgets everything volatile, start resumes persisted jobs.
+ */
+export class Orchestrator {
+  readonly num: number;
+  readonly config: OrchestratorConfig;
+  readonly registry: CapabilityRegistry;
+  readonly local: LocalCapabilities;
+  readonly messenger: Messenger;
+  readonly coordinator: Coordinator;
+  readonly worker: Worker;
+  readonly stats: OrchestratorStats = { peersKnown: 0, peersFresh: 0, adverts: 0, deltas: 0, heartbeats: 0, queries: 0 };
+  private readonly ctx: NodeContext;
+  private readonly rng: Prng;
+  private readonly timers = new Set<TimerHandle>();
+  private running = false;
+  private lastBroadcastMs = -Infinity;
+  private lastDeltaMs = -Infinity;
+  private readonly lastReplyMs = new Map<number, number>();
+  private deltaPending = false;
+  private readonly warnedRouters = new Set<number>();
+  private readonly willingToWork: boolean;
+
+  constructor(private readonly options: OrchestratorOptions) {
+    const { host, mesh } = options;
+    this.num = mesh.nodeNum;
+    this.config = resolveConfig(options.config);
+    this.rng = new Prng(options.seed >>> 0);
+    this.registry = new CapabilityRegistry({ defaultTtlS: this.ttlS() });
+    this.willingToWork = options.capabilities.acceptsJobs;
+    this.local = new LocalCapabilities(this.currentState({ ...options.capabilities, epoch: 0 }));
+    this.messenger = new Messenger(
+      { lora: mesh, ble: options.ble?.link },
+      { clock: host.clock, onDecodeError: (from, e) => this.report('decode_error', { from, code: e.code, message: e.message }) },
+    );
+    this.ctx = {
+      num: this.num,
+      host,
+      clock: host.clock,
+      rng: this.rng.derive('delegation'),
+      config: this.config,
+      messenger: this.messenger,
+      registry: this.registry,
+      local: this.local,
+      executor: options.executor,
+      pathsTo: (num) => this.pathsTo(num),
+      chunkLimit: (num, via) => this.chunkLimit(num, via),
+      modelProfile: options.modelProfile,
+      report: (type, data) => this.report(type, data),
+      loadChanged: () => this.refreshState(false),
+    };
+    this.worker = new Worker(this.ctx);
+    this.coordinator = new Coordinator(this.ctx, options.store);
+    this.messenger.onMessage((from, msg, meta) => this.onMessage(from, msg, meta));
+  }
+
+  private ttlS(): number {
+    return Math.min(0xffff, Math.round((3 * this.config.heartbeatIntervalMs) / 1000 + 120));
+  }
+
+  private report(type: string, data: Record<string, unknown>): void {
+    this.options.host.report?.(type, { node: this.num, ...data });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  // ---------------------------------------------------------------------------------------------- lifecycle
+
+  /** Power on: schedule the first advert, periodic state upkeep, and resume persisted jobs. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.refreshState(true);
+    this.after(this.rng.uniform(0, this.config.startJitterMs), () => this.broadcastAdvert());
+    this.every(this.config.deltaMinIntervalMs, () => this.upkeep());
+    if (this.options.ble) this.every(Math.min(this.config.deltaMinIntervalMs, 60_000), () => this.bleScan());
+    this.coordinator.resume();
+  }
+
+  /** Power off: everything volatile goes (timers, worker shards, queued packets); persisted jobs stay. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) this.options.host.clock.clearTimer(t);
+    this.timers.clear();
+    this.coordinator.suspend();
+    this.worker.reset();
+    this.messenger.reset();
+  }
+
+  /** Stop for good and detach from the links. */
+  close(): void {
+    this.stop();
+    this.messenger.stop();
+    this.options.ble?.close();
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const h = this.options.host.clock.setTimer(ms, () => {
+      this.timers.delete(h);
+      if (this.running) fn();
+    });
+    this.timers.add(h);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const tick = (): void => {
+      fn();
+      this.after(ms * this.rng.uniform(0.9, 1.1), tick);
+    };
+    this.after(ms * this.rng.uniform(0.5, 1.0), tick);
+  }
+
+  // ---------------------------------------------------------------------------------------------- jobs
+
+  submit(spec: JobSpec, input: Uint8Array, options?: SubmitOptions): number {
+    return this.coordinator.submit(spec, input, options);
+  }
+
+  onJobEnd(listener: (o: JobOutcome) => void): () => void {
+    return this.coordinator.onJobEnd(listener);
+  }
+
+  // ---------------------------------------------------------------------------------------------- own state
+
+  private currentState(record: CapabilityRecord): AdvertisedState {
+    const host = this.options.host;
+    const battery = host.batteryPct();
+    const facts = this.options.mesh.facts();
+    const lowBattery = battery !== null && !record.externalPower && battery < this.config.acceptBatteryPct;
+    // A radio that drops our port could be assigned work but would never hear about it.
+    return {
+      record: { ...record, freeRamKiB: host.freeRamKiB(), acceptsJobs: this.willingToWork && !lowBattery && !facts.portBlocked, portBlocked: facts.portBlocked },
+      battery: battery === null ? BATTERY_UNKNOWN : Math.max(0, Math.min(100, Math.round(battery))),
+      load: Math.min(255, this.worker?.load ?? 0),
+      channelUtil: Math.max(0, Math.min(100, Math.round(facts.channelUtilPct))),
+      ttlS: this.ttlS(),
+    };
+  }
+
+  /**
+   * Fold the device's current numbers into the advertised state. Small battery moves are held back; crossing the
+   * accept threshold (which flips acceptsJobs) is sent at once so owners stop choosing this node.
+   */
+  private refreshState(force: boolean): void {
+    const prev = this.local.state;
+    const next = this.currentState(prev.record);
+    const step = this.config.batteryDeltaStepPct;
+    if (!force && prev.battery !== BATTERY_UNKNOWN && next.battery !== BATTERY_UNKNOWN && Math.abs(next.battery - prev.battery) < step && next.record.acceptsJobs === prev.record.acceptsJobs) {
+      next.battery = prev.battery;
+    }
+    const urgent = next.record.acceptsJobs !== prev.record.acceptsJobs;
+    if (this.local.update(next)) this.deltaPending = true;
+    if (urgent && this.running) this.sendDelta();
+  }
+
+  private broadcastAdvert(): void {
+    this.refreshState(true);
+    this.stats.adverts++;
+    this.lastBroadcastMs = this.options.host.clock.now();
+    this.deltaPending = false;
+    this.publishBle();
+    const advert = this.local.advert();
+    this.report('capability', { ...advert.record, battery: advert.battery, load: advert.load, channelUtil: advert.channelUtil });
+    void this.messenger.send('broadcast', advert, { wantAck: false, hopLimit: this.config.discoveryHopLimit ?? undefined });
+    this.after(this.config.advertIntervalMs * this.rng.uniform(0.9, 1.1), () => this.broadcastAdvert());
+  }
+
+  private sendDelta(): void {
+    const delta = this.local.nextDelta();
+    if (!delta) return;
+    const now = this.options.host.clock.now();
+    this.lastBroadcastMs = now;
+    this.lastDeltaMs = now;
+    this.deltaPending = false;
+    if (Object.keys(delta.values).length === 0) this.stats.heartbeats++;
+    else this.stats.deltas++;
+    this.publishBle();
+    void this.messenger.send('broadcast', delta, { wantAck: false, hopLimit: this.config.discoveryHopLimit ?? undefined });
+  }
+
+  /** Periodic: fold in device numbers, send a delta or a heartbeat when due, prune the registry, check battery. */
+  private upkeep(): void {
+    const now = this.options.host.clock.now();
+    this.refreshState(false);
+    this.worker.checkBattery();
+    if (this.deltaPending && now - this.lastDeltaMs >= this.config.deltaMinIntervalMs) this.sendDelta();
+    else if (now - this.lastBroadcastMs >= this.config.heartbeatIntervalMs) this.sendDelta();
+    this.registry.prune(now);
+    this.stats.peersKnown = this.registry.all().length;
+    this.stats.peersFresh = this.registry.fresh(now).length;
+  }
+
+  private publishBle(): void {
+    const ble = this.options.ble;
+    if (!ble) return;
+    const s = this.local.state;
+    ble.publish(encodeCapabilityRecord(s.record), s.battery);
+  }
+
+  private bleScan(): void {
+    const ble = this.options.ble;
+    if (!ble) return;
+    const near = ble.scan().filter((n) => n !== this.num);
+    this.registry.setBleNeighbors(near);
+    const now = this.options.host.clock.now();
+    for (const peer of near) {
+      const e = this.registry.get(peer);
+      if (e && e.state && now - e.lastAdvertMs < this.config.advertIntervalMs) continue;
+      ble.read(peer).then(
+        (r) => {
+          if (!this.running) return;
+          try {
+            const record = decodeCapabilityRecord(r.record);
+            const prior = this.registry.get(peer)?.state;
+            this.registry.applyBleRead(peer, { record, battery: r.battery, load: prior?.load ?? 0, channelUtil: prior?.channelUtil ?? 0, ttlS: prior?.ttlS ?? this.ttlS() }, this.options.host.clock.now());
+            this.registry.setBleNeighbors(near);
+          } catch (e) {
+            if (e instanceof OrchestratorError) this.report('decode_error', { from: peer, code: e.code, message: e.message, link: 'ble' });
+            else throw e;
+          }
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- peers
+
+  /** Links that reach a peer, with the numbers the cost model needs. */
+  pathsTo(num: number): LinkPath[] {
+    const paths: LinkPath[] = [];
+    const e = this.registry.get(num);
+    const facts = this.options.mesh.facts();
+    const hops = e?.hops ?? this.options.mesh.hopsTo(num);
+    const hopCount = Math.max(1, hops === null ? facts.hopLimit : hops + 1);
+    paths.push({
+      kind: 'lora',
+      preset: facts.preset,
+      hops: hopCount,
+      channelUtilPct: Math.max(facts.channelUtilPct, e?.state?.channelUtil ?? 0),
+      dutyCyclePct: facts.dutyCyclePct,
+      txUtilPct: facts.txUtilPct,
+      maxPayload: this.options.mesh.maxPayload,
+    });
+    const ble = this.options.ble;
+    if (ble && e?.bleNear) paths.push(ble.path);
+    return paths;
+  }
+
+  /** Tensor bytes per DATA message to a peer: the link's limit, or less on a busy LoRa channel. */
+  chunkLimit(num: number, via: 'lora' | 'ble'): number {
+    if (via === 'ble') return Infinity;
+    const lora = this.pathsTo(num).find((p) => p.kind === 'lora');
+    return lora && lora.kind === 'lora' ? bestDataChunk(lora) : Infinity;
+  }
+
+  private onMessage(from: number, msg: Message, meta: MessageMeta): void {
+    if (!this.running || from === this.num) return;
+    const now = this.options.host.clock.now();
+    const hops = meta.link === 'ble' ? 0 : meta.hops;
+    const known = this.registry.get(from);
+    const wasFresh = known !== undefined && known.state !== null && this.registry.freshness(known, now) === 'fresh';
+    this.registry.heard(from, now, { hops, snr: meta.snr });
+    switch (msg.type) {
+      case 'CAP_ADVERT': {
+        this.registry.applyAdvert(from, msg, now, { hops, snr: meta.snr });
+        if (!wasFresh) this.report('peer', { peer: from, hops, via: meta.link, deviceClass: msg.record.deviceClass, gops: msg.record.gops, battery: msg.battery, acceptsJobs: msg.record.acceptsJobs });
+        this.checkPeer(from, hops);
+        // A node that was away for longer than our TTL may have missed our advert: answer it, if it is close.
+        if (!wasFresh && known !== undefined && this.willingToWork && (hops ?? 99) < this.config.advertReplyHops) this.replyAdvert(from, meta.link);
+        return;
+      }
+      case 'STATE_DELTA': {
+        const outcome = this.registry.applyDelta(from, msg, now, { hops, snr: meta.snr });
+        // A nearby worker of ours whose update we missed is asked for its full record; everyone else (and unknown
+        // nodes) is refreshed by the periodic advert, which costs the mesh less than a query and a reply.
+        if (outcome === 'gap' && (hops ?? 99) < this.config.advertReplyHops && this.coordinator.hasWorkWith(from)) {
+          this.rateLimited(from, () => {
+            this.stats.queries++;
+            void this.messenger.send(from, { type: 'CAP_QUERY', wantAdvert: true }, { via: meta.link });
+          });
+        }
+        this.checkPeer(from, hops);
+        return;
+      }
+      case 'CAP_QUERY':
+        if (msg.wantAdvert) this.replyAdvert(from, meta.link);
+        return;
+      case 'JOB_REQUEST':
+      case 'ASSIGN':
+      case 'RESULT_ACK':
+      case 'CANCEL':
+        this.worker.handle(from, msg, meta);
+        return;
+      case 'DATA':
+        // Input flows owner -> worker, output worker -> owner.
+        if (msg.stream === Stream.INPUT) this.worker.handle(from, msg, meta);
+        else this.coordinator.handle(from, msg, meta);
+        return;
+      case 'DATA_WANT':
+        // A request for input comes from a worker; a request for output comes from an owner.
+        if (msg.stream === Stream.INPUT) this.coordinator.handle(from, msg, meta);
+        else this.worker.handle(from, msg, meta);
+        return;
+      case 'OFFER':
+      case 'ACCEPT':
+      case 'DECLINE':
+      case 'PROGRESS':
+      case 'RESULT':
+      case 'FAILURE':
+        this.coordinator.handle(from, msg, meta);
+        return;
+      case 'OTA_HAVE':
+        this.options.ota?.onHave?.(from, msg.body);
+        return;
+      case 'OTA_WANT':
+        this.options.ota?.onWant?.(from, msg.body);
+        return;
+      case 'OTA_FRAGMENT':
+        this.options.ota?.onFragment?.(from, msg.body);
+        return;
+      case 'FRAGMENT':
+        return;
+    }
+  }
+
+  private rateLimited(peer: number, fn: () => void): void {
+    const now = this.options.host.clock.now();
+    const last = this.lastReplyMs.get(peer) ?? -Infinity;
+    if (now - last < this.config.advertIntervalMs / 2) return;
+    this.lastReplyMs.set(peer, now);
+    fn();
+  }
+
+  private replyAdvert(peer: number, via: 'lora' | 'ble'): void {
+    this.rateLimited(peer, () => {
+      this.after(this.rng.uniform(1000, 20_000), () => {
+        this.refreshState(true);
+        void this.messenger.send(peer, this.local.advert(), { via, wantAck: false });
+      });
+    });
+  }
+
+  /**
+   * A peer's new state may end the work we gave it (battery below the abort threshold), and a direct neighbour whose
+   * radio drops our port will not relay for us either.
+   */
+  private checkPeer(num: number, hops: number | null): void {
+    const s = this.registry.get(num)?.state;
+    if (!s) return;
+    if (s.record.portBlocked && hops === 0 && !this.warnedRouters.has(num)) {
+      this.warnedRouters.add(num);
+      const message = `neighbour ${nodeName(num)} drops this layer's port (rebroadcast_mode CORE_PORTNUMS_ONLY): it relays none of our packets, so paths through it fail`;
+      this.report('router_warning', { kind: 'router-neighbour', router: num, message });
+      this.options.onRouterWarning?.({ kind: 'router-neighbour', router: num, peer: null, message });
+    }
+    if (!this.coordinator.hasWorkWith(num)) return;
+    if (!s.record.externalPower && s.battery !== BATTERY_UNKNOWN && s.battery < this.config.abortBatteryPct) {
+      this.coordinator.peerDegraded(num, `PEER_LOW_BATTERY: ${s.battery}%`);
+    }
+  }
+
+  /** The radio reports a peer unreachable (routing failure on a packet to it). */
+  peerUnreachable(num: number): void {
+    this.registry.markUnreachable(num, this.options.host.clock.now(), this.config.retryBackoffMs * 4);
+  }
+
+  /** Send an OTA message (body opaque; at most the payload limit minus the 2-byte profile header). */
+  sendOta(to: number | 'broadcast', type: 'OTA_HAVE' | 'OTA_WANT' | 'OTA_FRAGMENT', body: Uint8Array): Promise<boolean> {
+    return this.messenger.send(to, { type, body }, { wantAck: to !== 'broadcast', priority: type === 'OTA_FRAGMENT' ? 'bulk' : 'control' }).then((r) => r.ok);
+  }
+}

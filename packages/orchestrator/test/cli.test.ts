@@ -1,0 +1,42 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, parseAddress, parseSwarmArgs } from '../src/cli.js';
+import { ConfigError } from '../src/errors.js';
+
+describe('compotastic CLI', () => {
+  it('parses addresses and swarm options, rejecting bad ones with typed errors', () => {
+    expect(parseAddress('192.168.1.20')).toEqual({ host: '192.168.1.20', port: 4403 });
+    expect(parseAddress('meshtasticd:4404')).toEqual({ host: 'meshtasticd', port: 4404 });
+    expect(parseAddress('[::1]:4403')).toEqual({ host: '::1', port: 4403 });
+    expect(() => parseAddress('host:99999')).toThrow(ConfigError);
+    const a = parseSwarmArgs(['--scenario', 'disaster-zone', '--churn-fraction', '0.3', '--seed', '4', '--set', 'nodes.count=10', '--port', '287']);
+    expect(a).toMatchObject({ scenario: 'disaster-zone', seed: 4, port: 287, overrides: { 'availability.fraction': 0.3, 'nodes.count': '10' } });
+    expect(() => parseSwarmArgs(['--scenario'])).toThrow(ConfigError);
+    expect(() => parseSwarmArgs(['--churn-fraction', '2', '--scenario', 'x'])).toThrow(ConfigError);
+    expect(() => parseSwarmArgs([])).toThrow(/--scenario/);
+  });
+
+  it('runs a swarm from a scenario file and a job file and prints job statistics', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'compotastic-'));
+    const scenario = join(dir, 'pair.json');
+    const jobs = join(dir, 'jobs.json');
+    await writeFile(scenario, JSON.stringify({ name: 'pair', duration: '15m', preset: 'SHORT_FAST', pathLoss: { model: 'log-distance', sigmaDb: 0 }, nodes: { list: [{ x: 0, y: 0 }, { x: 200, y: 0, deviceClass: 'phone' }] } }));
+    await writeFile(jobs, JSON.stringify([{ id: 'c', kernel: 'gemv', k: 256, n: 64, from: 0, atS: 200, count: 2, everyS: 60 }]));
+    let out = '';
+    const io = { out: (s: string) => (out += s), err: () => undefined };
+    expect(await main(['swarm', '--scenario', scenario, '--jobs', jobs, '--quiet'], io)).toBe(0);
+    expect(out).toMatch(/jobs: 2 submitted, 2 done \(100\.0%\), 0 failed, 0 lost/);
+    expect(out).toMatch(/latency of finished jobs: p50 [\d.]+ s/);
+    out = '';
+    expect(await main(['swarm', '--scenario', scenario, '--jobs', jobs, '--quiet', '--json'], io)).toBe(0);
+    expect(JSON.parse(out).jobs.done).toBe(2);
+    let err = '';
+    expect(await main(['swarm', '--scenario', join(dir, 'missing.json')], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
+    expect(err).toMatch(/error: .*missing\.json/);
+    expect(await main(['bogus'], io)).toBe(1);
+    expect(await main(['node'], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
+    expect(err).toMatch(/--tcp/);
+  });
+});

@@ -1,0 +1,134 @@
+import { Prng } from '@compotastic/mesh';
+import { describe, expect, it } from 'vitest';
+import { CodecError } from '../src/errors.js';
+import { utf8Truncate } from '../src/wire/bytes.js';
+import {
+  DEFAULT_MAX_PAYLOAD,
+  MAX_DETAIL_BYTES,
+  type Message,
+  MessageType,
+  dataRoom,
+  decodeMessage,
+  encodeMessage,
+  looksLikeProfile,
+} from '../src/wire/messages.js';
+import { sampleMessages as randomMessages } from '../src/wire/samples.js';
+
+function expectedAfterRoundTrip(m: Message): Message {
+  if (m.type === 'FAILURE') return { ...m, detail: new TextDecoder().decode(utf8Truncate(m.detail, MAX_DETAIL_BYTES)) };
+  return m;
+}
+
+describe('message profile codec', () => {
+  it('round-trips every message type with random field values, canonically', () => {
+    const r = new Prng(1);
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      for (const m of randomMessages(r)) {
+        const bytes = encodeMessage(m, { maxPayload: Infinity });
+        const back = decodeMessage(bytes);
+        expect(back).toEqual(expectedAfterRoundTrip(m));
+        expect(encodeMessage(back, { maxPayload: Infinity })).toEqual(bytes);
+        seen.add(m.type);
+      }
+    }
+    expect([...seen].sort()).toEqual(Object.keys(MessageType).sort());
+  });
+
+  it('pins the byte layout of the header and of small messages', () => {
+    expect([...encodeMessage({ type: 'CAP_QUERY', wantAdvert: true })]).toEqual([0xc1, 0x03, 0x01]);
+    // job 300 = varint AC 02, shard 1, attempt 2, eta 5
+    expect([...encodeMessage({ type: 'ACCEPT', jobId: 300, shard: 1, attempt: 2, etaMs: 5 })]).toEqual([0xc1, 0x07, 0xac, 0x02, 0x01, 0x02, 0x05]);
+    expect([...encodeMessage({ type: 'CANCEL', jobId: 7, shard: null, reason: 9 })]).toEqual([0xc1, 0x0e, 0x07, 0x01, 0x09]);
+    expect([...encodeMessage({ type: 'STATE_DELTA', baseEpoch: 4, epoch: 5, values: { battery: 42, load: 1 } })]).toEqual([0xc1, 0x02, 4, 0, 5, 0, 0b1001, 42, 1]);
+    const gemm = encodeMessage({
+      type: 'JOB_REQUEST',
+      jobId: 1,
+      deadlineS: 600,
+      spec: { kind: 'gemm', m: 1, k: 1024, n: 256, aType: 'uint8', bType: 'int8', aZeroPoint: 128, bZeroPoint: -1, weights: { resident: 0x00010002 }, requant: { multiplier: 1 << 30, shift: -12, zeroPoint: -3, type: 'int8' } },
+    });
+    expect([...gemm]).toEqual([0xc1, 0x04, 1, 0x58, 0x02, 1, 2 | 4 | 8 | 16, 1, 0x80, 0x08, 0x80, 0x02, 128, 0xff, 2, 0, 1, 0, 0, 0, 0, 0x40, 0xf4, 0xfd]);
+  });
+
+  it('keeps every message of a worst-case size within one Meshtastic payload', () => {
+    const r = new Prng(2);
+    let largest = 0;
+    for (let i = 0; i < 200; i++) {
+      for (const m of randomMessages(r)) {
+        if (m.type === 'DATA' || m.type === 'OTA_FRAGMENT' || m.type === 'OTA_HAVE' || m.type === 'OTA_WANT' || m.type === 'FRAGMENT' || m.type === 'RESULT') continue;
+        largest = Math.max(largest, encodeMessage(m).length);
+      }
+    }
+    expect(largest).toBeLessThanOrEqual(DEFAULT_MAX_PAYLOAD);
+    // DATA fills the payload exactly up to its room.
+    const ref = { jobId: 0xffffffff, shard: 65535, attempt: 255 };
+    const room = dataRoom(ref, 1 << 20);
+    expect(encodeMessage({ type: 'DATA', ...ref, stream: 0, offset: 1 << 20, bytes: new Uint8Array(room) }).length).toBe(DEFAULT_MAX_PAYLOAD);
+    expect(() => encodeMessage({ type: 'DATA', ...ref, stream: 0, offset: 1 << 20, bytes: new Uint8Array(room + 1) })).toThrow(CodecError);
+  });
+
+  it('refuses out-of-range fields when encoding, with typed errors', () => {
+    const bad: Array<[Message, string]> = [
+      [{ type: 'OFFER', jobId: -1, etaMs: 0, battery: 0, load: 0 }, 'BAD_VALUE'],
+      [{ type: 'OFFER', jobId: 1, etaMs: 0, battery: 101, load: 0 }, 'BAD_VALUE'],
+      [{ type: 'PROGRESS', jobId: 1, shard: 0, attempt: 0, stage: 4, pct: 0, etaMs: 0 }, 'BAD_VALUE'],
+      [{ type: 'DATA', jobId: 1, shard: 0, attempt: 0, stream: 0, offset: 0, bytes: new Uint8Array(0) }, 'BAD_VALUE'],
+      [{ type: 'FRAGMENT', msgId: 1, index: 0, count: 1, totalLength: 3, crc: 0, chunk: new Uint8Array(1) }, 'BAD_VALUE'],
+      [{ type: 'RESULT', jobId: 1, shard: 0, attempt: 0, status: 0, length: 3, crc: 0, inline: new Uint8Array(2) }, 'BAD_VALUE'],
+      [{ type: 'OTA_FRAGMENT', body: new Uint8Array(300) }, 'TOO_LARGE'],
+    ];
+    for (const [m, code] of bad) {
+      try {
+        encodeMessage(m);
+        expect.unreachable(`${m.type} should not encode`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CodecError);
+        expect((e as CodecError).code).toBe(code);
+      }
+    }
+  });
+
+  it('rejects every truncation of every valid message with CodecError TRUNCATED (or an equally typed error)', () => {
+    const r = new Prng(3);
+    for (let i = 0; i < 40; i++) {
+      for (const m of randomMessages(r)) {
+        const bytes = encodeMessage(m, { maxPayload: Infinity });
+        for (let cut = 0; cut < bytes.length; cut++) {
+          const part = bytes.subarray(0, cut);
+          let decoded: Message | null = null;
+          try {
+            decoded = decodeMessage(part);
+          } catch (e) {
+            expect(e).toBeInstanceOf(CodecError);
+            continue;
+          }
+          // A few layouts end with a variable-length tail (DATA bytes, OTA bodies): a shorter tail is a different, valid message.
+          expect(['DATA', 'OTA_HAVE', 'OTA_WANT', 'OTA_FRAGMENT', 'FRAGMENT', 'DATA_WANT', 'STATE_DELTA'].includes(decoded.type) || cut === bytes.length).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('names what is wrong: magic, version, type, trailing bytes, varints', () => {
+    const code = (b: number[]): string => {
+      try {
+        decodeMessage(Uint8Array.from(b));
+        return 'ok';
+      } catch (e) {
+        expect(e).toBeInstanceOf(CodecError);
+        return (e as CodecError).code;
+      }
+    };
+    expect(code([])).toBe('TRUNCATED');
+    expect(code([0x12, 0x03, 0x01])).toBe('BAD_MAGIC');
+    expect(code([0xc2, 0x03, 0x01])).toBe('UNSUPPORTED_VERSION');
+    expect(code([0xc1, 0x7f])).toBe('UNKNOWN_TYPE');
+    expect(code([0xc1, 0x03, 0x01, 0x00])).toBe('TRAILING_BYTES');
+    expect(code([0xc1, 0x03, 0x02])).toBe('BAD_VALUE');
+    expect(code([0xc1, 0x07, 0x80, 0x00, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // overlong job id
+    expect(code([0xc1, 0x07, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // > 32 bits
+    expect(code([0xc1, 0x0d, 0x01, 0x00, 0x01, 0x03])).toBe('BAD_VALUE'); // unknown ack status
+    expect(looksLikeProfile(Uint8Array.of(0xc1, 0x03))).toBe(true);
+    expect(looksLikeProfile(Uint8Array.of(0x08, 0x01))).toBe(false);
+  });
+});

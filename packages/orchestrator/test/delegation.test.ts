@@ -1,0 +1,310 @@
+import { Prng } from '@compotastic/mesh';
+import { loadKernel, type Kernel } from '@compotastic/kernel';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { NodeHost, OrchestratorConfig } from '../src/context.js';
+import type { JobOutcome } from '../src/delegation/coordinator.js';
+import { type Executor, ExecutorChain, KernelExecutor, MapWeightStore, ModelLayerExecutor } from '../src/jobs/executor.js';
+import { type GemmSpec, inputBytes, residentWeightsId } from '../src/jobs/spec.js';
+import { Orchestrator, type OtaHandler } from '../src/orchestrator.js';
+import type { CapabilityRecord } from '../src/registry/capability.js';
+import { type ModelProfile, computeMs } from '../src/scheduler/cost-model.js';
+import { FakeMesh } from './fake-mesh.js';
+
+let kernel: Kernel;
+const weights = new MapWeightStore();
+const W = residentWeightsId(1, 0);
+beforeAll(async () => {
+  kernel = await loadKernel({ build: 'scalar' });
+  weights.set(W, { bytes: new Prng(99).bytes(256 * 64), k: 256, n: 64, type: 'int8' });
+});
+
+const spec: GemmSpec = { kind: 'gemm', m: 2, k: 256, n: 64, aType: 'uint8', bType: 'int8', aZeroPoint: 128, bZeroPoint: 0, weights: { resident: W }, requant: { multiplier: 1 << 30, shift: -10, zeroPoint: 0, type: 'int8' } };
+
+interface TestNode {
+  orch: Orchestrator;
+  host: NodeHost & { battery: number | null };
+  outcomes: JobOutcome[];
+  events: Array<{ type: string; data: Record<string, unknown> }>;
+}
+
+const FAST: Partial<OrchestratorConfig> = { startJitterMs: 2000, progressIntervalMs: 20_000, stallMs: 15_000, leaseSilenceMs: 60_000, acceptTimeoutMs: 30_000, retryBackoffMs: 10_000, offerWindowMs: 10_000 };
+
+function makeNode(mesh: FakeMesh, num: number, opts: { gops: number; ramKiB: number; battery: number | null; hasModel: boolean; executor?: Executor; config?: Partial<OrchestratorConfig>; cls?: CapabilityRecord['deviceClass']; computeMs?: number; ota?: OtaHandler; profile?: ModelProfile; installed?: { id: number; version: number } }): TestNode {
+  const events: TestNode['events'] = [];
+  const host: TestNode['host'] = {
+    clock: mesh.clock,
+    battery: opts.battery,
+    batteryPct() {
+      return this.battery;
+    },
+    freeRamKiB: () => opts.ramKiB,
+    computeTimeMs: (_s, ops) => opts.computeMs ?? (ops === null ? null : computeMs(ops, opts.gops)),
+    report: (type, data) => events.push({ type, data }),
+  };
+  const orch = new Orchestrator({
+    host,
+    mesh: mesh.link(num),
+    executor: opts.executor ?? new KernelExecutor(kernel, opts.hasModel ? weights : undefined),
+    seed: num,
+    ota: opts.ota,
+    modelProfile: (id, v) => (opts.profile && id === opts.profile.modelId && v === opts.profile.modelVersion ? opts.profile : undefined),
+    config: { ...FAST, ...(opts.config ?? {}) },
+    capabilities: {
+      deviceClass: opts.cls ?? (opts.hasModel ? 'phone' : 'microcontroller'),
+      accelerators: [],
+      precisions: ['int8'],
+      onnxRuntime: false,
+      kernelBuild: 'scalar',
+      acceptsJobs: true,
+      externalPower: opts.battery === null,
+      portBlocked: false,
+      links: { ble: false, wifi: false },
+      modelFamilies: ['gemm'],
+      freeRamKiB: opts.ramKiB,
+      gops: opts.gops,
+      firmwareVersion: '2.6.11',
+      modelId: opts.installed?.id ?? (opts.hasModel ? 1 : 0),
+      modelVersion: opts.installed?.version ?? (opts.hasModel ? 1 : 0),
+      computeDrainPctPerHour: 10,
+    },
+  });
+  const outcomes: JobOutcome[] = [];
+  orch.onJobEnd((o) => outcomes.push(o));
+  return { orch, host, outcomes, events };
+}
+
+async function expected(input: Uint8Array): Promise<Uint8Array> {
+  return new KernelExecutor(kernel, weights).run(spec, input);
+}
+
+describe('delegation and recovery (unit mesh)', () => {
+  it('offloads a low-power node\'s job to the best capable peer; the result equals local execution', async () => {
+    const mesh = new FakeMesh(1, (a, b) => (a === 3 || b === 3 ? 3 : 1));
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const near = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    const far = makeNode(mesh, 3, { gops: 500, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    for (const o of [owner.orch, near.orch, far.orch]) o.start();
+    await mesh.run(30_000);
+    const input = new Prng(3).bytes(inputBytes(spec));
+    owner.orch.submit(spec, input, { tag: 'j' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 600_000);
+    const [o] = owner.outcomes;
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toEqual([2]);
+    expect(o?.output).toEqual(await expected(input));
+    expect(owner.events.find((e) => e.type === 'job_planned')?.data.kind).toBe('offload');
+  });
+
+  it('reassigns the shard of a worker that drops mid-job, and the job completes', async () => {
+    const mesh = new FakeMesh(2);
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const a = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    const b = makeNode(mesh, 3, { gops: 40, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    for (const n of [owner, a, b]) n.orch.start();
+    await mesh.run(30_000);
+    const input = new Prng(4).bytes(inputBytes(spec));
+    owner.orch.submit(spec, input, { tag: 'j' });
+    // As soon as the first worker accepts, it loses power.
+    const accepted = (): TestNode | undefined => [a, b].find((n) => n.events.some((e) => e.type === 'accept'));
+    await mesh.runWhile(() => !accepted(), 300_000);
+    const first = accepted() as TestNode;
+    const second = first === a ? b : a;
+    mesh.link(first.orch.num).up = false;
+    first.orch.stop();
+    await mesh.runWhile(() => owner.outcomes.length === 0, 900_000);
+    const [o] = owner.outcomes;
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toEqual([second.orch.num]);
+    expect(o?.attempts).toBeGreaterThanOrEqual(2);
+    expect(o?.output).toEqual(await expected(input));
+    expect(owner.events.some((e) => e.type === 'attempt_lost' && String(e.data.reason).startsWith('LEASE_EXPIRED'))).toBe(true);
+  });
+
+  it('a low-battery node stops accepting work; one that falls below the threshold mid-job hands its shard back', async () => {
+    const mesh = new FakeMesh(3);
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const weak = makeNode(mesh, 2, { gops: 500, ramKiB: 1 << 20, battery: 15, hasModel: true });
+    const ok = makeNode(mesh, 3, { gops: 20, ramKiB: 1 << 20, battery: 60, hasModel: true, config: { progressIntervalMs: 5000 } });
+    for (const n of [owner, weak, ok]) n.orch.start();
+    await mesh.run(30_000);
+    expect(weak.orch.local.state.record.acceptsJobs).toBe(false);
+    expect(owner.orch.registry.get(2)?.state?.record.acceptsJobs).toBe(false);
+    // Even when asked directly it declines.
+    expect(weak.orch.worker.admission(spec)).toEqual({ ok: false, reason: 1 });
+    // The working node's battery collapses while it holds the shard (a slow compute keeps it busy).
+    const slow = makeNode(mesh, 4, { gops: 10, computeMs: 120_000, ramKiB: 1 << 20, battery: 60, hasModel: true, config: { progressIntervalMs: 5000 } });
+    slow.orch.start();
+    ok.orch.stop();
+    mesh.link(3).up = false;
+    await mesh.run(60_000);
+    const input = new Prng(5).bytes(inputBytes(spec));
+    owner.orch.submit(spec, input, { tag: 'j' });
+    await mesh.runWhile(() => !slow.events.some((e) => e.type === 'accept'), 300_000);
+    slow.host.battery = 5;
+    mesh.link(3).up = true;
+    ok.orch.start();
+    await mesh.runWhile(() => owner.outcomes.length === 0, 1_800_000);
+    expect(slow.events.some((e) => e.type === 'shard_abandoned' && e.data.reason === 'LOW_BATTERY')).toBe(true);
+    expect(owner.events.some((e) => e.type === 'attempt_lost' && String(e.data.reason).includes('LOW_BATTERY'))).toBe(true);
+    const [o] = owner.outcomes;
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toEqual([3]);
+    expect(o?.output).toEqual(await expected(input));
+  });
+
+  it('ignores duplicated results and finishes each job once on a lossy, duplicating mesh', async () => {
+    const mesh = new FakeMesh(4);
+    mesh.loss = 0.2;
+    mesh.duplicate = 0.3;
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const w = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    for (const n of [owner, w]) n.orch.start();
+    await mesh.run(60_000);
+    const inputs = [1, 2, 3].map((s) => new Prng(s).bytes(inputBytes(spec)));
+    for (const [i, input] of inputs.entries()) owner.orch.submit(spec, input, { tag: `j${i}` });
+    await mesh.runWhile(() => owner.outcomes.length < 3, 3_600_000);
+    expect(owner.outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done']);
+    for (const o of owner.outcomes) expect(o.output).toEqual(await expected(inputs[Number(o.tag?.slice(1))] as Uint8Array));
+    await mesh.run(mesh.scheduler.now + 120_000);
+    expect(owner.outcomes).toHaveLength(3);
+  });
+
+  it('runs shards twice on untrusted peers and rejects a worker that returns wrong results', async () => {
+    // The liar is the closest peer, so it is asked first.
+    const mesh = new FakeMesh(5, (x, y) => (x === 2 || y === 2 ? 1 : 2));
+    const liar: Executor = {
+      name: 'liar',
+      supports: () => true,
+      run: async (s, input) => (await new KernelExecutor(kernel, weights).run(s, input)).map((v) => v ^ 0x55),
+    };
+    const cfg: Partial<OrchestratorConfig> = { redundancy: 'untrusted', trusted: () => false };
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, config: cfg });
+    const bad = makeNode(mesh, 2, { gops: 500, ramKiB: 1 << 20, battery: 90, hasModel: true, executor: liar });
+    const good1 = makeNode(mesh, 3, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    const good2 = makeNode(mesh, 4, { gops: 40, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    for (const n of [owner, bad, good1, good2]) n.orch.start();
+    await mesh.run(30_000);
+    const input = new Prng(6).bytes(inputBytes(spec));
+    owner.orch.submit(spec, input, { tag: 'j' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 1_800_000);
+    const [o] = owner.outcomes;
+    expect(o?.status).toBe('done');
+    expect(o?.output).toEqual(await expected(input));
+    expect(owner.events.filter((e) => e.type === 'job_assigned' || e.type === 'job_reassigned').length).toBeGreaterThanOrEqual(3);
+    expect(owner.events.some((e) => e.type === 'result_unconfirmed' && e.data.node === 2)).toBe(true);
+  });
+
+  it('fails a job with a reason when nobody can run it before the deadline', async () => {
+    const mesh = new FakeMesh(6);
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const other = makeNode(mesh, 2, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    for (const n of [owner, other]) n.orch.start();
+    await mesh.run(30_000);
+    const now = mesh.scheduler.now;
+    owner.orch.submit(spec, new Uint8Array(inputBytes(spec)), { tag: 'j', deadlineMs: now + 120_000 });
+    await mesh.run(now + 130_000);
+    const [o] = owner.outcomes;
+    expect(o?.status).toBe('failed');
+    expect(o?.reason).toMatch(/^DEADLINE/);
+    expect(owner.events.some((e) => e.type === 'no_plan')).toBe(true);
+    expect(owner.events.some((e) => e.type === 'job_failed')).toBe(true);
+  });
+
+  it('resumes an owner\'s job after a power cycle (jobs and inputs are persisted)', async () => {
+    const mesh = new FakeMesh(7);
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const w = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    for (const n of [owner, w]) n.orch.start();
+    await mesh.run(30_000);
+    const input = new Prng(8).bytes(inputBytes(spec));
+    owner.orch.submit(spec, input, { tag: 'j' });
+    await mesh.run(mesh.scheduler.now + 900);
+    mesh.link(1).up = false;
+    owner.orch.stop();
+    await mesh.run(mesh.scheduler.now + 300_000);
+    expect(owner.outcomes).toHaveLength(0);
+    mesh.link(1).up = true;
+    owner.orch.start();
+    await mesh.runWhile(() => owner.outcomes.length === 0, mesh.scheduler.now + 900_000);
+    expect(owner.outcomes[0]?.status).toBe('done');
+    expect(owner.outcomes[0]?.output).toEqual(await expected(input));
+  });
+
+  it('carries OTA have/want messages and fragments opaquely to the OTA layer', async () => {
+    const mesh = new FakeMesh(8);
+    const got: Array<[string, number, number[]]> = [];
+    const ota: OtaHandler = {
+      onHave: (from, body) => got.push(['have', from, Array.from(body)]),
+      onWant: (from, body) => got.push(['want', from, Array.from(body)]),
+      onFragment: (from, body) => got.push(['fragment', from, Array.from(body)]),
+    };
+    const a = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false, ota });
+    a.orch.start();
+    b.orch.start();
+    const sent = [a.orch.sendOta(2, 'OTA_HAVE', Uint8Array.of(1, 2)), a.orch.sendOta('broadcast', 'OTA_WANT', Uint8Array.of(3)), a.orch.sendOta(2, 'OTA_FRAGMENT', new Uint8Array(229).fill(0x94))];
+    await mesh.run(20_000);
+    expect(await Promise.all(sent)).toEqual([true, true, true]);
+    // Packets may arrive in any order on a mesh.
+    expect(got.sort((x, y) => x[0].localeCompare(y[0]))).toEqual([['fragment', 1, new Array(229).fill(0x94)], ['have', 1, [1, 2]], ['want', 1, [3]]]);
+  });
+
+  it('pipelines a model too big for any one peer across two, passing activations between stages', async () => {
+    const mesh = new FakeMesh(9);
+    // Four layers of 400 KiB; each worker can hold two. A layer adds its index + 1 to every activation byte.
+    const profile: ModelProfile = { modelId: 7, modelVersion: 1, inputBytesPerItem: 32, layers: Array.from({ length: 4 }, () => ({ ops: 2e6, weightBytes: 400 * 1024, outputBytesPerItem: 32 })) };
+    const runner = {
+      has: (id: number, v: number) => id === 7 && v === 1,
+      runLayers: async (_i: number, _v: number, start: number, end: number, _batch: number, input: Uint8Array) => {
+        let x = input.slice();
+        for (let l = start; l < end; l++) x = x.map((b) => (b + l + 1) & 0xff);
+        return x;
+      },
+    };
+    const installed = { id: 7, version: 1 };
+    const worker = () => new ExecutorChain([new ModelLayerExecutor(runner), new KernelExecutor(kernel)]);
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, profile });
+    const w1 = makeNode(mesh, 2, { gops: 1, ramKiB: 900, battery: 90, hasModel: false, profile, installed, executor: worker() });
+    const w2 = makeNode(mesh, 3, { gops: 1, ramKiB: 900, battery: 90, hasModel: false, profile, installed, executor: worker() });
+    for (const n of [owner, w1, w2]) n.orch.start();
+    await mesh.run(30_000);
+    const input = new Prng(10).bytes(64);
+    owner.orch.submit({ kind: 'model', modelId: 7, modelVersion: 1, layerStart: 0, layerEnd: 4, batch: 2, inputBytes: 64, outputBytes: 64 }, input, { tag: 'p' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 900_000);
+    const [o] = owner.outcomes;
+    expect(owner.events.find((e) => e.type === 'job_planned')?.data.kind).toBe('pipeline');
+    expect(o?.status).toBe('done');
+    expect(o?.workers.sort()).toEqual([2, 3]);
+    expect(Array.from(o?.output ?? [])).toEqual(Array.from(input).map((b) => (b + 1 + 2 + 3 + 4) & 0xff));
+  });
+
+  it('checks results: a wrong shape is rejected and reassigned, a corrupted transfer is fetched again', async () => {
+    const mesh = new FakeMesh(11, (x, y) => (x === 2 || y === 2 ? 1 : 2));
+    const short: Executor = { name: 'short', supports: () => true, run: async (s, input) => (await new KernelExecutor(kernel, weights).run(s, input)).subarray(1) };
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const broken = makeNode(mesh, 2, { gops: 500, ramKiB: 1 << 20, battery: 90, hasModel: true, executor: short });
+    const good = makeNode(mesh, 3, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+    for (const n of [owner, broken, good]) n.orch.start();
+    await mesh.run(30_000);
+    // Flip a byte in the first output chunk the good worker sends, once.
+    let flipped = false;
+    mesh.tamper = (from, _to, payload) => {
+      if (!flipped && from === 3 && payload[1] === 0x09 && payload.length > 20) {
+        flipped = true;
+        payload[payload.length - 1] = (payload[payload.length - 1] as number) ^ 0xff;
+      }
+      return payload;
+    };
+    const bigger: GemmSpec = { ...spec, m: 4 };
+    const input = new Prng(12).bytes(inputBytes(bigger));
+    owner.orch.submit(bigger, input, { tag: 'j' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 1_800_000);
+    const [o] = owner.outcomes;
+    expect(owner.events.some((e) => e.type === 'attempt_lost' && String(e.data.reason).startsWith('BAD_RESULT') && e.data.node === 2)).toBe(true);
+    expect(flipped).toBe(true);
+    expect(owner.events.some((e) => e.type === 'result_corrupt' && e.data.node === 3)).toBe(true);
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toEqual([3]);
+    expect(o?.output).toEqual(await new KernelExecutor(kernel, weights).run(bigger, input));
+  });
+});

@@ -1,0 +1,175 @@
+import { loadKernel, type Kernel } from '@compotastic/kernel';
+import { JsonlTrace, type ScenarioConfig, type Simulation, type TraceEvent } from '@compotastic/sim';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KernelExecutor } from '../src/jobs/executor.js';
+import { runSwarm } from '../src/sim/swarm.js';
+import type { JobTemplate } from '../src/sim/workload.js';
+
+let kernel: Kernel;
+beforeAll(async () => {
+  kernel = await loadKernel({ build: 'scalar' });
+});
+
+/** A few nodes a few hundred metres apart on SHORT_FAST: everyone hears everyone within two hops. */
+function cluster(nodes: NonNullable<ScenarioConfig['nodes']['list']>, extra: Partial<ScenarioConfig> = {}): ScenarioConfig {
+  return {
+    name: 'cluster',
+    duration: '20m',
+    preset: 'SHORT_FAST',
+    pathLoss: { model: 'log-distance', sigmaDb: 0 },
+    battery: { enabled: true, initialPct: 80 },
+    nodes: { list: nodes },
+    ...extra,
+  };
+}
+
+const gemv = (extra: Partial<JobTemplate> = {}): JobTemplate => ({ id: 'classify', kernel: 'gemv', k: 512, n: 128, deadlineS: 600, atS: 240, from: 0, ...extra });
+
+describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual time)', () => {
+  it('discovery reaches every node', async () => {
+    const sc = cluster([
+      { name: 'a', x: 0, y: 0 },
+      { name: 'b', x: 250, y: 0, deviceClass: 'phone' },
+      { name: 'c', x: 500, y: 0 },
+      { name: 'd', x: 250, y: 250, deviceClass: 'laptop' },
+      { name: 'e', x: 750, y: 100 },
+    ]);
+    const { report } = await runSwarm(sc, { seed: 1, kernel, workload: [] });
+    expect(report.discovery.pairs).toBe(20);
+    expect(report.discovery.coverage).toBe(1);
+    expect(report.messages.sent.CAP_ADVERT).toBeGreaterThanOrEqual(5);
+    expect(report.messages.decodeErrors).toBe(0);
+  });
+
+  it('sends a low-power node\'s job to the best peer, and the result equals local execution', async () => {
+    const sc = cluster([
+      { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+      { name: 'phone', x: 200, y: 0, deviceClass: 'phone' },
+      { name: 'far-laptop', x: 1400, y: 0, deviceClass: 'laptop' },
+      { name: 'relay', x: 700, y: 0, deviceClass: 'microcontroller' },
+    ]);
+    const { report, jobs, sim } = await runSwarm(sc, { seed: 2, kernel, workload: [gemv()] });
+    const job = jobs[0];
+    expect(job?.outcome?.status).toBe('done');
+    expect(job?.outcome?.plan).toBe('offload');
+    expect(job?.outcome?.workers).toEqual([sim.resolveNode('phone').num]);
+    const local = await new KernelExecutor(kernel, undefined).run(job!.spec, job!.input).catch(() => null);
+    expect(local).toBeNull(); // the sensor cannot run it itself: the weights live on the peers
+    expect(report.jobs.verified).toBe(1);
+    expect(report.jobs.mismatches).toBe(0);
+  });
+
+  it('reassigns the shards of a node dropped mid-job, and the job completes', async () => {
+    const sc = cluster(
+      [
+        { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+        { name: 'phone1', x: 200, y: 0, deviceClass: 'phone' },
+        { name: 'phone2', x: 0, y: 250, deviceClass: 'phone' },
+      ],
+      { preset: 'LONG_FAST' },
+    );
+    // Whichever phone accepts the job loses power three seconds later, before it can answer.
+    let sim: Simulation | null = null;
+    let dropped: number | null = null;
+    const trace = (e: TraceEvent): void => {
+      if (e.ev !== 'app' || e.type !== 'accept' || dropped !== null || !sim) return;
+      const s = sim;
+      dropped = e.node as number;
+      s.clock.setTimer(3000, () => s.setNodeUp(s.requireNode(dropped as number), false, 'crushed'));
+    };
+    const { jobs } = await runSwarm(sc, { seed: 3, kernel, trace, workload: [gemv()], onSimulation: (s) => (sim = s) });
+    const o = jobs[0]?.outcome;
+    expect(dropped).not.toBeNull();
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toHaveLength(1);
+    expect(o?.workers[0]).not.toBe(dropped);
+    expect(o?.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a low-battery node stops accepting work and gets none', async () => {
+    const sc = cluster([
+      { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+      { name: 'weak', x: 150, y: 0, deviceClass: 'phone', batteryPct: 12 },
+      { name: 'strong', x: 0, y: 400, deviceClass: 'phone', batteryPct: 90 },
+    ]);
+    const trace = new JsonlTrace();
+    const { jobs, sim } = await runSwarm(sc, { seed: 4, kernel, trace: trace.sink, workload: [gemv(), gemv({ atS: 420 })] });
+    const weak = sim.resolveNode('weak').num;
+    for (const j of jobs) {
+      expect(j.outcome?.status).toBe('done');
+      expect(j.outcome?.workers).toEqual([sim.resolveNode('strong').num]);
+    }
+    const app = trace.text().split('\n').filter((l) => l.includes('"ev":"app"'));
+    expect(app.some((l) => l.includes('"type":"accept"') && l.includes(`"node":${weak}`))).toBe(false);
+  });
+
+  it('warns about a router that drops the private port, on the router itself and at its neighbour', async () => {
+    const sc = cluster(
+      [
+        { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+        { name: 'router', x: 400, y: 0, role: 'ROUTER', deviceClass: 'phone' },
+        { name: 'phone', x: 800, y: 0, deviceClass: 'phone' },
+      ],
+    );
+    const { report, sim } = await runSwarm(sc, { seed: 5, kernel, workload: [] });
+    const router = sim.resolveNode('router').num;
+    expect(report.routerWarnings.some((w) => w.kind === 'self-blocked' && w.router === router)).toBe(true);
+    expect(report.routerWarnings.some((w) => w.kind === 'router-neighbour' && w.router === router)).toBe(true);
+  });
+
+  it('uses BLE for a neighbour in range: capability read over GATT, job data over the message characteristic', async () => {
+    const sc = cluster([
+      { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+      { name: 'phone', x: 8, y: 0, deviceClass: 'phone' },
+      { name: 'laptop', x: 900, y: 0, deviceClass: 'laptop' },
+    ], { preset: 'LONG_FAST' });
+    const trace = new JsonlTrace();
+    const { jobs, sim } = await runSwarm(sc, { seed: 6, kernel, trace: trace.sink, workload: [gemv({ k: 2048, n: 256 })] });
+    const o = jobs[0]?.outcome;
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toEqual([sim.resolveNode('phone').num]);
+    const lines = trace.text().split('\n');
+    expect(lines.some((l) => l.includes('"ev":"ble_read"') && l.includes('"ok":true'))).toBe(true);
+    expect(lines.some((l) => l.includes('"type":"job_assigned"') && l.includes('"via":"ble"'))).toBe(true);
+  });
+
+  it('is deterministic: same seed, same trace, byte for byte', async () => {
+    const sc = cluster([
+      { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+      { name: 'phone', x: 200, y: 0, deviceClass: 'phone' },
+      { name: 'sbc', x: 300, y: 200, deviceClass: 'sbc' },
+    ], { duration: '10m' });
+    const run = async (): Promise<string> => {
+      const t = new JsonlTrace();
+      await runSwarm(sc, { seed: 9, kernel, trace: t.sink, workload: [gemv({ everyS: 120 })] });
+      return t.text();
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.length).toBeGreaterThan(10_000);
+    expect(b).toBe(a);
+  });
+
+  it('with 30% node churn, every job ends: none is lost', async () => {
+    const sc: ScenarioConfig = {
+      name: 'churn',
+      duration: '40m',
+      preset: 'MEDIUM_FAST',
+      area: { widthM: 3000, heightM: 3000 },
+      pathLoss: { model: 'log-distance' },
+      battery: { enabled: true, initialPct: [40, 90] },
+      availability: { fraction: 0.3, churnPerHour: 3, meanDownS: 240 },
+      nodes: { count: 14, placement: { kind: 'connected', minDistM: 100 }, deviceClasses: { microcontroller: 0.6, phone: 0.3, laptop: 0.1 } },
+    };
+    const workload: JobTemplate[] = [gemv({ from: 'microcontroller', atS: 300, everyS: 90, deadlineS: 900 }), { id: 'batch', kernel: 'batch', m: 16, k: 256, n: 64, from: 'phone', atS: 400, everyS: 300, deadlineS: 900 }];
+    const { report, jobs } = await runSwarm(sc, { seed: 10, kernel, workload });
+    const churned = new Set(jobs.map((j) => j.owner)).size;
+    expect(churned).toBeGreaterThan(3);
+    expect(report.jobs.submitted).toBeGreaterThan(20);
+    expect(report.jobs.lost).toBe(0);
+    expect(report.jobs.done + report.jobs.failed + report.jobs.ownerOffline).toBe(report.jobs.submitted);
+    for (const j of jobs) if (j.outcome?.status === 'failed') expect(j.outcome.reason).toMatch(/^[A-Z_]+:/);
+    expect(report.jobs.done).toBeGreaterThan(report.jobs.submitted / 2);
+    expect(report.jobs.mismatches).toBe(0);
+  });
+});

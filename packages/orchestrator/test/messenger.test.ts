@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { type Message, encodeMessage } from '../src/wire/messages.js';
+import { Messenger } from '../src/transport/messenger.js';
+import { FakeMesh } from './fake-mesh.js';
+
+describe('messenger', () => {
+  it('fragments what does not fit, reassembles it, and ignores other applications on the port', async () => {
+    const mesh = new FakeMesh(1);
+    const a = new Messenger({ lora: mesh.link(1) }, { clock: mesh.clock });
+    const b = new Messenger({ lora: mesh.link(2) }, { clock: mesh.clock });
+    const got: Message[] = [];
+    b.onMessage((from, m) => {
+      expect(from).toBe(1);
+      got.push(m);
+    });
+    const big: Message = { type: 'FAILURE', jobId: 1, shard: 0, attempt: 1, reason: 7, detail: 'y'.repeat(64) };
+    Object.defineProperty(mesh.link(1), 'maxPayload', { value: 30 });
+    const sent = a.send(2, big);
+    mesh.link(1).deliver({ from: 9, to: 1, payload: Uint8Array.of(0x08, 0x01, 0x12), hops: 0, snr: null, relayNode: null });
+    mesh.link(2).deliver({ from: 9, to: 2, payload: Uint8Array.of(0xc1, 0x7f), hops: 0, snr: null, relayNode: null });
+    await mesh.run(60_000);
+    expect(await sent).toEqual({ ok: true });
+    expect(got).toEqual([big]);
+    expect(mesh.link(1).sent.length).toBeGreaterThan(2);
+    expect(b.stats.decodeErrors).toBe(1);
+    expect(a.stats.foreign).toBe(1);
+  });
+
+  it('sends control messages before queued bulk data, keeping few packets in flight', async () => {
+    const mesh = new FakeMesh(2);
+    const a = new Messenger({ lora: mesh.link(1) }, { clock: mesh.clock, maxInFlight: 1 });
+    mesh.link(2);
+    const data = (i: number): Message => ({ type: 'DATA', jobId: 1, shard: 0, attempt: 1, stream: 0, offset: i * 10, bytes: new Uint8Array(10) });
+    for (let i = 0; i < 5; i++) void a.send(2, data(i), { priority: 'bulk' });
+    void a.send(2, { type: 'CANCEL', jobId: 1, shard: null, reason: 9 });
+    await mesh.run(60_000);
+    const order = mesh.link(1).sent.map((p) => p[1]);
+    expect(order[0]).toBe(0x09); // the first DATA was already in flight
+    expect(order[1]).toBe(0x0e); // CANCEL overtakes the rest
+    expect(mesh.link(1).sent[0]).toEqual(encodeMessage(data(0)));
+  });
+
+  it('reports the radio\'s failure and an unencodable message without throwing', async () => {
+    const mesh = new FakeMesh(3);
+    const a = new Messenger({ lora: mesh.link(1) }, { clock: mesh.clock });
+    mesh.link(2).up = false;
+    const r = a.send(2, { type: 'CAP_QUERY', wantAdvert: true });
+    await mesh.run(10_000);
+    expect(await r).toEqual({ ok: false, error: 'MAX_RETRANSMIT' });
+    expect(await a.send(2, { type: 'OFFER', jobId: -5, etaMs: 0, battery: 0, load: 0 })).toEqual({ ok: false, error: 'ENCODE:BAD_VALUE' });
+    a.stop();
+    expect(await a.send(2, { type: 'CAP_QUERY', wantAdvert: true })).toEqual({ ok: false, error: 'STOPPED' });
+  });
+});
