@@ -34,3 +34,5 @@ export { Int8Executor } from './quant/executor.js';
 export type { LayerRange } from './quant/executor.js';
 export { compileInt8, compareOutputs, compareWithOnnxRuntime } from './pipeline.js';
 export type { CompiledInt8Model, AccuracyReport } from './pipeline.js';
+export { activationLayout, activationBytes, encodeActivations, decodeActivations } from './quant/activations.js';
+export type { ActivationLayout } from './quant/activations.js';

@@ -10,6 +10,7 @@ import { decodeModel, encodeModel } from '../src/onnx/proto.js';
 import { tensor } from '../src/onnx/tensor.js';
 import { Int8Executor } from '../src/quant/executor.js';
 import { Int8FormatError, decodeInt8Model, encodeInt8Model } from '../src/quant/format.js';
+import { activationBytes, activationLayout, decodeActivations, encodeActivations } from '../src/quant/activations.js';
 import { quantizeGraph } from '../src/quant/quantize.js';
 import { buildReferenceModel, type ReferenceModel } from '../src/reference-model.js';
 
@@ -156,6 +157,22 @@ describe('int8 quantization and the int8 executor', () => {
       expect(Array.from(stage2.get('probs')!.data)).toEqual(Array.from(whole.data));
     }
     expect(() => ex.run(x, { from: 3, to: 2 })).toThrow(/layer range/);
+    // Across the mesh: every cut's live values serialized and back give the same result, and a value that feeds a
+    // linear layer travels as one byte per element.
+    const all = ex.run(x);
+    const widths = (name: string) => all.get(name)!.data.length / 16;
+    for (let cut = 1; cut < ex.layerCount; cut++) {
+      const layout = activationLayout(ex, cut, widths);
+      const bytes = encodeActivations(layout, ex.run(x, { to: cut }), 16);
+      expect(bytes.length).toBe(activationBytes(layout, 16));
+      const stage2 = ex.run(decodeActivations(layout, bytes, 16), { from: cut });
+      expect(Array.from(stage2.get('probs')!.data), `cut ${cut}`).toEqual(Array.from(whole.data));
+    }
+    const input = activationLayout(ex, 0, widths);
+    expect(input).toHaveLength(1);
+    expect(input[0]!.quantizedBy).toBeDefined();
+    expect(activationBytes(input, 1)).toBe(64);
+    expect(() => decodeActivations(input, new Uint8Array(63), 1)).toThrow(/bytes/);
     expect(ex.macs(1)).toBe(64 * 96 + 96 * 48 + 48 * 5);
     ex.dispose();
   });

@@ -39,7 +39,7 @@ export interface ActivationRange {
 }
 
 /** Rounds half to even. */
-function roundHalfEven(v: number): number {
+export function roundHalfEven(v: number): number {
   const f = Math.floor(v);
   const d = v - f;
   if (d < 0.5) return f;
