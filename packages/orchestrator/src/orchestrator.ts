@@ -211,6 +211,16 @@ export class Orchestrator {
     if (urgent && this.running) this.sendDelta();
   }
 
+  /**
+   * Change what this node advertises about itself (e.g. a model installed over the air). Peers learn it from a state
+   * delta sent at once.
+   */
+  updateCapabilities(record: Partial<Omit<CapabilityRecord, 'epoch'>>): void {
+    if (!this.local.update({ record })) return;
+    this.deltaPending = true;
+    if (this.running) this.sendDelta();
+  }
+
   private broadcastAdvert(): void {
     this.refreshState(true);
     this.stats.adverts++;

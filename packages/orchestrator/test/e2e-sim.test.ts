@@ -1,7 +1,8 @@
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { JsonlTrace, type ScenarioConfig, type Simulation, type TraceEvent } from '@compotastic/sim';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KernelExecutor } from '../src/jobs/executor.js';
+import { KernelExecutor, ModelLayerExecutor, type ModelLayerRunner } from '../src/jobs/executor.js';
+import type { ModelLayersSpec } from '../src/jobs/spec.js';
 import { runSwarm } from '../src/sim/swarm.js';
 import type { JobTemplate } from '../src/sim/workload.js';
 
@@ -170,6 +171,49 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     expect(report.jobs.done + report.jobs.failed + report.jobs.ownerOffline).toBe(report.jobs.submitted);
     for (const j of jobs) if (j.outcome?.status === 'failed') expect(j.outcome.reason).toMatch(/^[A-Z_]+:/);
     expect(report.jobs.done).toBeGreaterThan(report.jobs.submitted / 2);
+    expect(report.jobs.mismatches).toBe(0);
+  });
+});
+
+describe('swarm hooks for applications', () => {
+  it('runs model-range jobs on peers that have the model, and locally once it is installed', async () => {
+    const sc = cluster([
+      { name: 'sensor', x: 0, y: 0, deviceClass: 'microcontroller' },
+      { name: 'phone', x: 200, y: 0, deviceClass: 'phone' },
+    ]);
+    // A stand-in model runtime: output byte i is the sum of the input bytes plus i (mod 256), per installed node.
+    const installed = new Set<number>();
+    const runnerFor = (num: number): ModelLayerRunner => ({
+      has: (id, version) => id === 7 && version === 1 && installed.has(num),
+      runLayers: async (_id, _v, _s, _e, _batch, input) => Uint8Array.from({ length: 8 }, (_, i) => (input.reduce((a, b) => a + b, 0) + i) & 255),
+    });
+    const spec: ModelLayersSpec = { kind: 'model', modelId: 7, modelVersion: 1, layerStart: 0, layerEnd: 3, batch: 1, inputBytes: 64, outputBytes: 8 };
+    const plans: string[] = [];
+    const { jobs, report } = await runSwarm(sc, {
+      seed: 5, kernel, workload: [],
+      nodeSetup: (node) => {
+        if (node.deviceClass === 'phone') installed.add(node.num);
+        return { executors: [new ModelLayerExecutor(runnerFor(node.num))], capabilities: node.deviceClass === 'phone' ? { modelId: 7, modelVersion: 1 } : {} };
+      },
+      modelProfile: (id, version) => (id === 7 ? { modelId: id, modelVersion: version, inputBytesPerItem: 64, layers: [64, 64, 8].map((out) => ({ ops: 1000, weightBytes: 512, outputBytesPerItem: out })) } : undefined),
+      reference: new ModelLayerExecutor({ has: () => true, runLayers: runnerFor(-1).runLayers }),
+      script: (ctx) => {
+        const sensor = ctx.sim.resolveNode('sensor').num;
+        const input = Uint8Array.from({ length: 64 }, (_, i) => i);
+        ctx.onJobEnd((r) => plans.push(r.outcome?.plan ?? 'none'));
+        ctx.sim.clock.setTimer(240_000, () => {
+          ctx.submit(sensor, spec, input, { tag: 'before', deadlineS: 600 });
+        });
+        ctx.sim.clock.setTimer(600_000, () => {
+          installed.add(sensor);
+          ctx.orchestrator(sensor)!.updateCapabilities({ modelId: 7, modelVersion: 1 });
+          ctx.submit(sensor, spec, input, { tag: 'after', deadlineS: 600 });
+        });
+      },
+    });
+    expect(jobs.map((j) => [j.tag, j.outcome?.status])).toEqual([['before', 'done'], ['after', 'done']]);
+    expect(plans).toEqual(['offload', 'local']);
+    expect(report.jobs.verified).toBe(2);
     expect(report.jobs.mismatches).toBe(0);
   });
 });

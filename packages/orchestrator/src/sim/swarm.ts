@@ -3,6 +3,7 @@ import type { Kernel } from '@compotastic/kernel';
 import { DEVICE_PROFILES, Simulation, applyOverrides, type ScenarioConfig, type TraceSink } from '@compotastic/sim';
 import { InProcessTransport, VIRTUAL_FIRMWARE_VERSION, VirtualRadio, VirtualTime } from '@compotastic/sim/client';
 import type { OrchestratorConfig } from '../context.js';
+import { ConfigError } from '../errors.js';
 import type { JobOutcome } from '../delegation/coordinator.js';
 import { MemoryJobStore } from '../delegation/job-store.js';
 import { ExecutorChain, type Executor, KernelExecutor, OnnxExecutor } from '../jobs/executor.js';
@@ -11,6 +12,7 @@ import { ReconnectingMeshLink } from '../meshtastic/reconnecting-link.js';
 import type { RouterWarning } from '../meshtastic/path-advisor.js';
 import { Orchestrator } from '../orchestrator.js';
 import type { CapabilityRecord, DeviceClassName } from '../registry/capability.js';
+import type { ModelProfile } from '../scheduler/cost-model.js';
 import { SimBleHub } from './ble.js';
 import { SimNodeHost, simClock } from './host.js';
 import { type JobTemplate, WORKLOAD_MODEL_ID, WORKLOAD_MODEL_VERSION, WorkloadModel, inputFor, parseWorkload, specFor } from './workload.js';
@@ -37,6 +39,41 @@ export interface SwarmOptions {
   onProgress?: (simMs: number, untilMs: number) => void;
   /** Called with the simulation before it runs (to script events in simulated time). */
   onSimulation?: (sim: Simulation) => void;
+  /** Per-node additions: executors tried before the defaults (e.g. an installed model) and capability overrides. */
+  nodeSetup?: (node: SwarmNodeInfo) => SwarmNodeSetup | undefined;
+  /** Per-layer costs of installed models, for planning model-range jobs. */
+  modelProfile?: (modelId: number, modelVersion: number) => ModelProfile | undefined;
+  /** Executor that recomputes finished jobs locally to verify them (default: the kernel with the workload model). */
+  reference?: Executor;
+  /**
+   * Application work in simulated time, called once every node is attached: submit tracked jobs, react to job ends,
+   * drive other protocols (an OTA rollout) and keep the run open until they finish.
+   */
+  script?: (ctx: SwarmContext) => void;
+}
+
+export interface SwarmNodeInfo {
+  num: number;
+  index: number;
+  name: string;
+  deviceClass: DeviceClassName;
+}
+
+export interface SwarmNodeSetup {
+  executors?: Executor[];
+  capabilities?: Partial<Omit<CapabilityRecord, 'epoch'>>;
+}
+
+export interface SwarmContext {
+  readonly sim: Simulation;
+  /** The orchestrator of a node (undefined before it is attached). */
+  orchestrator(num: number): Orchestrator | undefined;
+  /** Submits a job from `owner`, tracked in the report like the workload's. */
+  submit(owner: number, spec: JobSpec, input: Uint8Array, options: { tag: string; deadlineS?: number }): JobRecord;
+  /** Called when any tracked job ends. */
+  onJobEnd(listener: (record: JobRecord) => void): void;
+  /** Keeps the run going (past the scenario's end, up to the drain limit) until the promise settles. */
+  hold(work: Promise<unknown>): void;
 }
 
 export interface JobRecord {
@@ -137,6 +174,8 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   let pendingSubmissions = 0;
   let openJobs = 0;
   let finish: (() => void) | null = null;
+  const jobListeners: ((r: JobRecord) => void)[] = [];
+  let held = 0;
   const vt = new VirtualTime(sim);
 
   const attach = async (index: number): Promise<void> => {
@@ -164,14 +203,20 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
     const hasModel = profile.ramMb >= 64;
     const big = node.deviceClass === 'laptop' || node.deviceClass === 'jetson';
     const base = hasModel ? withModel : withoutModel;
-    const executor = onnx && big ? new ExecutorChain([onnx, base]) : base;
+    const setup = options.nodeSetup?.({ num, index, name: node.name, deviceClass: node.deviceClass }) ?? {};
+    const chain = [...(setup.executors ?? []), ...(onnx && big ? [onnx] : [])];
+    const executor = chain.length ? new ExecutorChain([...chain, base]) : base;
     const batteryMah = node.battery ? (sim.scenario.battery.capacityMah ?? profile.batteryMah) : null;
     const orch = new Orchestrator({
       host,
       mesh: link,
       ble: ble && profile.ble ? ble.adapter(num) : undefined,
       executor,
-      capabilities: simCapabilities(node.deviceClass, hasModel, batteryMah, !!onnx, host.freeRamKiB(), profile.gops, profile.ble, profile.computeMa),
+      modelProfile: options.modelProfile,
+      capabilities: {
+        ...simCapabilities(node.deviceClass, hasModel, batteryMah, !!onnx, host.freeRamKiB(), profile.gops, profile.ble, profile.computeMa),
+        ...setup.capabilities,
+      },
       seed: new Prng(seed).derive(`orchestrator:${num}`).uint32(),
       config: options.orchestrator,
       store: new MemoryJobStore(),
@@ -185,6 +230,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
       if (rec) {
         rec.outcome = o;
         openJobs--;
+        for (const l of jobListeners) l(rec);
         maybeFinish();
       }
     });
@@ -211,22 +257,43 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
     const owner = rng.pick(owners);
     const spec = plannedSpecs[ti] as JobSpec;
     const input = inputFor(spec, new Prng(seed).derive(`input:${ti}:${seq}`));
-    const tag = `${t.id}#${seq}`;
+    track(owner, spec, input, `${t.id}#${seq}`, t.deadlineS ?? 900);
+  };
+
+  const track = (owner: number, spec: JobSpec, input: Uint8Array, tag: string, deadlineS: number): JobRecord => {
+    const orch = orchestrators.get(owner);
+    if (!orch) throw new ConfigError('BAD_SCENARIO', `node ${owner} has no orchestrator`);
     const rec: JobRecord = { tag, owner, spec, input, submittedMs: sim.now, outcome: null };
     records.push(rec);
     openJobs++;
-    const orch = orchestrators.get(owner) as Orchestrator;
-    orch.submit(spec, input, { tag, deadlineMs: sim.now + (t.deadlineS ?? 900) * 1000 });
+    orch.submit(spec, input, { tag, deadlineMs: sim.now + deadlineS * 1000 });
+    return rec;
   };
 
   const maybeFinish = (): void => {
-    if (finish && pendingSubmissions === 0 && openJobs === 0 && sim.now >= durationMs) finish();
+    if (finish && pendingSubmissions === 0 && openJobs === 0 && held === 0 && sim.now >= durationMs) finish();
+  };
+
+  const context: SwarmContext = {
+    sim,
+    orchestrator: (num) => orchestrators.get(num),
+    submit: (owner, spec, input, o) => track(owner, spec, input, o.tag, o.deadlineS ?? 900),
+    onJobEnd: (listener) => void jobListeners.push(listener),
+    hold: (work) => {
+      held++;
+      const release = (): void => {
+        held--;
+        maybeFinish();
+      };
+      work.then(release, release);
+    },
   };
 
   await vt.run(
     async () => {
       await Promise.all(sim.nodes.map((_, i) => attach(i)));
       let attached = sim.nodes.length;
+      options.script?.(context);
       // Nodes that join later (a vehicle passing through) get an orchestrator when they appear.
       const watch = (): void => {
         while (attached < sim.nodes.length) void attach(attached++);
@@ -264,7 +331,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   for (const o of orchestrators.values()) o.close();
   for (const l of links) await l.close();
   const report = buildReport(sim, records, orchestrators, warnings, skipped);
-  await verifyOutputs(report, records, withModel);
+  await verifyOutputs(report, records, options.reference ?? withModel);
   return { report, jobs: records, sim };
 }
 
