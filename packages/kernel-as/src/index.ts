@@ -1,5 +1,5 @@
 // @compotastic/kernel: int8 inference and delta-encoding kernels in standalone Wasm.
-export { loadKernel, instantiateKernel, detectFeatures, supportedBuilds, buildUrl, KERNEL_BUILDS } from './loader.js';
+export { loadKernel, loadBuildBytes, instantiateKernel, detectFeatures, supportedBuilds, buildUrl, KERNEL_BUILDS } from './loader.js';
 export type { KernelBuild, LoadKernelOptions, WasmSource, HostFeatures } from './loader.js';
 export { Kernel, PackedMatrix } from './kernel.js';
 export type {

@@ -69,6 +69,16 @@ async function readSource(source: URL | string): Promise<BufferSource> {
   return res.arrayBuffer();
 }
 
+/**
+ * The bytes of one of this package's builds (for shipping a build to another
+ * device, e.g. inside an over-the-air bundle).
+ */
+export async function loadBuildBytes(build: KernelBuild): Promise<Uint8Array> {
+  if (!KERNEL_BUILDS.includes(build)) throw new KernelError('ARGUMENT', `unknown build '${String(build)}'`);
+  const bytes = await readSource(buildUrl(build));
+  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes as ArrayBuffer);
+}
+
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   const bytes = source instanceof URL || typeof source === 'string' ? await readSource(source) : source;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ABI_VERSION, FEATURE_BULK_MEMORY, FEATURE_NONTRAPPING_F2I, FEATURE_RELAXED_SIMD, FEATURE_SIMD128, detectFeatures,
-  loadKernel, supportedBuilds,
+  loadBuildBytes, loadKernel, supportedBuilds,
 } from '../src/index.js';
 import { BUILDS, kernel } from './helpers.js';
 
@@ -59,6 +59,9 @@ describe('the three builds', () => {
     expect(supportedBuilds({ simd: false, relaxedSimd: false })).toEqual(['scalar']);
     expect((await loadKernel()).build).toBe('relaxed');
     expect((await loadKernel({ wasm: readFileSync(`${buildDir}kernel-simd.wasm`), build: 'simd' })).build).toBe('simd');
+    // The bytes of a build, for shipping it to another device.
+    expect(Buffer.from(await loadBuildBytes('scalar')).equals(readFileSync(`${buildDir}kernel-scalar.wasm`))).toBe(true);
+    await expect(loadBuildBytes('gpu' as never)).rejects.toThrow(/unknown build/);
   });
 
   it('keeps Node-only APIs off the browser path', () => {

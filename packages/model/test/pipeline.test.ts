@@ -190,3 +190,18 @@ describe('int8 quantization and the int8 executor', () => {
     expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg2)), weights: parts.weights })).toThrow(/unknown kind/);
   });
 });
+
+describe('fine-tuning', () => {
+  it('starts from given weights without changing them, and moves them only a little', async () => {
+    const { trainMlp, mlpAccuracy } = await import('../src/index.js');
+    const fresh = vibrationDataset(800, 77);
+    const before = ref.weights.w1.slice();
+    const tuned = trainMlp(fresh, { init: ref.weights, epochs: 1, learningRate: 5e-4, seed: 3 });
+    expect(Array.from(ref.weights.w1)).toEqual(Array.from(before));
+    let maxDelta = 0;
+    for (let i = 0; i < before.length; i++) maxDelta = Math.max(maxDelta, Math.abs(tuned.w1[i]! - before[i]!));
+    expect(maxDelta).toBeGreaterThan(0);
+    expect(maxDelta).toBeLessThan(0.05);
+    expect(mlpAccuracy(tuned, ref.test)).toBeGreaterThan(0.8);
+  });
+});

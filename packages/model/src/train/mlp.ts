@@ -24,6 +24,8 @@ export interface TrainOptions {
   batch?: number;
   learningRate?: number;
   seed?: number;
+  /** Start from these weights instead of a random initialisation (fine-tuning); they are not modified. */
+  init?: MlpWeights;
   onEpoch?: (epoch: number, loss: number, accuracy: number) => void;
 }
 
@@ -96,16 +98,26 @@ class Adam {
   }
 }
 
+function cloneWeights(w: MlpWeights): MlpWeights {
+  return {
+    ...w, w1: w.w1.slice(), b1: w.b1.slice(), gamma: w.gamma.slice(), beta: w.beta.slice(),
+    w2: w.w2.slice(), b2: w.b2.slice(), w3: w.w3.slice(), b3: w.b3.slice(),
+  };
+}
+
 /** Trains the MLP on a dataset; returns the weights. */
 export function trainMlp(data: Dataset, options: TrainOptions = {}): MlpWeights {
   const rng = new Prng(options.seed ?? 1);
   const d = data.features, c = data.classes;
-  const h1 = options.hidden1 ?? 96, h2 = options.hidden2 ?? 48;
-  const w: MlpWeights = {
-    inputs: d, hidden1: h1, hidden2: h2, classes: c,
-    w1: initWeights(rng, d, h1), b1: new Float32Array(h1), gamma: new Float32Array(h1).fill(1), beta: new Float32Array(h1),
-    w2: initWeights(rng, h1, h2), b2: new Float32Array(h2), w3: initWeights(rng, h2, c), b3: new Float32Array(c),
-  };
+  const h1 = options.init?.hidden1 ?? options.hidden1 ?? 96, h2 = options.init?.hidden2 ?? options.hidden2 ?? 48;
+  const w: MlpWeights = options.init
+    ? cloneWeights(options.init)
+    : {
+      inputs: d, hidden1: h1, hidden2: h2, classes: c,
+      w1: initWeights(rng, d, h1), b1: new Float32Array(h1), gamma: new Float32Array(h1).fill(1), beta: new Float32Array(h1),
+      w2: initWeights(rng, h1, h2), b2: new Float32Array(h2), w3: initWeights(rng, h2, c), b3: new Float32Array(c),
+    };
+  if (w.inputs !== d || w.classes !== c) throw new RangeError(`initial weights are ${w.inputs} -> ${w.classes}, the data ${d} -> ${c}`);
   const params = [w.w1, w.b1, w.gamma, w.beta, w.w2, w.b2, w.w3, w.b3];
   const grads = params.map((p) => new Float32Array(p.length));
   const [gw1, gb1, ggamma, gbeta, gw2, gb2, gw3, gb3] = grads as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
