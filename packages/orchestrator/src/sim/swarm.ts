@@ -43,7 +43,7 @@ export interface SwarmOptions {
   nodeSetup?: (node: SwarmNodeInfo) => SwarmNodeSetup | undefined;
   /** Per-layer costs of installed models, for planning model-range jobs. */
   modelProfile?: (modelId: number, modelVersion: number) => ModelProfile | undefined;
-  /** Executor that recomputes finished jobs locally to verify them (default: the kernel with the workload model). */
+  /** Recomputes finished jobs locally to verify them; tried before the default (the kernel with the workload model). */
   reference?: Executor;
   /**
    * Application work in simulated time, called once every node is attached: submit tracked jobs, react to job ends,
@@ -331,7 +331,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   for (const o of orchestrators.values()) o.close();
   for (const l of links) await l.close();
   const report = buildReport(sim, records, orchestrators, warnings, skipped);
-  await verifyOutputs(report, records, options.reference ?? withModel);
+  await verifyOutputs(report, records, options.reference ? new ExecutorChain([options.reference, withModel]) : withModel);
   return { report, jobs: records, sim };
 }
 
