@@ -4,18 +4,19 @@ import { loadKernel } from '@compotastic/kernel';
 import * as ref from '@compotastic/kernel/reference';
 import { describe, expect, it } from 'vitest';
 import { jsApplyPatch, jsDeltaDecode, jsDeltaEncode, jsDequantize, jsDynamicQuantize, jsGemm, jsPackB, jsQuantize } from '../src/peers/js.js';
-import { floats, quantFloats, randomBytes, rng } from '../src/peers/data.js';
+import { Prng } from '@compotastic/mesh';
+import { floats, quantFloats, randomBytes } from '../src/peers/data.js';
 
 describe('plain-JS peer', () => {
   it('jsGemm matches the reference MatMulInteger on odd shapes and zero points', () => {
-    const next = rng(3);
+    const rng = new Prng(3);
     for (let trial = 0; trial < 40; trial++) {
-      const m = 1 + (next() % 5), k = 1 + (next() % 70), n = 1 + (next() % 13);
+      const m = rng.int(1, 6), k = rng.int(1, 71), n = rng.int(1, 14);
       const signedA = trial % 2 === 0;
       const a = randomBytes(m * k, trial + 1, signedA);
       const b = randomBytes(k * n, trial + 100, trial % 3 === 0);
-      const aZp = signedA ? (next() % 256) - 128 : next() % 256;
-      const bZp = b instanceof Int8Array ? (next() % 256) - 128 : next() % 256;
+      const aZp = signedA ? rng.int(-128, 128) : rng.intBelow(256);
+      const bZp = b instanceof Int8Array ? rng.int(-128, 128) : rng.intBelow(256);
       const y = jsGemm(a, m, jsPackB(b, k, n, bZp), aZp);
       expect(Array.from(y), `${m}x${k}x${n}`).toEqual(Array.from(ref.matmulInteger(a, b, m, k, n, [aZp], [bZp])));
     }

@@ -1,39 +1,25 @@
 // Seeded inputs for the benchmarks (the same bytes in every process and run)
 // and output comparison for verification.
-
-/** xorshift32: a tiny seeded generator for bulk data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+import { Prng } from '@compotastic/mesh';
 
 export function randomBytes(n: number, seed: number, signed: boolean): Uint8Array | Int8Array {
-  const next = rng(seed);
-  const out = signed ? new Int8Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = signed ? (next() & 255) - 128 : next() & 255;
-  return out;
+  const bytes = new Prng(seed >>> 0).bytes(n);
+  return signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
 }
 
 /** Floats in [-8, 8) on a 1/4096 grid: with scale 1/32 they include exact ties and values that saturate. */
 export function quantFloats(n: number, seed: number): Float32Array {
-  const next = rng(seed);
+  const rng = new Prng(seed >>> 0);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = ((next() & 0xffff) - 32768) / 4096;
+  for (let i = 0; i < n; i++) out[i] = (rng.intBelow(65536) - 32768) / 4096;
   return out;
 }
 
 /** Floats in [-8, 8) with full mantissas. */
 export function floats(n: number, seed: number): Float32Array {
-  const next = rng(seed);
+  const rng = new Prng(seed >>> 0);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (next() / 2 ** 32) * 16 - 8;
+  for (let i = 0; i < n; i++) out[i] = rng.uniform(-8, 8);
   return out;
 }
 

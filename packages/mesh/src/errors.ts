@@ -2,8 +2,8 @@
 export class MeshError extends Error {
   readonly code: string;
 
-  constructor(code: string, message: string) {
-    super(message);
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'MeshError';
     this.code = code;
   }

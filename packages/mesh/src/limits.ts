@@ -1,7 +1,6 @@
 import { LORA_MAX_PAYLOAD_BYTES } from './airtime.js';
+import { varintLength } from './bytes.js';
 import { MeshError } from './errors.js';
-
-
 
 /** Meshtastic's on-air header: to(4) from(4) id(4) flags(1) channel hash(1) next_hop(1) relay_node(1). */
 export const MESH_HEADER_BYTES = 16;
@@ -29,18 +28,6 @@ export interface DataShape {
   emoji?: boolean;
   /** The firmware always sets the 2.5+ bitfield (ok_to_mqtt ...): 2 bytes. */
   bitfield?: boolean;
-}
-
-/** Length of a protobuf varint. */
-export function varintLength(value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new MeshError('INVALID_VARINT', `varint must be a non-negative integer, got ${value}`);
-  let n = 1;
-  let v = value;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
 }
 
 /**

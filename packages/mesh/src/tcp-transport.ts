@@ -45,14 +45,16 @@ export class TcpTransport implements MeshTransport {
         socket.destroy();
       },
     });
+    // A write on a broken link rejects with code ECONNRESET, which MeshDevice's queue treats as a disconnect (with any
+    // other error it logs and retries the same packet forever).
     this.toDevice = new WritableStream<Uint8Array>({
       write: (chunk) =>
         new Promise<void>((resolve, reject) => {
-          if (this.closed) {
-            reject(new MeshError('TRANSPORT_CLOSED', 'TCP transport is closed'));
+          if (this.closed || socket.destroyed) {
+            reject(new MeshError('ECONNRESET', 'TCP transport is closed'));
             return;
           }
-          socket.write(encodeFrame(chunk), (err) => (err ? reject(err) : resolve()));
+          socket.write(encodeFrame(chunk), (err) => (err ? reject(connectionLost(err)) : resolve()));
         }),
       close: () => {
         socket.end();
@@ -102,4 +104,8 @@ export class TcpTransport implements MeshTransport {
       this.socket.destroySoon?.();
     });
   }
+}
+
+function connectionLost(err: Error): MeshError {
+  return new MeshError('ECONNRESET', `TCP write failed: ${err.message}`, { cause: err });
 }

@@ -1,9 +1,11 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceStatus, FrameDecoder, MeshError, Prng, encodeFrame, type DeviceOutput } from '../src/index.js';
 import { TcpTransport } from '../src/node.js';
 
 let server: Server | undefined;
+/** The device side of every connection, so a test can cut one as a power loss would. */
+const deviceSockets: Socket[] = [];
 afterEach(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
@@ -13,6 +15,7 @@ afterEach(async () => {
 function startEchoServer(): Promise<number> {
   return new Promise((resolve) => {
     server = createServer((socket) => {
+      deviceSockets.push(socket);
       const decoder = new FrameDecoder();
       socket.on('data', (chunk) => {
         for (const item of decoder.push(new Uint8Array(chunk))) {
@@ -66,6 +69,24 @@ describe('TcpTransport', () => {
     expect(packets).toEqual(sent);
     reader.releaseLock();
     await transport.disconnect();
+  });
+
+  it('rejects writes after the link broke with code ECONNRESET, which MeshDevice treats as a disconnect', async () => {
+    const port = await startEchoServer();
+    const transport = await TcpTransport.connect({ host: '127.0.0.1', port });
+    const reader = transport.fromDevice.getReader();
+    for (const s of deviceSockets.splice(0)) s.destroy();
+    // The readable side reports the disconnect...
+    const seen: DeviceOutput[] = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen.push(value as DeviceOutput);
+    }
+    expect(seen.at(-1)).toMatchObject({ type: 'status', data: { status: DeviceStatus.DeviceDisconnected } });
+    // ...and a write now fails the way MeshDevice's queue recognises.
+    const writer = transport.toDevice.getWriter();
+    await expect(writer.write(Uint8Array.of(1, 2, 3))).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
   it('fails to connect with a typed error', async () => {

@@ -7,7 +7,7 @@ import { TcpTransport, MESHTASTIC_TCP_PORT } from '@compotastic/mesh/node';
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
 import { JsonlTrace } from '@compotastic/sim';
-import { loadScenario, listBuiltinScenarios } from '@compotastic/sim/node';
+import { SCENARIO_ARGS_USAGE, listBuiltinScenarios, loadScenario, parseScenarioArgs } from '@compotastic/sim/node';
 import type { NodeHost } from './context.js';
 import { ConfigError, OrchestratorError } from './errors.js';
 import { ExecutorChain, KernelExecutor, OnnxExecutor } from './jobs/executor.js';
@@ -31,14 +31,10 @@ node options:
   --no-onnx             do not run int32 GEMMs through onnxruntime-web
   --seed S              seed for ids and jitter (default: from the node number)
 
-swarm options:
-  --seed S  --nodes N  --duration D (90s, 30m, 1h)
-  --churn-fraction F    share of nodes that drop out and rejoin (e.g. 0.3)
-  --churn-per-hour X    drop-outs per churning node per hour
-  --mean-down-s S       mean time a dropped node stays down
+swarm options (the scenario flags are the simulator's, pnpm sim):
+${SCENARIO_ARGS_USAGE.replace(/^/gm, '  ').trimEnd()}
   --jobs FILE           job templates (JSON list), replacing the scenario's app.jobs
   --port N              Meshtastic port for the compute layer (default 256)
-  --set path=value      any scenario field (repeatable)
   --trace FILE          JSONL trace of every radio and application event
   --json                print the report as JSON        --onnx    laptops and Jetsons use onnxruntime-web
   --no-ble              no BLE links between nodes       --quiet   no progress
@@ -84,67 +80,44 @@ export interface SwarmArgs {
   quiet: boolean;
 }
 
+/** The simulator's scenario flags (identical to pnpm sim's) plus the swarm's own; errors are ConfigError BAD_OPTION. */
 export function parseSwarmArgs(args: string[]): SwarmArgs {
-  const p: SwarmArgs = { scenario: '', overrides: {}, json: false, onnx: false, ble: true, quiet: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const v = (): string => take(args, i++, a);
-    switch (a) {
-      case '--scenario':
-        p.scenario = v();
-        break;
-      case '--seed':
-        p.seed = numberArg(a, v(), 0, 0xffffffff);
-        break;
-      case '--nodes':
-        p.overrides['nodes.count'] = numberArg(a, v(), 0, 100_000);
-        break;
-      case '--duration':
-        p.overrides.duration = v();
-        break;
-      case '--churn-fraction':
-        p.overrides['availability.fraction'] = numberArg(a, v(), 0, 1);
-        break;
-      case '--churn-per-hour':
-        p.overrides['availability.churnPerHour'] = numberArg(a, v(), 0, 1000);
-        break;
-      case '--mean-down-s':
-        p.overrides['availability.meanDownS'] = numberArg(a, v(), 0, 1e7);
-        break;
-      case '--set': {
-        const kv = v();
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw new ConfigError('BAD_OPTION', `--set expects path=value, got "${kv}"`);
-        p.overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
-        break;
+  const own = { json: false, onnx: false, ble: true, quiet: false } as Omit<SwarmArgs, 'scenario' | 'seed' | 'overrides'>;
+  let scenario: { scenario?: string; seed?: number; overrides: Record<string, unknown> };
+  try {
+    scenario = parseScenarioArgs(args, (a) => {
+      switch (a.flag) {
+        case '--jobs':
+          own.jobs = a.value();
+          return true;
+        case '--port':
+          own.port = a.number({ min: 256, max: 511, integer: true });
+          return true;
+        case '--trace':
+          own.trace = a.value();
+          return true;
+        case '--json':
+          own.json = true;
+          return true;
+        case '--onnx':
+          own.onnx = true;
+          return true;
+        case '--no-ble':
+          own.ble = false;
+          return true;
+        case '--quiet':
+          own.quiet = true;
+          return true;
+        default:
+          return false;
       }
-      case '--jobs':
-        p.jobs = v();
-        break;
-      case '--port':
-        p.port = numberArg(a, v(), 256, 511);
-        break;
-      case '--trace':
-        p.trace = v();
-        break;
-      case '--json':
-        p.json = true;
-        break;
-      case '--onnx':
-        p.onnx = true;
-        break;
-      case '--no-ble':
-        p.ble = false;
-        break;
-      case '--quiet':
-        p.quiet = true;
-        break;
-      default:
-        throw new ConfigError('BAD_OPTION', `unknown option ${a}`);
-    }
+    });
+  } catch (e) {
+    if (e instanceof OrchestratorError) throw e;
+    throw new ConfigError('BAD_OPTION', (e as Error).message);
   }
-  if (!p.scenario) throw new ConfigError('BAD_OPTION', 'swarm needs --scenario <name|file>');
-  return p;
+  if (!scenario.scenario) throw new ConfigError('BAD_OPTION', 'swarm needs --scenario <name|file>');
+  return { ...own, ...scenario, scenario: scenario.scenario };
 }
 
 export function formatReport(r: SwarmReport): string {

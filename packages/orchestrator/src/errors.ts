@@ -5,8 +5,8 @@
 export class OrchestratorError extends Error {
   readonly code: string;
 
-  constructor(code: string, message: string) {
-    super(message);
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'OrchestratorError';
     this.code = code;
   }
@@ -14,8 +14,8 @@ export class OrchestratorError extends Error {
 
 /** A frame that is not a valid message of this profile: truncated, unknown type, out-of-range field... */
 export class CodecError extends OrchestratorError {
-  constructor(code: CodecErrorCode, message: string) {
-    super(code, message);
+  constructor(code: CodecErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'CodecError';
   }
 }

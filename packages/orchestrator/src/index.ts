@@ -2,8 +2,7 @@
 // '@compotastic/orchestrator/meshtastic' and the simulator harness in '@compotastic/orchestrator/sim'.
 export * from './errors.js';
 export * from './wire/messages.js';
-export { ByteReader, ByteWriter, varintSize } from './wire/bytes.js';
-export { crc32, crc32Init, crc32Update, crc32Final } from './wire/crc32.js';
+export { ByteReader, ByteWriter } from './wire/bytes.js';
 export { encodeUfloat16, decodeUfloat16, quantizeUfloat16, UFLOAT16_MAX } from './wire/ufloat16.js';
 export { encodeForLink, fragmentBytes, maxFragmentedBytes, Reassembler, MAX_FRAGMENTS, type ReassemblerOptions, type ReassemblyStats } from './wire/fragment.js';
 export * from './registry/capability.js';

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseScenarioArgs } from '@compotastic/sim/node';
 import { describe, expect, it } from 'vitest';
 import { main, parseAddress, parseSwarmArgs } from '../src/cli.js';
 import { ConfigError } from '../src/errors.js';
@@ -16,6 +17,17 @@ describe('compotastic CLI', () => {
     expect(() => parseSwarmArgs(['--scenario'])).toThrow(ConfigError);
     expect(() => parseSwarmArgs(['--churn-fraction', '2', '--scenario', 'x'])).toThrow(ConfigError);
     expect(() => parseSwarmArgs([])).toThrow(/--scenario/);
+    expect(() => parseSwarmArgs(['--scenario', 'x', '--port', '600'])).toThrow(ConfigError);
+    expect(() => parseSwarmArgs(['--scenario', 'x', '--bogus'])).toThrow(/unknown option "--bogus"/);
+  });
+
+  it('takes exactly the simulator\'s scenario flags', () => {
+    const flags = ['--scenario=urban-canyon', '--seed', '9', '--nodes', '12', '--duration', '2m', '--preset', 'SHORT_FAST', '--region', 'EU_433', '--hop-limit', '5',
+      '--area', '800x600', '--path-loss', 'urban', '--gamma', '3.5', '--sigma', '2', '--extra-loss', '4', '--latency-ms', '7', '--processing-ms', '3',
+      '--churn-per-hour', '0.5', '--churn-fraction', '0.2', '--mean-down-s', '30', '--battery-mah', '500', '--battery-pct', '40', '--set', 'snrCeilingDb=10'];
+    const sim = parseScenarioArgs(flags);
+    expect(Object.keys(sim.overrides)).toHaveLength(20);
+    expect(parseSwarmArgs([...flags, '--quiet'])).toMatchObject({ ...sim, quiet: true });
   });
 
   it('runs a swarm from a scenario file and a job file and prints job statistics', async () => {

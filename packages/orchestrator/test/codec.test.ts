@@ -1,7 +1,6 @@
-import { Prng } from '@compotastic/mesh';
+import { Prng, utf8Truncate } from '@compotastic/mesh';
 import { describe, expect, it } from 'vitest';
 import { CodecError } from '../src/errors.js';
-import { utf8Truncate } from '../src/wire/bytes.js';
 import {
   DEFAULT_MAX_PAYLOAD,
   MAX_DETAIL_BYTES,

@@ -1,4 +1,4 @@
-import { Prng } from '@compotastic/mesh';
+import { crc32, Prng } from '@compotastic/mesh';
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import * as ref from '@compotastic/kernel/reference';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,6 @@ import { ExecutionError, ExecutorChain, KernelExecutor, MapWeightStore, ModelLay
 import { type ShardSlice, mergeOutputs, proportionalRanges, sliceInput, sliceSpec } from '../src/jobs/split.js';
 import { type GemmSpec, type JobSpec, inputBytes, outputBytes, residentWeightsId, validateJobSpec } from '../src/jobs/spec.js';
 import { InboundStream, chunksOf } from '../src/jobs/stream.js';
-import { crc32 } from '../src/wire/crc32.js';
 
 let kernel: Kernel;
 beforeAll(async () => {

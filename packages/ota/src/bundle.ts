@@ -137,12 +137,12 @@ export function openBundle(bundle: RandomAccessSource | Uint8Array, trust: Trust
   const src = bundle instanceof Uint8Array ? bufferSource(bundle) : bundle;
   const prefix = src.read(0, Math.min(src.length, 16 + MAX_MANIFEST_BYTES + SIGNATURE_BYTES)).slice();
   const r = new ByteReader(prefix, 'bundle');
-  if (!bytesEqual(r.bytes(4), BUNDLE_MAGIC)) throw new OtaError('MALFORMED', 'not a bundle: bad magic');
+  if (!bytesEqual(r.view(4, 'magic'), BUNDLE_MAGIC)) throw new OtaError('MALFORMED', 'not a bundle: bad magic');
   const version = r.u8();
   if (version !== BUNDLE_VERSION) throw new OtaError('MALFORMED', `unsupported bundle version ${version}`);
-  const id = r.bytes(KEY_ID_BYTES).slice();
-  const manifestBytes = r.blob(MAX_MANIFEST_BYTES).slice();
-  const signature = r.bytes(SIGNATURE_BYTES).slice();
+  const id = r.bytes(KEY_ID_BYTES, 'key id');
+  const manifestBytes = r.blob('manifest', MAX_MANIFEST_BYTES);
+  const signature = r.bytes(SIGNATURE_BYTES, 'signature');
   // Authenticate before interpreting: nothing in an unsigned manifest is trusted, not even its lengths.
   verifyManifestSignature(manifestBytes, signature, id, trust);
   const manifest = decodeManifest(manifestBytes);

@@ -101,10 +101,10 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   const r = new ByteReader(bytes, 'manifest');
   const formatVersion = r.u8();
   if (formatVersion !== MANIFEST_FORMAT_VERSION) throw new OtaError('MALFORMED', `unsupported manifest format ${formatVersion}`);
-  const bundleId = r.bytes(BUNDLE_ID_BYTES).slice();
-  const deviceClass = r.string(MAX_NAME_BYTES);
+  const bundleId = r.bytes(BUNDLE_ID_BYTES, 'bundle id');
+  const deviceClass = r.string('device class', MAX_NAME_BYTES);
   const requiredFeatures = r.u32();
-  const modelId = r.string(MAX_NAME_BYTES);
+  const modelId = r.string('model id', MAX_NAME_BYTES);
   const version = r.u32();
   const securityCounter = r.u32();
   const hasBase = r.u8();
@@ -113,16 +113,16 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   const count = r.u8();
   const parts: PartEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const name = r.string(MAX_NAME_BYTES);
+    const name = r.string('part name', MAX_NAME_BYTES);
     const kind = PART_KINDS[r.u8()];
     if (!kind) throw new OtaError('MALFORMED', `part ${i} has an unknown kind`);
-    const size = r.varint(0xffffffff);
-    const hash = r.bytes(SHA256_BYTES).slice();
+    const size = r.varint('part size');
+    const hash = r.bytes(SHA256_BYTES, 'part hash');
     const encoding = PART_ENCODINGS[r.u8()];
     if (!encoding) throw new OtaError('MALFORMED', `part ${i} has an unknown encoding`);
-    const encodedSize = r.varint(0xffffffff);
-    const encodedSha256 = r.bytes(SHA256_BYTES).slice();
-    const baseSha256 = encoding === 'full' ? null : r.bytes(SHA256_BYTES).slice();
+    const encodedSize = r.varint('encoded size');
+    const encodedSha256 = r.bytes(SHA256_BYTES, 'encoded hash');
+    const baseSha256 = encoding === 'full' ? null : r.bytes(SHA256_BYTES, 'base hash');
     parts.push({ name, kind, size, sha256: hash, encoding, encodedSize, encodedSha256, baseSha256 });
   }
   r.end();

@@ -68,7 +68,7 @@ describe('bundles', () => {
     // The signature sits right before the payload; flip a bit in it.
     const r = new ByteReader(b);
     r.bytes(13);
-    const manifestLen = r.varint();
+    const manifestLen = r.varint('manifest length');
     const sigAt = r.offset + manifestLen;
     const forged = b.slice();
     forged[sigAt]! ^= 1;

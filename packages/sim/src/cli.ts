@@ -10,23 +10,15 @@ import { startTcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 import type { SimSummary } from './output/stats.js';
 import { JsonlTrace } from './output/trace.js';
-import { applyOverrides, parseDurationMs } from './scenario.js';
+import { applyOverrides } from './scenario.js';
+import { SCENARIO_ARGS_USAGE, parseScenarioArgs, type ScenarioArgs } from './scenario-args.js';
 import { Simulation } from './simulation.js';
 
 const USAGE = `Usage: pnpm sim --scenario <name|file.json> [options]
 
-Scenario: ${'{names}'}
-Options:
-  --nodes N               generated node count              --seed S           random seed
-  --duration D            e.g. 90s, 30m, 1h                 --preset NAME      modem preset (LONG_FAST ...)
-  --region NAME           US, EU_868, EU_433, UA_868 ...    --hop-limit N      default hop limit (0..7)
-  --area WxH              area in metres, e.g. 5000x5000    --path-loss MODEL  log-distance | urban | 3gpp-suburban-macro | 3gpp-urban-macro | free-space
-  --gamma G               path loss exponent                --sigma DB         per-link shadowing
-  --extra-loss DB         extra loss on every link          --latency-ms MS    client API latency
-  --processing-ms MS      per-packet processing delay       --churn-per-hour X drop-outs per node per hour
-  --mean-down-s S         mean down time after a drop-out   --battery on|off   battery model
-  --battery-mah MAH       battery capacity                  --battery-pct P    initial charge
-  --set path=value        any scenario field (repeatable), e.g. --set pathLoss.d0M=40
+Scenarios: ${'{names}'}
+${SCENARIO_ARGS_USAGE}
+Output and running:
   --trace FILE            JSONL trace of every event        --summary FILE     summary as JSON
   --plot FILE             summary plot (.html or .svg)      --json             print the summary as JSON
   --serve [PORT]          real time, each node's client API on 127.0.0.1:PORT+i (default 4403)
@@ -40,10 +32,7 @@ interface CliIo {
   isTty: boolean;
 }
 
-interface ParsedArgs {
-  scenario?: string;
-  seed?: number;
-  overrides: Record<string, unknown>;
+interface ParsedArgs extends ScenarioArgs {
   trace?: string;
   summary?: string;
   plot?: string;
@@ -55,149 +44,45 @@ interface ParsedArgs {
   speed: number;
 }
 
-function need(args: string[], i: number, flag: string): string {
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new SimError('INVALID_ARGUMENT', `${flag} needs a value`);
-  return v;
-}
-
-function number(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new SimError('INVALID_ARGUMENT', `${flag} expects a number, got "${v}"`);
-  return n;
-}
-
+/** The scenario flags (shared with every command that runs a scenario) plus the simulator's output options. */
 export function parseArgs(argv: string[]): ParsedArgs {
-  const args = argv.filter((a) => a !== '--');
-  const p: ParsedArgs = { overrides: {}, json: false, quiet: false, list: false, help: false, speed: 1 };
-  const o = p.overrides;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const [flag, inline] = a.includes('=') && a.startsWith('--') && !a.startsWith('--set=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = need(args, i, flag);
-      i++;
-      return v;
-    };
-    switch (flag) {
-      case '--scenario':
-      case '-s':
-        p.scenario = value();
-        break;
-      case '--seed':
-        p.seed = number(flag, value());
-        break;
-      case '--nodes':
-        o['nodes.count'] = number(flag, value());
-        break;
-      case '--duration': {
-        const d = value();
-        parseDurationMs(d, '--duration');
-        o.duration = d;
-        break;
-      }
-      case '--preset':
-        o.preset = value();
-        break;
-      case '--region':
-        o.region = value();
-        break;
-      case '--hop-limit':
-        o.hopLimit = number(flag, value());
-        break;
-      case '--area': {
-        const m = /^(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)$/.exec(value());
-        if (!m) throw new SimError('INVALID_ARGUMENT', '--area expects WxH in metres, e.g. 3000x3000');
-        o['area.widthM'] = Number(m[1]);
-        o['area.heightM'] = Number(m[2]);
-        break;
-      }
-      case '--path-loss':
-        o['pathLoss.model'] = value();
-        break;
-      case '--gamma':
-        o['pathLoss.gamma'] = number(flag, value());
-        break;
-      case '--sigma':
-        o['pathLoss.sigmaDb'] = number(flag, value());
-        break;
-      case '--extra-loss':
-        o.extraLossDb = number(flag, value());
-        break;
-      case '--latency-ms':
-        o['latency.clientMs'] = number(flag, value());
-        break;
-      case '--processing-ms':
-        o['latency.processingMs'] = number(flag, value());
-        break;
-      case '--churn-per-hour':
-        o['availability.churnPerHour'] = number(flag, value());
-        break;
-      case '--mean-down-s':
-        o['availability.meanDownS'] = number(flag, value());
-        break;
-      case '--battery': {
-        const v = value();
-        if (v !== 'on' && v !== 'off') throw new SimError('INVALID_ARGUMENT', '--battery expects on or off');
-        o['battery.enabled'] = v === 'on';
-        break;
-      }
-      case '--battery-mah':
-        o['battery.capacityMah'] = number(flag, value());
-        o['battery.enabled'] = true;
-        break;
-      case '--battery-pct':
-        o['battery.initialPct'] = number(flag, value());
-        o['battery.enabled'] = true;
-        break;
-      case '--set': {
-        const v = value();
-        const eq = v.indexOf('=');
-        if (eq <= 0) throw new SimError('INVALID_ARGUMENT', `--set expects path=value, got "${v}"`);
-        o[v.slice(0, eq)] = v.slice(eq + 1);
-        break;
-      }
+  const own: Omit<ParsedArgs, keyof ScenarioArgs> = { json: false, quiet: false, list: false, help: false, speed: 1 };
+  const scenario = parseScenarioArgs(argv, (a) => {
+    switch (a.flag) {
       case '--trace':
-        p.trace = value();
-        break;
+        own.trace = a.value();
+        return true;
       case '--summary':
-        p.summary = value();
-        break;
+        own.summary = a.value();
+        return true;
       case '--plot':
-        p.plot = value();
-        break;
+        own.plot = a.value();
+        return true;
       case '--json':
-        p.json = true;
-        break;
+        own.json = true;
+        return true;
       case '--quiet':
       case '-q':
-        p.quiet = true;
-        break;
+        own.quiet = true;
+        return true;
       case '--list':
-        p.list = true;
-        break;
+        own.list = true;
+        return true;
       case '--help':
       case '-h':
-        p.help = true;
-        break;
-      case '--serve': {
-        const next = inline ?? args[i + 1];
-        if (next !== undefined && /^\d+$/.test(next)) {
-          p.serve = Number(next);
-          if (inline === undefined) i++;
-        } else p.serve = 4403;
-        break;
-      }
+        own.help = true;
+        return true;
+      case '--serve':
+        own.serve = Number(a.optional(/^\d+$/) ?? 4403);
+        return true;
       case '--speed':
-        p.speed = number(flag, value());
-        if (p.speed <= 0) throw new SimError('INVALID_ARGUMENT', '--speed must be positive');
-        break;
+        own.speed = a.number({ min: Number.MIN_VALUE });
+        return true;
       default:
-        throw new SimError('INVALID_ARGUMENT', `unknown option "${a}" (see --help)`);
+        return false;
     }
-  }
-  return p;
+  });
+  return { ...scenario, ...own };
 }
 
 function fmtTime(ms: number): string {

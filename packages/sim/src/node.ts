@@ -1,3 +1,4 @@
 export { startTcpServers, type TcpServerOptions, type TcpServers } from './node/tcp-server.js';
 export { loadScenario, listBuiltinScenarios } from './node/files.js';
 export { measureAll, measureMemoryAtNodes, type MemoryMeasurement } from './node/measure-node.js';
+export { parseScenarioArgs, SCENARIO_ARGS_USAGE, type ScenarioArgs, type FlagArgument, type FlagHandler } from './scenario-args.js';

@@ -133,7 +133,7 @@ export interface ScenarioConfig {
   ble?: { rangeM?: number; connectMs?: number; readMs?: number };
   traffic?: Array<Partial<TrafficConfig> & { kind: TrafficConfig['kind']; periodS: number }>;
   events?: ScenarioEvent[];
-  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number };
+  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number };
   /** Application data (jobs, workloads...), carried through untouched. */
   app?: unknown;
 }
@@ -173,7 +173,7 @@ export interface ResolvedScenario {
   ble: { rangeM: number; connectMs: number; readMs: number };
   traffic: TrafficConfig[];
   events: ScenarioEvent[];
-  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number };
+  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number };
   app: unknown;
 }
 
@@ -367,6 +367,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       txQueueLength: int('firmware.txQueueLength', fw.txQueueLength, 16, 1, 1024),
       historySize: int("firmware.historySize", fw.historySize, 300, 1, 100_000),
       nodeDbSize: int('firmware.nodeDbSize', fw.nodeDbSize, 100, 1, 100_000),
+      telemetryToPhoneS: int('firmware.telemetryToPhoneS', fw.telemetryToPhoneS, 60, 0, 86_400),
     },
     app: input.app,
   };

@@ -440,7 +440,7 @@ export class Simulation {
 
   // ------------------------------------------------------------------ availability and power
 
-  /** Power a node off or on. Off loses all volatile state (queues, history), as a reboot would. */
+  /** Power a node off or on. Off loses all volatile state (queues, history) as a reboot would; the node DB survives. */
   setNodeUp(node: SimNode, up: boolean, reason: string): void {
     if (node.up === up) return;
     node.up = up;

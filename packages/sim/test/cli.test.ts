@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, parseArgs } from '../src/cli.js';
+import { SimError } from '../src/index.js';
+import { parseScenarioArgs } from '../src/node.js';
 
 function io() {
   const out: string[] = [];
@@ -39,6 +41,53 @@ describe('cli', () => {
     expect(() => parseArgs(['--bogus'])).toThrow();
     expect(() => parseArgs(['--nodes', 'many'])).toThrow();
     expect(() => parseArgs(['--duration', 'later'])).toThrow();
+  });
+
+  it('shares its scenario flags through parseScenarioArgs, handing the others to the command', () => {
+    const seen: string[] = [];
+    const p = parseScenarioArgs(['--scenario=disaster-zone', '--churn-fraction', '0.3', '--jobs', 'w.json', '--set=app.x=1', '--json', '--seed=4'], (a) => {
+      if (a.flag === '--jobs') seen.push(`jobs:${a.value()}`);
+      else if (a.flag === '--json') seen.push('json');
+      else return false;
+      return true;
+    });
+    expect(p).toEqual({ scenario: 'disaster-zone', seed: 4, overrides: { 'availability.fraction': 0.3, 'app.x': '1' } });
+    expect(seen).toEqual(['jobs:w.json', 'json']);
+    // The same flags, the same meaning, for the simulator's own CLI.
+    expect(parseArgs(['--scenario', 'disaster-zone', '--churn-fraction', '0.3', '--seed', '4', '--set', 'app.x=1'])).toMatchObject(p);
+  });
+
+  it('refuses unknown flags, missing values and out-of-range numbers with SimError INVALID_ARGUMENT naming the flag', () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--jobs', 'x'], /unknown option "--jobs"/],
+      [['--seed'], /--seed needs a value/],
+      [['--seed', '-1'], /--seed must be 0\.\.4294967295/],
+      [['--seed', '1.5'], /--seed expects a whole number/],
+      [['--nodes', '-3'], /--nodes/],
+      [['--hop-limit', '8'], /--hop-limit must be 0\.\.7/],
+      [['--churn-fraction', '2'], /--churn-fraction must be 0\.\.1/],
+      [['--battery-pct', '101'], /--battery-pct/],
+      [['--battery', 'maybe'], /on or off/],
+      [['--gamma', '0'], /--gamma must be above 0/],
+      [['--area', '10by10'], /--area/],
+      [['--set', 'novalue'], /path=value/],
+      [['--duration', 'soon'], /duration/],
+      [['--latency-ms', ''], /--latency-ms expects a number/],
+    ];
+    for (const [argv, message] of bad) {
+      try {
+        parseScenarioArgs(argv);
+        expect.unreachable(argv.join(' '));
+      } catch (e) {
+        expect(e).toBeInstanceOf(SimError);
+        expect((e as SimError).code).toBe('INVALID_ARGUMENT');
+        expect((e as Error).message).toMatch(message);
+      }
+    }
+    expect(parseArgs(['--serve']).serve).toBe(4403);
+    expect(parseArgs(['--serve', '5000', '--quiet'])).toMatchObject({ serve: 5000, quiet: true });
+    expect(parseArgs(['--serve', '--quiet'])).toMatchObject({ serve: 4403, quiet: true });
+    expect(() => parseArgs(['--speed', '0'])).toThrow(SimError);
   });
 
   it('runs a scenario and writes the trace, summary and plot', async () => {

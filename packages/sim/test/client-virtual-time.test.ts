@@ -110,4 +110,60 @@ describe('client connection and node power', () => {
     expect(statuses).toContain(7);
     expect(statuses[statuses.length - 1]).toBe(2);
   });
+
+  it('rejects a send after a power cut at once (ECONNRESET), instead of MeshDevice retrying the write forever', async () => {
+    const sim = new Simulation(scenario, { seed: 2 });
+    const vt = new VirtualTime(sim);
+    const a = sim.nodes[0]!;
+    const logged: unknown[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => logged.push(args[0]);
+    const outcome = await vt
+      .run(async () => {
+        const device = quiet(new MeshDevice(new InProcessTransport(sim, a.num)));
+        await new Promise<void>((resolve) => {
+          device.events.onDeviceStatus.subscribe((s: number) => s === 7 && resolve());
+          void device.configure();
+        });
+        sim.setNodeUp(a, false, 'power cut');
+        const cutAt = sim.now;
+        try {
+          await device.sendPacket(new Uint8Array([1]), Protobuf.Portnums.PortNum.PRIVATE_APP, 'broadcast', 0, false);
+          return { code: 'resolved', waitedMs: sim.now - cutAt };
+        } catch (e) {
+          return { code: (e as { code?: string }).code, waitedMs: sim.now - cutAt };
+        }
+      }, { untilMs: sim.now + 120_000 })
+      .finally(() => {
+        console.error = error;
+      });
+    expect(outcome.code).toBe('ECONNRESET');
+    // One 200 ms queue pacing step, not a 60 s timeout or an endless retry.
+    expect(outcome.waitedMs).toBeLessThan(1000);
+    expect(logged.filter((m) => String(m).startsWith('Error sending packet'))).toEqual([]);
+  });
+
+  it("delivers the node's own DeviceMetrics to MeshDevice's telemetry events", async () => {
+    const sim = new Simulation({ ...scenario, traffic: [{ kind: 'broadcast', periodS: 15, payloadBytes: 120 }] }, { seed: 8 });
+    const vt = new VirtualTime(sim);
+    const a = sim.nodes[0]!;
+    const seen = await vt.run(
+      async () => {
+        const device = quiet(new MeshDevice(new InProcessTransport(sim, a.num)));
+        const got: Array<{ from: number; metrics: { channelUtilization: number; airUtilTx: number; uptimeSeconds: number } }> = [];
+        device.events.onTelemetryPacket.subscribe((t: { from: number; data: { variant: { case: string; value: never } } }) => {
+          if (t.data.variant.case === 'deviceMetrics') got.push({ from: t.from, metrics: t.data.variant.value });
+        });
+        void device.configure();
+        await new Promise<void>((resolve) => sim.clock.setTimer(4 * 60_000, resolve));
+        return got;
+      },
+      { untilMs: 5 * 60_000 },
+    );
+    expect(seen.length).toBe(4); // 45 s, 105 s, 165 s, 225 s
+    expect(seen.every((s) => s.from === a.num)).toBe(true);
+    expect(seen.map((s) => s.metrics.uptimeSeconds)).toEqual([45, 105, 165, 225]);
+    expect(seen.at(-1)!.metrics.channelUtilization).toBeGreaterThan(0);
+    expect(seen.at(-1)!.metrics.channelUtilization).toBeCloseTo(sim.summary().perNode[0]!.channelUtilizationPct, -1);
+  });
 });

@@ -1,3 +1,4 @@
+import { crc32 } from '@compotastic/mesh';
 import type { TimerHandle } from '@compotastic/mesh';
 import type { NodeContext } from '../context.js';
 import { chunksOf, InboundStream } from '../jobs/stream.js';
@@ -7,7 +8,6 @@ import { type JobSpec, describeSpec, inputBytes, outputBytes, validateJobSpec } 
 import { jobOps } from '../scheduler/cost-model.js';
 import type { LinkPath } from '../scheduler/links.js';
 import { type Plan, type PlanKind, type PlanNode, nodeName, planJob } from '../scheduler/planner.js';
-import { crc32 } from '../wire/crc32.js';
 import { BATTERY_UNKNOWN, type MessageOf, MAX_WANT_RANGES, Reason, ResultAckStatus, Stream, dataRoom, reasonName } from '../wire/messages.js';
 import { isLocalSendError } from '../transport/link.js';
 import type { MessageMeta } from '../transport/messenger.js';
@@ -643,8 +643,9 @@ export class Coordinator {
   /**
    * An attempt stopped counting; hand the shard to someone. How it ended decides what follows:
    * - refused (declined, failed, bad result): that node is not asked for this shard again;
-   * - silent (no ACCEPT, lease expired): the node may be fine on a lossy mesh, so it stays a candidate with a worse
-   *   reliability record, and nothing is cancelled: a late result is still accepted;
+   * - silent (no ACCEPT, lease expired): the node may be fine on a lossy mesh or gone, so it is left out of planning
+   *   for a lease's silence period or until it is heard again (other candidates go first), keeps a worse reliability
+   *   record, and nothing is cancelled: a late result is still accepted;
    * - unreachable (the radio gave up): the node is left out of planning until it is heard again;
    * - revoked (its battery fell below the threshold): it is told to stop.
    */
@@ -655,6 +656,7 @@ export class Coordinator {
     if (!a.self) {
       this.ctx.registry.recordLease(a.node, false);
       if (kind === 'unreachable') this.ctx.registry.markUnreachable(a.node, this.ctx.clock.now(), this.ctx.config.retryBackoffMs * 4);
+      if (kind === 'silent') this.ctx.registry.markUnreachable(a.node, this.ctx.clock.now(), this.ctx.config.leaseSilenceMs);
       if (kind === 'revoked') void this.ctx.messenger.send(a.node, { type: 'CANCEL', jobId: run.p.id, shard: s.index, reason: Reason.LOW_BATTERY }, { via: a.via, wantAck: false });
     }
     s.lastLoss = reason;

@@ -1,10 +1,10 @@
+import { crc32 } from '@compotastic/mesh';
 import type { TimerHandle } from '@compotastic/mesh';
 import type { NodeContext } from '../context.js';
 import { ExecutionError } from '../jobs/executor.js';
 import { chunksOf, InboundStream } from '../jobs/stream.js';
 import { type JobSpec, inputBytes, memoryBytes } from '../jobs/spec.js';
 import { computeMs, jobOps } from '../scheduler/cost-model.js';
-import { crc32 } from '../wire/crc32.js';
 import { type MessageOf, MAX_WANT_RANGES, Reason, ResultAckStatus, Stage, Stream, dataRoom } from '../wire/messages.js';
 import type { MessageMeta } from '../transport/messenger.js';
 

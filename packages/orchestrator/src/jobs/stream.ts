@@ -1,5 +1,5 @@
+import { crc32 } from '@compotastic/mesh';
 import { JobSpecError } from '../errors.js';
-import { crc32 } from '../wire/crc32.js';
 
 /**
  * Receiving side of a tensor transfer: bytes arrive as (offset, chunk) in any order, possibly duplicated; the set of

@@ -60,7 +60,9 @@ interface Pending {
  *   NAK as an error) and settle our own outcome;
  * - the stock stream deframer loses frames containing 0x94 0xC3: transports come from @compotastic/mesh (TCP) or the
  *   simulator, which frame correctly;
- * - a write to a transport that broke makes MeshDevice retry forever: a failed write counts as a disconnect.
+ * - MeshDevice retries a failed write forever unless the error's code is ECONNRESET or ERR_INVALID_STATE; the
+ *   project's transports (TCP and the simulator's) use ECONNRESET for a broken link, and a send that fails that way
+ *   counts as a disconnect here.
  */
 export class MeshDeviceLink implements MeshLink {
   readonly kind = 'lora' as const;
@@ -156,23 +158,7 @@ export class MeshDeviceLink implements MeshLink {
         },
       }),
     );
-    // A write that fails means the transport broke under us (the radio lost power, the socket closed). MeshDevice would
-    // log it and retry the same item forever; treat it as the disconnect it is and let the write go.
-    const writer = transport.toDevice.getWriter();
-    const lost = (reason: string): void => this.lostConnection(reason);
-    const toDevice = new WritableStream<Uint8Array>({
-      async write(chunk) {
-        try {
-          await writer.write(chunk);
-        } catch (e) {
-          lost(`write failed: ${(e as Error).message}`);
-        }
-      },
-      async close() {
-        await writer.close().catch(() => undefined);
-      },
-    });
-    return { toDevice, fromDevice: filtered, disconnect: () => transport.disconnect() };
+    return { toDevice: transport.toDevice, fromDevice: filtered, disconnect: () => transport.disconnect() };
   }
 
   /** True when the frame was a routing reply to one of our packets (settled here, hidden from MeshDevice). */
@@ -323,7 +309,14 @@ export class MeshDeviceLink implements MeshLink {
     return new Promise<SendResult>((resolve) => {
       this.pending.set(id, { wantAck: options.wantAck, to: dest, resolve });
       this.device.sendRaw(toRadio, id).catch((e: Any) => {
-        // Only reached when neither a routing reply nor a queue status settled the packet (MeshDevice's 60 s timeout).
+        // The write failed because the link broke (the radio lost power, the socket closed): that is a disconnect.
+        if (e?.code === 'ECONNRESET' || e?.code === 'ERR_INVALID_STATE') {
+          this.lostConnection(`write failed: ${(e as Error).message}`);
+          this.settle(id, { ok: false, error: 'DISCONNECTED' });
+          return;
+        }
+        // Otherwise only reached when neither a routing reply nor a queue status settled the packet (MeshDevice's 60 s
+        // timeout).
         const code = typeof e?.error === 'number' ? (ROUTING_NAMES.get(e.error) ?? 'TIMEOUT') : 'TIMEOUT';
         const p = this.pending.get(id);
         if (p) {

@@ -189,10 +189,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
     const link = await ReconnectingMeshLink.connect(async () => new InProcessTransport(sim, radio), {
       portnum: options.orchestrator?.portnum,
       seed: new Prng(seed).derive(`link:${num}`).uint32(),
-      factsOverride: () => {
-        const s = sim.radioStats(num);
-        return { channelUtilPct: s.channelUtilizationPct, txUtilPct: s.txUtilizationPct };
-      },
+      // Channel and TX utilization come from the radio's own DeviceMetrics telemetry, as on a real node.
       onRouterWarning: (w) => {
         if (warnings.some((x) => x.kind === w.kind && x.router === w.router && x.peer === w.peer)) return;
         warnings.push(w);

@@ -1,7 +1,5 @@
-import type { Clock } from '@compotastic/mesh';
+import { crc32, varintLength, type Clock } from '@compotastic/mesh';
 import { CodecError, ReassemblyError } from '../errors.js';
-import { varintSize } from './bytes.js';
-import { crc32 } from './crc32.js';
 import { DEFAULT_MAX_PAYLOAD, decodeMessage, encodeMessage, type Message, type MessageOf } from './messages.js';
 
 /** FRAGMENT header: 2 profile + 2 message id + 1 index + 1 count; the first also carries length and CRC-32. */
@@ -13,7 +11,7 @@ export function maxFragmentedBytes(maxPayload = DEFAULT_MAX_PAYLOAD): number {
   const room = maxPayload - FRAGMENT_HEADER;
   // The first fragment also carries the total length (a varint) and the CRC-32.
   let total = room * MAX_FRAGMENTS - 4 - 1;
-  while (total + varintSize(total) + 4 > room * MAX_FRAGMENTS) total--;
+  while (total + varintLength(total) + 4 > room * MAX_FRAGMENTS) total--;
   return total;
 }
 
@@ -31,7 +29,7 @@ export function encodeForLink(msg: Message, msgId: number, maxPayload = DEFAULT_
 export function fragmentBytes(full: Uint8Array, msgId: number, maxPayload = DEFAULT_MAX_PAYLOAD): Uint8Array[] {
   if (!Number.isInteger(msgId) || msgId < 0 || msgId > 0xffff) throw new CodecError('BAD_VALUE', `fragment message id must be 0..65535, got ${msgId}`);
   const room = maxPayload - FRAGMENT_HEADER;
-  const firstRoom = room - varintSize(full.length) - 4;
+  const firstRoom = room - varintLength(full.length) - 4;
   if (firstRoom < 1) throw new CodecError('BAD_VALUE', `payload limit ${maxPayload} leaves no room for fragment data`);
   const count = 1 + Math.ceil(Math.max(0, full.length - firstRoom) / room);
   if (count > MAX_FRAGMENTS) throw new CodecError('TOO_LARGE', `${full.length} bytes need ${count} fragments, over ${MAX_FRAGMENTS}`);

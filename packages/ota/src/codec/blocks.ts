@@ -46,7 +46,7 @@ export class BlockInflater {
     if (expect <= 0) throw new OtaError('MALFORMED', `${this.what}: asked for more bytes than it holds`);
     if (this.pos >= this.end) throw new OtaError('MALFORMED', `${this.what} is truncated`);
     const r = new ByteReader(this.src.read(this.pos, Math.min(8, this.end - this.pos)), this.what);
-    const clen = r.varint(this.blockBytes + BLOCK_SLACK_BYTES);
+    const clen = r.varint('block length', this.blockBytes + BLOCK_SLACK_BYTES);
     this.pos += r.offset;
     if (clen === 0 || this.pos + clen > this.end) throw new OtaError('MALFORMED', `${this.what}: block is truncated or empty`);
     const compressed = this.src.read(this.pos, clen);

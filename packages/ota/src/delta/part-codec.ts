@@ -57,7 +57,7 @@ export function encodePart(kernel: Kernel, next: Uint8Array, base: Uint8Array | 
 
 function readBlockBytes(src: RandomAccessSource): { blockBytes: number; offset: number } {
   const r = new ByteReader(src.read(0, Math.min(8, src.length)), 'encoded part');
-  const blockBytes = r.varint(1 << 20);
+  const blockBytes = r.varint('block size', 1 << 20);
   if (blockBytes < 256) throw new OtaError('MALFORMED', `encoded part block size ${blockBytes} is too small`);
   return { blockBytes, offset: r.offset };
 }

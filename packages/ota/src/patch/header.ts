@@ -44,7 +44,7 @@ function checkModelBits(b: number): void {
 /** Parses and validates a patch header from the first bytes of a patch of `patchLength` bytes. */
 export function decodePatchHeader(prefix: Uint8Array, patchLength: number): PatchHeader {
   const r = new ByteReader(prefix, 'patch header');
-  const magic = r.bytes(4);
+  const magic = r.view(4, 'magic');
   if (!magic.every((b, i) => b === PATCH_MAGIC[i])) throw new OtaError('MALFORMED', 'not a patch: bad magic');
   const version = r.u8();
   if (version !== PATCH_VERSION) throw new OtaError('MALFORMED', `unsupported patch version ${version}`);
@@ -52,15 +52,15 @@ export function decodePatchHeader(prefix: Uint8Array, patchLength: number): Patc
   checkModelBits(model.zeroBits);
   checkModelBits(model.valueBits);
   checkModelBits(model.predBits);
-  const oldLength = r.varint(MAX_IMAGE_BYTES);
-  const newLength = r.varint(MAX_IMAGE_BYTES);
-  const oldSha256 = r.bytes(SHA256_BYTES).slice();
-  const newSha256 = r.bytes(SHA256_BYTES).slice();
-  const opCount = r.varint(MAX_IMAGE_BYTES);
-  const extraLength = r.varint(newLength);
-  const extraBlockBytes = r.varint(MAX_EXTRA_BLOCK_BYTES);
+  const oldLength = r.varint('old length', MAX_IMAGE_BYTES);
+  const newLength = r.varint('new length', MAX_IMAGE_BYTES);
+  const oldSha256 = r.bytes(SHA256_BYTES, 'old hash');
+  const newSha256 = r.bytes(SHA256_BYTES, 'new hash');
+  const opCount = r.varint('op count', MAX_IMAGE_BYTES);
+  const extraLength = r.varint('extra length', newLength);
+  const extraBlockBytes = r.varint('extra block size', MAX_EXTRA_BLOCK_BYTES);
   if (extraBlockBytes < MIN_EXTRA_BLOCK_BYTES) throw new OtaError('MALFORMED', `extra block size ${extraBlockBytes} is below ${MIN_EXTRA_BLOCK_BYTES}`);
-  const mainLength = r.varint(MAX_IMAGE_BYTES);
+  const mainLength = r.varint('main length', MAX_IMAGE_BYTES);
   const mainOffset = r.offset;
   const extraOffset = mainOffset + mainLength;
   if (extraOffset > patchLength) {

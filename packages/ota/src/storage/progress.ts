@@ -110,7 +110,7 @@ export class FlashProgressStore implements ProgressStore {
       if (r.type === REC_BEGIN) t = { offer: r.payload.slice(), state: 'receiving', reason: 0, symbols: [] };
       else if (t && r.type === REC_SYMBOL) {
         const rd = new ByteReader(r.payload, 'progress symbol');
-        t.symbols.push({ block: rd.u8(), esi: rd.u16(), data: rd.bytes(rd.remaining).slice() });
+        t.symbols.push({ block: rd.u8(), esi: rd.u16(), data: rd.rest() });
       } else if (t && r.type === REC_FINISH) {
         const rd = new ByteReader(r.payload, 'progress outcome');
         t.state = STATES[rd.u8()] ?? 'receiving';

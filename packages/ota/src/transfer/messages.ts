@@ -144,7 +144,7 @@ export function decodeMessage(payload: Uint8Array): TransferMessage {
       const length = r.u32();
       const symbolSize = r.u8();
       const maxBlockSymbols = r.u16();
-      const bundleSha256 = r.bytes(SHA256_BYTES).slice();
+      const bundleSha256 = r.bytes(SHA256_BYTES, 'bundle hash');
       const modelHash = r.u32();
       const version = r.u32();
       const base = r.u32();
@@ -158,7 +158,7 @@ export function decodeMessage(payload: Uint8Array): TransferMessage {
       const block = r.u8();
       const esi = r.u16();
       if (r.remaining === 0) throw new OtaError('BAD_FRAGMENT', 'data message carries no symbol');
-      m = { type: 'data', session, block, esi, symbol: r.bytes(r.remaining).slice() };
+      m = { type: 'data', session, block, esi, symbol: r.rest() };
       break;
     }
     case MessageType.POLL: {

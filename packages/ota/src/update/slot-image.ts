@@ -52,9 +52,9 @@ export function verifySlot(slot: Flash, trust: TrustStore, why?: (reason: string
   try {
     const r = new ByteReader(slot.read(0, Math.min(SLOT_HEADER_BYTES, slot.length)), 'slot header');
     if (r.u32() !== SLOT_MAGIC) throw new OtaError('MALFORMED', 'slot holds no image');
-    const keyId = r.bytes(KEY_ID_BYTES).slice();
-    const manifestBytes = r.blob(MAX_MANIFEST_BYTES).slice();
-    const signature = r.bytes(SIGNATURE_BYTES).slice();
+    const keyId = r.bytes(KEY_ID_BYTES, 'key id');
+    const manifestBytes = r.blob('manifest', MAX_MANIFEST_BYTES);
+    const signature = r.bytes(SIGNATURE_BYTES, 'signature');
     verifyManifestSignature(manifestBytes, signature, keyId, trust);
     const manifest = decodeManifest(manifestBytes);
     if (slotBytesNeeded(manifest) > slot.length) throw new OtaError('MALFORMED', 'slot image is larger than the slot');

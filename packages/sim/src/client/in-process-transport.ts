@@ -1,4 +1,5 @@
 import { DeviceStatus, type DeviceOutput, type MeshTransport } from '@compotastic/mesh';
+import { SimError } from '../errors.js';
 import type { Simulation } from '../simulation.js';
 import { VirtualRadio, type ClientSession } from './virtual-radio.js';
 
@@ -29,9 +30,12 @@ export class InProcessTransport implements MeshTransport {
       },
       cancel: () => this.session?.close(),
     });
+    // After a power cut, a disconnect or a takeover the session is closed and a write rejects with SimError ECONNRESET,
+    // which MeshDevice treats as a lost connection.
     this.toDevice = new WritableStream<Uint8Array>({
       write: (chunk) => {
-        this.session?.handleToRadio(chunk);
+        if (!this.session) throw new SimError('ECONNRESET', 'the transport has no session');
+        this.session.handleToRadio(chunk);
       },
     });
   }

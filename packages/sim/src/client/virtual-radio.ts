@@ -5,6 +5,7 @@ import { SimError } from '../errors.js';
 import { RoutingError, type SimPacket } from '../mesh/packet.js';
 import type { Simulation } from '../simulation.js';
 import type { SimNode } from '../world/node.js';
+import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type TelemetryPhone } from './phone-telemetry.js';
 
 /* The protobuf schemas come from @meshtastic/core, whose type declarations do not resolve; these aliases keep the
    untyped boundary in one place. */
@@ -50,11 +51,12 @@ function userId(num: number): string {
  * Routing ACK/NAK for sent packets, received mesh packets and a few admin requests, all as real protobufs. One client
  * at a time, as on the device; a new connection replaces the old one.
  */
-export class VirtualRadio {
+export class VirtualRadio implements TelemetryPhone {
   readonly node: SimNode;
   private session: Session | null = null;
   private readonly backlog: Uint8Array[] = [];
   private fromRadioId = 1;
+  private readonly telemetry: PhoneTelemetry;
   longName: string;
   shortName: string;
 
@@ -62,14 +64,19 @@ export class VirtualRadio {
     this.node = sim.requireNode(nodeNum);
     this.longName = `Sim ${this.node.name}`;
     this.shortName = this.node.name.slice(-4).padStart(4, '_');
+    this.telemetry = new PhoneTelemetry(this, this.node.rng.derive('phone-telemetry'));
+    this.telemetry.start();
     sim.addListener(nodeNum, {
       onPacket: (p, snr, rssi, viaRadio) => this.onNodePacket(p, snr, rssi, viaRadio),
       // A node that loses power drops its client connection, as a real one does; reconnect after node_up.
       onStatus: (up) => {
-        if (!up) {
-          this.session?.close();
-          this.backlog.length = 0;
+        if (up) {
+          this.telemetry.start();
+          return;
         }
+        this.telemetry.stop();
+        this.session?.close();
+        this.backlog.length = 0;
       },
     });
   }
@@ -163,7 +170,7 @@ export class VirtualRadio {
     for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } }));
     for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: {} } } }));
     for (const entry of n.router.nodeDb.values()) {
-      const other = this.sim.nodes.find((x) => x.num === entry.num);
+      const other = this.sim.nodes[this.sim.indexOfNum(entry.num)];
       if (other) out.push(this.fromRadio({ case: 'nodeInfo', value: { ...this.nodeInfo(other, false), snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) } }));
     }
     out.push(this.fromRadio({ case: 'configCompleteId', value: nonce }));
@@ -174,7 +181,7 @@ export class VirtualRadio {
     const info: Msg = { num: node.num, user: this.user(node), position: this.position(node), isFavorite: own };
     if (own) {
       info.lastHeard = this.epochS();
-      if (node.battery) info.deviceMetrics = { batteryLevel: Math.round(node.battery.percent(this.sim.now)) };
+      info.deviceMetrics = deviceMetrics(this.sim, node);
     }
     return info;
   }
@@ -220,6 +227,25 @@ export class VirtualRadio {
     // Locally generated packets reach the phone only when they are routing results (ACK/NAK) or admin replies.
     if (!viaRadio && p.portnum !== PortNum.ROUTING_APP && p.portnum !== PortNum.ADMIN_APP) return;
     this.toPhone(this.fromRadio({ case: 'packet', value: this.meshPacketFor(p, rxSnr, rxRssi) }));
+  }
+
+  get toPhoneQueueEmpty(): boolean {
+    return this.backlog.length === 0;
+  }
+
+  /** Local telemetry: a DeviceMetrics packet from this node to its client only (TELEMETRY_APP, never on air). */
+  deviceMetricsToPhone(packetId: number, metrics: DeviceMetricsValues): void {
+    const telemetry = create(P.Telemetry.TelemetrySchema, { time: this.epochS(), variant: { case: 'deviceMetrics', value: metrics } });
+    const packet = {
+      from: this.node.num,
+      to: BROADCAST_NUM,
+      id: packetId,
+      channel: 0,
+      rxTime: this.epochS(),
+      priority: P.Mesh.MeshPacket_Priority.BACKGROUND,
+      payloadVariant: { case: 'decoded', value: { portnum: PortNum.TELEMETRY_APP, payload: toBinary(P.Telemetry.TelemetrySchema, telemetry) } },
+    };
+    this.toPhone(this.fromRadio({ case: 'packet', value: packet }));
   }
 
   toPhone(bytes: Uint8Array): void {
@@ -361,7 +387,9 @@ class Session implements ClientSession {
   }
 
   handleToRadio(bytes: Uint8Array): void {
-    if (this.closed) throw new SimError('SESSION_CLOSED', 'client session is closed');
+    // Like a write to a serial port or socket whose device lost power: ECONNRESET is what MeshDevice's queue treats as a
+    // lost connection (it retries any other error forever).
+    if (this.closed) throw new SimError('ECONNRESET', 'client session is closed (the node powered off, the client disconnected or another client took over)');
     if (!this.radio.node.up) {
       // The radio is off: the write is lost, as it would be on a dead link.
       return;

@@ -68,7 +68,11 @@ export class MeshRouter {
     }
   }
 
-  /** Forget everything (reboot). */
+  /**
+   * Power loss: everything held in RAM goes (queues, retransmissions, packet history, airtime counters). The node DB
+   * stays: the firmware keeps it in flash, so after a reboot the node still knows its neighbours, their hop counts and
+   * the next hops it learned.
+   */
   reset(): void {
     for (const p of this.pending.values()) this.sim.scheduler.cancel(p.timer);
     this.pending.clear();
@@ -76,7 +80,6 @@ export class MeshRouter {
     this.sim.scheduler.cancel(this.txTimer);
     this.txTimer = null;
     this.history.clear();
-    this.nodeDb.clear();
     this.airtime.reset();
   }
 

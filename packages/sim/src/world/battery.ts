@@ -1,3 +1,16 @@
+/** The firmware's default Li-ion open-circuit voltages (mV) at 100, 90, ... 0 % charge (OCV_ARRAY). */
+const LI_ION_OCV_MV = [4190, 4050, 3990, 3890, 3800, 3720, 3630, 3530, 3420, 3300, 3100] as const;
+
+/** Open-circuit voltage of a Li-ion cell at a charge level, volts: linear between the firmware's 10 % steps. */
+export function liIonVoltage(pct: number): number {
+  const p = Math.min(100, Math.max(0, pct));
+  const fromTop = (100 - p) / 10;
+  const i = Math.min(LI_ION_OCV_MV.length - 2, Math.floor(fromTop));
+  const hi = LI_ION_OCV_MV[i] as number;
+  const lo = LI_ION_OCV_MV[i + 1] as number;
+  return (hi + (lo - hi) * (fromTop - i)) / 1000;
+}
+
 /**
  * Coulomb counter: a continuous base draw plus charges for transmitting and computing. The level is computed on demand
  * from elapsed time, so it costs nothing per event.
