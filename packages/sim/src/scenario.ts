@@ -8,7 +8,8 @@ export const ROLES: readonly Role[] = ['CLIENT', 'CLIENT_MUTE', 'ROUTER'];
 export type RebroadcastMode = 'ALL' | 'CORE_PORTNUMS_ONLY' | 'NONE';
 export const REBROADCAST_MODES: readonly RebroadcastMode[] = ['ALL', 'CORE_PORTNUMS_ONLY', 'NONE'];
 
-export type Waypoint = [x: number, y: number];
+/** A point of a path (m); the optional third value is how long to stop there (s). */
+export type Waypoint = [x: number, y: number, dwellS?: number];
 
 export interface BatteryConfig {
   enabled: boolean;
@@ -242,10 +243,12 @@ function fractions<K extends string>(path: string, value: Partial<Record<K, numb
 }
 
 function waypoints(path: string, value: unknown): Waypoint[] {
-  if (!Array.isArray(value) || value.length < 1) fail(path, 'expected a list of [x, y] points');
+  if (!Array.isArray(value) || value.length < 1) fail(path, 'expected a list of [x, y] or [x, y, dwellS] points');
   return value.map((p, i) => {
-    if (!Array.isArray(p) || p.length !== 2) fail(`${path}[${i}]`, 'expected [x, y]');
-    return [num(`${path}[${i}][0]`, p[0], 0), num(`${path}[${i}][1]`, p[1], 0)] as Waypoint;
+    if (!Array.isArray(p) || p.length < 2 || p.length > 3) fail(`${path}[${i}]`, 'expected [x, y] or [x, y, dwellS]');
+    const point: Waypoint = [num(`${path}[${i}][0]`, p[0], 0), num(`${path}[${i}][1]`, p[1], 0)];
+    if (p.length === 3) point.push(num(`${path}[${i}][2]`, p[2], 0, 0, 86_400));
+    return point;
   });
 }
 

@@ -402,6 +402,7 @@ export class Simulation {
         return;
       }
       let budget = (node.speedMps * step) / 1000;
+      let dwellMs = 0;
       while (budget > 0) {
         const tgt = node.path?.[node.pathIndex];
         if (!tgt) break;
@@ -411,6 +412,9 @@ export class Simulation {
           node.y = tgt[1];
           budget -= d;
           node.pathIndex++;
+          // A stop on the way (a vehicle parked at an incident): wait there before the next leg.
+          dwellMs = (tgt[2] ?? 0) * 1000;
+          if (dwellMs > 0) break;
         } else {
           node.x += ((tgt[0] - node.x) * budget) / d;
           node.y += ((tgt[1] - node.y) * budget) / d;
@@ -420,7 +424,7 @@ export class Simulation {
       this.gridOf(node).move(node);
       // Positions in the trace let a viewer replay mobile nodes.
       if (this.traceEnabled) this.trace({ t: roundTime(this.now), ev: 'move', node: node.num, x: round1(node.x), y: round1(node.y) });
-      node.moveTimer = this.scheduler.schedule(step, advance);
+      node.moveTimer = this.scheduler.schedule(step + dwellMs, advance);
     };
     node.moveTimer = this.scheduler.schedule(step, advance);
   }

@@ -104,6 +104,25 @@ describe('nodes', () => {
     expect(moves.every((m) => m.y === 0)).toBe(true);
   });
 
+  it('stops a passing node where its path says to dwell', () => {
+    const { sim, events } = traced({
+      ...base,
+      events: [{ atS: 0, kind: 'pass_through', name: 'van', deviceClass: 'jetson', path: [[-2000, 0], [0, 0, 300], [2000, 0]], speedMps: 20 }],
+    });
+    sim.run(600_000);
+    const van = sim.resolveNode('van').num;
+    const moves = of(events, 'move', { node: van }) as unknown as { t: number; x: number }[];
+    const atCentre = moves.filter((m) => m.x === 0);
+    expect(atCentre).toHaveLength(1);
+    const next = moves[moves.indexOf(atCentre[0]!) + 1]!;
+    // 100 s to reach the centre, 300 s parked, then on again.
+    expect(atCentre[0]!.t).toBeGreaterThanOrEqual(100_000);
+    expect(next.t - atCentre[0]!.t).toBeGreaterThanOrEqual(300_000);
+    expect(next.x).toBeGreaterThan(0);
+    expect(() => new Simulation({ ...base, events: [{ atS: 0, kind: 'pass_through', path: [[0, 0, -5]], speedMps: 1 }] })).toThrow(/\[2\]/);
+    expect(() => new Simulation({ ...base, events: [{ atS: 0, kind: 'pass_through', path: [[0, 0, 1, 2]] as never, speedMps: 1 }] })).toThrow(/dwellS/);
+  });
+
   it('describes every node at the start of the trace', () => {
     const { sim, events } = traced(base);
     const infos = of(events, 'node_info');
