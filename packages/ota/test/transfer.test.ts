@@ -233,4 +233,13 @@ describe('pacing', () => {
     util = 10;
     expect(pacer.delayMs(0, 100)).toBe(0);
   });
+
+  it('does not count its own transmissions as a busy channel', () => {
+    // The radio reports 30 % utilization, 20 points of which are our own 12 s of airtime in the last minute.
+    const util = 30;
+    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000, gapFactor: 0 });
+    for (let t = 0; t < 12_000; t += 2000) pacer.sent(t, 2000);
+    expect(pacer.delayMs(12_000, 2000)).toBe(0); // others: 10 %
+    expect(pacer.delayMs(80_000, 2000)).toBe(5000); // a minute later our share has left the window: 30 % is others'
+  });
 });

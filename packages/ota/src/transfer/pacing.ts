@@ -25,6 +25,9 @@ export interface DutyCyclePacerOptions {
   busyBackoffMs?: number;
 }
 
+/** The window Meshtastic's channel utilization covers. */
+const UTILIZATION_WINDOW_MS = 60_000;
+
 /**
  * Keeps a transfer inside the region's duty cycle (own airtime over a rolling window), leaves a gap after every
  * packet for other traffic, and yields while the channel is busier than the polite-broadcast threshold.
@@ -67,8 +70,21 @@ export class DutyCyclePacer implements PacingPolicy {
       wait = Math.max(wait, e.at + this.windowMs + 1 - now);
       excess -= e.airtime;
     }
-    if (wait === 0 && this.o.channelUtilization && this.o.channelUtilization() > this.maxUtil) wait = this.busyBackoffMs;
+    if (wait === 0 && this.o.channelUtilization && this.othersUtilization(now, this.o.channelUtilization()) > this.maxUtil) {
+      wait = this.busyBackoffMs;
+    }
     return wait;
+  }
+
+  /**
+   * The channel utilization a node reports counts its own transmissions too (Meshtastic's airtime counter adds TX
+   * and RX over the last minute). Politeness is about other traffic, so our own last minute is taken out; otherwise
+   * a transfer that keeps the channel half busy by design would throttle itself.
+   */
+  private othersUtilization(now: number, reportedPercent: number): number {
+    let ownMs = 0;
+    for (let i = this.log.length - 1; i >= 0 && this.log[i]!.at >= now - UTILIZATION_WINDOW_MS; i--) ownMs += this.log[i]!.airtime;
+    return Math.max(0, reportedPercent - (100 * ownMs) / UTILIZATION_WINDOW_MS);
   }
 
   sent(now: number, airtimeMs: number): void {
