@@ -63,7 +63,8 @@ export class SimNodeHost implements NodeHost {
   }
 
   report(type: string, data: Record<string, unknown>): void {
-    const { node: _node, ...rest } = data;
-    this.sim.reportApp(this.num, type, rest);
+    // The trace record's `node` is this node; a `node` in the data names another one (a worker, a peer).
+    const { node, ...rest } = data;
+    this.sim.reportApp(this.num, type, node === undefined || node === this.num ? rest : { ...rest, peer: node });
   }
 }
