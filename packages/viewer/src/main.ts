@@ -86,15 +86,15 @@ function startSimulation(): void {
   worker.postMessage(req);
 }
 
-async function startReplay(file: File): Promise<void> {
+async function startReplay(name: string, text: () => Promise<string>): Promise<void> {
   begin();
   try {
-    const events = parseTrace(await file.text());
+    const events = parseTrace(await text());
     player.durationMs = events[events.length - 1]?.t ?? 0;
     player.push(events);
-    simProgress = `replaying ${file.name} (${events.length} events)`;
+    simProgress = `replaying ${name} (${events.length} events)`;
   } catch (err) {
-    simProgress = `cannot replay ${file.name}: ${(err as Error).message}`;
+    simProgress = `cannot replay ${name}: ${(err as Error).message}`;
     setStatus('error');
   }
   player.finish();
@@ -111,7 +111,7 @@ pauseBtn.addEventListener('click', () => {
 speedSel.addEventListener('change', () => (player.speed = Number(speedSel.value)));
 $<HTMLInputElement>('replay').addEventListener('change', (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
-  if (file) void startReplay(file);
+  if (file) void startReplay(file.name, () => file.text());
 });
 canvas.addEventListener('click', (e) => {
   const r = canvas.getBoundingClientRect();
@@ -160,4 +160,14 @@ function frame(now: number): void {
 }
 requestAnimationFrame(frame);
 
-if (params.get('autostart') === '1') startSimulation();
+const traceParam = params.get('trace');
+if (traceParam) {
+  // A trace served next to the page (pnpm start -- --serve), replayed on load.
+  void startReplay(traceParam, async () => {
+    const res = await fetch(traceParam);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return res.text();
+  });
+} else if (params.get('autostart') === '1') {
+  startSimulation();
+}

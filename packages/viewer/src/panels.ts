@@ -62,7 +62,7 @@ export function renderJobs(list: HTMLElement, world: World): void {
     const li = el('li');
     li.dataset.state = j.state;
     const who = j.requester === null ? '' : ` from ${world.nodes.get(j.requester)?.name ?? j.requester}`;
-    li.append(el('span', `${j.id}${who}: `), el('span', j.state + (j.latencyMs !== undefined && j.state === 'done' ? ` in ${(j.latencyMs / 1000).toFixed(1)} s` : ''), `state-${j.state}`));
+    li.append(el('span', `${j.label}${who}: `), el('span', j.state + (j.latencyMs !== undefined && j.state === 'done' ? ` in ${(j.latencyMs / 1000).toFixed(1)} s` : ''), `state-${j.state}`));
     if (j.plan) li.append(el('div', j.plan, 'explain'));
     return li;
   });

@@ -1,37 +1,68 @@
 // Runs a simulation in a Web Worker and streams its trace to the page in
-// batches. The simulator's core is browser-safe; the same code runs in Node.
-
-import { builtinScenario, applyOverrides, resolveScenario, Simulation } from '@compotastic/sim';
+// batches: the whole compute swarm (the demo: orchestrator, kernel, OTA) or the
+// radio alone. The simulator, orchestrator and kernel cores are browser-safe.
+import './shims/process.js';
+import { runDemo } from '@compotastic/demo';
+import { Simulation, applyOverrides, builtinScenario, resolveScenario } from '@compotastic/sim';
 import type { StartRequest, WorkerMessage } from './protocol.js';
 import type { TraceEvent } from './world.js';
 
 const post = (m: WorkerMessage) => (self as unknown as Worker).postMessage(m);
 const BATCH = 2000;
 
-async function runRadio(req: StartRequest): Promise<void> {
-  const scenario = applyOverrides(builtinScenario(req.scenario), req.overrides);
-  const resolved = resolveScenario(scenario);
-  post({ type: 'meta', durationMs: resolved.durationMs, scenario: req.scenario });
+function batcher(): { push: (e: TraceEvent) => void; flush: () => void } {
   let batch: TraceEvent[] = [];
   const flush = () => {
     if (batch.length) post({ type: 'events', events: batch });
     batch = [];
   };
-  const sim = new Simulation(resolved, {
-    seed: req.seed,
-    trace: (e) => {
-      batch.push(e as TraceEvent);
+  return {
+    push: (e) => {
+      batch.push(e);
       if (batch.length >= BATCH) flush();
     },
+    flush,
+  };
+}
+
+async function runRadio(req: StartRequest): Promise<void> {
+  const resolved = resolveScenario(applyOverrides(builtinScenario(req.scenario), req.overrides));
+  post({ type: 'meta', durationMs: resolved.durationMs, scenario: req.scenario });
+  const out = batcher();
+  const sim = new Simulation(resolved, {
+    seed: req.seed,
+    trace: (e) => out.push(e as TraceEvent),
     onProgress: (simMs, durationMs) => post({ type: 'progress', simMs, durationMs }),
   });
   sim.run();
-  flush();
+  out.flush();
   post({ type: 'done', summary: sim.summary() });
+}
+
+async function runSwarmDemo(req: StartRequest): Promise<void> {
+  const out = batcher();
+  let announced = false;
+  const summary = await runDemo({
+    scenario: req.scenario,
+    seed: req.seed,
+    overrides: req.overrides,
+    trace: (e) => out.push(e as TraceEvent),
+    onProgress: (simMs, untilMs) => {
+      if (!announced) {
+        post({ type: 'meta', durationMs: untilMs, scenario: req.scenario });
+        announced = true;
+      }
+      out.flush(); // keep the page's playback fed while the swarm runs
+      post({ type: 'progress', simMs, durationMs: untilMs });
+    },
+  });
+  out.flush();
+  post({ type: 'done', summary });
 }
 
 self.onmessage = (msg: MessageEvent<StartRequest>) => {
   const req = msg.data;
   if (req.type !== 'start') return;
-  runRadio(req).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+  const run = req.mode === 'radio' ? runRadio : runSwarmDemo;
+  run(req).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
 };

@@ -44,6 +44,8 @@ export type JobState = 'requested' | 'planned' | 'running' | 'done' | 'failed';
 
 export interface JobView {
   id: string;
+  /** The name jobs are shown by (the submitter's tag, or owner/id). */
+  label: string;
   requester: number | null;
   state: JobState;
   plan?: string;
@@ -105,7 +107,7 @@ export class World {
   private job(id: string, t: number): JobView {
     let j = this.jobs.get(id);
     if (!j) {
-      j = { id, requester: null, state: 'requested', peers: [], events: [], startedAt: t };
+      j = { id, label: id, requester: null, state: 'requested', peers: [], events: [], startedAt: t };
       this.jobs.set(id, j);
     }
     return j;
@@ -198,33 +200,75 @@ export class World {
       this.node(nodeNum).capability = d;
       return;
     }
-    if (type.startsWith('job_')) {
-      const j = this.job(str(d.job, '?'), e.t);
-      const step = type.slice(4);
-      j.events.push(step);
-      if (type === 'job_requested') {
-        j.requester = nodeNum;
-        this.say(e.t, `${who} requests job ${j.id}${d.kind ? ` (${str(d.kind)})` : ''}`);
-      } else if (type === 'job_planned') {
-        j.state = 'planned';
-        j.plan = str(d.explanation ?? d.plan);
-        if (Array.isArray(d.peers)) j.peers = d.peers.map((p) => num(p));
-        this.say(e.t, `job ${j.id} planned: ${str(d.kind ?? '')} ${j.plan ?? ''}`.trim());
-      } else if (type === 'job_assigned' || type === 'job_reassigned') {
-        j.state = 'running';
-        if (typeof d.peer === 'number' && !j.peers.includes(d.peer)) j.peers.push(d.peer);
-        this.say(e.t, `job ${j.id} ${type === 'job_reassigned' ? `reassigned (${str(d.reason)})` : 'assigned'} to ${typeof d.peer === 'number' ? this.node(d.peer).name : '?'}`);
-      } else if (type === 'job_done') {
-        j.state = 'done';
-        j.latencyMs = typeof d.latencyMs === 'number' ? d.latencyMs : e.t - j.startedAt;
-        this.counts.jobsDone++;
-        this.say(e.t, `job ${j.id} done in ${(j.latencyMs / 1000).toFixed(1)} s${d.matchesLocal === true ? ', equals local execution' : ''}`);
-      } else if (type === 'job_failed') {
-        j.state = 'failed';
-        this.counts.jobsFailed++;
-        this.say(e.t, `job ${j.id} failed: ${str(d.reason)}`);
-      } else if (j.state === 'requested' || j.state === 'planned') {
-        j.state = 'running';
+    // Bookkeeping events the panels do not show.
+    if (type === 'peer' || type === 'shard_computed' || type === 'shard_done' || type === 'lease_expired') return;
+    if (type === 'demo') {
+      this.say(e.t, `* ${str(d.text)}`);
+      return;
+    }
+    // Job events: the owner reports job_* and shard events, workers report accept/decline with the owner's number.
+    const jobKey = (owner: number | null) => `${owner ?? '?'}:${str(d.jobId, '?')}`;
+    const JOB_OWNER_EVENTS = new Set([
+      'job_requested', 'job_planned', 'job_assigned', 'job_reassigned', 'offer_taken', 'attempt_lost', 'job_done', 'job_failed',
+      'local_compute',
+    ]);
+    const JOB_WORKER_EVENTS = new Set(['accept', 'decline', 'shard_abandoned']);
+    if (JOB_OWNER_EVENTS.has(type) || JOB_WORKER_EVENTS.has(type)) {
+      const owner = JOB_WORKER_EVENTS.has(type) ? (typeof d.owner === 'number' ? d.owner : null) : nodeNum;
+      const key = jobKey(owner);
+      if (type !== 'job_requested' && !this.jobs.has(key)) return; // a job that started before the trace did
+      const j = this.job(key, e.t);
+      j.events.push(type);
+      const peerName = (p: unknown) => (typeof p === 'number' ? this.node(p).name : '?');
+      switch (type) {
+        case 'job_requested':
+          j.requester = owner;
+          j.label = str(d.tag ?? d.job, key);
+          this.say(e.t, `${who} requests job ${j.label}`);
+          break;
+        case 'job_planned':
+          j.state = 'planned';
+          j.plan = str(d.explanation);
+          if (Array.isArray(d.peers)) j.peers = d.peers.filter((p): p is number => typeof p === 'number');
+          this.say(e.t, `job ${j.label} planned ${str(d.kind)}`);
+          break;
+        case 'offer_taken':
+          if (typeof d.peer === 'number' && !j.peers.includes(d.peer)) j.peers.push(d.peer);
+          break;
+        case 'job_assigned':
+        case 'job_reassigned':
+          if (typeof d.peer === 'number' && !j.peers.includes(d.peer)) j.peers.push(d.peer);
+          if (typeof d.peer === 'number' && d.peer !== owner) this.say(e.t, `job ${j.label} ${type === 'job_reassigned' ? 'reassigned' : 'sent'} to ${peerName(d.peer)}`);
+          break;
+        case 'decline':
+          this.say(e.t, `${who} declines job ${j.label} (${str(d.reason)})`);
+          break;
+        case 'shard_abandoned':
+          this.say(e.t, `${who} abandons job ${j.label} (${str(d.reason)})`);
+          break;
+        case 'accept':
+          j.state = 'running';
+          if (nodeNum !== null && !j.peers.includes(nodeNum)) j.peers.push(nodeNum);
+          this.say(e.t, `${who} accepts job ${j.label}`);
+          break;
+        case 'local_compute':
+          j.state = 'running';
+          break;
+        case 'attempt_lost':
+          j.peers = j.peers.filter((p) => p !== d.peer);
+          this.say(e.t, `job ${j.label}: lost ${peerName(d.peer)} (${str(d.reason)}), reassigning`);
+          break;
+        case 'job_done':
+          j.state = 'done';
+          j.latencyMs = typeof d.latencyMs === 'number' ? d.latencyMs : e.t - j.startedAt;
+          this.counts.jobsDone++;
+          this.say(e.t, `job ${j.label} done in ${(j.latencyMs / 1000).toFixed(1)} s`);
+          break;
+        case 'job_failed':
+          j.state = 'failed';
+          this.counts.jobsFailed++;
+          this.say(e.t, `job ${j.label} failed: ${str(d.reason)}`);
+          break;
       }
       return;
     }
@@ -244,6 +288,8 @@ export class World {
       } else if (type === 'ota_failed' && nodeNum !== null) {
         o.failed.set(nodeNum, str(d.reason));
         this.say(e.t, `${who} rejected OTA ${o.id}: ${str(d.reason)}`);
+      } else if (type === 'ota_done') {
+        this.say(e.t, `OTA ${o.id} finished: ${num(d.installed)}/${num(d.targets)} installed`);
       }
       return;
     }

@@ -72,4 +72,28 @@ describe('viewer in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('runs the compute swarm: nodes, packets and a finished job appear, and the OTA update lands', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await page.selectOption('#scenario', 'disaster-zone');
+    await page.selectOption('#mode', 'demo');
+    await page.selectOption('#speed', '1000');
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.body.dataset.nodes) > 0 && Number(document.body.dataset.packets) > 0, undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => Number(document.body.dataset.jobsDone) >= 1, undefined, { timeout: 150_000 });
+    const jobs = await page.$$eval('#jobs li[data-state="done"]', (items) => items.map((li) => li.textContent ?? ''));
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect(jobs[0]).toMatch(/classify-\d/);
+    const log = await page.textContent('#log');
+    expect(log).toMatch(/asks for a vibration classification/);
+    await page.waitForFunction(() => Number(document.body.dataset.otaApplied) >= 1, undefined, { timeout: 150_000 });
+    expect(await page.textContent('#ota')).toMatch(/applied/);
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: join(outDir, 'viewer-demo.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

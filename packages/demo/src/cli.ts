@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// pnpm start: runs the demo end to end in the simulator, narrates it, writes
+// the trace and a summary, and with --serve serves the web viewer on localhost
+// with the trace ready to replay.
+
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadKernel } from '@compotastic/kernel';
+import { enableRelaxedSimd } from '@compotastic/kernel/node';
+import type { ScenarioConfig } from '@compotastic/sim';
+import { runDemo, type DemoStep, type DemoSummary } from './demo.js';
+
+interface Args {
+  scenario: string;
+  seed?: number;
+  overrides: Record<string, unknown>;
+  withWorkload: boolean;
+  out: string;
+  serve: number | null;
+  quiet: boolean;
+  json: boolean;
+}
+
+const USAGE = `usage: pnpm start [-- options]
+  --scenario NAME|FILE   scenario (default disaster-zone)
+  --seed S               simulation seed (default: the scenario's)
+  --set path=value       override any scenario field (repeatable), e.g. --set nodes.count=60
+  --with-workload        also run the scenario's own job stream (app.jobs)
+  --out DIR              where the trace and summary go (default out)
+  --serve [PORT]         afterwards, serve the web viewer with the trace on http://127.0.0.1:PORT (default 5173)
+  --quiet                no progress bar or narration
+  --json                 print the summary as JSON`;
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { scenario: 'disaster-zone', overrides: {}, withWorkload: false, out: 'out', serve: null, quiet: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) fail(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--':
+        break;
+      case '--scenario':
+        a.scenario = value();
+        break;
+      case '--seed': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) fail('--seed needs an integer 0..2^32-1');
+        a.seed = v;
+        break;
+      }
+      case '--set': {
+        const v = value();
+        const eq = v.indexOf('=');
+        if (eq < 1) fail(`--set needs path=value, got ${v}`);
+        const raw = v.slice(eq + 1);
+        let parsed: unknown = raw;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          // a plain string
+        }
+        a.overrides[v.slice(0, eq)] = parsed;
+        break;
+      }
+      case '--with-workload':
+        a.withWorkload = true;
+        break;
+      case '--out':
+        a.out = value();
+        break;
+      case '--serve': {
+        const next = argv[i + 1];
+        if (next !== undefined && /^\d+$/.test(next)) {
+          a.serve = Number(next);
+          i++;
+        } else {
+          a.serve = 5173;
+        }
+        break;
+      }
+      case '--quiet':
+        a.quiet = true;
+        break;
+      case '--json':
+        a.json = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        fail(`unknown option ${arg}`);
+    }
+  }
+  return a;
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function clock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A one-line progress bar on stderr (only on a terminal). */
+class Progress {
+  private last = '';
+  constructor(private readonly enabled: boolean) {}
+  update(simMs: number, untilMs: number): void {
+    if (!this.enabled) return;
+    const f = Math.min(1, simMs / Math.max(1, untilMs));
+    const width = 30;
+    const bar = '='.repeat(Math.round(f * width)).padEnd(width, ' ');
+    const line = `[${bar}] ${(f * 100).toFixed(0).padStart(3)}%  simulated ${clock(simMs)} / ${clock(untilMs)}`;
+    if (line !== this.last) process.stderr.write(`\r${line}`);
+    this.last = line;
+  }
+  clear(): void {
+    if (this.enabled && this.last) process.stderr.write(`\r${' '.repeat(this.last.length)}\r`);
+    this.last = '';
+  }
+}
+
+function printSummary(s: DemoSummary, tracePath: string, events: number): void {
+  const j = s.jobs;
+  const lines = [
+    '',
+    `Summary: ${s.scenario}, seed ${s.seed}, ${s.nodes} nodes, ${clock(s.simulatedS * 1000)} simulated, kernel ${s.kernelBuild}`,
+    `  model         vibration-mlp v1 ${(s.model.v1.floatAccuracy * 100).toFixed(1)}% / v2 ${(s.model.v2.floatAccuracy * 100).toFixed(1)}% held-out accuracy (float); int8 parts ${s.model.v2.bytes} B`,
+    `  discovery     each node knows ${(s.discovery.coverage * 100).toFixed(1)}% of the others (${s.discovery.pairs} pairs)`,
+    `  jobs          ${j.submitted} submitted, ${j.done} done, ${j.failed} failed, ${j.lost} lost; results verified ${j.verified}, mismatches ${j.mismatches}; recovered ${j.recovered}`,
+    `  latency       p50 ${(j.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(j.latencyMs.p95 / 1000).toFixed(1)} s, max ${(j.latencyMs.max / 1000).toFixed(1)} s; plans ${Object.entries(j.plans).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  ];
+  for (const st of s.story) {
+    lines.push(`  ${st.tag.padEnd(17)} ${st.owner}: ${st.status}, plan ${st.plan}${st.workers.length ? ` on ${st.workers.join(', ')}` : ''}, ${st.attempts} attempt(s)` +
+      (st.latencyMs !== null ? `, ${(st.latencyMs / 1000).toFixed(1)} s` : '') +
+      (st.predicted ? `, ${st.predicted} (truth ${st.truth}), ${st.matchesLocal ? 'equals local execution' : 'DIFFERS from local execution'}` : ''));
+  }
+  for (const o of s.ota) {
+    const last = o.installedAfterMs.length ? ` (the last after ${(Math.max(...o.installedAfterMs) / 1000).toFixed(0)} s)` : '';
+    lines.push(`  OTA ${o.label.padEnd(13)} ${o.bundleBytes} B bundle (${o.encodings}); ${o.installed.length}/${o.targets} installed and confirmed${last}; ${o.packets} packets, ${(o.airtimeMs / 1000).toFixed(1)} s airtime`);
+  }
+  if (s.ota.length === 0) lines.push('  OTA           no rollout (the Jetson never came within range of nodes to update)');
+  lines.push(`  radio         ${s.radio.transmissions} transmissions, ${s.radio.collisions} collisions, channel utilization ${s.radio.channelUtilizationPct.toFixed(1)}%`);
+  lines.push(`  trace         ${tracePath} (${events} events)`);
+  console.log(lines.join('\n'));
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
+  '.json': 'application/json', '.jsonl': 'application/x-ndjson', '.svg': 'image/svg+xml', '.png': 'image/png',
+};
+
+/** Serves the viewer's static build and the output folder (for the trace) on localhost. */
+function serve(viewerDist: string, outDir: string, port: number, traceName: string): void {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname)).replace(/^([/\\])+/, '');
+    const fromOut = join(outDir, path);
+    const file = path && path.endsWith('.jsonl') && existsSync(fromOut) ? fromOut : join(viewerDist, path || 'index.html');
+    const root = file === fromOut ? outDir : viewerDist;
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  server.listen(port, '127.0.0.1', () => {
+    console.log(`\nviewer: http://127.0.0.1:${port}/?trace=${encodeURIComponent(traceName)}  (live runs: http://127.0.0.1:${port}/) - Ctrl-C to stop`);
+  });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  enableRelaxedSimd();
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const outDir = resolve(cwd, args.out);
+  mkdirSync(outDir, { recursive: true });
+  const tracePath = join(outDir, 'demo-trace.jsonl');
+  const trace = createWriteStream(tracePath);
+  let events = 0;
+  const progress = new Progress(!args.quiet && process.stderr.isTTY === true);
+  const say = (s: DemoStep): void => {
+    if (args.quiet || args.json) return;
+    progress.clear();
+    console.log(`[${clock(s.t)}] ${s.kind.padEnd(10)} ${s.text}`);
+  };
+  let scenario: string | ScenarioConfig = args.scenario;
+  if (args.scenario.endsWith('.json')) scenario = JSON.parse(readFileSync(resolve(cwd, args.scenario), 'utf8')) as ScenarioConfig;
+  const kernel = await loadKernel({ build: 'auto' });
+  if (!args.quiet && !args.json) console.log(`Compotastic demo: ${args.scenario}${args.seed !== undefined ? `, seed ${args.seed}` : ''} (kernel ${kernel.build} build)`);
+  const summary = await runDemo({
+    scenario,
+    seed: args.seed, overrides: args.overrides, withWorkload: args.withWorkload, kernel,
+    trace: (e) => {
+      events++;
+      trace.write(JSON.stringify(e) + '\n');
+    },
+    onProgress: (t, until) => progress.update(t, until),
+    onStep: say,
+  });
+  progress.clear();
+  await new Promise<void>((r) => trace.end(r));
+  writeFileSync(join(outDir, 'demo-summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  if (args.json) console.log(JSON.stringify(summary, null, 2));
+  else printSummary(summary, tracePath, events);
+  const ok = summary.jobs.lost === 0 && summary.jobs.mismatches === 0;
+  if (args.serve !== null) {
+    const viewerDist = resolve(dirname(fileURLToPath(import.meta.url)), '../../viewer/dist');
+    if (!existsSync(join(viewerDist, 'index.html'))) fail(`the viewer is not built (${viewerDist}); run pnpm build`);
+    serve(viewerDist, outDir, args.serve, 'demo-trace.jsonl');
+    return;
+  }
+  process.exitCode = ok ? 0 : 1;
+}
+
+await main();

@@ -1,0 +1,342 @@
+// The end-to-end demo, browser-safe (the CLI and the viewer's worker both run
+// it): a disaster-zone mesh where sensor nodes without a model ask capable
+// peers to classify vibration windows, one worker drops mid-job and the job
+// recovers, and a passing Jetson builds tailored update bundles and pushes the
+// improved model over the air, after which sensors classify locally.
+
+import { type Kernel, loadBuildBytes, loadKernel } from '@compotastic/kernel';
+import {
+  VIBRATION_CLASSES, compileInt8, decodeInt8Model, encodeModel, Int8Executor, buildReferenceModel, mlpAccuracy, mlpToOnnx,
+  trainMlp, vibrationDataset,
+} from '@compotastic/model';
+import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/orchestrator/sim';
+import { ModelLayerExecutor, type Orchestrator } from '@compotastic/orchestrator';
+import { TrustStore, generateSigningKey } from '@compotastic/ota';
+import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';
+import { DeviceImage, FACTORY_VERSION, type FirmwareSet, modelSelfTest, tailoredBundle } from './firmware.js';
+import { ModelLibrary, VIBRATION_MODEL_ID } from './models.js';
+import { type RolloutOutcome, rollout } from './rollout.js';
+
+export interface DemoOptions {
+  /** A built-in scenario name or a scenario (default disaster-zone). */
+  scenario?: string | ScenarioConfig;
+  seed?: number;
+  /** Dotted-path scenario overrides (as `pnpm sim --set`). */
+  overrides?: Record<string, unknown>;
+  /** Also run the scenario's own job stream (app.jobs) alongside the story. */
+  withWorkload?: boolean;
+  kernel?: Kernel;
+  /** Receives every trace record. */
+  trace?: TraceSink;
+  onProgress?: (simMs: number, untilMs: number) => void;
+  /** Receives the story as it happens. */
+  onStep?: (step: DemoStep) => void;
+}
+
+export interface DemoStep {
+  /** Simulated time, ms. */
+  t: number;
+  kind: 'setup' | 'discovery' | 'delegation' | 'recovery' | 'ota' | 'local' | 'note';
+  text: string;
+}
+
+export interface StoryJob {
+  tag: string;
+  owner: string;
+  status: 'done' | 'failed' | 'open';
+  plan: string;
+  workers: string[];
+  latencyMs: number | null;
+  attempts: number;
+  /** The class the swarm returned, and whether the bytes equal running the job locally. */
+  predicted: string | null;
+  truth: string;
+  matchesLocal: boolean | null;
+}
+
+export interface DemoSummary {
+  scenario: string;
+  seed: number;
+  nodes: number;
+  simulatedS: number;
+  kernelBuild: string;
+  model: {
+    name: string;
+    v1: { floatAccuracy: number; bytes: number };
+    v2: { floatAccuracy: number; bytes: number };
+  };
+  discovery: SwarmReport['discovery'];
+  jobs: SwarmReport['jobs'];
+  story: StoryJob[];
+  ota: (Omit<RolloutOutcome, 'sender' | 'failed'> & { encodings: string; failed: number })[];
+  radio: SwarmReport['radio'];
+  messages: SwarmReport['messages'];
+  steps: DemoStep[];
+}
+
+const INPUT_WIDTH = 64;
+
+function fmtClock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Builds model v1 (the reference model) and v2 (v1 fine-tuned on new field data), both int8. */
+function buildModels(seed: number) {
+  // v1: what shipped, trained on little data; v2: fine-tuned on windows recorded in the field since.
+  const ref = buildReferenceModel({ trainSamples: 2000, testSamples: 600, epochs: 4, seed });
+  const field = vibrationDataset(4000, seed + 7);
+  const tunedWeights = trainMlp(field, { init: ref.weights, epochs: 3, learningRate: 1e-3, seed: seed + 1 });
+  const calib = new Map([['x', { dims: [400, INPUT_WIDTH], data: ref.train.x.subarray(0, 400 * INPUT_WIDTH) }]]);
+  const v1 = compileInt8(ref.onnx, calib);
+  const v2 = compileInt8(encodeModel(mlpToOnnx(tunedWeights)), calib);
+  return { ref, v1, v2, v1Accuracy: ref.testAccuracy, v2Accuracy: mlpAccuracy(tunedWeights, ref.test) };
+}
+
+/** Runs the demo; resolves with its summary. Deterministic for a given scenario and seed. */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
+  const scenario = typeof options.scenario === 'object' ? options.scenario : builtinScenario(options.scenario ?? 'disaster-zone');
+  const kernel = options.kernel ?? (await loadKernel());
+  const steps: DemoStep[] = [];
+  let sim: Simulation | null = null;
+  const step = (kind: DemoStep['kind'], text: string): void => {
+    const s: DemoStep = { t: sim?.now ?? 0, kind, text };
+    steps.push(s);
+    options.onStep?.(s);
+    sim?.reportApp(null, 'demo', { kind, text });
+  };
+
+  // --- the models, the firmware and the signing key -------------------------------------------------------------
+  const modelSeed = 1;
+  const models = buildModels(modelSeed);
+  const library = new ModelLibrary(kernel);
+  library.add(1, models.v1.int8, INPUT_WIDTH);
+  library.add(2, models.v2.int8, INPUT_WIDTH);
+  const key = generateSigningKey(new Uint8Array(32).fill(7));
+  const fw: FirmwareSet = {
+    key, trust: new TrustStore([key.publicKey]),
+    kernels: { scalar: await loadBuildBytes('scalar'), simd: await loadBuildBytes('simd') },
+    models: new Map([[1, models.v1.parts], [2, models.v2.parts]]),
+  };
+  const devices = new Map<number, DeviceImage>();
+  step('setup', `kernel: ${kernel.build} build; model vibration-mlp v1 (${pct(models.v1Accuracy)} held-out accuracy) on phones and laptops, v2 (fine-tuned, ${pct(models.v2Accuracy)}) on the rescue Jetson; sensors ship without a model`);
+
+  // --- who asks, with what ----------------------------------------------------------------------------------------
+  const test = models.ref.test;
+  const sampleOf = (i: number) => ({ x: test.x.slice(i * INPUT_WIDTH, (i + 1) * INPUT_WIDTH), truth: VIBRATION_CLASSES[test.y[i]!]! });
+  const story: { rec: JobRecord; truth: string; version: number }[] = [];
+  let sampleCursor = 0;
+
+  const submitClassification = (ctx: SwarmContext, owner: number, version: number, label: string): JobRecord => {
+    const sample = sampleOf(sampleCursor++ % test.count);
+    const spec = library.spec(version, 1);
+    const rec = ctx.submit(owner, spec, library.encodeInput(version, sample.x, 1), { tag: label, deadlineS: 900 });
+    story.push({ rec, truth: sample.truth, version });
+    return rec;
+  };
+
+  const name = (num: number) => sim?.requireNode(num).name ?? String(num);
+  // Peers that advertise the model, accept jobs and are within one relay (so a job and its recovery stay local).
+  const peersWithModel = (o: Orchestrator, version: number) =>
+    o.registry.all().filter((p) => p.state?.record.modelId === VIBRATION_MODEL_ID && p.state.record.modelVersion >= version &&
+      p.state.record.acceptsJobs && p.hops !== null && p.hops <= 1);
+
+  // A worker that takes the first delegated job loses power three seconds later (a battery pulled out).
+  let dropArmedFor: { owner: number; tag: string } | null = null;
+  const jobIdOf = new Map<string, number>();
+  const traceSink: TraceSink = (e: TraceEvent) => {
+    options.trace?.(e);
+    if (e.ev !== 'app' || !sim) return;
+    const d = (e.data ?? {}) as Record<string, unknown>;
+    if (e.type === 'job_requested' && typeof d.tag === 'string') jobIdOf.set(`${e.node}:${d.tag}`, d.jobId as number);
+    if (e.type === 'accept' && dropArmedFor && d.owner === dropArmedFor.owner && d.jobId === jobIdOf.get(`${dropArmedFor.owner}:${dropArmedFor.tag}`)) {
+      const worker = e.node as number;
+      dropArmedFor = null;
+      const s = sim;
+      s.clock.setTimer(3000, () => {
+        step('recovery', `${name(worker)} loses power mid-job (its battery is pulled); its lease will expire and the shard is reassigned`);
+        s.setNodeUp(s.requireNode(worker), false, 'battery pulled');
+        s.clock.setTimer(600_000, () => s.setNodeUp(s.requireNode(worker), true, 'battery replaced'));
+      });
+    }
+  };
+
+  const rollouts: (RolloutOutcome & { encodings: string })[] = [];
+
+  const script = (ctx: SwarmContext): void => {
+    const s = ctx.sim;
+    const nodes = s.nodes;
+    const sensors = () => nodes.filter((n) => n.deviceClass === 'microcontroller' && n.up && ctx.orchestrator(n.num)?.isRunning && library.installedVersion(n.num) === null);
+
+    // Discovery.
+    s.clock.setTimer(240_000, () => {
+      const up = nodes.filter((n) => n.up && ctx.orchestrator(n.num));
+      let known = 0, pairs = 0;
+      for (const a of up) for (const b of up) if (a !== b) { pairs++; if (ctx.orchestrator(a.num)!.registry.get(b.num)?.state) known++; }
+      step('discovery', `capability discovery: ${up.length} nodes up, each knows ${pct(pairs ? known / pairs : 0)} of the others (adverts every few minutes, deltas in between)`);
+    });
+
+    // Delegated inference, the first one with a worker that drops mid-job.
+    const delegate = (label: string, armDrop: boolean): void => {
+      const candidates = sensors()
+        .map((n) => ({ n, peers: peersWithModel(ctx.orchestrator(n.num)!, 1) }))
+        .filter((c) => c.peers.length >= (armDrop ? 2 : 1))
+        .sort((a, b) => b.peers.length - a.peers.length || a.n.index - b.n.index);
+      const pick = candidates.find((c) => !story.some((st) => st.rec.owner === c.n.num)) ?? candidates[0];
+      if (!pick) {
+        step('note', `${label}: no sensor has a peer with the model in reach yet; trying again in a minute`);
+        s.clock.setTimer(60_000, () => delegate(label, armDrop));
+        return;
+      }
+      if (armDrop) dropArmedFor = { owner: pick.n.num, tag: label };
+      submitClassification(ctx, pick.n.num, 1, label);
+      step('delegation', `${pick.n.name} (microcontroller, no model) asks for a vibration classification; ${pick.peers.length} peers with the model are known`);
+    };
+    s.clock.setTimer(300_000, () => delegate('classify-1', true));
+    s.clock.setTimer(480_000, () => delegate('classify-2', false));
+
+    // The rescue Jetson: once it has parked and hears direct neighbours running an older model, it pushes v2.
+    let started = false;
+    let lastSeen: [number, number] | null = null;
+    const watchJetson = (): void => {
+      const jetson = nodes.find((n) => n.deviceClass === 'jetson' && n.up && ctx.orchestrator(n.num)?.isRunning);
+      if (!started && jetson) {
+        const parked = lastSeen !== null && lastSeen[0] === jetson.x && lastSeen[1] === jetson.y;
+        lastSeen = [jetson.x, jetson.y];
+        const orch = ctx.orchestrator(jetson.num)!;
+        if (library.installedVersion(jetson.num) === null) library.install(jetson.num, 2);
+        const near = orch.registry.all().filter((p) => p.hops === 0 && s.requireNode(p.num).up && devices.has(p.num) && devices.get(p.num)!.version < 2);
+        if (parked && near.length >= 2) {
+          started = true;
+          ctx.hold(pushUpdates(ctx, jetson.num, near.map((p) => p.num)));
+          return;
+        }
+      }
+      if (!started && s.now < s.scenario.durationMs) s.clock.setTimer(30_000, watchJetson);
+    };
+    s.clock.setTimer(60_000, watchJetson);
+  };
+
+  const pushUpdates = async (ctx: SwarmContext, jetson: number, targets: number[]): Promise<void> => {
+    const s = ctx.sim;
+    const canary = sampleOf(0).x;
+    const expected = library.get(2)!.exec.run(new Map([['x', { dims: [1, INPUT_WIDTH], data: canary }]])).get('probs')!.data;
+    const selfTest = modelSelfTest((parts) => {
+      const ex = Int8Executor.create(kernel, decodeInt8Model(parts));
+      try {
+        const got = ex.run(new Map([['x', { dims: [1, INPUT_WIDTH], data: canary }]])).get('probs')!.data;
+        return got.every((v, i) => v === expected[i]);
+      } finally {
+        ex.dispose();
+      }
+    });
+    // One bundle per kind of device, tailored to what its capability record says it runs.
+    const groups = new Map<string, number[]>();
+    for (const t of targets) {
+      const d = devices.get(t)!;
+      const key = `${d.build}:${d.version}`;
+      groups.set(key, [...(groups.get(key) ?? []), t]);
+    }
+    step('ota', `${name(jetson)} passes by and hears ${targets.length} nodes running an older model; it builds ${groups.size} tailored bundle(s) and broadcasts them`);
+    for (const [key, members] of [...groups].sort()) {
+      const [build, from] = key.split(':') as ['scalar' | 'simd', string];
+      const bundle = tailoredBundle(kernel, fw, 2, Number(from), build);
+      const encodings = bundle.choices.map((c) => `${c.name} ${c.encoding} ${c.encodedSize} B`).join(', ');
+      step('ota', `bundle for ${build} devices on v${from} -> v2: ${bundle.bytes.length} bytes signed (${encodings}), to ${members.map(name).join(', ')}`);
+      const outcome = await rollout(s, jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
+        num, device: devices.get(num)!, selfTest,
+        onInstalled: (version) => {
+          library.install(num, version);
+          ctx.orchestrator(num)?.updateCapabilities({ modelId: VIBRATION_MODEL_ID, modelVersion: version });
+        },
+      })), modelSeed + rollouts.length);
+      rollouts.push({ ...outcome, encodings });
+      const lastInstall = Math.max(0, ...outcome.installedAfterMs);
+      step('ota', `rollout ${outcome.label}: ${outcome.installed.length}/${outcome.targets} installed, verified and confirmed (the last ${(lastInstall / 1000).toFixed(0)} s after the offer), ${outcome.packets} packets, ${(outcome.airtimeMs / 1000).toFixed(1)} s of airtime`);
+    }
+    // Updated sensors now classify on their own; the run lasts until their jobs end.
+    const battery = (t: number) => s.nodeState(t).batteryPct ?? 100;
+    const updated = targets
+      .filter((t) => s.requireNode(t).deviceClass === 'microcontroller' && library.installedVersion(t) === 2 && s.requireNode(t).up)
+      .sort((a, b) => battery(b) - battery(a)) // a sensor low on battery would rather offload (the planner keeps a reserve)
+      .slice(0, 2);
+    const pending = new Set<string>();
+    await new Promise<void>((resolve) => {
+      if (updated.length === 0) return resolve();
+      ctx.onJobEnd((r) => {
+        if (pending.delete(r.tag) && pending.size === 0) resolve();
+      });
+      updated.forEach((num, i) => {
+        const tag = `classify-local-${i + 1}`;
+        pending.add(tag);
+        submitClassification(ctx, num, 2, tag);
+        step('local', `${name(num)} now has model v2 and classifies a window itself`);
+      });
+    });
+  };
+
+  const { report, sim: ranSim } = await runSwarm(scenario, {
+    seed: options.seed,
+    overrides: options.overrides,
+    kernel,
+    trace: traceSink,
+    onProgress: options.onProgress,
+    onSimulation: (x) => (sim = x),
+    // Room after the scenario for an update that is still on the air to finish.
+    drainS: 1800,
+    workload: options.withWorkload ? undefined : [],
+    modelProfile: library.profileOf,
+    reference: library.reference(),
+    nodeSetup: (node) => {
+      const build = node.deviceClass === 'microcontroller' ? 'scalar' : 'simd';
+      const version = node.deviceClass === 'microcontroller' ? FACTORY_VERSION : 1;
+      devices.set(node.num, new DeviceImage(kernel, fw, build, version));
+      if (version > 0) library.install(node.num, version);
+      return {
+        executors: [new ModelLayerExecutor(library.runnerFor(node.num))],
+        capabilities: version > 0 ? { modelId: VIBRATION_MODEL_ID, modelVersion: version } : {},
+      };
+    },
+    script,
+  });
+  sim = ranSim;
+
+  // --- what happened to the story's jobs --------------------------------------------------------------------------
+  const storyJobs: StoryJob[] = [];
+  for (const { rec, truth, version } of story) {
+    const o = rec.outcome;
+    let predicted: string | null = null;
+    let matchesLocal: boolean | null = null;
+    if (o?.status === 'done' && o.output) {
+      const probs = library.decodeOutput(version, o.output, 1);
+      predicted = VIBRATION_CLASSES[probs.indexOf(Math.max(...probs))] ?? null;
+      const local = await library.reference().run(rec.spec, rec.input);
+      matchesLocal = local.length === o.output.length && local.every((v, i) => v === o.output![i]);
+    }
+    storyJobs.push({
+      tag: rec.tag, owner: name(rec.owner), status: o?.status ?? 'open', plan: o?.plan ?? 'none', workers: (o?.workers ?? []).map(name),
+      latencyMs: o ? o.latencyMs : null, attempts: o?.attempts ?? 0, predicted, truth, matchesLocal,
+    });
+    const when = o ? fmtClock(o.finishedMs) : 'never';
+    step(o?.plan === 'local' ? 'local' : o && o.attempts > Math.max(1, o.workers.length) ? 'recovery' : 'delegation',
+      `${rec.tag} from ${name(rec.owner)}: ${o?.status ?? 'open'} at ${when}` +
+      (o?.status === 'done' ? ` after ${(o.latencyMs / 1000).toFixed(1)} s, plan ${o.plan} on ${(o.workers.map(name).join(', ')) || 'itself'}, ${o.attempts} attempt(s); classified ${predicted} (truth ${truth}); ${matchesLocal ? 'equals local execution' : 'DIFFERS from local execution'}` : o?.reason ? ` (${o.reason})` : ''));
+  }
+  library.dispose();
+
+  return {
+    scenario: report.scenario, seed: report.seed, nodes: report.nodes, simulatedS: report.simulatedS, kernelBuild: kernel.build,
+    model: {
+      name: 'vibration-mlp',
+      v1: { floatAccuracy: models.v1Accuracy, bytes: models.v1.parts.weights.length + models.v1.parts.config.length },
+      v2: { floatAccuracy: models.v2Accuracy, bytes: models.v2.parts.weights.length + models.v2.parts.config.length },
+    },
+    discovery: report.discovery, jobs: report.jobs, story: storyJobs,
+    ota: rollouts.map(({ sender: _sender, failed, ...r }) => ({ ...r, failed: Object.keys(failed).length })),
+    radio: report.radio, messages: report.messages, steps,
+  };
+}
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(1)}%`;
+}

@@ -1,0 +1,141 @@
+// The vibration-event model as the swarm sees it: its int8 versions, which node
+// has which installed, and the layer-range runner the orchestrator calls on a
+// node (activations cross the mesh in the model package's wire form).
+
+import type { Kernel } from '@compotastic/kernel';
+import {
+  type ActivationLayout, type Int8Model, Int8Executor, activationBytes, activationLayout, decodeActivations, encodeActivations,
+} from '@compotastic/model';
+import { type Executor, type ModelLayerRunner, type ModelLayersSpec, ModelLayerExecutor } from '@compotastic/orchestrator';
+import type { ModelProfile } from '@compotastic/orchestrator';
+
+/** The model's id in capability records and job specs (the workload's GEMM weights use 1). */
+export const VIBRATION_MODEL_ID = 2;
+/** The model's name in over-the-air releases. */
+export const VIBRATION_MODEL_NAME = 'vibration-mlp';
+
+export interface ModelVersion {
+  version: number;
+  model: Int8Model;
+  exec: Int8Executor;
+  /** Elements per row of every value the model produces or takes. */
+  widths: Map<string, number>;
+  profile: ModelProfile;
+}
+
+export class ModelLibrary {
+  private readonly versions = new Map<number, ModelVersion>();
+  private readonly installed = new Map<number, Set<number>>();
+
+  constructor(private readonly kernel: Kernel) {}
+
+  /** Registers an int8 version (weights packed once, shared by every node that installs it). */
+  add(version: number, model: Int8Model, inputWidth: number): ModelVersion {
+    const exec = Int8Executor.create(this.kernel, model);
+    // One dry run on a zero row tells every value's width.
+    const values = exec.run(new Map(model.inputs.map((i) => [i.name, { dims: [1, inputWidth], data: new Float32Array(inputWidth) }] as const)));
+    const widths = new Map([...values].map(([name, t]) => [name, t.data.length] as const));
+    const layout = (at: number) => activationLayout(exec, at, (name) => widths.get(name) ?? 0);
+    const profile: ModelProfile = {
+      modelId: VIBRATION_MODEL_ID,
+      modelVersion: version,
+      inputBytesPerItem: activationBytes(layout(0), 1),
+      layers: model.ops.map((op, i) => {
+        const linear = model.linears.get(i);
+        return {
+          ops: linear ? 2 * linear.k * linear.n : 8 * (widths.get(op.output) ?? 1),
+          weightBytes: linear ? linear.k * linear.n + 8 * linear.n : 0,
+          outputBytesPerItem: activationBytes(layout(i + 1), 1),
+        };
+      }),
+    };
+    const v: ModelVersion = { version, model, exec, widths, profile };
+    this.versions.set(version, v);
+    return v;
+  }
+
+  get(version: number): ModelVersion | undefined {
+    return this.versions.get(version);
+  }
+
+  get latest(): ModelVersion | undefined {
+    return [...this.versions.values()].sort((a, b) => b.version - a.version)[0];
+  }
+
+  install(node: number, version: number): void {
+    if (!this.versions.has(version)) throw new Error(`model version ${version} is unknown`);
+    let set = this.installed.get(node);
+    if (!set) this.installed.set(node, (set = new Set()));
+    set.add(version);
+  }
+
+  /** The newest version installed on a node, or null. */
+  installedVersion(node: number): number | null {
+    const set = this.installed.get(node);
+    return set && set.size ? Math.max(...set) : null;
+  }
+
+  layout(version: number, at: number): ActivationLayout[] {
+    const v = this.mustGet(version);
+    return activationLayout(v.exec, at, (name) => v.widths.get(name) ?? 0);
+  }
+
+  /** A job running layers [start, end) of a version on `batch` rows. */
+  spec(version: number, batch = 1, start = 0, end?: number): ModelLayersSpec {
+    const v = this.mustGet(version);
+    const stop = end ?? v.exec.layerCount;
+    return {
+      kind: 'model', modelId: VIBRATION_MODEL_ID, modelVersion: version, layerStart: start, layerEnd: stop, batch,
+      inputBytes: activationBytes(this.layout(version, start), batch), outputBytes: activationBytes(this.layout(version, stop), batch),
+    };
+  }
+
+  /** Serializes float inputs (rows of the model's input) for a job starting at layer 0. */
+  encodeInput(version: number, rows: Float32Array, batch: number): Uint8Array {
+    const input = this.mustGet(version).model.inputs[0]!.name;
+    return encodeActivations(this.layout(version, 0), new Map([[input, { dims: [batch, rows.length / batch], data: rows }]]), batch);
+  }
+
+  /** Decodes a finished job's output bytes into the model's output values. */
+  decodeOutput(version: number, bytes: Uint8Array, batch: number): Float32Array {
+    const v = this.mustGet(version);
+    const values = decodeActivations(this.layout(version, v.exec.layerCount), bytes, batch);
+    return values.get(v.model.outputs[0]!)!.data;
+  }
+
+  profileOf = (modelId: number, version: number): ModelProfile | undefined =>
+    modelId === VIBRATION_MODEL_ID ? this.versions.get(version)?.profile : undefined;
+
+  private mustGet(version: number): ModelVersion {
+    const v = this.versions.get(version);
+    if (!v) throw new Error(`model version ${version} is unknown`);
+    return v;
+  }
+
+  private run(version: number, start: number, end: number, batch: number, input: Uint8Array): Uint8Array {
+    const v = this.mustGet(version);
+    const values = v.exec.run(decodeActivations(this.layout(version, start), input, batch), { from: start, to: end });
+    return encodeActivations(this.layout(version, end), values, batch);
+  }
+
+  /** What a node's orchestrator calls to run layer ranges of the models installed there. */
+  runnerFor(node: number): ModelLayerRunner {
+    return {
+      has: (id, version) => id === VIBRATION_MODEL_ID && (this.installed.get(node)?.has(version) ?? false),
+      runLayers: async (_id, version, start, end, batch, input) => this.run(version, start, end, batch, input),
+    };
+  }
+
+  /** Runs any known version: the reference finished jobs are checked against (local execution). */
+  reference(): Executor {
+    return new ModelLayerExecutor({
+      has: (id, version) => id === VIBRATION_MODEL_ID && this.versions.has(version),
+      runLayers: async (_id, version, start, end, batch, input) => this.run(version, start, end, batch, input),
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.versions.values()) v.exec.dispose();
+    this.versions.clear();
+  }
+}

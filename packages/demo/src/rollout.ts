@@ -1,0 +1,148 @@
+// An over-the-air rollout from a passing node: one fountain-coded broadcast of
+// a tailored bundle to its direct neighbours, every receiver verifying,
+// installing into its inactive slot, rebooting onto it on trial and confirming
+// after a self-test. Progress goes into the trace as application events.
+
+import { type Clock, type ModemPresetName, Prng, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
+import {
+  BroadcastSender, DutyCyclePacer, type Manifest, MemoryProgressStore, OTA_PORTNUM, type OtaError, type SenderReport, TransferReceiver,
+  acceptOfferFor, attachToMesh, type MeshLike, type BuiltBundle,
+} from '@compotastic/ota';
+import type { Simulation } from '@compotastic/sim';
+import type { DeviceImage } from './firmware.js';
+import type { InstalledImage } from '@compotastic/ota';
+
+
+export interface RolloutTarget {
+  num: number;
+  device: DeviceImage;
+  /** Runs on the new image before it is confirmed. */
+  selfTest: (image: InstalledImage) => boolean;
+  /** Called once the new version is confirmed. */
+  onInstalled: (version: number) => void;
+}
+
+export interface RolloutOutcome {
+  label: string;
+  bundleBytes: number;
+  targets: number;
+  installed: number[];
+  /** When each receiver confirmed the update, ms after the rollout started. */
+  installedAfterMs: number[];
+  failed: Record<number, string>;
+  /** Airtime the sender spent (ms) and packets it sent. */
+  airtimeMs: number;
+  packets: number;
+  startedMs: number;
+  finishedMs: number;
+  sender: SenderReport | null;
+}
+
+/** The simulator as the OTA adapter's mesh (it already has the shape). */
+function meshOf(sim: Simulation): MeshLike {
+  return sim as unknown as MeshLike;
+}
+
+/**
+ * Broadcasts `bundle` from `sender` to `targets` (direct neighbours: hop limit 0) and resolves when the sender is
+ * done and every receiver has either installed and confirmed the update or given up.
+ */
+export function rollout(sim: Simulation, sender: number, label: string, bundle: BuiltBundle, targets: RolloutTarget[], seed: number): Promise<RolloutOutcome> {
+  const mesh = meshOf(sim);
+  const clock: Clock = sim.clock;
+  const rng = new Prng(seed >>> 0).derive(`rollout:${label}`);
+  const preset = sim.scenario.preset as ModemPresetName;
+  const airtime = (bytes: number) => timeOnAirMs(preset, onAirPacketBytes({ portnum: OTA_PORTNUM, payloadBytes: bytes }));
+  const outcome: RolloutOutcome = {
+    label, bundleBytes: bundle.bytes.length, targets: targets.length, installed: [], installedAfterMs: [], failed: {}, airtimeMs: 0, packets: 0,
+    startedMs: clock.now(), finishedMs: clock.now(), sender: null,
+  };
+  const bundleId = label;
+  sim.reportApp(sender, 'ota_started', { bundle: bundleId, bytes: bundle.bytes.length, version: bundle.manifest.version, targets: targets.map((t) => t.num) });
+  const detach: (() => void)[] = [];
+  const receivers = new Map<number, TransferReceiver>();
+
+  for (const t of targets) {
+    const installed = t.device.updater.installed.manifest;
+    let rx: TransferReceiver | null = null;
+    const attached = attachToMesh(mesh, t.num, { onMessage: (from, p) => rx?.onMessage(from, p) }, { hopLimit: 0 });
+    detach.push(attached.detach);
+    rx = new TransferReceiver({
+      nodeId: t.num, link: attached.link, clock, rng: rng.derive(`rx:${t.num}`), store: new MemoryProgressStore(),
+      accept: acceptOfferFor({ modelId: installed.modelId, version: installed.version, securityFloor: t.device.updater.securityFloor }),
+      deliver: (bytes) => {
+        try {
+          const u = t.device.updater;
+          u.install(bytes);
+          const boot = u.boot(); // the device resets onto the new image, on trial
+          if (boot.state !== 'testing' || !u.selfTest(t.selfTest)) {
+            u.boot(); // rolled back to the previous image
+            outcome.failed[t.num] = 'SELF_TEST_FAILED';
+            sim.reportApp(t.num, 'ota_failed', { bundle: bundleId, reason: 'self-test failed, rolled back' });
+            return { ok: false, code: 'SELF_TEST_FAILED', message: 'self-test failed' };
+          }
+          outcome.installed.push(t.num);
+          outcome.installedAfterMs.push(clock.now() - outcome.startedMs);
+          sim.reportApp(t.num, 'ota_applied', { bundle: bundleId, version: u.installed.manifest.version, slot: boot.slot });
+          t.onInstalled(u.installed.manifest.version);
+          return { ok: true };
+        } catch (e) {
+          const err = e as OtaError;
+          outcome.failed[t.num] = err.code ?? 'ERROR';
+          sim.reportApp(t.num, 'ota_failed', { bundle: bundleId, reason: `${err.code ?? 'ERROR'}: ${err.message}` });
+          return { ok: false, code: err.code, message: err.message };
+        }
+      },
+    });
+    receivers.set(t.num, rx);
+  }
+
+  // Progress in the trace every 30 s of simulated time.
+  let progressTimer: ReturnType<Clock['setTimer']> | null = null;
+  const reportProgress = (): void => {
+    for (const [num, rx] of receivers) {
+      if (rx.state !== 'receiving') continue;
+      const have = rx.stats.useful;
+      sim.reportApp(num, 'ota_progress', { bundle: bundleId, pct: Math.round((100 * have) / Math.max(1, have + rx.needed)) });
+    }
+    progressTimer = clock.setTimer(30_000, reportProgress);
+  };
+
+  return new Promise<RolloutOutcome>((resolve) => {
+    const manifest: Pick<Manifest, 'modelId' | 'version' | 'baseVersion' | 'securityCounter'> = bundle.manifest;
+    let tx: BroadcastSender | null = null;
+    const attached = attachToMesh(mesh, sender, { onMessage: (from, p) => tx?.onMessage(from, p) }, { hopLimit: 0 });
+    detach.push(attached.detach);
+    const link = {
+      send(payload: Uint8Array, to?: number) {
+        outcome.packets++;
+        outcome.airtimeMs += airtime(payload.length);
+        attached.link.send(payload, to);
+      },
+    };
+    const duty = sim.region.dutyCyclePercent;
+    tx = new BroadcastSender({
+      bundle: bundle.bytes, manifest, link, clock, airtimeMs: airtime,
+      // Backs off while other traffic keeps the channel over 40 % busy (the firmware's limit for non-polite sends; its
+      // 25 % politeness is for routine position and telemetry broadcasts), leaves as much air free as it uses, and
+      // keeps to the region's duty cycle.
+      pacer: new DutyCyclePacer({
+        dutyCyclePercent: duty, channelUtilization: () => sim.radioStats(sender).channelUtilizationPct, maxChannelUtilizationPercent: 40,
+      }),
+      initialRedundancy: 0.25,
+      // Receivers that stay silent (moved away, powered off) are given up after a few rounds.
+      maxRounds: 6,
+      session: rng.int(0, 0x10000), seed: rng.uint32(), receivers: targets.map((t) => t.num),
+      onDone: (report) => {
+        if (progressTimer) clock.clearTimer(progressTimer);
+        outcome.sender = report;
+        outcome.finishedMs = clock.now();
+        for (const d of detach) d();
+        sim.reportApp(sender, 'ota_done', { bundle: bundleId, installed: outcome.installed.length, targets: targets.length, packets: outcome.packets, airtimeMs: Math.round(outcome.airtimeMs) });
+        resolve(outcome);
+      },
+    });
+    tx.start();
+    reportProgress();
+  });
+}

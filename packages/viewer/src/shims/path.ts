@@ -1,0 +1,5 @@
+// See os.ts: the logger only normalizes file paths for display.
+export function normalize(p: string): string {
+  return p;
+}
+export default { normalize };
