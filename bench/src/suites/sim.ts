@@ -1,0 +1,106 @@
+// The simulator suite: wall time of one simulated hour of a 1000-node mesh (events per second logged), whether cost
+// grows linearly with the work (a 2000-node hour against four independent 500-node hours at the same density, 1000
+// against 4 x 250 in short mode, in the same run: the gated ratio), and the Meshtasticator default scenario's reachability over seeds. Memory at 10,000 nodes
+// is measured in a child process started with --expose-gc.
+
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { type ThroughputMeasurement, Simulation, measureMeshtasticatorReachability, throughputScenario } from '@compotastic/sim';
+import { type BenchCase, defineSuite } from '../harness/suite.js';
+
+const figures: Record<string, unknown> = {};
+const SCALING_CASE = 'scaling 4x nodes at the same density';
+/** Nodes of the smaller runs of the scaling case (the CI gate runs the short mode). */
+const small = (env: { short: boolean }): number => (env.short ? 250 : 500);
+
+/** One simulated hour of `nodes` nodes at the throughput scenario's constant density; returns the events processed. */
+function nodeHour(nodes: number, seed: number): { events: number; arrivals: number } {
+  const sim = new Simulation(throughputScenario(nodes, '1h'), { seed });
+  sim.run();
+  return { events: sim.scheduler.eventsProcessed, arrivals: sim.arrivalsProcessed };
+}
+
+function logThroughput(log: (line: string) => void, label: string, nodes: number, seed: number): void {
+  const t0 = performance.now();
+  const r = nodeHour(nodes, seed);
+  const wallMs = performance.now() - t0;
+  const m: Pick<ThroughputMeasurement, 'nodes' | 'events' | 'wallMs' | 'eventsPerSecond' | 'receiverEventsPerSecond'> = {
+    nodes, events: r.events, wallMs: Math.round(wallMs), eventsPerSecond: Math.round(r.events / (wallMs / 1000)),
+    receiverEventsPerSecond: Math.round((r.events + 2 * r.arrivals) / (wallMs / 1000)),
+  };
+  figures[label] = m;
+  log(`${label}: ${(wallMs / 1000).toFixed(2)} s wall, ${m.events} scheduler events (${m.eventsPerSecond.toLocaleString('en')}/s), ` +
+    `${m.receiverEventsPerSecond.toLocaleString('en')} per-receiver steps/s`);
+}
+
+function memoryAt10k(log: (line: string) => void): void {
+  const simNode = pathToFileURL(createRequire(import.meta.url).resolve('@compotastic/sim/node')).href;
+  const script = `import(${JSON.stringify(simNode)}).then((m) => console.log(JSON.stringify(m.measureMemoryAtNodes(10000, '10m'))))`;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const mem = JSON.parse(out.trim().split('\n').pop()!) as { heapUsedMb: number; rssMb: number; peakRssMb: number; events: number };
+  figures['memory 10k nodes'] = mem;
+  log(`memory at 10,000 nodes (10 simulated minutes, ${mem.events} events): heap ${mem.heapUsedMb} MB, peak RSS ${mem.peakRssMb} MB`);
+}
+
+export default defineSuite({
+  name: 'sim',
+  description: 'simulator speed and scaling (a 1000-node hour; 4x the nodes against 4 runs at the same density), memory at 10,000 nodes, Meshtasticator-scenario reachability',
+  cases: (env): BenchCase[] => [
+    {
+      id: 'node-hour 1000 nodes',
+      group: 'simulator',
+      minIterations: 1,
+      note: 'one simulated hour; events per second are logged and stored with the result',
+      contenders: [
+        {
+          id: 'ours',
+          role: 'ours',
+          label: '@compotastic/sim',
+          setup(ctx) {
+            logThroughput(ctx.log, '1000-node hour', 1000, 1);
+            return { run: () => nodeHour(1000, 1) };
+          },
+        },
+      ],
+    },
+    {
+      // Same density, 4x the nodes and 4x the work: with cost linear in the work the two take the same time.
+      id: SCALING_CASE,
+      group: 'simulator',
+      minIterations: 1,
+      note: `ratio 1 = cost linear in the number of nodes at constant density (${env.short ? '1000 vs 4 x 250 nodes in short mode' : '2000 vs 4 x 500 nodes'}); an all-pairs simulator would give ~0.25`,
+      contenders: [
+        { id: 'ours', role: 'ours', label: `${4 * small(env)}-node hour`, setup: () => ({ run: () => nodeHour(4 * small(env), 1) }) },
+        {
+          id: 'linear',
+          role: 'peer',
+          label: `4 x ${small(env)}-node hour`,
+          setup: () => ({ run: () => [1, 2, 3, 4].map((seed) => nodeHour(small(env), seed)) }),
+        },
+      ],
+    },
+    ...(env.short ? [] : [{
+      id: 'Meshtasticator default scenario (10 seeds)',
+      group: 'fidelity',
+      minIterations: 1,
+      note: 'reachability against Meshtasticator\'s 85.06%; memory at 10,000 nodes is measured in a child process',
+      contenders: [
+        {
+          id: 'ours',
+          role: 'ours' as const,
+          label: '@compotastic/sim',
+          setup(ctx: { log: (line: string) => void }) {
+            const r = measureMeshtasticatorReachability();
+            figures.meshtasticator = r;
+            ctx.log(`Meshtasticator default scenario: reachability ${r.meanReachabilityPct}% (Meshtasticator 85.06%), usefulness ${r.meanUsefulnessPct}% (50.24%), collisions ${r.meanCollisions} (320)`);
+            memoryAt10k(ctx.log);
+            return { run: () => measureMeshtasticatorReachability([1]) };
+          },
+        },
+      ],
+    }]),
+  ],
+  gates: [{ case: SCALING_CASE, ours: 'ours', peer: 'linear' }],
+  describe: () => ({ figures }),
+});
