@@ -198,6 +198,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     // The rescue Jetson: once it has parked and hears direct neighbours running an older model, it pushes v2.
     let started = false;
     let lastSeen: [number, number] | null = null;
+    let lastQueryMs = -Infinity;
     const watchJetson = (): void => {
       const jetson = nodes.find((n) => n.deviceClass === 'jetson' && n.up && ctx.orchestrator(n.num)?.isRunning);
       if (!started && jetson) {
@@ -205,11 +206,23 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         lastSeen = [jetson.x, jetson.y];
         const orch = ctx.orchestrator(jetson.num)!;
         if (library.installedVersion(jetson.num) === null) library.install(jetson.num, 2);
-        const near = orch.registry.all().filter((p) => p.hops === 0 && s.requireNode(p.num).up && devices.has(p.num) && devices.get(p.num)!.version < 2);
+        // Direct neighbours whose capability record shows an older model (or none) on a kernel build we can ship.
+        const near = orch.registry.all().flatMap((p): UpdateTarget[] => {
+          const r = p.state?.record;
+          if (!r || p.hops !== 0 || !s.requireNode(p.num).up || !devices.has(p.num)) return [];
+          const installed = r.modelId === VIBRATION_MODEL_ID ? r.modelVersion : FACTORY_VERSION;
+          const build = r.kernelBuild === 'scalar' ? 'scalar' : r.kernelBuild === 'simd' ? 'simd' : null;
+          return build && installed < 2 ? [{ num: p.num, build, installed }] : [];
+        });
         if (parked && near.length >= 2) {
           started = true;
-          ctx.hold(pushUpdates(ctx, jetson.num, near.map((p) => p.num)));
+          ctx.hold(pushUpdates(ctx, jetson.num, near));
           return;
+        }
+        // Parked: ask the direct neighbours what they run (every two minutes until enough have answered).
+        if (parked && s.now - lastQueryMs >= 120_000) {
+          lastQueryMs = s.now;
+          void orch.discoverNeighbours(0);
         }
       }
       if (!started && s.now < s.scenario.durationMs) s.clock.setTimer(30_000, watchJetson);
@@ -217,7 +230,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     s.clock.setTimer(60_000, watchJetson);
   };
 
-  const pushUpdates = async (ctx: SwarmContext, jetson: number, targets: number[]): Promise<void> => {
+  interface UpdateTarget {
+    num: number;
+    build: 'scalar' | 'simd';
+    installed: number;
+  }
+
+  const pushUpdates = async (ctx: SwarmContext, jetson: number, found: UpdateTarget[]): Promise<void> => {
+    const targets = found.map((t) => t.num);
     const s = ctx.sim;
     const canary = sampleOf(0).x;
     const expected = library.get(2)!.exec.run(new Map([['x', { dims: [1, INPUT_WIDTH], data: canary }]])).get('probs')!.data;
@@ -230,12 +250,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         ex.dispose();
       }
     });
-    // One bundle per kind of device, tailored to what its capability record says it runs.
+    // One bundle per kind of device, tailored to what its capability record says it runs (kernel build, model version).
     const groups = new Map<string, number[]>();
-    for (const t of targets) {
-      const d = devices.get(t)!;
-      const key = `${d.build}:${d.version}`;
-      groups.set(key, [...(groups.get(key) ?? []), t]);
+    for (const t of found) {
+      const key = `${t.build}:${t.installed}`;
+      groups.set(key, [...(groups.get(key) ?? []), t.num]);
     }
     step('ota', `${name(jetson)} passes by and hears ${targets.length} nodes running an older model; it builds ${groups.size} tailored bundle(s) and broadcasts them`);
     for (const [key, members] of [...groups].sort()) {

@@ -70,6 +70,7 @@ export class Orchestrator {
   private readonly timers = new Set<TimerHandle>();
   private running = false;
   private lastBroadcastMs = -Infinity;
+  private startedMs = 0;
   private lastDeltaMs = -Infinity;
   private readonly lastReplyMs = new Map<number, number>();
   private deltaPending = false;
@@ -127,6 +128,7 @@ export class Orchestrator {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.startedMs = this.options.host.clock.now();
     this.refreshState(true);
     this.after(this.rng.uniform(0, this.config.startJitterMs), () => this.broadcastAdvert());
     this.every(this.config.deltaMinIntervalMs, () => this.upkeep());
@@ -334,8 +336,13 @@ export class Orchestrator {
         this.registry.applyAdvert(from, msg, now, { hops, snr: meta.snr });
         if (!wasFresh) this.report('peer', { peer: from, hops, via: meta.link, deviceClass: msg.record.deviceClass, gops: msg.record.gops, battery: msg.battery, acceptsJobs: msg.record.acceptsJobs });
         this.checkPeer(from, hops);
-        // A node that was away for longer than our TTL may have missed our advert: answer it, if it is close.
-        if (!wasFresh && known !== undefined && this.willingToWork && (hops ?? 99) < this.config.advertReplyHops) this.replyAdvert(from, meta.link);
+        // A node that was away for longer than our TTL, or one that just arrived while we were already running, has
+        // missed our advert: answer it, if it is close. (At start-up everyone is new to everyone and the staggered
+        // first adverts cover it; answering those too would flood the channel.)
+        const newcomer = known === undefined && now - this.startedMs > this.config.startJitterMs;
+        if (!wasFresh && (known !== undefined || newcomer) && this.willingToWork && (hops ?? 99) < this.config.advertReplyHops) {
+          this.replyAdvert(from, meta.link);
+        }
         return;
       }
       case 'STATE_DELTA': {
@@ -431,6 +438,15 @@ export class Orchestrator {
   /** The radio reports a peer unreachable (routing failure on a packet to it). */
   peerUnreachable(num: number): void {
     this.registry.markUnreachable(num, this.options.host.clock.now(), this.config.retryBackoffMs * 4);
+  }
+
+  /**
+   * Ask the nodes within `hopLimit` relays (0: direct neighbours) for their capability records, e.g. after arriving
+   * somewhere: each answers with its advert after a random delay (rate-limited per asker).
+   */
+  discoverNeighbours(hopLimit = 0): Promise<boolean> {
+    this.stats.queries++;
+    return this.messenger.send('broadcast', { type: 'CAP_QUERY', wantAdvert: true }, { wantAck: false, hopLimit }).then((r) => r.ok);
   }
 
   /** Send an OTA message (body opaque; at most the payload limit minus the 2-byte profile header). */

@@ -217,3 +217,32 @@ describe('swarm hooks for applications', () => {
     expect(report.jobs.mismatches).toBe(0);
   });
 });
+
+describe('a node that arrives later', () => {
+  it('is answered by the nodes already running, so it learns its neighbours within minutes', async () => {
+    const sc = cluster(
+      [
+        { name: 'a', x: 0, y: 0 },
+        { name: 'b', x: 300, y: 0, deviceClass: 'phone' },
+        { name: 'c', x: 0, y: 300 },
+      ],
+      {
+        duration: '30m',
+        events: [{ atS: 900, kind: 'pass_through', name: 'van', deviceClass: 'jetson', path: [[100, 100, 1200], [200, 200]], speedMps: 5 }],
+      },
+    );
+    let knownAfter4Min = -1;
+    await runSwarm(sc, {
+      seed: 9, kernel, workload: [],
+      script: (ctx) => {
+        ctx.sim.clock.setTimer(900_000 + 240_000, () => {
+          const van = ctx.sim.resolveNode('van').num;
+          knownAfter4Min = ctx.orchestrator(van)?.registry.all().filter((p) => p.state !== null).length ?? -1;
+        });
+      },
+    });
+    // Its own first advert goes out within the start-up jitter; the others answer it instead of waiting for their
+    // next periodic advert (30 minutes away).
+    expect(knownAfter4Min).toBe(3);
+  });
+});
