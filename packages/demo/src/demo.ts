@@ -149,6 +149,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     if (e.ev !== 'app' || !sim) return;
     const d = (e.data ?? {}) as Record<string, unknown>;
     if (e.type === 'job_requested' && typeof d.tag === 'string') jobIdOf.set(`${e.node}:${d.tag}`, d.jobId as number);
+    // Tell the recovery as it happens: every reassignment of one of the story's shards, and why.
+    if (e.type === 'job_reassigned' && typeof d.job === 'string' && story.some((st) => st.rec.owner === e.node && st.rec.tag === d.job)) {
+      step('recovery', `${d.job}: attempt ${String(d.attempt)} goes to ${name(d.peer as number)} (the previous one ended: ${String(d.reason)})`);
+    }
     if (e.type === 'accept' && dropArmedFor && d.owner === dropArmedFor.owner && d.jobId === jobIdOf.get(`${dropArmedFor.owner}:${dropArmedFor.tag}`)) {
       const worker = e.node as number;
       dropArmedFor = null;

@@ -44,6 +44,10 @@ describe('the demo on the default scenario', () => {
     expect(first.attempts).toBeGreaterThan(1);
     expect(first.matchesLocal).toBe(true);
     expect(events.some((e) => e.ev === 'app' && e.type === 'attempt_lost' && (e.data as { peer: number }).peer === dropped!.node)).toBe(true);
+    // The narration tells each reassignment of the story's shard as it happens.
+    const reassigned = events.filter((e) => e.ev === 'app' && e.type === 'job_reassigned' && (e.data as { job: string }).job === 'classify-1');
+    expect(reassigned.length).toBe(first.attempts - 1);
+    expect(summary.steps.filter((s) => s.kind === 'recovery' && s.text.startsWith('classify-1: attempt ')).length).toBe(reassigned.length);
   });
 
   it('a passing Jetson builds tailored bundles and pushes the new model over the air', () => {
