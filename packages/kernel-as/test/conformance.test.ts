@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,22 @@ describe('conformance runner', () => {
 
     const all = run(dir);
     expect(all.last).toBe('9 passed, 9 failed');
+  });
+
+  it('also runs the cases in subdirectories, named by their relative path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conformance-tree-'));
+    mkdirSync(join(dir, 'ops', 'dequant'), { recursive: true });
+    writeFileSync(join(dir, 'README.md'), 'not a case');
+    const dq = (x: number, expected: number) => JSON.stringify({
+      op: 'DequantizeLinear', inputs: [{ type: 'uint8', dims: [1], data: [x] }, { type: 'float32', dims: [], data: [2] }],
+      outputs: [{ type: 'float32', dims: [1], data: [expected] }], tolerance: 1e-6,
+    });
+    writeFileSync(join(dir, 'top.json'), dq(3, 6));
+    writeFileSync(join(dir, 'ops', 'dequant', 'good.json'), dq(5, 10));
+    writeFileSync(join(dir, 'ops', 'dequant', 'bad.json'), dq(5, 12));
+    const r = run(dir, '--build', 'scalar');
+    expect(r.stdout).toMatch(/FAIL \[scalar\] ops\/dequant\/bad\.json: output 0 element 0: got 10, expected 12/);
+    expect(r.last).toBe('2 passed, 1 failed');
   });
 
   it('rejects bad command lines', () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // conformance <dir> [--build scalar|simd|relaxed|all]
-// Runs every *.json case in <dir> on the chosen builds; prints one line per failure,
+// Runs every *.json case in <dir> and its subdirectories on the chosen builds
+// (so the conformance root and its kernel/ folder both work); prints one line per failure,
 // a summary per build, and ends with "N passed, M failed" (N and M count
 // case x build runs). Exits non-zero when anything fails.
 
@@ -32,13 +33,24 @@ function parseArgs(argv: string[]): { dir: string; builds: KernelBuild[] } {
   return { dir: resolve(process.env.INIT_CWD ?? process.cwd(), dir), builds: build === 'all' ? [...KERNEL_BUILDS] : [build as KernelBuild] };
 }
 
+/** *.json files under dir, depth first, as sorted paths relative to dir. */
+function caseFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') out.push(...caseFiles(dir, rel));
+    else if (entry.isFile() && entry.name.endsWith('.json')) out.push(rel);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const { dir, builds } = parseArgs(process.argv.slice(2));
   if (builds.includes('relaxed')) enableRelaxedSimd();
   let files: string[];
   try {
     if (!statSync(dir).isDirectory()) usage(`${dir} is not a directory`);
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = caseFiles(dir);
   } catch (err) {
     usage(`cannot read ${dir}: ${(err as Error).message}`);
   }
