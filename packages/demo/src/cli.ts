@@ -150,7 +150,7 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
     const last = o.installedAfterMs.length ? ` (the last after ${(Math.max(...o.installedAfterMs) / 1000).toFixed(0)} s)` : '';
     lines.push(`  OTA ${o.label.padEnd(13)} ${o.bundleBytes} B bundle (${o.encodings}); ${o.installed.length}/${o.targets} installed and confirmed${last}; ${o.packets} packets, ${(o.airtimeMs / 1000).toFixed(1)} s airtime`);
   }
-  if (s.ota.length === 0) lines.push('  OTA           no rollout (the Jetson never came within range of nodes to update)');
+  if (s.ota.length === 0) lines.push('  OTA           no rollout (no Jetson-class node parked within radio range of nodes to update)');
   lines.push(`  radio         ${s.radio.transmissions} transmissions, ${s.radio.collisions} collisions, channel utilization ${s.radio.channelUtilizationPct.toFixed(1)}%`);
   lines.push(`  trace         ${tracePath} (${events} events)`);
   console.log(lines.join('\n'));

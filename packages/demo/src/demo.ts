@@ -202,18 +202,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     // The rescue Jetson: once it has parked and hears direct neighbours running an older model, it pushes v2.
     let started = false;
     let lastSeen: [number, number] | null = null;
+    let parkedSinceMs = 0;
     let lastQueryMs = -Infinity;
     const watchJetson = (): void => {
       const jetson = nodes.find((n) => n.deviceClass === 'jetson' && n.up && ctx.orchestrator(n.num)?.isRunning);
       if (!started && jetson) {
         const parked = lastSeen !== null && lastSeen[0] === jetson.x && lastSeen[1] === jetson.y;
+        if (!parked) parkedSinceMs = s.now;
         lastSeen = [jetson.x, jetson.y];
         const orch = ctx.orchestrator(jetson.num)!;
         if (library.installedVersion(jetson.num) === null) library.install(jetson.num, 2);
-        // Direct neighbours whose capability record shows an older model (or none) on a kernel build we can ship.
+        // Direct neighbours, heard since the Jetson parked (what it heard on the way in is somewhere else now), whose
+        // capability record shows an older model (or none) on a kernel build we can ship.
         const near = orch.registry.all().flatMap((p): UpdateTarget[] => {
           const r = p.state?.record;
-          if (!r || p.hops !== 0 || !s.requireNode(p.num).up || !devices.has(p.num)) return [];
+          if (!r || p.hops !== 0 || p.lastHeardMs < parkedSinceMs || !s.requireNode(p.num).up || !devices.has(p.num)) return [];
           const installed = r.modelId === VIBRATION_MODEL_ID ? r.modelVersion : FACTORY_VERSION;
           const build = r.kernelBuild === 'scalar' ? 'scalar' : r.kernelBuild === 'simd' ? 'simd' : null;
           return build && installed < 2 ? [{ num: p.num, build, installed }] : [];
@@ -260,9 +263,26 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const key = `${t.build}:${t.installed}`;
       groups.set(key, [...(groups.get(key) ?? []), t.num]);
     }
-    step('ota', `${name(jetson)} passes by and hears ${targets.length} nodes running an older model; it builds ${groups.size} tailored bundle(s) and broadcasts them`);
+    step('ota', `${name(jetson)} passes by and hears ${targets.length} nodes running an older model; it broadcasts ${groups.size} bundle(s) in turn, each tailored to one kind of device`);
+    // The transfers only make sense while the Jetson is parked among its targets: they stop when it drives on.
+    const departed = new AbortController();
+    const parkedAt = [s.requireNode(jetson).x, s.requireNode(jetson).y];
+    const watchDeparture = (): void => {
+      const j = s.requireNode(jetson);
+      if (!j.up || j.x !== parkedAt[0] || j.y !== parkedAt[1]) {
+        step('ota', `${name(jetson)} drives on; transfers still running stop`);
+        departed.abort();
+        return;
+      }
+      departureTimer = s.clock.setTimer(10_000, watchDeparture);
+    };
+    let departureTimer = s.clock.setTimer(10_000, watchDeparture);
     for (const [key, members] of [...groups].sort()) {
       const [build, from] = key.split(':') as ['scalar' | 'simd', string];
+      if (departed.signal.aborted) {
+        step('ota', `no bundle for ${build} devices on v${from} (${members.map(name).join(', ')}): ${name(jetson)} left before their turn`);
+        continue;
+      }
       const bundle = tailoredBundle(kernel, fw, 2, Number(from), build);
       const encodings = bundle.choices.map((c) => `${c.name} ${c.encoding} ${c.encodedSize} B`).join(', ');
       step('ota', `bundle for ${build} devices on v${from} -> v2: ${bundle.bytes.length} bytes signed (${encodings}), to ${members.map(name).join(', ')}`);
@@ -272,11 +292,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
           library.install(num, version);
           ctx.orchestrator(num)?.updateCapabilities({ modelId: VIBRATION_MODEL_ID, modelVersion: version });
         },
-      })), modelSeed + rollouts.length);
+      })), modelSeed + rollouts.length, departed.signal);
       rollouts.push({ ...outcome, encodings });
       const lastInstall = Math.max(0, ...outcome.installedAfterMs);
-      step('ota', `rollout ${outcome.label}: ${outcome.installed.length}/${outcome.targets} installed, verified and confirmed (the last ${(lastInstall / 1000).toFixed(0)} s after the offer), ${outcome.packets} packets, ${(outcome.airtimeMs / 1000).toFixed(1)} s of airtime`);
+      step('ota', `rollout ${outcome.label}: ${outcome.installed.length}/${outcome.targets} installed, verified and confirmed` +
+        (outcome.installed.length ? ` (the last ${(lastInstall / 1000).toFixed(0)} s after the offer)` : '') +
+        `, ${outcome.packets} packets, ${(outcome.airtimeMs / 1000).toFixed(1)} s of airtime` +
+        (Object.keys(outcome.unfinished).length ? `; still downloading when it ended: ${Object.entries(outcome.unfinished).map(([n, p]) => `${name(Number(n))} ${p}%`).join(', ')}` : ''));
     }
+    if (!departed.signal.aborted) s.clock.clearTimer(departureTimer);
     // Updated sensors now classify on their own; the run lasts until their jobs end.
     const battery = (t: number) => s.nodeState(t).batteryPct ?? 100;
     const updated = targets

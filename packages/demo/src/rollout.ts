@@ -30,6 +30,8 @@ export interface RolloutOutcome {
   /** When each receiver confirmed the update, ms after the rollout started. */
   installedAfterMs: number[];
   failed: Record<number, string>;
+  /** Receivers still downloading when the transfer ended: percent of the bundle each had. */
+  unfinished: Record<number, number>;
   /** Airtime the sender spent (ms) and packets it sent. */
   airtimeMs: number;
   packets: number;
@@ -45,16 +47,19 @@ function meshOf(sim: Simulation): MeshLike {
 
 /**
  * Broadcasts `bundle` from `sender` to `targets` (direct neighbours: hop limit 0) and resolves when the sender is
- * done and every receiver has either installed and confirmed the update or given up.
+ * done and every receiver has either installed and confirmed the update or given up. Aborting `signal` (the sender
+ * drives off) stops the transfer; receivers keep what they have.
  */
-export function rollout(sim: Simulation, sender: number, label: string, bundle: BuiltBundle, targets: RolloutTarget[], seed: number): Promise<RolloutOutcome> {
+export function rollout(
+  sim: Simulation, sender: number, label: string, bundle: BuiltBundle, targets: RolloutTarget[], seed: number, signal?: AbortSignal,
+): Promise<RolloutOutcome> {
   const mesh = meshOf(sim);
   const clock: Clock = sim.clock;
   const rng = new Prng(seed >>> 0).derive(`rollout:${label}`);
   const preset = sim.scenario.preset as ModemPresetName;
   const airtime = (bytes: number) => timeOnAirMs(preset, onAirPacketBytes({ portnum: OTA_PORTNUM, payloadBytes: bytes }));
   const outcome: RolloutOutcome = {
-    label, bundleBytes: bundle.bytes.length, targets: targets.length, installed: [], installedAfterMs: [], failed: {}, airtimeMs: 0, packets: 0,
+    label, bundleBytes: bundle.bytes.length, targets: targets.length, installed: [], installedAfterMs: [], failed: {}, unfinished: {}, airtimeMs: 0, packets: 0,
     startedMs: clock.now(), finishedMs: clock.now(), sender: null,
   };
   const bundleId = label;
@@ -99,11 +104,10 @@ export function rollout(sim: Simulation, sender: number, label: string, bundle: 
 
   // Progress in the trace every 30 s of simulated time.
   let progressTimer: ReturnType<Clock['setTimer']> | null = null;
+  const percentOf = (rx: TransferReceiver): number => Math.round((100 * rx.stats.useful) / Math.max(1, rx.stats.useful + rx.needed));
   const reportProgress = (): void => {
     for (const [num, rx] of receivers) {
-      if (rx.state !== 'receiving') continue;
-      const have = rx.stats.useful;
-      sim.reportApp(num, 'ota_progress', { bundle: bundleId, pct: Math.round((100 * have) / Math.max(1, have + rx.needed)) });
+      if (rx.state === 'receiving') sim.reportApp(num, 'ota_progress', { bundle: bundleId, pct: percentOf(rx) });
     }
     progressTimer = clock.setTimer(30_000, reportProgress);
   };
@@ -115,19 +119,24 @@ export function rollout(sim: Simulation, sender: number, label: string, bundle: 
     detach.push(attached.detach);
     const link = {
       send(payload: Uint8Array, to?: number) {
-        outcome.packets++;
-        outcome.airtimeMs += airtime(payload.length);
-        attached.link.send(payload, to);
+        const taken = attached.link.send(payload, to) !== false;
+        if (taken) {
+          outcome.packets++;
+          outcome.airtimeMs += airtime(payload.length);
+        }
+        return taken;
       },
     };
     const duty = sim.region.dutyCyclePercent;
     tx = new BroadcastSender({
       bundle: bundle.bytes, manifest, link, clock, airtimeMs: airtime,
-      // Backs off while other traffic keeps the channel over 40 % busy (the firmware's limit for non-polite sends; its
+      // Slows down while other traffic keeps the channel over 40 % busy (the firmware's limit for non-polite sends; its
       // 25 % politeness is for routine position and telemetry broadcasts), leaves as much air free as it uses, and
-      // keeps to the region's duty cycle.
+      // keeps to the region's duty cycle. A passing node is parked for minutes, not hours: in a crowded channel it
+      // still takes up to a quarter of the air, or a 13 KB bundle (about 85 packets of 2 s) would outlast its stop.
       pacer: new DutyCyclePacer({
         dutyCyclePercent: duty, channelUtilization: () => sim.radioStats(sender).channelUtilizationPct, maxChannelUtilizationPercent: 40,
+        busySharePercent: 25,
       }),
       initialRedundancy: 0.25,
       // Receivers that stay silent (moved away, powered off) are given up after a few rounds.
@@ -137,11 +146,17 @@ export function rollout(sim: Simulation, sender: number, label: string, bundle: 
         if (progressTimer) clock.clearTimer(progressTimer);
         outcome.sender = report;
         outcome.finishedMs = clock.now();
+        for (const [num, rx] of receivers) if (rx.state === 'receiving') outcome.unfinished[num] = percentOf(rx);
         for (const d of detach) d();
         sim.reportApp(sender, 'ota_done', { bundle: bundleId, installed: outcome.installed.length, targets: targets.length, packets: outcome.packets, airtimeMs: Math.round(outcome.airtimeMs) });
         resolve(outcome);
       },
     });
+    if (signal?.aborted) {
+      tx.cancel();
+      return;
+    }
+    signal?.addEventListener('abort', () => tx?.cancel(), { once: true });
     tx.start();
     reportProgress();
   });

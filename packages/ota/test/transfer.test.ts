@@ -7,6 +7,7 @@ import { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type OfferMessage } fr
 import { DutyCyclePacer } from '../src/transfer/pacing.js';
 import { TransferReceiver } from '../src/transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
+import type { TransferLink } from '../src/transfer/link.js';
 import { OtaError } from '../src/errors.js';
 import { LossyHub, VirtualClock } from './helpers.js';
 
@@ -23,7 +24,11 @@ interface Rig {
   stores: ProgressStore[];
 }
 
-function rig(opts: { seed: number; loss: number; receivers: number; bundle: Uint8Array; stores?: ProgressStore[]; accept?: (o: OfferMessage) => true | 'DOWNGRADE'; pacer?: DutyCyclePacer }): Rig {
+function rig(opts: {
+  seed: number; loss: number; receivers: number; bundle: Uint8Array; stores?: ProgressStore[]; accept?: (o: OfferMessage) => true | 'DOWNGRADE'; pacer?: DutyCyclePacer;
+  /** Wraps the sender's link (e.g. a radio whose queue is full for a while). */
+  senderLink?: (inner: TransferLink) => TransferLink; maxRefusedMs?: number;
+}): Rig {
   const clock = new VirtualClock();
   const rng = new Prng(opts.seed);
   const hub = new LossyHub(clock, rng.derive('loss'), opts.loss);
@@ -44,7 +49,7 @@ function rig(opts: { seed: number; loss: number; receivers: number; bundle: Uint
   });
   let report: SenderReport | null = null;
   const sender = new BroadcastSender({
-    bundle: opts.bundle, manifest, link: hub.link(1), clock,
+    bundle: opts.bundle, manifest, link: opts.senderLink ? opts.senderLink(hub.link(1)) : hub.link(1), clock, maxRefusedMs: opts.maxRefusedMs,
     pacer: opts.pacer ?? new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0 }),
     airtimeMs: airtime, session: 0x1234, seed: rng.uint32(), receivers: ids,
     onDone: (r) => (report = r),
@@ -104,6 +109,51 @@ describe('broadcast transfer', () => {
     expect(rep.sourceSymbols + rep.repairSymbols).toBeLessThan(m * 1.8);
     expect(rep.rounds).toBeLessThanOrEqual(5);
     expect(rep.receivers.every((x) => x.state === 'complete')).toBe(true);
+  });
+
+  it('keeps the packets a full radio queue refuses and sends them again later', () => {
+    const bundle = new Prng(12).bytes(6000);
+    // The radio refuses every third packet handed to it during the first three minutes (a relay's queue is full).
+    let handed = 0;
+    let refused = 0;
+    let clockRef: VirtualClock | null = null;
+    const r = rig({
+      seed: 13, loss: 0, receivers: 3, bundle,
+      senderLink: (inner) => ({
+        send(payload, to) {
+          handed++;
+          // (The end marker is a courtesy the sender does not retry; it is left alone here.)
+          if (clockRef!.now() < 180_000 && handed % 3 === 0 && decodeMessage(payload).type !== 'end') {
+            refused++;
+            return false;
+          }
+          return inner.send(payload, to);
+        },
+      }),
+    });
+    clockRef = r.clock;
+    r.sender.start();
+    r.clock.run();
+    const rep = r.report()!;
+    expect(refused).toBeGreaterThan(3);
+    expect(rep.refusals).toBe(refused);
+    expect(rep.complete).toBe(true);
+    expect(r.delivered.size).toBe(3);
+    // Nothing was lost to the refusals: without loss the sources alone complete every receiver in the first round.
+    expect(rep.rounds).toBe(1);
+    expect(rep.sourceSymbols).toBe(r.sender.sourceSymbolCount);
+  });
+
+  it('gives up, incomplete, when the radio refuses everything for too long', () => {
+    const r = rig({ seed: 14, loss: 0, receivers: 2, bundle: new Prng(15).bytes(3000), senderLink: () => ({ send: () => false }), maxRefusedMs: 120_000 });
+    r.sender.start();
+    r.clock.run();
+    const rep = r.report()!;
+    expect(rep.complete).toBe(false);
+    expect(rep.sourceSymbols).toBe(0);
+    expect(rep.durationMs).toBeGreaterThanOrEqual(120_000);
+    expect(rep.durationMs).toBeLessThan(120_000 + 31_000);
+    expect(r.delivered.size).toBe(0);
   });
 
   it('is deterministic: the same seed gives the same trace', () => {
@@ -226,18 +276,45 @@ describe('pacing', () => {
     expect(sends.length).toBe(400);
   });
 
-  it('holds back while the channel is busy', () => {
+  it('holds back while the channel is busy when asked to give way entirely', () => {
     let util = 40;
-    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000 });
+    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000, busySharePercent: 0 });
     expect(pacer.delayMs(0, 100)).toBe(5000);
     util = 10;
     expect(pacer.delayMs(0, 100)).toBe(0);
   });
 
+  it('keeps a transfer moving at a small share of the airtime while the channel stays busy', () => {
+    let util = 60;
+    const air = 800;
+    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000, busySharePercent: 10 });
+    const sends: number[] = [];
+    let now = 0;
+    while (now < 600_000) {
+      const wait = pacer.delayMs(now, air);
+      if (wait === 0) {
+        pacer.sent(now, air);
+        sends.push(now);
+        now += air;
+      } else {
+        expect(wait).toBeLessThanOrEqual(5000); // looks again at least every backoff period
+        now += wait;
+      }
+    }
+    // 10 % of ten minutes at 800 ms a packet: 75 packets, evenly spaced.
+    expect(sends.length).toBeGreaterThanOrEqual(74);
+    expect(sends.length).toBeLessThanOrEqual(76);
+    for (let i = 1; i < sends.length; i++) expect(sends[i]! - sends[i - 1]!).toBeGreaterThanOrEqual(air * 10 - 1e-6);
+    // When the channel calms down, the usual gap applies again.
+    util = 10;
+    expect(pacer.delayMs(now + air * 2, air)).toBe(0);
+    expect(() => new DutyCyclePacer({ dutyCyclePercent: 100, busySharePercent: 101 })).toThrow(/busySharePercent/);
+  });
+
   it('does not count its own transmissions as a busy channel', () => {
     // The radio reports 30 % utilization, 20 points of which are our own 12 s of airtime in the last minute.
     const util = 30;
-    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000, gapFactor: 0 });
+    const pacer = new DutyCyclePacer({ dutyCyclePercent: 100, channelUtilization: () => util, busyBackoffMs: 5000, gapFactor: 0, busySharePercent: 0 });
     for (let t = 0; t < 12_000; t += 2000) pacer.sent(t, 2000);
     expect(pacer.delayMs(12_000, 2000)).toBe(0); // others: 10 %
     expect(pacer.delayMs(80_000, 2000)).toBe(5000); // a minute later our share has left the window: 30 % is others'

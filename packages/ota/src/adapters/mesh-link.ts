@@ -51,13 +51,16 @@ export function attachToMesh(mesh: MeshLike, nodeNum: number, endpoint: MeshEndp
   });
   const link: TransferLink = {
     send(payload, to) {
-      mesh.sendFromApp(nodeNum, {
+      // The firmware answers every packet from the client with a QueueStatus; an error there (queue full, radio off)
+      // means the packet never went on air.
+      const { error } = mesh.sendFromApp(nodeNum, {
         ...(to === undefined ? {} : { to }),
         portnum,
         payload,
         wantAck: false,
         ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
       });
+      return error === 0;
     },
   };
   return { link, detach };

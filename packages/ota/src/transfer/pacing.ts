@@ -23,6 +23,13 @@ export interface DutyCyclePacerOptions {
   maxChannelUtilizationPercent?: number;
   /** How long to hold back when the channel is busy (default 10 s). */
   busyBackoffMs?: number;
+  /**
+   * While the channel is busy the transfer still moves, at this share of the airtime (default 10 %): packets are
+   * spaced so that our airtime is at most this percentage of the time. A mesh that never drops below the threshold
+   * (a crowded scene, a node parked in the middle of it) would otherwise starve the transfer for good. 0 holds back
+   * entirely until the channel calms down.
+   */
+  busySharePercent?: number;
 }
 
 /** The window Meshtastic's channel utilization covers. */
@@ -30,7 +37,8 @@ const UTILIZATION_WINDOW_MS = 60_000;
 
 /**
  * Keeps a transfer inside the region's duty cycle (own airtime over a rolling window), leaves a gap after every
- * packet for other traffic, and yields while the channel is busier than the polite-broadcast threshold.
+ * packet for other traffic, and slows down to a small share of the airtime while the channel is busier than the
+ * polite-broadcast threshold.
  */
 export class DutyCyclePacer implements PacingPolicy {
   private readonly log: { at: number; airtime: number }[] = [];
@@ -41,6 +49,8 @@ export class DutyCyclePacer implements PacingPolicy {
   private readonly gapFactor: number;
   private readonly maxUtil: number;
   private readonly busyBackoffMs: number;
+  private readonly busyShare: number;
+  private last: { at: number; airtime: number } | null = null;
 
   constructor(private readonly o: DutyCyclePacerOptions) {
     const share = o.share ?? 0.5;
@@ -51,6 +61,8 @@ export class DutyCyclePacer implements PacingPolicy {
     this.gapFactor = o.gapFactor ?? 1;
     this.maxUtil = o.maxChannelUtilizationPercent ?? 25;
     this.busyBackoffMs = o.busyBackoffMs ?? 10_000;
+    this.busyShare = o.busySharePercent ?? 10;
+    if (!(this.busyShare >= 0 && this.busyShare <= 100)) throw new OtaError('INVALID_ARGUMENT', 'busySharePercent must be in [0, 100]');
     if (!(this.gapFactor >= 0)) throw new OtaError('INVALID_ARGUMENT', 'gapFactor must be >= 0');
   }
 
@@ -71,7 +83,11 @@ export class DutyCyclePacer implements PacingPolicy {
       excess -= e.airtime;
     }
     if (wait === 0 && this.o.channelUtilization && this.othersUtilization(now, this.o.channelUtilization()) > this.maxUtil) {
-      wait = this.busyBackoffMs;
+      if (this.busyShare === 0) return this.busyBackoffMs;
+      // Busy: the next packet waits until the previous one is a 1/share fraction of the time since it started.
+      const spacedUntil = this.last ? this.last.at + (this.last.airtime * 100) / this.busyShare : now;
+      // Look again at least every backoff period: the channel may have calmed down by then.
+      wait = Math.min(this.busyBackoffMs, Math.max(0, spacedUntil - now));
     }
     return wait;
   }
@@ -90,6 +106,7 @@ export class DutyCyclePacer implements PacingPolicy {
   sent(now: number, airtimeMs: number): void {
     this.expire(now);
     this.log.push({ at: now, airtime: airtimeMs });
+    this.last = { at: now, airtime: airtimeMs };
     this.used += airtimeMs;
     this.nextFree = now + airtimeMs * (1 + this.gapFactor);
   }

@@ -37,6 +37,8 @@ export interface SenderOptions {
   /** How long receivers may spread their replies to a poll (default: room for every reply twice over, >= 10 s). */
   pollWindowMs?: number;
   maxRounds?: number;
+  /** The transfer ends, incomplete, when the link refuses every packet for this long (default 10 min). */
+  maxRefusedMs?: number;
   /** Called once when the transfer ends. */
   onDone?: (report: SenderReport) => void;
 }
@@ -55,6 +57,8 @@ export interface SenderReport {
   sourceSymbols: number;
   repairSymbols: number;
   controlMessages: number;
+  /** Packets the link refused (radio queue full) and the sender sent again later. */
+  refusals: number;
   /** Own airtime spent, ms. */
   airtimeMs: number;
   durationMs: number;
@@ -86,7 +90,10 @@ export class BroadcastSender {
   private readonly sentIndex = new Map<number, number>();
   private quietRounds = 0;
   private startMs = 0;
-  private readonly stats = { sourceSymbols: 0, repairSymbols: 0, controlMessages: 0, airtimeMs: 0 };
+  /** Since when the link has refused every packet (null while it takes them), and how many times in a row. */
+  private refusedSince: number | null = null;
+  private refusals = 0;
+  private readonly stats = { sourceSymbols: 0, repairSymbols: 0, controlMessages: 0, airtimeMs: 0, refusals: 0 };
   private report: SenderReport | null = null;
 
   constructor(private readonly o: SenderOptions) {
@@ -171,8 +178,23 @@ export class BroadcastSender {
       this.timer = this.o.clock.setTimer(wait, () => this.pump());
       return;
     }
+    if (this.o.link.send(payload) === false) {
+      // The radio's queue is full (a busy relay) or the radio is away: keep the packet and back off, doubling from
+      // one airtime up to 30 s, so the queue drains instead of the transfer losing packets it believes were sent.
+      this.refusedSince ??= now;
+      if (now - this.refusedSince >= (this.o.maxRefusedMs ?? 600_000)) {
+        this.finish(false);
+        return;
+      }
+      const backoff = Math.min(30_000, airtime * 2 ** Math.min(this.refusals, 10));
+      this.refusals++;
+      this.stats.refusals++;
+      this.timer = this.o.clock.setTimer(backoff, () => this.pump());
+      return;
+    }
+    this.refusedSince = null;
+    this.refusals = 0;
     this.queue.shift();
-    this.o.link.send(payload);
     this.o.pacer.sent(now, airtime);
     this.stats.airtimeMs += airtime;
     if (next.type === 'data') {
