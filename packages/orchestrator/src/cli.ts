@@ -44,6 +44,8 @@ Built-in scenarios: ${'{scenarios}'}
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Whether err is a terminal: the progress line is only drawn on one. */
+  isTty?: boolean;
 }
 
 function take(args: string[], i: number, flag: string): string {
@@ -163,7 +165,7 @@ async function swarm(args: string[], io: Io): Promise<number> {
     ble: a.ble,
     orchestrator: a.port !== undefined ? { portnum: a.port } : undefined,
     trace: trace?.sink,
-    onProgress: a.quiet
+    onProgress: a.quiet || !io.isTty
       ? undefined
       : (t, until) => {
           const pct = Math.floor((t / until) * 100);
@@ -173,7 +175,7 @@ async function swarm(args: string[], io: Io): Promise<number> {
           }
         },
   });
-  if (!a.quiet) io.err('\r');
+  if (!a.quiet && io.isTty) io.err('\r\x1b[K');
   if (trace && a.trace) await writeFile(a.trace, trace.text());
   io.out(a.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return report.jobs.lost === 0 ? 0 : 2;
@@ -297,7 +299,7 @@ async function node(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`), err: (s) => process.stderr.write(s), isTty: process.stderr.isTTY === true }): Promise<number> {
   const [command, ...rest] = argv.filter((a) => a !== '--');
   try {
     if (command === 'swarm') return await swarm(rest, io);
