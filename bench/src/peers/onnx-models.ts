@@ -7,11 +7,11 @@ import { encodeModel, graph, tensor } from '@compotastic/model';
 const OPSET = 21;
 
 /** Y = MatMulInteger(A uint8 [M, K], B int8 [K, N] constant, aZeroPoint constant). */
-export function matmulIntegerModel(m: number, k: number, n: number, weights: Int8Array, aZeroPoint: number): Uint8Array {
+export function matmulIntegerModel(m: number, k: number, n: number, weights: Int8Array, aZeroPoint: number, aType: 'uint8' | 'int8' = 'uint8'): Uint8Array {
   return encodeModel(graph('matmul_integer')
-    .input('A', 'uint8', [m, k])
+    .input('A', aType, [m, k])
     .initializer('B', tensor('int8', [k, n], weights))
-    .initializer('a_zero_point', tensor('uint8', [], [aZeroPoint]))
+    .initializer('a_zero_point', tensor(aType, [], [aZeroPoint]))
     .node('MatMulInteger', ['A', 'B', 'a_zero_point'], ['Y'])
     .output('Y', 'int32', [m, n])
     .model({ opset: OPSET }));

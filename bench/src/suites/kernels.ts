@@ -82,6 +82,43 @@ function matmulCase(group: string, m: number, k: number, n: number): BenchCase {
   };
 }
 
+/**
+ * The same product with int8 and with uint8 activations: A as int8 with zero point 0, and the same values shifted to
+ * uint8 with zero point 128, so every contender computes the same Y. Ours should not care which it gets; ONNX Runtime
+ * Web takes a slow path for int8 activations.
+ */
+function signedActivationsCase(m: number, k: number, n: number): BenchCase {
+  const seed = m * 7919 + k * 31 + n + 17;
+  const aSigned = () => randomBytes(m * k, seed, true) as Int8Array;
+  const aUnsigned = () => Uint8Array.from(aSigned(), (v) => v + 128);
+  const b = () => randomBytes(k * n, seed + 1, true) as Int8Array;
+  const contenders: Contender[] = [];
+  for (const build of ['simd', 'relaxed'] as const) {
+    for (const signed of [false, true]) {
+      const c = ours(build, false, (kernel) => {
+        const packed = kernel.packWeights(b(), k, n, 0);
+        const input = signed ? aSigned() : aUnsigned();
+        const zp = signed ? 0 : 128;
+        return { run: () => kernel.matmulInteger(input, m, packed, zp), dispose: () => packed.dispose() };
+      });
+      contenders.push(signed ? { ...c, id: `${build} int8`, label: `${build}, int8 activations` } : { ...c, label: `${build}, uint8 activations` });
+    }
+  }
+  contenders.push(peer('ort-web', () => ortRunner('web', matmulIntegerModel(m, k, n, b(), 0, 'int8'), { A: { type: 'int8', data: aSigned(), dims: [m, k] } })));
+  return {
+    id: `${m === 1 ? 'gemv' : 'gemm'} ${m}x${k}x${n} int8 activations`,
+    group: 'int8 activations',
+    work: { ops: 2 * m * k * n },
+    contenders,
+    ratios: [
+      { ours: 'simd int8', peer: 'simd' }, { ours: 'relaxed int8', peer: 'relaxed' },
+      { ours: 'simd int8', peer: 'ort-web' }, { ours: 'relaxed int8', peer: 'ort-web' },
+    ],
+    verify: verifyAgainst(() => jsGemm(aSigned(), m, jsPackB(b(), k, n), 0)),
+    minIterations: m * k * n >= 2 ** 26 ? 5 : 10,
+  };
+}
+
 function rawMatmul(kernel: Kernel, a: Uint8Array, b: Int8Array, m: number, k: number, n: number): Runner {
   const packed: PackedMatrix = kernel.packWeights(b, k, n, 0);
   const scratch = new ArenaScratch(kernel);
@@ -334,6 +371,8 @@ export default defineSuite({
       matmulCase('GEMM', 8, 1024, 1024),
       matmulCase('GEMM', 64, 256, 256),
       matmulCase('GEMM', 64, 1024, 1024),
+      signedActivationsCase(1, 1024, 1024),
+      signedActivationsCase(64, 1024, 1024),
       ...(['QuantizeLinear', 'DynamicQuantizeLinear', 'DequantizeLinear'] as const).flatMap((op) => [quantCase(op, 4096), quantCase(op, 2 ** 20)]),
       deltaCase('encode', 4 * 2 ** 20),
       deltaCase('decode', 4 * 2 ** 20),
@@ -344,6 +383,10 @@ export default defineSuite({
     ...['gemv 1x256x256', 'gemv 1x1024x1024', 'gemv 1x4096x4096', 'gemv 1x896x4864', 'gemm 64x1024x1024'].flatMap((c) => [
       { case: c, ours: 'simd', peer: 'ort-web' },
       { case: c, ours: 'relaxed', peer: 'ort-web' },
+    ]),
+    ...['gemv 1x1024x1024 int8 activations', 'gemm 64x1024x1024 int8 activations'].flatMap((c) => [
+      { case: c, ours: 'simd int8', peer: 'simd' },
+      { case: c, ours: 'simd int8', peer: 'ort-web' },
     ]),
     { case: 'gemv 1x1024x1024', ours: 'simd', peer: 'js' },
     { case: 'gemv 1x1024x1024', ours: 'simd', peer: 'scalar' },
