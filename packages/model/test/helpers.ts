@@ -1,3 +1,4 @@
+import { Prng } from '@compotastic/mesh';
 import { ModelProto } from '../src/onnx/schema.js';
 
 /** Encodes a hand-written ModelProto object (field names as in onnx.proto), to craft malformed models. */
@@ -16,15 +17,8 @@ export function wireGraph(extra: Record<string, unknown> = {}): Record<string, u
   };
 }
 
-/** Seeded xorshift32 generator: every fuzz input is reproducible from its seed. */
+/** A seeded uint32 source (the project's Prng): every fuzz input is reproducible from its seed. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const prng = new Prng(seed);
+  return () => prng.uint32();
 }
