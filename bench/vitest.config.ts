@@ -1,8 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { packageConfig } from '../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-  },
-});
+export default defineConfig(packageConfig());

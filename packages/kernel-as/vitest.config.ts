@@ -1,11 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { packageConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
+export default defineConfig(
+  packageConfig({
     // Node 20 runs the relaxed-SIMD build only behind this flag.
-    pool: 'forks',
-    poolOptions: { forks: { execArgv: ['--experimental-wasm-relaxed-simd'] } },
-    testTimeout: 60_000,
-  },
-});
+    test: { poolOptions: { forks: { execArgv: ['--experimental-wasm-relaxed-simd'] } } },
+  }),
+);

@@ -1,9 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { packageConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
-  },
-});
+// The browser test may first run `vite build` and then start chromium, both in one hook.
+export default defineConfig(packageConfig({ test: { hookTimeout: 180_000 } }));

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Makes sure the Debian packages the test suite drives are installed, before `pnpm test` runs:
+// wabt (wasm2c, wasm-objdump) and gcc for the kernel's C host and ABI checks, bsdiff for the OTA
+// patch-size comparison, chromium for the web viewer's browser test, socat for the serial tests.
+//
+// Missing packages are installed with apt-get when this process may do so (it runs as root, or
+// sudo works without a password). Otherwise it stops at once and prints the exact command to run,
+// rather than letting tests fail later with a less clear error.
+import { spawnSync } from 'node:child_process';
+
+/** A command the tests run, and the Debian package that provides it. */
+const NEEDED = [
+  { command: 'wasm2c', pkg: 'wabt' },
+  { command: 'wasm-objdump', pkg: 'wabt' },
+  { command: 'gcc', pkg: 'gcc' },
+  { command: 'bsdiff', pkg: 'bsdiff' },
+  { command: process.env.CHROMIUM_PATH ?? 'chromium', pkg: 'chromium' },
+  { command: 'socat', pkg: 'socat' },
+];
+
+const has = (command) => spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;
+
+const missing = [...new Set(NEEDED.filter((n) => !has(n.command)).map((n) => n.pkg))];
+if (missing.length === 0) process.exit(0);
+
+const list = missing.join(' ');
+const manual = `sudo apt-get update && sudo apt-get install -y --no-install-recommends ${list}`;
+const fail = (why) => {
+  console.error(`The tests need these Debian packages, which are not installed: ${list}.`);
+  console.error(why);
+  console.error(`Install them with:\n\n  ${manual}\n\nthen run the tests again.`);
+  process.exit(1);
+};
+
+if (!has('apt-get')) fail('This machine has no apt-get, so they cannot be installed automatically.');
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const sudoWorks = !isRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+if (!isRoot && !sudoWorks) fail('Installing them needs root, and sudo asks for a password.');
+
+console.log(`Installing the Debian packages the tests need: ${list}`);
+for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing]]) {
+  const [cmd, argv] = isRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]];
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0) fail(`\`apt-get ${args[0]}\` failed (exit ${r.status ?? r.signal}).`);
+}
+const still = [...new Set(NEEDED.filter((n) => !has(n.command)).map((n) => n.pkg))];
+if (still.length > 0) fail(`After installing, these are still missing: ${still.join(' ')}.`);
