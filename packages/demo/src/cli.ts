@@ -138,13 +138,13 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
     `Summary: ${s.scenario}, seed ${s.seed}, ${s.nodes} nodes, ${clock(s.simulatedS * 1000)} simulated, kernel ${s.kernelBuild}`,
     `  model         vibration-mlp v1 ${(s.model.v1.floatAccuracy * 100).toFixed(1)}% / v2 ${(s.model.v2.floatAccuracy * 100).toFixed(1)}% held-out accuracy (float); int8 parts ${s.model.v2.bytes} B`,
     `  discovery     each node knows ${(s.discovery.coverage * 100).toFixed(1)}% of the others (${s.discovery.pairs} pairs)`,
-    `  jobs          ${j.submitted} submitted, ${j.done} done, ${j.failed} failed, ${j.lost} lost; results verified ${j.verified}, mismatches ${j.mismatches}; recovered ${j.recovered}`,
+    `  jobs          ${j.submitted} submitted, ${j.done} done, ${j.failed} failed, ${j.lost} lost, ${j.ownerOffline} not done (owner switched off); results checked against the plain-TS reference ${j.verified}, mismatches ${j.mismatches}; recovered ${j.recovered}`,
     `  latency       p50 ${(j.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(j.latencyMs.p95 / 1000).toFixed(1)} s, max ${(j.latencyMs.max / 1000).toFixed(1)} s; plans ${Object.entries(j.plans).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
   for (const st of s.story) {
     lines.push(`  ${st.tag.padEnd(17)} ${st.owner}: ${st.status}, plan ${st.plan}${st.workers.length ? ` on ${st.workers.join(', ')}` : ''}, ${st.attempts} attempt(s)` +
       (st.latencyMs !== null ? `, ${(st.latencyMs / 1000).toFixed(1)} s` : '') +
-      (st.predicted ? `, ${st.predicted} (truth ${st.truth}), ${st.matchesLocal ? 'equals local execution' : 'DIFFERS from local execution'}` : ''));
+      (st.predicted ? `, ${st.predicted} (truth ${st.truth}), ${st.matchesReference ? 'equals the reference computation' : 'DIFFERS from the reference computation'}` : ''));
   }
   for (const o of s.ota) {
     const last = o.installedAfterMs.length ? ` (the last after ${(Math.max(...o.installedAfterMs) / 1000).toFixed(0)} s)` : '';

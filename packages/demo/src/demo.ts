@@ -48,10 +48,10 @@ export interface StoryJob {
   workers: string[];
   latencyMs: number | null;
   attempts: number;
-  /** The class the swarm returned, and whether the bytes equal running the job locally. */
+  /** The class the swarm returned, and whether its bytes equal the job run on the plain-TS reference. */
   predicted: string | null;
   truth: string;
-  matchesLocal: boolean | null;
+  matchesReference: boolean | null;
 }
 
 export interface DemoSummary {
@@ -68,10 +68,17 @@ export interface DemoSummary {
   discovery: SwarmReport['discovery'];
   jobs: SwarmReport['jobs'];
   story: StoryJob[];
-  ota: (Omit<RolloutOutcome, 'sender' | 'failed'> & { encodings: string; failed: number })[];
+  ota: (Omit<RolloutOutcome, 'sender' | 'failed'> & { encodings: string; parts: OtaPart[]; failed: number })[];
   radio: SwarmReport['radio'];
   messages: SwarmReport['messages'];
   steps: DemoStep[];
+}
+
+/** One part of an update bundle: how it was encoded against what the receivers run, and its encoded size. */
+export interface OtaPart {
+  name: string;
+  encoding: string;
+  bytes: number;
 }
 
 const INPUT_WIDTH = 64;
@@ -165,7 +172,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     }
   };
 
-  const rollouts: (RolloutOutcome & { encodings: string })[] = [];
+  const rollouts: (RolloutOutcome & { encodings: string; parts: OtaPart[] })[] = [];
 
   const script = (ctx: SwarmContext): void => {
     const s = ctx.sim;
@@ -284,7 +291,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         continue;
       }
       const bundle = tailoredBundle(kernel, fw, 2, Number(from), build);
-      const encodings = bundle.choices.map((c) => `${c.name} ${c.encoding} ${c.encodedSize} B`).join(', ');
+      const parts: OtaPart[] = bundle.choices.map((c) => ({ name: c.name, encoding: c.encoding, bytes: c.encodedSize }));
+      const encodings = parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ');
       step('ota', `bundle for ${build} devices on v${from} -> v2: ${bundle.bytes.length} bytes signed (${encodings}), to ${members.map(name).join(', ')}`);
       const outcome = await rollout(s, jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
         num, device: devices.get(num)!, selfTest,
@@ -293,7 +301,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
           ctx.orchestrator(num)?.updateCapabilities({ modelId: VIBRATION_MODEL_ID, modelVersion: version });
         },
       })), modelSeed + rollouts.length, departed.signal);
-      rollouts.push({ ...outcome, encodings });
+      rollouts.push({ ...outcome, encodings, parts });
       const lastInstall = Math.max(0, ...outcome.installedAfterMs);
       step('ota', `rollout ${outcome.label}: ${outcome.installed.length}/${outcome.targets} installed, verified and confirmed` +
         (outcome.installed.length ? ` (the last ${(lastInstall / 1000).toFixed(0)} s after the offer)` : '') +
@@ -353,21 +361,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   for (const { rec, truth, version } of story) {
     const o = rec.outcome;
     let predicted: string | null = null;
-    let matchesLocal: boolean | null = null;
+    let matchesReference: boolean | null = null;
     if (o?.status === 'done' && o.output) {
       const probs = library.decodeOutput(version, o.output, 1);
       predicted = VIBRATION_CLASSES[probs.indexOf(Math.max(...probs))] ?? null;
-      const local = await library.reference().run(rec.spec, rec.input);
-      matchesLocal = local.length === o.output.length && local.every((v, i) => v === o.output![i]);
+      const expected = await library.reference().run(rec.spec, rec.input);
+      matchesReference = expected.length === o.output.length && expected.every((v, i) => v === o.output![i]);
     }
     storyJobs.push({
       tag: rec.tag, owner: name(rec.owner), status: o?.status ?? 'open', plan: o?.plan ?? 'none', workers: (o?.workers ?? []).map(name),
-      latencyMs: o ? o.latencyMs : null, attempts: o?.attempts ?? 0, predicted, truth, matchesLocal,
+      latencyMs: o ? o.latencyMs : null, attempts: o?.attempts ?? 0, predicted, truth, matchesReference,
     });
     const when = o ? fmtClock(o.finishedMs) : 'never';
     step(o?.plan === 'local' ? 'local' : o && o.attempts > Math.max(1, o.workers.length) ? 'recovery' : 'delegation',
       `${rec.tag} from ${name(rec.owner)}: ${o?.status ?? 'open'} at ${when}` +
-      (o?.status === 'done' ? ` after ${(o.latencyMs / 1000).toFixed(1)} s, plan ${o.plan} on ${(o.workers.map(name).join(', ')) || 'itself'}, ${o.attempts} attempt(s); classified ${predicted} (truth ${truth}); ${matchesLocal ? 'equals local execution' : 'DIFFERS from local execution'}` : o?.reason ? ` (${o.reason})` : ''));
+      (o?.status === 'done' ? ` after ${(o.latencyMs / 1000).toFixed(1)} s, plan ${o.plan} on ${(o.workers.map(name).join(', ')) || 'itself'}, ${o.attempts} attempt(s); classified ${predicted} (truth ${truth}); ${matchesReference ? 'equals the reference computation' : 'DIFFERS from the reference computation'}` : o?.reason ? ` (${o.reason})` : ''));
   }
   library.dispose();
 

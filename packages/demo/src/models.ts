@@ -3,8 +3,10 @@
 // node (activations cross the mesh in the model package's wire form).
 
 import type { Kernel } from '@compotastic/kernel';
+import { matmulInteger, quantizeLinear } from '@compotastic/kernel/reference';
 import {
-  type ActivationLayout, type Int8Model, Int8Executor, activationBytes, activationLayout, decodeActivations, encodeActivations,
+  type ActivationLayout, type Int8Model, type TensorMap, Int8Executor, activationBytes, activationLayout, decodeActivations, encodeActivations,
+  runFloatOp,
 } from '@compotastic/model';
 import { type Executor, type ModelLayerRunner, type ModelLayersSpec, ModelLayerExecutor } from '@compotastic/orchestrator';
 import type { ModelProfile } from '@compotastic/orchestrator';
@@ -118,6 +120,13 @@ export class ModelLibrary {
     return encodeActivations(this.layout(version, end), values, batch);
   }
 
+  /** As run, but on the plain-TS reference arithmetic (see referenceLayers). */
+  private runReference(version: number, start: number, end: number, batch: number, input: Uint8Array): Uint8Array {
+    const v = this.mustGet(version);
+    const values = referenceLayers(v.model, decodeActivations(this.layout(version, start), input, batch), start, end);
+    return encodeActivations(this.layout(version, end), values, batch);
+  }
+
   /** What a node's orchestrator calls to run layer ranges of the models installed there. */
   runnerFor(node: number): ModelLayerRunner {
     return {
@@ -126,11 +135,14 @@ export class ModelLibrary {
     };
   }
 
-  /** Runs any known version: the reference finished jobs are checked against (local execution). */
+  /**
+   * Runs any known version on the plain-TS reference: what finished jobs are checked against. Not the Wasm kernel the
+   * nodes run, so a match shows the arithmetic is right, not only that the bytes crossed the mesh intact.
+   */
   reference(): Executor {
     return new ModelLayerExecutor({
       has: (id, version) => id === VIBRATION_MODEL_ID && this.versions.has(version),
-      runLayers: async (_id, version, start, end, batch, input) => this.run(version, start, end, batch, input),
+      runLayers: async (_id, version, start, end, batch, input) => this.runReference(version, start, end, batch, input),
     });
   }
 
@@ -138,4 +150,32 @@ export class ModelLibrary {
     for (const v of this.versions.values()) v.exec.dispose();
     this.versions.clear();
   }
+}
+
+/**
+ * Ops [from, to) of an int8 model with the kernel package's plain-TS reference for the integer steps (uint8
+ * quantization of a linear layer's input, the int8 matrix product) and the model package's float ops for the rest:
+ * the semantics Int8Executor implements on the Wasm kernel, restated as the oracle.
+ */
+export function referenceLayers(model: Int8Model, inputs: TensorMap, from: number, to: number): TensorMap {
+  const values: TensorMap = new Map(inputs);
+  for (let i = from; i < to; i++) {
+    const op = model.ops[i]!;
+    const l = model.linears.get(i);
+    if (op.kind !== 'linear' || !l) {
+      runFloatOp(op, values, model.constants);
+      continue;
+    }
+    const x = values.get(op.input);
+    if (!x) throw new Error(`value '${op.input}' is not available at layer ${i}`);
+    const rows = x.data.length / l.k;
+    const q = quantizeLinear(x.data, [l.inputScale], [l.inputZeroPoint], 'uint8', { axisLen: 1, inner: 1, mode: 'tensor' });
+    const acc = matmulInteger(q, l.weights, rows, l.k, l.n, [l.inputZeroPoint], [0]);
+    const out = new Float32Array(rows * l.n);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < l.n; c++) out[r * l.n + c] = (acc[r * l.n + c]! + l.bias[c]!) * Math.fround(l.inputScale * l.weightScales[c]!);
+    }
+    values.set(op.output, { dims: [...x.dims.slice(0, -1), l.n], data: out });
+  }
+  return values;
 }

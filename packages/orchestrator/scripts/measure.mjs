@@ -43,7 +43,7 @@ process.stderr.write('\n');
 const lat = pooled.latencies.sort((a, b) => a - b);
 const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)] / 1000 : 0);
 console.log(`${scenarioName}${churn !== undefined ? ` (churn fraction ${churn})` : ''}${port ? ` port ${port}` : ''}, seeds ${seeds[0]}..${seeds.at(-1)}, workload ${jobsFile.split('/').pop()}`);
-console.log(`jobs: ${pooled.submitted} submitted, ${pooled.done} done (${((pooled.done / pooled.submitted) * 100).toFixed(1)}%), ${pooled.failed} failed ${JSON.stringify(pooled.reasons)}, ${pooled.lost} lost, ${pooled.ownerOffline} waiting for an owner that is switched off, ${pooled.mismatches} wrong results`);
+console.log(`jobs: ${pooled.submitted} submitted, ${pooled.done} done (${((pooled.done / pooled.submitted) * 100).toFixed(1)}%), ${pooled.failed} failed ${JSON.stringify(pooled.reasons)}, ${pooled.lost} lost, ${pooled.ownerOffline} not done because their owner is switched off at the end, ${pooled.mismatches} wrong results`);
 console.log(`latency of finished jobs (s): p50 ${q(0.5).toFixed(1)}, p90 ${q(0.9).toFixed(1)}, p95 ${q(0.95).toFixed(1)}, p99 ${q(0.99).toFixed(1)}, max ${((lat.at(-1) ?? 0) / 1000).toFixed(1)}`);
 console.log(`per seed: ${pooled.perSeed.join(', ')}`);
 console.log(`wall time: ${(wall / seeds.length / 1000).toFixed(1)} s per simulated run`);

@@ -39,7 +39,8 @@ describe('compotastic CLI', () => {
     let out = '';
     const io = { out: (s: string) => (out += s), err: () => undefined };
     expect(await main(['swarm', '--scenario', scenario, '--jobs', jobs, '--quiet'], io)).toBe(0);
-    expect(out).toMatch(/jobs: 2 submitted, 2 done \(100\.0%\), 0 failed, 0 lost/);
+    expect(out).toMatch(/jobs: 2 submitted, 2 done \(100\.0%\), 0 failed, 0 lost, 0 not done because their owner is switched off/);
+    expect(out).toMatch(/results recomputed by the plain-TS reference: 2, mismatches 0/);
     expect(out).toMatch(/latency of finished jobs: p50 [\d.]+ s/);
     out = '';
     expect(await main(['swarm', '--scenario', scenario, '--jobs', jobs, '--quiet', '--json'], io)).toBe(0);

@@ -1,4 +1,5 @@
 import type { Kernel } from '@compotastic/kernel';
+import { matmulInteger as refMatmulInteger, requantize as refRequantize } from '@compotastic/kernel/reference';
 import { JobSpecError, OrchestratorError } from '../errors.js';
 import { matMulIntegerModel } from './onnx-model.js';
 import { type GemmSpec, type JobSpec, type QuantType, inputBytes, outputBytes } from './spec.js';
@@ -112,6 +113,32 @@ export class KernelExecutor implements Executor {
     } finally {
       packed.dispose();
     }
+  }
+}
+
+/**
+ * GEMM on the kernel package's plain-TypeScript reference implementation: slow, but independent of the Wasm builds and
+ * of onnxruntime, so it is what finished jobs are checked against (a check with the engine that produced the result
+ * would only show that the bytes travelled intact, not that the arithmetic is right).
+ */
+export class ReferenceExecutor implements Executor {
+  readonly name = 'reference';
+
+  constructor(private readonly weights?: WeightStore) {}
+
+  supports(spec: JobSpec): boolean {
+    return spec.kind === 'gemm' && (spec.weights === 'inline' || this.weights?.get(spec.weights.resident) !== undefined);
+  }
+
+  async run(spec: JobSpec, input: Uint8Array): Promise<Uint8Array> {
+    if (spec.kind !== 'gemm') throw new ExecutionError('UNSUPPORTED', `the reference executor runs GEMM jobs, not ${spec.kind}`);
+    const { a, b } = gemmOperands(spec, input, this.weights);
+    const acc = refMatmulInteger(a, b, spec.m, spec.k, spec.n, [spec.aZeroPoint], [spec.bZeroPoint]);
+    const q = spec.requant;
+    if (!q) return int32ToBytes(acc);
+    const y = refRequantize(acc, spec.m, spec.n, [q.multiplier], [q.shift], q.zeroPoint, q.type);
+    // int8 values as their two's-complement bytes, as the kernel returns them.
+    return Uint8Array.from(y, (v) => v & 0xff);
   }
 }
 

@@ -6,7 +6,7 @@ import type { OrchestratorConfig } from '../context.js';
 import { ConfigError } from '../errors.js';
 import type { JobOutcome } from '../delegation/coordinator.js';
 import { MemoryJobStore } from '../delegation/job-store.js';
-import { ExecutorChain, type Executor, KernelExecutor, OnnxExecutor } from '../jobs/executor.js';
+import { ExecutorChain, type Executor, KernelExecutor, OnnxExecutor, ReferenceExecutor } from '../jobs/executor.js';
 import type { JobSpec } from '../jobs/spec.js';
 import { ReconnectingMeshLink } from '../meshtastic/reconnecting-link.js';
 import type { RouterWarning } from '../meshtastic/path-advisor.js';
@@ -43,7 +43,10 @@ export interface SwarmOptions {
   nodeSetup?: (node: SwarmNodeInfo) => SwarmNodeSetup | undefined;
   /** Per-layer costs of installed models, for planning model-range jobs. */
   modelProfile?: (modelId: number, modelVersion: number) => ModelProfile | undefined;
-  /** Recomputes finished jobs locally to verify them; tried before the default (the kernel with the workload model). */
+  /**
+   * Recomputes finished jobs to verify them; tried before the default, the kernel package's plain-TS reference with
+   * the workload model (independent of the Wasm kernel the nodes run). Give an independent oracle here too.
+   */
   reference?: Executor;
   /**
    * Application work in simulated time, called once every node is attached: submit tracked jobs, react to job ends,
@@ -91,12 +94,16 @@ export interface SwarmReport {
   nodes: number;
   simulatedS: number;
   jobs: {
+    /** Every submitted job is in exactly one of done, failed, lost and ownerOffline. */
     submitted: number;
     done: number;
     failed: number;
     /** Jobs still open at the end although their owner was up: must be 0. */
     lost: number;
-    /** Jobs whose owner was switched off for good before they ended (they end when it powers up again). */
+    /**
+     * Jobs still open at the end because their owner was switched off then: neither done nor lost (the owner keeps
+     * them and resumes them when it powers up again), but no result either.
+     */
     ownerOffline: number;
     completionRate: number;
     failedByReason: Record<string, number>;
@@ -104,7 +111,7 @@ export interface SwarmReport {
     plans: Record<string, number>;
     /** Jobs that needed more than one attempt on some shard (recovered from a lost or declined worker). */
     recovered: number;
-    /** Finished jobs whose output was compared with local execution, and how many differed. */
+    /** Finished jobs whose output was recomputed by the reference (`SwarmOptions.reference`), and how many differed. */
     verified: number;
     mismatches: number;
     skipped: number;
@@ -328,7 +335,8 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   for (const o of orchestrators.values()) o.close();
   for (const l of links) await l.close();
   const report = buildReport(sim, records, orchestrators, warnings, skipped);
-  await verifyOutputs(report, records, options.reference ? new ExecutorChain([options.reference, withModel]) : withModel);
+  const reference = new ReferenceExecutor(model.store);
+  await verifyOutputs(report, records, options.reference ? new ExecutorChain([options.reference, reference]) : reference);
   return { report, jobs: records, sim };
 }
 
@@ -405,7 +413,7 @@ function buildReport(sim: Simulation, records: JobRecord[], orchestrators: Map<n
   };
 }
 
-/** Compare every finished job's output with the same job run locally; fills report.jobs.verified/mismatches. */
+/** Compare every finished job's output with the job run by `reference`; fills report.jobs.verified/mismatches. */
 export async function verifyOutputs(report: SwarmReport, jobs: JobRecord[], reference: Executor): Promise<void> {
   let verified = 0;
   let mismatches = 0;
