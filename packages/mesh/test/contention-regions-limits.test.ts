@@ -16,6 +16,7 @@ import {
   getRegion,
   lastByteOfNodeNum,
   maxPayloadFor,
+  onAirPacketBytes,
   rebroadcastDelayMs,
   rebroadcastDelayWorstMs,
   retransmissionDelayMs,
@@ -78,7 +79,24 @@ describe('packet limits', () => {
     expect(maxPayloadFor({ replyId: true })).toBe(226);
     expect(maxPayloadFor({ pki: true })).toBe(219);
     expect(maxPayloadFor({ portnum: PortNum.TEXT_MESSAGE_APP })).toBe(232);
-    expect(maxPayloadFor({ portnum: 1 })).toBeLessThanOrEqual(DATA_PAYLOAD_LEN);
+  });
+
+  it('fills exactly one 255-byte LoRa packet, whatever the port number costs', () => {
+    // From the firmware's rule (encoded Data + 16-byte header <= 255) the Data may take 239 bytes: portnum tag and
+    // varint (2 bytes below 128, 3 from 128), payload tag and 2-byte length, 2-byte bitfield, the payload itself.
+    expect(maxPayloadFor({ portnum: 1 })).toBe(239 - 2 - 3 - 2);
+    expect(maxPayloadFor({ portnum: 127 })).toBe(232);
+    expect(maxPayloadFor({ portnum: 128 })).toBe(239 - 3 - 3 - 2);
+    expect(maxPayloadFor({ portnum: 511 })).toBe(231);
+    // PKI adds 12 bytes on air.
+    expect(maxPayloadFor({ portnum: 1, pki: true })).toBe(232 - 12);
+    // Without a portnum field 234 bytes would fit, but mesh.proto caps Data.payload at DATA_PAYLOAD_LEN = 233.
+    expect(DATA_PAYLOAD_LEN).toBe(233);
+    expect(maxPayloadFor({ portnum: 0 })).toBe(233);
+    // The largest payload lands on exactly 255 bytes; one more byte would not fit.
+    expect(onAirPacketBytes({ portnum: 256, payloadBytes: 231 })).toBe(255);
+    expect(onAirPacketBytes({ portnum: 256, payloadBytes: 232 })).toBe(256);
+    expect(onAirPacketBytes({ portnum: 256, payloadBytes: 219, pki: true })).toBe(255);
   });
 
   it('computes encoded Data sizes field by field', () => {

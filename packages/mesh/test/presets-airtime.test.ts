@@ -31,11 +31,10 @@ describe('modem presets', () => {
 
   it('rejects unknown presets with a typed error', () => {
     expect(() => getModemPreset('VERY_FAST')).toThrow(MeshError);
-    try {
-      getModemPreset('nope');
-    } catch (e) {
-      expect((e as MeshError).code).toBe('INVALID_PRESET');
-    }
+    expect(() => getModemPreset('nope')).toThrow(expect.objectContaining({ name: 'MeshError', code: 'INVALID_PRESET', message: expect.stringContaining('"nope"') }));
+    // Names are exact: no case folding.
+    expect(() => getModemPreset('long_fast')).toThrow(expect.objectContaining({ code: 'INVALID_PRESET' }));
+    expect(getModemPreset('LONG_FAST')).toMatchObject({ spreadingFactor: 11, bandwidthKHz: 250, slotTimeMs: 28 });
   });
 });
 

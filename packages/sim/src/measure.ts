@@ -65,11 +65,18 @@ export function measureNodeHour(nodes = 1000, seed = 1): ThroughputMeasurement {
 
 export interface ReachabilityMeasurement {
   seeds: number[];
+  /** Per-seed figures, in the order of `seeds`. */
   reachabilityPct: number[];
+  usefulnessPct: number[];
+  messages: number[];
+  transmissions: number[];
   meanReachabilityPct: number;
+  /** Sample standard deviation of the per-seed reachability (0 for one seed): the spread between random meshes. */
+  sdReachabilityPct: number;
   meanUsefulnessPct: number;
   meanCollisions: number;
   meanMessages: number;
+  meanTransmissions: number;
 }
 
 /** The Meshtasticator default scenario averaged over seeds (its own regression run reports 85.06% reachability). */
@@ -77,25 +84,35 @@ export function measureMeshtasticatorReachability(seeds: number[] = [1, 2, 3, 4,
   const base = builtinScenario('meshtasticator-default');
   const config = overrides ? applyOverrides(base, overrides) : base;
   const reach: number[] = [];
-  let useful = 0;
+  const useful: number[] = [];
+  const messages: number[] = [];
+  const transmissions: number[] = [];
   let collisions = 0;
-  let messages = 0;
   for (const seed of seeds) {
     const sim = new Simulation(config, { seed });
     sim.run();
     const s = sim.summary();
     reach.push(s.reachabilityPct);
-    useful += s.usefulnessPct;
+    useful.push(s.usefulnessPct);
+    messages.push(s.messages);
+    transmissions.push(s.transmissions);
     collisions += s.collisions;
-    messages += s.messages;
   }
   const n = Math.max(1, seeds.length);
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / n;
+  const meanReach = mean(reach);
+  const sdReach = seeds.length > 1 ? Math.sqrt(reach.reduce((a, r) => a + (r - meanReach) ** 2, 0) / (seeds.length - 1)) : 0;
   return {
     seeds,
     reachabilityPct: reach,
-    meanReachabilityPct: Math.round((reach.reduce((a, b) => a + b, 0) / n) * 100) / 100,
-    meanUsefulnessPct: Math.round((useful / n) * 100) / 100,
+    usefulnessPct: useful,
+    messages,
+    transmissions,
+    meanReachabilityPct: Math.round(meanReach * 100) / 100,
+    sdReachabilityPct: Math.round(sdReach * 100) / 100,
+    meanUsefulnessPct: Math.round(mean(useful) * 100) / 100,
     meanCollisions: Math.round((collisions / n) * 10) / 10,
-    meanMessages: Math.round((messages / n) * 10) / 10,
+    meanMessages: Math.round(mean(messages) * 10) / 10,
+    meanTransmissions: Math.round(mean(transmissions) * 10) / 10,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,9 +38,9 @@ describe('cli', () => {
       hopLimit: 5,
       snrCeilingDb: '10',
     });
-    expect(() => parseArgs(['--bogus'])).toThrow();
-    expect(() => parseArgs(['--nodes', 'many'])).toThrow();
-    expect(() => parseArgs(['--duration', 'later'])).toThrow();
+    expect(() => parseArgs(['--bogus'])).toThrow(SimError);
+    expect(() => parseArgs(['--nodes', 'many'])).toThrow(SimError);
+    expect(() => parseArgs(['--duration', 'later'])).toThrow(SimError);
   });
 
   it('shares its scenario flags through parseScenarioArgs, handing the others to the command', () => {
@@ -97,12 +97,19 @@ describe('cli', () => {
     expect(code).toBe(0);
     expect(t.out.join('')).toMatch(/reachability\s+\d/);
     expect(t.err.join('')).toMatch(/progress 100%/);
-    const lines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
-    expect(lines.length).toBeGreaterThan(10);
-    expect(() => lines.forEach((l) => JSON.parse(l))).not.toThrow();
-    const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { scenario: string; durationS: number };
-    expect(summary).toMatchObject({ scenario: 'rural-sparse', durationS: 600 });
+    const events = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: number; ev: string });
+    const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { scenario: string; seed: number; durationS: number; nodes: number; messages: number; transmissions: number };
+    expect(summary).toMatchObject({ scenario: 'rural-sparse', seed: 3, durationS: 600, nodes: 28 });
+    // The trace and the summary describe the same run: a node_info per node at t = 0, then the events they count.
+    const count = (ev: string) => events.filter((e) => e.ev === ev).length;
+    expect(events.slice(0, 28).map((e) => [e.t, e.ev])).toEqual(Array.from({ length: 28 }, () => [0, 'node_info']));
+    expect(count('node_info')).toBe(summary.nodes);
+    expect(summary.messages).toBeGreaterThan(0);
+    expect(count('gen')).toBe(summary.messages);
+    expect(count('tx_start')).toBe(summary.transmissions);
+    expect(events.every((e, i) => i === 0 || e.t >= events[i - 1]!.t)).toBe(true);
     expect(readFileSync(join(dir, 'p.html'), 'utf8')).toContain('<svg');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports bad input with an exit code, not a crash', async () => {

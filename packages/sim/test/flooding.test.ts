@@ -1,4 +1,4 @@
-import { PortNum } from '@compotastic/mesh';
+import { PortNum, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
 import { describe, expect, it } from 'vitest';
 import { SimError } from '../src/index.js';
 import { clusterScenario, lineScenario, of, sendAt, traced } from './helpers.js';
@@ -148,11 +148,15 @@ describe('limits', () => {
     const results = Array.from({ length: 60 }, (_, i) => sendAt(sim, 1000 + i * 30_000, 0, { portnum: PortNum.PRIVATE_APP, bytes: 200 }));
     sim.run();
     const refused = results.filter((r) => r.error === 9);
-    expect(refused.length).toBeGreaterThan(0);
     const firstRefused = results.findIndex((r) => r.error === 9);
-    // Each 216-byte LONG_SLOW frame is about 12.5 s on air: roughly 29 fit in 10% of an hour.
-    expect(firstRefused).toBeGreaterThan(24);
-    expect(firstRefused).toBeLessThan(34);
+    // Each frame is 16 + 208 = 224 bytes, 12.72 s on air with LONG_SLOW. A send is refused once the frames already sent
+    // this hour exceed 10% of it (360 s): 28 frames are 356 s, 29 are 369 s, so the 30th send (index 29) is the first
+    // refused, and every later one too, as all 60 sends fall within the same hour.
+    const airtimeMs = timeOnAirMs('LONG_SLOW', onAirPacketBytes({ portnum: PortNum.PRIVATE_APP, payloadBytes: 200 }));
+    expect(airtimeMs).toBeCloseTo(12722.176, 3);
+    expect(firstRefused).toBe(Math.floor(360_000 / airtimeMs) + 1);
+    expect(firstRefused).toBe(29);
+    expect(refused.length).toBe(60 - 29);
     expect(of(events, 'drop', { reason: 'duty_cycle' }).length).toBe(refused.length);
     expect(sim.radioStats(sim.nodes[0]!.num).txUtilizationPct).toBeGreaterThan(10);
   });
