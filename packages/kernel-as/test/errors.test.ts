@@ -95,6 +95,8 @@ describe('the raw ABI refuses bad arguments without corrupting memory', () => {
       fc.constantFrom(0, -1, 0x7fffffff, -0x80000000, 65536 * 1024),
     );
     let errors = 0;
+    // `pnpm fuzz` (KERNEL_FUZZ=1) runs 100 000 calls.
+    const numRuns = process.env['KERNEL_FUZZ'] === '1' ? 100_000 : 3000;
     fc.assert(
       fc.property(fc.constantFrom(...names), fc.array(arg, { minLength: 14, maxLength: 14 }), (name, args) => {
         const mem = new Uint8Array(ex.memory.buffer);
@@ -104,13 +106,14 @@ describe('the raw ABI refuses bad arguments without corrupting memory', () => {
         expect(status).toBeGreaterThanOrEqual(-10);
         if (status < 0) {
           errors++;
+          // (Buffer.compare: a 64 KiB element-by-element check per run was most of this test's time.)
           const after = new Uint8Array(ex.memory.buffer, base, size);
-          expect(after.every((v, i) => v === fill[i]), `${name} wrote memory while failing`).toBe(true);
+          expect(Buffer.compare(after, fill), `${name} wrote memory while failing`).toBe(0);
         }
       }),
-      { seed: 99, numRuns: 3000 },
+      { seed: 99, numRuns },
     );
-    expect(errors).toBeGreaterThan(1000);
+    expect(errors).toBeGreaterThan(numRuns / 3);
     ex.arena_reset();
   });
 

@@ -54,7 +54,9 @@ describe('graph builder', () => {
     const sub = graph('body').node('Add', ['outer', ''], ['y']).output('y').build({ outerScope: ['outer'] });
     expect(sub.nodes[0]!.inputs).toEqual(['outer', '']);
     // An initializer may double as an input's default value.
-    expect(() => base().initializer('x', tensor('float32', [1], [1])).node('Neg', ['x'], ['y']).output('y').build()).not.toThrow();
+    const withDefault = base().initializer('x', tensor('float32', [1], [1])).node('Neg', ['x'], ['y']).output('y').build();
+    expect(withDefault.inputs.map((i) => i.name)).toEqual(['x']);
+    expect(withDefault.initializers.map((t) => t.name)).toEqual(['x']);
   });
 
   it('declares every domain it uses and picks the IR version of the opset', () => {

@@ -17,6 +17,14 @@ export function wireGraph(extra: Record<string, unknown> = {}): Record<string, u
   };
 }
 
+/**
+ * `pnpm fuzz` sets MODEL_FUZZ=1: the fuzz tests then run their thorough volume. `pnpm test` runs the same checks on a
+ * fixed, modest number of inputs.
+ */
+export function volume(test: number, fuzz: number): number {
+  return process.env['MODEL_FUZZ'] === '1' ? fuzz : test;
+}
+
 /** A seeded uint32 source (the project's Prng): every fuzz input is reproducible from its seed. */
 export function rng(seed: number): () => number {
   const prng = new Prng(seed);

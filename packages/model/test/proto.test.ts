@@ -159,7 +159,7 @@ describe('malformed and unsupported models give typed errors', () => {
       expect(caught).toBeInstanceOf(ModelError);
       expect((caught as ModelError).code).toBe(code);
       expect(caught instanceof UnsupportedOnnxError).toBe(code === 'UNSUPPORTED');
-      if (code !== 'UNSUPPORTED') expect(caught).toBeInstanceOf(OnnxFormatError);
+      expect(caught instanceof OnnxFormatError).toBe(code !== 'UNSUPPORTED');
     });
   }
 

@@ -7,6 +7,7 @@ import { DiffByteModel } from '../src/codec/diff-model.js';
 import { IntModel, SignedIntModel } from '../src/codec/int-model.js';
 import { BufferByteSource, RangeDecoder, RangeEncoder } from '../src/codec/range-coder.js';
 import { OtaError } from '../src/errors.js';
+import { expectBytes } from './helpers.js';
 
 describe('range coder', () => {
   it('round-trips bits at any probability, including extremes', () => {
@@ -24,7 +25,7 @@ describe('range coder', () => {
     const out = enc.finish();
     const dec = new RangeDecoder(new BufferByteSource(out));
     const got = probs.map((p) => dec.decode(p));
-    expect(got).toEqual(bits);
+    expectBytes(Uint8Array.from(got), Uint8Array.from(bits), 'decoded bits');
     expect(dec.decodeDirect(24)).toBe(0xabcdef);
   });
 
@@ -96,7 +97,7 @@ describe('integer models', () => {
     const m2 = new DiffByteModel();
     const back = new Uint8Array(n);
     for (let i = 0; i < n; i++) back[i] = m2.code(dec, old[i]!, 0);
-    expect(back).toEqual(diff);
+    expectBytes(back, diff);
     // Random positions carry ~7 bits of information per non-zero byte; the model must at least beat DEFLATE.
     expect(coded.length).toBeLessThan(deflateSync(diff, { level: 9 }).length);
   });

@@ -10,7 +10,7 @@ import { DutyCyclePacer } from '../src/transfer/pacing.js';
 import { TransferReceiver, acceptOfferFor } from '../src/transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
 import { Updater, partitionFlash } from '../src/update/updater.js';
-import { LossyHub, VirtualClock, kernel, releases } from './helpers.js';
+import { LossyHub, VirtualClock, expectBytes, kernel, releases } from './helpers.js';
 
 let k: Kernel;
 let v1: Release;
@@ -72,7 +72,7 @@ describe('end to end: broadcast, verify, install, reboot, confirm', () => {
       expect(u.boot()).toMatchObject({ state: 'testing', action: 'trying new image' });
       expect(u.selfTest((img) => img.part('weights')!.length === v2.parts[1]!.data.length)).toBe(true);
       const w = u.installed.part('weights')!;
-      expect(w.read(0, w.length)).toEqual(v2.parts[1]!.data);
+      expectBytes(w.read(0, w.length), v2.parts[1]!.data, 'weights');
     }
   });
 

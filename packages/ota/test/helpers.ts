@@ -1,6 +1,30 @@
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { Prng, type Clock, type TimerHandle } from '@compotastic/mesh';
+import { Buffer } from 'node:buffer';
+import { expect } from 'vitest';
 import type { Release } from '../src/bundle.js';
+
+/**
+ * `pnpm fuzz` sets OTA_FUZZ=1: the seeded fuzz and fault-injection tests then run their thorough volume (every power
+ * cut of a full-size update, thousands of damaged inputs). `pnpm test` runs the same checks on a fixed, modest volume.
+ */
+export const FUZZ = process.env['OTA_FUZZ'] === '1';
+export function volume<T>(test: T, fuzz: T): T {
+  return FUZZ ? fuzz : test;
+}
+
+/**
+ * Byte-array equality. vitest's toEqual walks a typed array element by element (about 4 µs a byte), which made
+ * comparing images the bulk of this suite's time; on a mismatch this reports the lengths and the first 32 bytes
+ * from where the arrays part.
+ */
+export function expectBytes(actual: Uint8Array, expected: Uint8Array, what = 'bytes'): void {
+  if (Buffer.compare(actual, expected) === 0) return;
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  let at = 0;
+  while (actual[at] === expected[at]) at++;
+  expect(Array.from(actual.subarray(at, at + 32)), `${what} from offset ${at}`).toEqual(Array.from(expected.subarray(at, at + 32)));
+}
 
 let kernelPromise: Promise<Kernel> | null = null;
 /** One scalar kernel for the whole test file (the build every device runs). */
@@ -166,10 +190,13 @@ export class LossyHub {
   }
 }
 
-/** Two consecutive releases of a small model: a code part, int8 weights, a config. */
-export function releases(): { v1: Release; v2: Release } {
-  const bin = pair(11, 300, 6);
-  const w = weightsPair(12, 20000);
+/**
+ * Two consecutive releases of a small model: a code part, int8 weights, a config. `size: 'tiny'` keeps every part
+ * several flash pages long and the image several sectors, for tests that repeat a whole update many times.
+ */
+export function releases(size: 'full' | 'tiny' = 'full'): { v1: Release; v2: Release } {
+  const bin = size === 'full' ? pair(11, 300, 6) : pair(11, 40, 3);
+  const w = weightsPair(12, size === 'full' ? 20000 : 3000);
   const config = new TextEncoder().encode(JSON.stringify({ layers: 4, threshold: 0.5 }));
   const base = { modelId: 'kws-tiny', deviceClass: 'esp32-s3', requiredFeatures: 0 };
   return {

@@ -9,7 +9,7 @@ import { TransferReceiver } from '../src/transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
 import type { TransferLink } from '../src/transfer/link.js';
 import { OtaError } from '../src/errors.js';
-import { LossyHub, VirtualClock } from './helpers.js';
+import { LossyHub, VirtualClock, expectBytes, volume } from './helpers.js';
 
 const airtime = (n: number): number => timeOnAirMs('LONG_FAST', onAirPacketBytes({ portnum: 290, payloadBytes: n }));
 const manifest = { modelId: 'kws-tiny', version: 2, baseVersion: 1, securityCounter: 1 };
@@ -80,17 +80,27 @@ describe('transfer messages', () => {
     expect(() => encodeMessage({ type: 'data', session: 1, block: 0, esi: 0, symbol: new Uint8Array(226) })).toThrow(OtaError);
   });
 
-  it('decoding fuzzed messages fails only with OtaError', () => {
+  it('decoding fuzzed messages fails only with OtaError; what decodes re-encodes to the same bytes', () => {
     const rng = new Prng(1);
-    for (let i = 0; i < 2000; i++) {
+    let decoded = 0;
+    let rejected = 0;
+    for (let i = 0, n = volume(2000, 200_000); i < n; i++) {
       const b = rng.bytes(rng.int(0, 240));
       if (b.length) b[0] = 0x10 | rng.int(0, 7);
+      let m;
       try {
-        decodeMessage(b);
+        m = decodeMessage(b);
       } catch (e) {
         expect(e).toBeInstanceOf(OtaError);
+        rejected++;
+        continue;
       }
+      expectBytes(encodeMessage(m), b, `message ${i}`);
+      decoded++;
     }
+    // Random DATA messages (any symbol length) decode; bad types, lengths and counts are refused.
+    expect(decoded).toBeGreaterThan(0);
+    expect(rejected).toBeGreaterThan(0);
   });
 });
 
@@ -189,7 +199,7 @@ describe('broadcast transfer', () => {
     r.sender.start();
     r.clock.run();
     expect(r.delivered.size).toBe(4);
-    for (const b of r.delivered.values()) expect(b).toEqual(bundle);
+    for (const b of r.delivered.values()) expectBytes(b, bundle);
     expect(r.hub.duplicated).toBeGreaterThan(10);
     expect(r.receivers.reduce((n, x) => n + x.stats.duplicates, 0)).toBeGreaterThan(0);
     const dropped = r.receivers.reduce((n, x) => n + (x.stats.dropped['BAD_FRAGMENT'] ?? 0) + (x.stats.dropped['unknown session'] ?? 0), 0);
@@ -212,7 +222,7 @@ describe('broadcast transfer', () => {
     r.sender.start();
     r.clock.run();
     expect(r.receivers[0]!.stats.corruptBundles).toBe(1);
-    expect(r.delivered.get(100)).toEqual(bundle);
+    expectBytes(r.delivered.get(100)!, bundle);
   });
 
   it('resumes after a reboot from persisted progress', () => {
@@ -233,7 +243,7 @@ describe('broadcast transfer', () => {
     expect(reborn.needed).toBe(r.sender.sourceSymbolCount - before);
     r.hub.endpoints.set(100, (from, p) => reborn.onMessage(from, p));
     r.clock.run();
-    expect(r.delivered.get(100)).toEqual(bundle);
+    expectBytes(r.delivered.get(100)!, bundle);
     expect(reborn.stats.useful).toBe(r.sender.sourceSymbolCount - before);
   });
 

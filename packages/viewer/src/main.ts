@@ -41,6 +41,11 @@ function setStatus(state: string): void {
 }
 setStatus('idle');
 
+/** The speed control's value: a factor, or 'max' to play the simulation as fast as it runs. */
+function speedOf(value: string): number {
+  return value === 'max' ? Infinity : Number(value);
+}
+
 function overrides(): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   const num = (id: string) => {
@@ -58,7 +63,7 @@ function begin(): void {
   worker?.terminate();
   worker = undefined;
   player.reset();
-  player.speed = Number(speedSel.value);
+  player.speed = speedOf(speedSel.value);
   selected = null;
   knownNodes = 0;
   simProgress = '';
@@ -108,7 +113,7 @@ pauseBtn.addEventListener('click', () => {
   player.togglePause();
   pauseBtn.textContent = player.state === 'paused' ? 'Resume' : 'Pause';
 });
-speedSel.addEventListener('change', () => (player.speed = Number(speedSel.value)));
+speedSel.addEventListener('change', () => (player.speed = speedOf(speedSel.value)));
 $<HTMLInputElement>('replay').addEventListener('change', (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
   if (file) void startReplay(file.name, () => file.text());

@@ -9,6 +9,7 @@ export type PlayerState = 'idle' | 'running' | 'paused' | 'finished';
 export class Player {
   world = new World();
   state: PlayerState = 'idle';
+  /** Simulated ms per wall ms; Infinity plays events as soon as they arrive. */
   speed = 60;
   /** Simulated duration, when the source knows it. */
   durationMs = 0;
@@ -63,9 +64,12 @@ export class Player {
     if (this.state !== 'running') return false;
     const dt = Math.min(250, now - this.lastWall);
     this.lastWall = now;
-    // Never run ahead of what the source has produced.
-    const available = this.complete ? Infinity : (this.events[this.events.length - 1]?.t ?? 0);
-    this.playTime = Math.min(this.playTime + dt * this.speed, available);
+    // Never run ahead of what the source has produced. At speed Infinity ('as fast as it runs') play whatever the
+    // source has produced so far: playback then waits only for the simulation, not for the wall clock.
+    const last = this.events[this.events.length - 1]?.t ?? 0;
+    const available = this.complete ? Infinity : last;
+    const next = this.playTime + dt * this.speed;
+    this.playTime = Number.isFinite(next) ? Math.min(next, available) : Math.max(this.playTime, last);
     let changed = false;
     while (this.cursor < this.events.length && this.events[this.cursor]!.t <= this.playTime) {
       this.world.apply(this.events[this.cursor]!);

@@ -2,7 +2,6 @@
 // batches: the whole compute swarm (the demo: orchestrator, kernel, OTA) or the
 // radio alone. The simulator, orchestrator and kernel cores are browser-safe.
 import './shims/process.js';
-import { runDemo } from '@compotastic/demo';
 import { Simulation, applyOverrides, builtinScenario, resolveScenario } from '@compotastic/sim';
 import type { StartRequest, WorkerMessage } from './protocol.js';
 import type { TraceEvent } from './world.js';
@@ -40,6 +39,9 @@ async function runRadio(req: StartRequest): Promise<void> {
 }
 
 async function runSwarmDemo(req: StartRequest): Promise<void> {
+  // Loaded on demand: the compute swarm (orchestrator, models, OTA) is most of the worker's code, and a radio-only run
+  // needs none of it.
+  const { runDemo } = await import('@compotastic/demo');
   const out = batcher();
   let announced = false;
   const summary = await runDemo({

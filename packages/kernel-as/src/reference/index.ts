@@ -193,3 +193,42 @@ export function applyDiffOps(old: Uint8Array, next: Uint8Array, ops: Int32Array)
   if (newPos !== next.length) throw new RangeError(`ops cover ${newPos} of ${next.length} bytes`);
   return out;
 }
+
+/**
+ * The two streams of a patch for control triples `ops`: per triple, `add` difference bytes (new - old, mod 256) into
+ * `diff`, then `extra` bytes copied from the new image into `extra`; the old position moves on by add + seek.
+ */
+export function patchBuild(old: Uint8Array, next: Uint8Array, ops: Int32Array): { diff: Uint8Array; extra: Uint8Array } {
+  const diff: number[] = [];
+  const extra: number[] = [];
+  let newPos = 0;
+  let oldPos = 0;
+  for (let i = 0; i < ops.length; i += 3) {
+    const add = ops[i]!, ex = ops[i + 1]!, seek = ops[i + 2]!;
+    for (let j = 0; j < add; j++) diff.push((next[newPos + j]! - old[oldPos + j]!) & 255);
+    newPos += add;
+    for (let j = 0; j < ex; j++) extra.push(next[newPos + j]!);
+    newPos += ex;
+    oldPos += add + seek;
+  }
+  return { diff: Uint8Array.from(diff), extra: Uint8Array.from(extra) };
+}
+
+/** Rebuilds the new image from the old one, the control triples and the two streams (the inverse of patchBuild). */
+export function patchApply(old: Uint8Array, ops: Int32Array, streams: { diff: Uint8Array; extra: Uint8Array }): Uint8Array {
+  const out = new Uint8Array(streams.diff.length + streams.extra.length);
+  let newPos = 0, oldPos = 0, d = 0, e = 0;
+  for (let i = 0; i < ops.length; i += 3) {
+    const add = ops[i]!, ex = ops[i + 1]!, seek = ops[i + 2]!;
+    if (add < 0 || ex < 0 || oldPos < 0 || oldPos + add > old.length || newPos + add + ex > out.length) throw new RangeError(`op ${i / 3} out of range`);
+    for (let j = 0; j < add; j++) out[newPos + j] = (old[oldPos + j]! + streams.diff[d++]!) & 255;
+    newPos += add;
+    out.set(streams.extra.subarray(e, e + ex), newPos);
+    e += ex;
+    newPos += ex;
+    oldPos += add + seek;
+  }
+  if (newPos !== out.length) throw new RangeError(`ops cover ${newPos} of ${out.length} bytes`);
+  if (d !== streams.diff.length) throw new RangeError(`ops take ${d} of ${streams.diff.length} difference bytes`);
+  return out;
+}
