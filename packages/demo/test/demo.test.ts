@@ -184,9 +184,7 @@ describe(`the demo on ${scenario}`, () => {
 describe('the reference the demo checks results against', () => {
   // The model package's prebuilt int8 vibration model: no training needed here.
   const require = createRequire(import.meta.url);
-  // Copied out of the Node Buffer: decodeInt8Model reads tensors through `.slice().buffer`, which on a Buffer is a
-  // view of the whole file rather than a copy.
-  const file = (name: string) => new Uint8Array(readFileSync(require.resolve(`@compotastic/model/build/${name}`)));
+  const file = (name: string) => readFileSync(require.resolve(`@compotastic/model/build/${name}`));
   const model = decodeInt8Model({ config: file('vibration-mlp.int8.json'), weights: file('vibration-mlp.int8.bin') });
   const data = vibrationDataset(64, 5);
   const x = { dims: [64, data.features], data: data.x };

@@ -246,6 +246,26 @@ describe('int8 quantization and the int8 executor', () => {
     ex.dispose();
   });
 
+  it('decodes parts held in Node Buffers, and parts that sit inside a larger file, to the same model', () => {
+    const parts = encodeInt8Model(quantized());
+    const plain = decodeInt8Model(parts);
+    // Both parts at an odd offset inside one file, as a reader of a bundle or a state file hands them over.
+    const file = Buffer.alloc(parts.config.length + parts.weights.length + 7, 0x5a);
+    file.set(parts.weights, 3);
+    file.set(parts.config, 3 + parts.weights.length + 1);
+    const fromFile = decodeInt8Model({
+      weights: file.subarray(3, 3 + parts.weights.length),
+      config: file.subarray(3 + parts.weights.length + 1, 3 + parts.weights.length + 1 + parts.config.length),
+    });
+    expect(fromFile.linears.size).toBe(plain.linears.size);
+    for (const [op, l] of plain.linears) {
+      const b = fromFile.linears.get(op)!;
+      expect(Buffer.from(b.weights.buffer, b.weights.byteOffset, b.weights.byteLength).equals(Buffer.from(l.weights.buffer, l.weights.byteOffset, l.weights.byteLength))).toBe(true);
+      expect(Array.from(b.weightScales)).toEqual(Array.from(l.weightScales));
+      expect(Array.from(b.bias)).toEqual(Array.from(l.bias));
+    }
+  });
+
   it('rejects corrupted or mismatched int8 parts with typed errors', () => {
     const parts = encodeInt8Model(quantized());
     expect(() => decodeInt8Model({ config: parts.config, weights: parts.weights.subarray(1) })).toThrow(Int8FormatError);

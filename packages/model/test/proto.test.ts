@@ -163,6 +163,17 @@ describe('malformed and unsupported models give typed errors', () => {
     });
   }
 
+  it('rejects a string field that is not valid UTF-8 (names, doc strings), with the UTF8 code', () => {
+    for (const text of ['graph doc', 'id0', 'org.example']) {
+      const bytes = encodeModel(richModel());
+      const needle = new TextEncoder().encode(text);
+      const at = Buffer.from(bytes).indexOf(Buffer.from(needle));
+      expect(at).toBeGreaterThan(0);
+      bytes[at + 1] = 0xff; // never valid in UTF-8; the length prefix stays right, so only the text is wrong
+      expect(() => decodeModel(bytes)).toThrow(expect.objectContaining({ name: 'OnnxFormatError', code: 'UTF8' }));
+    }
+  });
+
   it('rejects bytes that are not protobuf, with the PROTOBUF code', () => {
     for (const bytes of [Uint8Array.of(0x0a, 0x05, 1), Uint8Array.of(0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f), Uint8Array.of(0x07)]) {
       expect(() => decodeModel(bytes)).toThrow(expect.objectContaining({ code: 'PROTOBUF' }));

@@ -3,6 +3,7 @@
 // UTF-8 strings, nesting depth) and throws typed errors; encoding validates the
 // objects it is given before writing anything.
 
+import protobuf from 'protobufjs';
 import { ModelError, OnnxFormatError, UnsupportedOnnxError } from '../errors.js';
 import { ATTRIBUTE_TYPE, ModelProto } from './schema.js';
 import { type ExternalDataResolver, type TensorStorage, type WireTensor, tensorFromWire, tensorToWire } from './tensor.js';
@@ -68,6 +69,16 @@ function text(bytes: Uint8Array, what: string): string {
     return utf8.decode(bytes);
   } catch {
     throw new OnnxFormatError('UTF8', `${what} is not valid UTF-8`);
+  }
+}
+
+/**
+ * protobufjs decodes string fields leniently (invalid UTF-8 becomes U+FFFD), so a damaged name or doc string would
+ * decode to text that no longer encodes to the bytes it came from. This reader checks every string field strictly.
+ */
+class StrictUtf8Reader extends protobuf.Reader {
+  override string(): string {
+    return text(this.bytes(), 'a string field');
   }
 }
 
@@ -243,8 +254,9 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
   if (!(bytes instanceof Uint8Array)) throw new OnnxFormatError('PROTOBUF', 'decodeModel takes a Uint8Array');
   let wire: WireModel;
   try {
-    wire = ModelProto.decode(bytes) as unknown as WireModel;
+    wire = ModelProto.decode(new StrictUtf8Reader(bytes)) as unknown as WireModel;
   } catch (err) {
+    if (err instanceof ModelError) throw err;
     throw new OnnxFormatError('PROTOBUF', `not a valid ONNX model: ${(err as Error).message}`, { cause: err });
   }
   try {

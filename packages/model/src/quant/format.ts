@@ -112,7 +112,9 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
     if (span.offset % 4 !== 0 && elem === 4) fail(`${what}: misaligned`);
     if (span.length !== count * elem) fail(`${what}: ${span.length} bytes, expected ${count * elem}`);
     if (span.offset + span.length > buf.length) fail(`${what}: runs past the weights`);
-    const copy = buf.slice(span.offset, span.offset + span.length);
+    // A fresh, aligned copy. Not buf.slice(): on a Node Buffer that is a view whose .buffer is the whole file.
+    const copy = new Uint8Array(span.length);
+    copy.set(buf.subarray(span.offset, span.offset + span.length));
     return new Ctor(copy.buffer, 0, count);
   };
   const linears = new Map<number, Int8Linear>();
