@@ -43,7 +43,7 @@ export {
 } from './transfer/receiver.js';
 
 export { bufferSource, BufferSink, type ByteSink, type RandomAccessSource } from './storage/io.js';
-export { FaultyFlash, FlashRegion, FlashWriter, MemoryFlash, PowerCutError, eraseRange, type Flash } from './storage/flash.js';
+export { FaultyFlash, FlashRegion, FlashWriter, MemoryFlash, PowerCutError, checkGeometry, eraseRange, type Flash } from './storage/flash.js';
 export {
   FlashProgressStore, MemoryProgressStore,
   type ProgressStore, type StoredState, type StoredSymbol, type StoredTransfer,

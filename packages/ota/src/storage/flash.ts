@@ -14,6 +14,7 @@ export interface Flash extends RandomAccessSource {
   program(offset: number, data: Uint8Array): void;
 }
 
+/** Throws INVALID_ARGUMENT unless the sector size is a power of two >= 64 and the size a positive multiple of it. */
 export function checkGeometry(size: number, sectorSize: number): void {
   if (!Number.isInteger(sectorSize) || sectorSize < 64 || (sectorSize & (sectorSize - 1)) !== 0) {
     throw new OtaError('INVALID_ARGUMENT', 'sector size must be a power of two >= 64');
