@@ -8,7 +8,7 @@ import { openState, tempDir } from './helpers.js';
 // @ts-expect-error: plain JavaScript shared with the child process.
 import { record } from './fixtures/record.mjs';
 
-const KILLS = 20;
+const KILLS = 8;
 
 function numbers(lines: string[], tag: string): number[] {
   return lines.filter((l) => l.startsWith(`${tag} `)).map((l) => Number(l.slice(tag.length + 1)));
