@@ -91,6 +91,7 @@ export class SerialTransport extends StreamTransport {
       hupcl: false,
     });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(serialOpenError(path, err)) : resolve())));
+    watchHangup(port);
     const transport = new SerialTransport(port, path);
     try {
       await transport.writeRaw(SERIAL_WAKE_PREAMBLE);
@@ -101,6 +102,26 @@ export class SerialTransport extends StreamTransport {
     await new Promise((r) => setTimeout(r, options.wakeDelayMs ?? 100));
     return transport;
   }
+}
+
+/** The part of @serialport/bindings-cpp's unix Poller used here. */
+interface HangupPoller {
+  once(event: 'disconnect', listener: (err: (Error & { canceled?: boolean }) | null) => void): unknown;
+}
+
+/**
+ * @serialport/bindings-cpp 13 retries a read that returned 0 bytes at once, and a hung-up tty (USB adapter unplugged,
+ * pty closed) returns 0 forever: if the hangup lands while a read is in flight, the stream spins and never reports the
+ * loss. The binding's poller does see the hangup (POLLERR), so listen for it and close the port with a disconnected
+ * error, as the stream's own disconnect path would (Windows has no poller and reports the loss itself).
+ */
+function watchHangup(port: SerialPort): void {
+  const poller = (port.port as { poller?: HangupPoller } | undefined)?.poller;
+  poller?.once('disconnect', (err) => {
+    if (err?.canceled || !port.isOpen) return;
+    const lost = Object.assign(new Error(err?.message ?? 'line hung up'), { disconnected: true });
+    port.close(() => undefined, lost);
+  });
 }
 
 function closePort(port: SerialPort): Promise<void> {

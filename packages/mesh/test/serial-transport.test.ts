@@ -152,6 +152,34 @@ describe('SerialTransport over a pseudo-terminal pair', () => {
     await expect(writer.write(Uint8Array.of(1, 2, 3))).rejects.toMatchObject({ name: 'MeshError', code: 'ECONNRESET' });
   });
 
+  it('notices an unplug while frames are streaming in (the binding alone would spin on zero-byte reads)', async () => {
+    // Whether a read is in flight when the line hangs up is a race, so pull the cable mid-stream a few times.
+    const burst = Buffer.concat(Array.from({ length: 16 }, (_, i) => encodeFrame(new Prng(i).bytes(200))));
+    for (let round = 0; round < 6; round++) {
+      const pair = await ptyPair();
+      const device = await openDevice(pair.device);
+      device.port.on('error', () => undefined);
+      const transport = await connect(pair.host);
+      const reader = transport.fromDevice.getReader();
+      // The radio keeps talking; the cable goes after the first 20 frames, with more in flight.
+      const sending = (async () => {
+        for (let i = 0; i < 20 && device.port.isOpen; i++) await write(device.port, burst).catch(() => undefined);
+      })();
+      let packets = 0;
+      let last: DeviceOutput | undefined;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        last = value as DeviceOutput;
+        if (last.type === 'packet' && ++packets === 20) pair.socat.kill();
+      }
+      await sending;
+      expect(packets).toBeGreaterThanOrEqual(20);
+      expect(last).toMatchObject({ type: 'status', data: { status: DeviceStatus.DeviceDisconnected } });
+      await expect(transport.toDevice.getWriter().write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'ECONNRESET' });
+    }
+  });
+
   it('refuses a port that is already open with PORT_BUSY', async () => {
     const pair = await ptyPair();
     await openDevice(pair.device);
