@@ -10,7 +10,10 @@ import { SERIAL_WAKE_PREAMBLE, SerialTransport, serialOpenError } from '../src/n
 /** Cleanup for whatever a test opened, run even when it fails. */
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  for (const c of cleanups.splice(0).reverse()) {
+    // Bounded, so a port that never closes cannot keep a socat alive after a failed test.
+    await Promise.race([Promise.resolve().then(c).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+  }
 });
 
 beforeAll(() => {
