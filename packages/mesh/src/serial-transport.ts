@@ -113,7 +113,7 @@ interface HangupPoller {
  * @serialport/bindings-cpp 13 retries a read that returned 0 bytes at once, and a hung-up tty (USB adapter unplugged,
  * pty closed) returns 0 forever: if the hangup lands while a read is in flight, the stream spins and never reports the
  * loss. The binding's poller does see the hangup (POLLERR), so listen for it and close the port with a disconnected
- * error, as the stream's own disconnect path would (Windows has no poller and reports the loss itself).
+ * error, as the stream's own disconnect path would (the Windows binding has no poller and reads differently).
  */
 function watchHangup(port: SerialPort): void {
   const poller = (port.port as { poller?: HangupPoller } | undefined)?.poller;

@@ -217,9 +217,12 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
         }
         const run = runRealtime(sim, { speed: args.speed });
         const stop = () => run.stop();
+        // SIGTERM too: killed by default, the process would leave socat children and their pty links behind.
         process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
         await run.done;
         process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
       } finally {
         await serial?.close();
         await servers?.close();
