@@ -3,7 +3,7 @@ import { freemem } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { WallClock } from '@compotastic/mesh';
-import { TcpTransport, MESHTASTIC_TCP_PORT } from '@compotastic/mesh/node';
+import { MESHTASTIC_SERIAL_BAUD, MESHTASTIC_TCP_PORT, SerialTransport, TcpTransport } from '@compotastic/mesh/node';
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
 import { JsonlTrace } from '@compotastic/sim';
@@ -11,6 +11,7 @@ import { SCENARIO_ARGS_USAGE, listBuiltinScenarios, loadScenario, parseScenarioA
 import type { NodeHost } from './context.js';
 import { ConfigError, OrchestratorError } from './errors.js';
 import { ExecutorChain, KernelExecutor, OnnxExecutor } from './jobs/executor.js';
+import type { DeviceTransport } from './meshtastic/meshdevice-link.js';
 import { ReconnectingMeshLink } from './meshtastic/reconnecting-link.js';
 import { Orchestrator } from './orchestrator.js';
 import { DEVICE_CLASS_CODES, type DeviceClassName } from './registry/capability.js';
@@ -20,9 +21,11 @@ import { nodeName } from './scheduler/planner.js';
 
 const USAGE = `Usage:
   compotastic node --tcp <host[:port]> [options]     join a real mesh (a node's TCP API or meshtasticd) as a compute node
+  compotastic node --serial <path> [--baud N] [...]  the same through a radio on USB serial (/dev/ttyUSB0, COM3)
   compotastic swarm --scenario <name|file> [options] run the orchestrator on every node of a simulated swarm
 
-node options:
+node options (exactly one of --tcp and --serial):
+  --baud N              serial speed with --serial (default 115200, the firmware's)
   --port N              Meshtastic port for the compute layer (default 256, PRIVATE_APP)
   --device-class C      ${DEVICE_CLASS_CODES.join(' | ')} (default laptop)
   --ram-mb M            memory offered to jobs (default half of the free memory)
@@ -67,6 +70,19 @@ export function parseAddress(text: string): { host: string; port: number } {
   const port = m[2] === undefined ? MESHTASTIC_TCP_PORT : Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('BAD_ADDRESS', `bad port in "${text}"`);
   return { host: m[1], port };
+}
+
+/** The radio `compotastic node` attaches to: exactly one of --tcp and --serial. */
+export function radioOpener(o: { tcp: string; serial: string; baud: number | null }): { name: string; open: () => Promise<DeviceTransport> } {
+  if (o.tcp && o.serial) throw new ConfigError('BAD_OPTION', 'node takes one of --tcp and --serial, not both');
+  if (o.serial) {
+    const baudRate = o.baud ?? MESHTASTIC_SERIAL_BAUD;
+    return { name: `${o.serial} at ${baudRate} baud`, open: () => SerialTransport.connect({ path: o.serial, baudRate }) };
+  }
+  if (o.baud !== null) throw new ConfigError('BAD_OPTION', '--baud goes with --serial');
+  if (!o.tcp) throw new ConfigError('BAD_OPTION', 'node needs --tcp <host[:port]> or --serial <path>');
+  const address = parseAddress(o.tcp);
+  return { name: `${address.host}:${address.port}`, open: () => TcpTransport.connect({ host: address.host, port: address.port }) };
 }
 
 export interface SwarmArgs {
@@ -200,6 +216,8 @@ async function measureGops(kernel: Kernel): Promise<number> {
 
 async function node(args: string[], io: Io): Promise<number> {
   let tcp = '';
+  let serial = '';
+  let baud: number | null = null;
   let port = 256;
   let deviceClass: DeviceClassName = 'laptop';
   let ramMb: number | null = null;
@@ -213,6 +231,13 @@ async function node(args: string[], io: Io): Promise<number> {
     switch (a) {
       case '--tcp':
         tcp = v();
+        break;
+      case '--serial':
+        serial = v();
+        break;
+      case '--baud':
+        baud = numberArg(a, v(), 1, 4_000_000);
+        if (!Number.isInteger(baud)) throw new ConfigError('BAD_OPTION', `--baud expects a whole number, got "${baud}"`);
         break;
       case '--port':
         port = numberArg(a, v(), 256, 511);
@@ -242,14 +267,14 @@ async function node(args: string[], io: Io): Promise<number> {
         throw new ConfigError('BAD_OPTION', `unknown option ${a}`);
     }
   }
-  if (!tcp) throw new ConfigError('BAD_OPTION', 'node needs --tcp <host[:port]>');
-  const address = parseAddress(tcp);
+  const radio = radioOpener({ tcp, serial, baud });
   enableRelaxedSimd();
   const kernel = await loadKernel();
   const gops = await measureGops(kernel);
   const clock = new WallClock();
-  io.err(`kernel: ${kernel.build} build, ${gops.toFixed(1)} GOPS measured; connecting to ${address.host}:${address.port}...\n`);
-  const link = await ReconnectingMeshLink.connect(() => TcpTransport.connect({ host: address.host, port: address.port }), {
+  io.err(`kernel: ${kernel.build} build, ${gops.toFixed(1)} GOPS measured; connecting to ${radio.name}...\n`);
+  // Either transport goes through the same reconnecting link: a reboot, a dropped socket or an unplugged cable alike.
+  const link = await ReconnectingMeshLink.connect(radio.open, {
     seed: seed ?? 1,
     portnum: port,
     onRouterWarning: (w) => io.err(`warning: ${w.message}\n`),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenarioArgs } from '@compotastic/sim/node';
 import { describe, expect, it } from 'vitest';
-import { main, parseAddress, parseSwarmArgs } from '../src/cli.js';
+import { main, parseAddress, parseSwarmArgs, radioOpener } from '../src/cli.js';
 import { ConfigError } from '../src/errors.js';
 
 describe('compotastic CLI', () => {
@@ -51,5 +51,22 @@ describe('compotastic CLI', () => {
     expect(await main(['bogus'], io)).toBe(1);
     expect(await main(['node'], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
     expect(err).toMatch(/--tcp/);
+  });
+
+  it('node attaches through exactly one of --tcp and --serial', async () => {
+    expect(radioOpener({ tcp: '', serial: '/dev/ttyUSB0', baud: null }).name).toBe('/dev/ttyUSB0 at 115200 baud');
+    expect(radioOpener({ tcp: '', serial: '/dev/ttyACM0', baud: 921600 }).name).toBe('/dev/ttyACM0 at 921600 baud');
+    expect(radioOpener({ tcp: '10.0.0.7', serial: '', baud: null }).name).toBe('10.0.0.7:4403');
+    expect(() => radioOpener({ tcp: 'h', serial: '/dev/ttyUSB0', baud: null })).toThrow(/one of --tcp and --serial/);
+    expect(() => radioOpener({ tcp: 'h', serial: '', baud: 9600 })).toThrow(/--baud goes with --serial/);
+    expect(() => radioOpener({ tcp: '', serial: '', baud: null })).toThrow(/--tcp <host\[:port\]> or --serial <path>/);
+    // A missing port is a typed error from the transport itself.
+    const dir = await mkdtemp(join(tmpdir(), 'cli-serial-'));
+    await expect(radioOpener({ tcp: '', serial: join(dir, 'ttyUSB0'), baud: null }).open()).rejects.toMatchObject({ code: 'PORT_NOT_FOUND' });
+    let err = '';
+    expect(await main(['node', '--tcp', 'h', '--serial', '/dev/ttyUSB0'], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
+    expect(err).toMatch(/error: node takes one of --tcp and --serial/);
+    expect(await main(['node', '--serial', '/dev/ttyUSB0', '--baud', '9600.5'], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
+    expect(err).toMatch(/--baud expects a whole number/);
   });
 });

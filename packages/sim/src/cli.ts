@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runRealtime } from './client/realtime.js';
 import { SimError } from './errors.js';
 import { listBuiltinScenarios, loadScenario } from './node/files.js';
-import { startTcpServers } from './node/tcp-server.js';
+import { startSerialServers, type SerialServers } from './node/serial-server.js';
+import { startTcpServers, type TcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 import type { SimSummary } from './output/stats.js';
 import { JsonlTrace } from './output/trace.js';
@@ -22,7 +24,11 @@ Output and running:
   --trace FILE            JSONL trace of every event        --summary FILE     summary as JSON
   --plot FILE             summary plot (.html or .svg)      --json             print the summary as JSON
   --serve [PORT]          real time, each node's client API on 127.0.0.1:PORT+i (default 4403)
-  --speed X               simulated seconds per wall second with --serve (default 1)
+  --serve-serial NODE[=PATH][,NODE[=PATH]...]
+                          real time, these nodes' client API on pseudo-terminals, opened like a radio's
+                          USB serial (compotastic node --serial PATH). NODE is an index, a name, !hex or
+                          all; PATH defaults to ${'{ttydir}'}/tty-NAME. Needs socat.
+  --speed X               simulated seconds per wall second with --serve/--serve-serial (default 1)
   --quiet                 no progress bar                   --list             list built-in scenarios
 `;
 
@@ -41,6 +47,7 @@ interface ParsedArgs extends ScenarioArgs {
   list: boolean;
   help: boolean;
   serve?: number;
+  serveSerial?: string;
   speed: number;
 }
 
@@ -74,6 +81,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
         return true;
       case '--serve':
         own.serve = Number(a.optional(/^\d+$/) ?? 4403);
+        return true;
+      case '--serve-serial':
+        own.serveSerial = a.value();
         return true;
       case '--speed':
         own.speed = a.number({ min: Number.MIN_VALUE });
@@ -128,6 +138,31 @@ export function formatSummary(s: SimSummary): string {
   return lines.join('\n') + '\n';
 }
 
+/** Where --serve-serial puts a node's pty unless told otherwise. */
+export const DEFAULT_TTY_DIR = join(tmpdir(), 'compotastic-sim');
+
+/** `--serve-serial` value: NODE[=PATH] items, comma separated; NODE is an index, a name, !hex or `all`. */
+export function parseSerialSpec(sim: Simulation, spec: string, ttyDir = DEFAULT_TTY_DIR): Map<number, string> {
+  const out = new Map<number, string>();
+  const defaultPath = (name: string): string => join(ttyDir, `tty-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  for (const item of spec.split(',')) {
+    const eq = item.indexOf('=');
+    const ref = (eq < 0 ? item : item.slice(0, eq)).trim();
+    const path = eq < 0 ? undefined : item.slice(eq + 1).trim();
+    if (!ref || path === '') throw new SimError('INVALID_ARGUMENT', `--serve-serial expects NODE[=PATH][,NODE[=PATH]...], got "${spec}"`);
+    if (ref === 'all') {
+      if (path) throw new SimError('INVALID_ARGUMENT', '--serve-serial all takes no path');
+      for (const n of sim.nodes) out.set(n.num, defaultPath(n.name));
+      continue;
+    }
+    const hex = /^!([0-9a-f]{1,8})$/i.exec(ref);
+    const node = /^\d+$/.test(ref) ? sim.resolveNode(Number(ref)) : hex ? sim.requireNode(parseInt(hex[1] as string, 16)) : sim.resolveNode(ref);
+    if (out.has(node.num)) throw new SimError('INVALID_ARGUMENT', `--serve-serial names node ${node.name} twice`);
+    out.set(node.num, path ?? defaultPath(node.name));
+  }
+  return out;
+}
+
 async function ensureDir(file: string): Promise<void> {
   await mkdir(dirname(resolve(file)), { recursive: true });
 }
@@ -143,7 +178,7 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
   }
   const names = listBuiltinScenarios();
   if (args.help || (!args.scenario && !args.list)) {
-    io.out(USAGE.replace('{names}', names.join(', ')));
+    io.out(USAGE.replace('{names}', names.join(', ')).replace('{ttydir}', DEFAULT_TTY_DIR));
     return args.help ? 0 : 2;
   }
   if (args.list) {
@@ -165,16 +200,33 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
       trace = new JsonlTrace((line) => stream.write(line));
     }
     const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : progressBar(io) });
-    if (args.serve !== undefined) {
-      const servers = await startTcpServers(sim, { basePort: args.serve });
-      const first = [...servers.ports.entries()].slice(0, 5).map(([num, port]) => `!${num.toString(16)} -> 127.0.0.1:${port}`);
-      io.err(`serving ${servers.ports.size} nodes (${first.join(', ')}${servers.ports.size > 5 ? ', ...' : ''}) at ${args.speed}x real time\n`);
-      const run = runRealtime(sim, { speed: args.speed });
-      const stop = () => run.stop();
-      process.once('SIGINT', stop);
-      await run.done;
-      process.off('SIGINT', stop);
-      await servers.close();
+    if (args.serve !== undefined || args.serveSerial !== undefined) {
+      let servers: TcpServers | undefined;
+      let serial: SerialServers | undefined;
+      try {
+        if (args.serve !== undefined) {
+          servers = await startTcpServers(sim, { basePort: args.serve });
+          const first = [...servers.ports.entries()].slice(0, 5).map(([num, port]) => `!${num.toString(16)} -> 127.0.0.1:${port}`);
+          io.err(`serving ${servers.ports.size} nodes (${first.join(', ')}${servers.ports.size > 5 ? ', ...' : ''}) at ${args.speed}x real time\n`);
+        }
+        if (args.serveSerial !== undefined) {
+          // With --serve too, the pty bridges to the node's TCP server: one client session slot per node either way.
+          serial = await startSerialServers(sim, { nodes: parseSerialSpec(sim, args.serveSerial), tcp: servers, onError: (e) => io.err(`error: ${e.message}\n`) });
+          for (const [num, path] of serial.paths) io.err(`serial: ${sim.requireNode(num).name} (!${num.toString(16)}) -> ${path}\n`);
+          io.err(`serving ${serial.paths.size} node${serial.paths.size === 1 ? '' : 's'} on pseudo-terminals at ${args.speed}x real time\n`);
+        }
+        const run = runRealtime(sim, { speed: args.speed });
+        const stop = () => run.stop();
+        // SIGTERM too: killed by default, the process would leave socat children and their pty links behind.
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await run.done;
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      } finally {
+        await serial?.close();
+        await servers?.close();
+      }
     } else {
       sim.run();
     }
