@@ -123,11 +123,12 @@ describe('client API over a pseudo-terminal (--serve-serial)', () => {
   it('the CLI serves a scenario on the printed path until the run ends, then removes it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'sim-serial-'));
     const scenario = join(dir, 'pair.json');
-    await writeFile(scenario, JSON.stringify({ ...pair, duration: '40s' }));
+    // 200 simulated seconds at 20x: 10 s of wall time in which to attach, far more than a busy machine needs.
+    await writeFile(scenario, JSON.stringify({ ...pair, duration: '200s' }));
     let err = '';
     let out = '';
     const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t), isTty: false };
-    const done = main(['--scenario', scenario, '--serve-serial', `b=${join(dir, 'radio')}`, '--speed', '10', '--quiet'], io);
+    const done = main(['--scenario', scenario, '--serve-serial', `b=${join(dir, 'radio')}`, '--speed', '20', '--quiet'], io);
     const c = await openWhenBack(join(dir, 'radio')).then((t) => configure(join(dir, 'radio'), t));
     expect(c.ownLongName).toBe('Sim b');
     expect(await done).toBe(0);
