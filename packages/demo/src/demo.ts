@@ -9,7 +9,7 @@ import {
   VIBRATION_CLASSES, compileInt8, decodeInt8Model, encodeModel, Int8Executor, buildReferenceModel, mlpAccuracy, mlpToOnnx,
   trainMlp, vibrationDataset,
 } from '@compotastic/model';
-import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/orchestrator/sim';
+import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/swarm';
 import { ModelLayerExecutor, type Orchestrator } from '@compotastic/orchestrator';
 import { TrustStore, generateSigningKey } from '@compotastic/ota';
 import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';

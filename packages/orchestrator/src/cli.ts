@@ -1,13 +1,10 @@
 #!/usr/bin/env node
 import { freemem } from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { WallClock } from '@compotastic/mesh';
 import { MESHTASTIC_SERIAL_BAUD, MESHTASTIC_TCP_PORT, SerialTransport, TcpTransport } from '@compotastic/mesh/node';
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
-import { JsonlTrace } from '@compotastic/sim';
-import { SCENARIO_ARGS_USAGE, listBuiltinScenarios, loadScenario, parseScenarioArgs } from '@compotastic/sim/node';
 import type { NodeHost } from './context.js';
 import { ConfigError, OrchestratorError } from './errors.js';
 import { ExecutorChain, KernelExecutor, OnnxExecutor } from './jobs/executor.js';
@@ -15,14 +12,11 @@ import type { DeviceTransport } from './meshtastic/meshdevice-link.js';
 import { ReconnectingMeshLink } from './meshtastic/reconnecting-link.js';
 import { Orchestrator } from './orchestrator.js';
 import { DEVICE_CLASS_CODES, type DeviceClassName } from './registry/capability.js';
-import { runSwarm, type SwarmReport } from './sim/swarm.js';
-import { type JobTemplate, parseWorkload } from './sim/workload.js';
 import { nodeName } from './scheduler/planner.js';
 
 const USAGE = `Usage:
   compotastic node --tcp <host[:port]> [options]     join a real mesh (a node's TCP API or meshtasticd) as a compute node
   compotastic node --serial <path> [--baud N] [...]  the same through a radio on USB serial (/dev/ttyUSB0, COM3)
-  compotastic swarm --scenario <name|file> [options] run the orchestrator on every node of a simulated swarm
 
 node options (exactly one of --tcp and --serial):
   --baud N              serial speed with --serial (default 115200, the firmware's)
@@ -34,14 +28,7 @@ node options (exactly one of --tcp and --serial):
   --no-onnx             do not run int32 GEMMs through onnxruntime-web
   --seed S              seed for ids and jitter (default: from the node number)
 
-swarm options (the scenario flags are the simulator's, pnpm sim):
-${SCENARIO_ARGS_USAGE.replace(/^/gm, '  ').trimEnd()}
-  --jobs FILE           job templates (JSON list), replacing the scenario's app.jobs
-  --port N              Meshtastic port for the compute layer (default 256)
-  --trace FILE          JSONL trace of every radio and application event
-  --json                print the report as JSON        --onnx    laptops and Jetsons use onnxruntime-web
-  --no-ble              no BLE links between nodes       --quiet   no progress
-Built-in scenarios: ${'{scenarios}'}
+Simulated swarms moved to their own package: compotastic-swarm (@compotastic/swarm, pnpm swarm).
 `;
 
 interface Io {
@@ -83,118 +70,6 @@ export function radioOpener(o: { tcp: string; serial: string; baud: number | nul
   if (!o.tcp) throw new ConfigError('BAD_OPTION', 'node needs --tcp <host[:port]> or --serial <path>');
   const address = parseAddress(o.tcp);
   return { name: `${address.host}:${address.port}`, open: () => TcpTransport.connect({ host: address.host, port: address.port }) };
-}
-
-export interface SwarmArgs {
-  scenario: string;
-  port?: number;
-  seed?: number;
-  overrides: Record<string, unknown>;
-  jobs?: string;
-  trace?: string;
-  json: boolean;
-  onnx: boolean;
-  ble: boolean;
-  quiet: boolean;
-}
-
-/** The simulator's scenario flags (identical to pnpm sim's) plus the swarm's own; errors are ConfigError BAD_OPTION. */
-export function parseSwarmArgs(args: string[]): SwarmArgs {
-  const own = { json: false, onnx: false, ble: true, quiet: false } as Omit<SwarmArgs, 'scenario' | 'seed' | 'overrides'>;
-  let scenario: { scenario?: string; seed?: number; overrides: Record<string, unknown> };
-  try {
-    scenario = parseScenarioArgs(args, (a) => {
-      switch (a.flag) {
-        case '--jobs':
-          own.jobs = a.value();
-          return true;
-        case '--port':
-          own.port = a.number({ min: 256, max: 511, integer: true });
-          return true;
-        case '--trace':
-          own.trace = a.value();
-          return true;
-        case '--json':
-          own.json = true;
-          return true;
-        case '--onnx':
-          own.onnx = true;
-          return true;
-        case '--no-ble':
-          own.ble = false;
-          return true;
-        case '--quiet':
-          own.quiet = true;
-          return true;
-        default:
-          return false;
-      }
-    });
-  } catch (e) {
-    if (e instanceof OrchestratorError) throw e;
-    throw new ConfigError('BAD_OPTION', (e as Error).message);
-  }
-  if (!scenario.scenario) throw new ConfigError('BAD_OPTION', 'swarm needs --scenario <name|file>');
-  return { ...own, ...scenario, scenario: scenario.scenario };
-}
-
-export function formatReport(r: SwarmReport): string {
-  const j = r.jobs;
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-  const lines = [
-    `scenario ${r.scenario}, seed ${r.seed}, ${r.nodes} nodes, ${r.simulatedS} s simulated`,
-    `jobs: ${j.submitted} submitted, ${j.done} done (${pct(j.completionRate)}), ${j.failed} failed, ${j.lost} lost, ${j.ownerOffline} not done because their owner is switched off (it resumes them when it powers up)${j.skipped ? `, ${j.skipped} not submitted (no eligible node up)` : ''}`,
-    `failures: ${Object.entries(j.failedByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
-    `latency of finished jobs: p50 ${s(j.latencyMs.p50)}, p90 ${s(j.latencyMs.p90)}, p95 ${s(j.latencyMs.p95)}, p99 ${s(j.latencyMs.p99)}, max ${s(j.latencyMs.max)}, mean ${s(j.latencyMs.mean)}`,
-    `plans: ${Object.entries(j.plans).map(([k, v]) => `${k} ${v}`).join(', ')}; ${j.recovered} finished after a reassignment`,
-    `results recomputed by the plain-TS reference: ${j.verified}, mismatches ${j.mismatches}`,
-    `discovery: ${pct(r.discovery.coverage)} of node pairs know each other at the end`,
-    `messages sent: ${Object.entries(r.messages.sent).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.messages.sendFailures} radio-level failures, ${r.messages.decodeErrors} undecodable`,
-    `radio: ${r.radio.transmissions} transmissions, ${r.radio.collisions} collisions, mean channel utilization ${r.radio.channelUtilizationPct}%`,
-  ];
-  if (r.routerWarnings.length) lines.push(`router warnings: ${r.routerWarnings.length} (first: ${r.routerWarnings[0]?.message})`);
-  return lines.join('\n');
-}
-
-async function swarm(args: string[], io: Io): Promise<number> {
-  const a = parseSwarmArgs(args);
-  const scenario = await loadScenario(a.scenario);
-  let workload: JobTemplate[] | undefined;
-  if (a.jobs) {
-    const text = await readFile(a.jobs, 'utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError('BAD_SCENARIO', `${a.jobs} is not valid JSON: ${(e as Error).message}`);
-    }
-    workload = parseWorkload({ jobs: parsed });
-  }
-  const trace = a.trace ? new JsonlTrace() : null;
-  let lastPct = -1;
-  const { report } = await runSwarm(scenario, {
-    seed: a.seed,
-    overrides: a.overrides,
-    workload,
-    onnx: a.onnx,
-    ble: a.ble,
-    orchestrator: a.port !== undefined ? { portnum: a.port } : undefined,
-    trace: trace?.sink,
-    onProgress: a.quiet || !io.isTty
-      ? undefined
-      : (t, until) => {
-          const pct = Math.floor((t / until) * 100);
-          if (pct !== lastPct) {
-            lastPct = pct;
-            io.err(`\rsimulating ${pct}%`);
-          }
-        },
-  });
-  if (!a.quiet && io.isTty) io.err('\r\x1b[K');
-  if (trace && a.trace) await writeFile(a.trace, trace.text());
-  io.out(a.json ? JSON.stringify(report, null, 2) : formatReport(report));
-  return report.jobs.lost === 0 && report.jobs.mismatches === 0 ? 0 : 2;
 }
 
 async function measureGops(kernel: Kernel): Promise<number> {
@@ -327,9 +202,8 @@ async function node(args: string[], io: Io): Promise<number> {
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`), err: (s) => process.stderr.write(s), isTty: process.stderr.isTTY === true }): Promise<number> {
   const [command, ...rest] = argv.filter((a) => a !== '--');
   try {
-    if (command === 'swarm') return await swarm(rest, io);
     if (command === 'node') return await node(rest, io);
-    io.out(USAGE.replace('{scenarios}', listBuiltinScenarios().join(', ')));
+    io.out(USAGE);
     return command === undefined || command === '--help' || command === 'help' ? 0 : 1;
   } catch (e) {
     if (e instanceof OrchestratorError || (e as { code?: unknown }).code !== undefined) {

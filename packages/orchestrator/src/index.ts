@@ -1,5 +1,5 @@
 // @compotastic/orchestrator: the compute layer of a Meshtastic mesh. Browser-safe; the Meshtastic radio binding is in
-// '@compotastic/orchestrator/meshtastic' and the simulator harness in '@compotastic/orchestrator/sim'.
+// '@compotastic/orchestrator/meshtastic'. Simulated swarms are @compotastic/swarm's, so a node's install has no simulator.
 export * from './errors.js';
 export * from './wire/messages.js';
 export { ByteReader, ByteWriter } from './wire/bytes.js';

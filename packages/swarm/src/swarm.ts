@@ -2,17 +2,23 @@ import { Prng } from '@compotastic/mesh';
 import type { Kernel } from '@compotastic/kernel';
 import { DEVICE_PROFILES, Simulation, applyOverrides, type ScenarioConfig, type TraceSink } from '@compotastic/sim';
 import { InProcessTransport, VIRTUAL_FIRMWARE_VERSION, VirtualRadio, VirtualTime } from '@compotastic/sim/client';
-import type { OrchestratorConfig } from '../context.js';
-import { ConfigError } from '../errors.js';
-import type { JobOutcome } from '../delegation/coordinator.js';
-import { MemoryJobStore } from '../delegation/job-store.js';
-import { ExecutorChain, type Executor, KernelExecutor, OnnxExecutor, ReferenceExecutor } from '../jobs/executor.js';
-import type { JobSpec } from '../jobs/spec.js';
-import { ReconnectingMeshLink } from '../meshtastic/reconnecting-link.js';
-import type { RouterWarning } from '../meshtastic/path-advisor.js';
-import { Orchestrator } from '../orchestrator.js';
-import type { CapabilityRecord, DeviceClassName } from '../registry/capability.js';
-import type { ModelProfile } from '../scheduler/cost-model.js';
+import {
+  type CapabilityRecord,
+  ConfigError,
+  type DeviceClassName,
+  type Executor,
+  ExecutorChain,
+  type JobOutcome,
+  type JobSpec,
+  KernelExecutor,
+  MemoryJobStore,
+  type ModelProfile,
+  OnnxExecutor,
+  Orchestrator,
+  type OrchestratorConfig,
+  ReferenceExecutor,
+} from '@compotastic/orchestrator';
+import { ReconnectingMeshLink, type RouterWarning } from '@compotastic/orchestrator/meshtastic';
 import { SimBleHub } from './ble.js';
 import { SimNodeHost, simClock } from './host.js';
 import { type JobTemplate, WORKLOAD_MODEL_ID, WORKLOAD_MODEL_VERSION, WorkloadModel, inputFor, parseWorkload, specFor } from './workload.js';

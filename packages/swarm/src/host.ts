@@ -1,8 +1,6 @@
 import type { Clock, TimerHandle } from '@compotastic/mesh';
 import { DEVICE_PROFILES, type Simulation } from '@compotastic/sim';
-import type { NodeHost } from '../context.js';
-import type { JobSpec } from '../jobs/spec.js';
-import { computeMs } from '../scheduler/cost-model.js';
+import { type JobSpec, type NodeHost, computeMs } from '@compotastic/orchestrator';
 
 /**
  * The simulator's clock for orchestrator timers. Each firing marks client activity, so the virtual-time loop lets the

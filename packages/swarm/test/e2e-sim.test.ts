@@ -1,11 +1,9 @@
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { JsonlTrace, type ScenarioConfig, type Simulation, type TraceEvent } from '@compotastic/sim';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KernelExecutor, ModelLayerExecutor, type ModelLayerRunner } from '../src/jobs/executor.js';
-import { type GemmSpec, type ModelLayersSpec, residentWeightsId } from '../src/jobs/spec.js';
-import { type JobRecord, runSwarm } from '../src/sim/swarm.js';
-import { type JobTemplate, WorkloadModel, specFor } from '../src/sim/workload.js';
-import { gemmOracle } from './oracle.js';
+import { type GemmSpec, KernelExecutor, ModelLayerExecutor, type ModelLayerRunner, type ModelLayersSpec, ReferenceExecutor, residentWeightsId } from '@compotastic/orchestrator';
+import { type JobRecord, runSwarm } from '../src/swarm.js';
+import { type JobTemplate, WorkloadModel, specFor } from '../src/workload.js';
 
 let kernel: Kernel;
 beforeAll(async () => {
@@ -28,16 +26,15 @@ function cluster(nodes: NonNullable<ScenarioConfig['nodes']['list']>, extra: Par
 const gemv = (extra: Partial<JobTemplate> = {}): JobTemplate => ({ id: 'classify', kernel: 'gemv', k: 512, n: 128, deadlineS: 600, atS: 240, from: 0, ...extra });
 
 /**
- * The expected output of a finished workload job, from the plain-TS reference: the workload model is rebuilt from the
- * seed (as every node holding it does) and the job's resident weights taken from it.
+ * The expected output of a finished workload job: the workload model is rebuilt from the seed (as every node holding
+ * it does) and the job recomputed by the kernel package's plain-TS reference, independent of the Wasm kernel the nodes
+ * run (the orchestrator's own tests check ReferenceExecutor against an oracle that shares none of its code).
  */
-function oracleFor(seed: number, workload: JobTemplate[]): (job: JobRecord) => Uint8Array {
+function oracleFor(seed: number, workload: JobTemplate[]): (job: JobRecord) => Promise<Uint8Array> {
   const model = new WorkloadModel(seed);
   for (const t of workload) specFor(t, model);
-  return (job) => {
-    const spec = job.spec as GemmSpec;
-    return gemmOracle(spec, job.input, spec.weights === 'inline' ? undefined : model.store.get(spec.weights.resident)?.bytes);
-  };
+  const reference = new ReferenceExecutor(model.store);
+  return (job) => reference.run(job.spec, job.input);
 }
 
 describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual time)', () => {
@@ -72,7 +69,7 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     const local = await new KernelExecutor(kernel, undefined).run(job!.spec, job!.input).catch(() => null);
     expect(local).toBeNull(); // the sensor cannot run it itself: the weights live on the peers
     // The result is right (the plain-TS reference), not just what the phone's kernel computed.
-    expect(job?.outcome?.output).toEqual(oracleFor(report.seed, workload)(job!));
+    expect(job?.outcome?.output).toEqual(await oracleFor(report.seed, workload)(job!));
     expect(report.jobs.verified).toBe(1);
     expect(report.jobs.mismatches).toBe(0);
   });
@@ -103,7 +100,7 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     expect(o?.workers).toHaveLength(1);
     expect(o?.workers[0]).not.toBe(dropped);
     expect(o?.attempts).toBeGreaterThanOrEqual(2);
-    expect(o?.output).toEqual(oracleFor(report.seed, workload)(jobs[0]!));
+    expect(o?.output).toEqual(await oracleFor(report.seed, workload)(jobs[0]!));
   });
 
   it('a low-battery node stops accepting work and gets none', async () => {
@@ -121,7 +118,7 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     for (const j of jobs) {
       expect(j.outcome?.status).toBe('done');
       expect(j.outcome?.workers).toEqual([sim.resolveNode('strong').num]);
-      expect(j.outcome?.output).toEqual(oracle(j));
+      expect(j.outcome?.output).toEqual(await oracle(j));
     }
     const app = trace.text().split('\n').filter((l) => l.includes('"ev":"app"'));
     expect(app.some((l) => l.includes('"type":"accept"') && l.includes(`"node":${weak}`))).toBe(false);
@@ -153,7 +150,7 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     const o = jobs[0]?.outcome;
     expect(o?.status).toBe('done');
     expect(o?.workers).toEqual([sim.resolveNode('phone').num]);
-    expect(o?.output).toEqual(oracleFor(report.seed, workload)(jobs[0]!));
+    expect(o?.output).toEqual(await oracleFor(report.seed, workload)(jobs[0]!));
     const lines = trace.text().split('\n');
     expect(lines.some((l) => l.includes('"ev":"ble_read"') && l.includes('"ok":true'))).toBe(true);
     expect(lines.some((l) => l.includes('"type":"job_assigned"') && l.includes('"via":"ble"'))).toBe(true);
@@ -204,7 +201,7 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     // Done: s1's job, and s3's, resumed when it came back; both with the reference result.
     for (const tag of ['s1#0', 's3#0']) {
       expect(byTag.get(tag)?.outcome?.status).toBe('done');
-      expect(byTag.get(tag)?.outcome?.output).toEqual(oracle(byTag.get(tag)!));
+      expect(byTag.get(tag)?.outcome?.output).toEqual(await oracle(byTag.get(tag)!));
     }
     expect(byTag.get('s3#0')!.outcome!.finishedMs).toBeGreaterThan(600_000);
     // Failed, with its reason.
@@ -245,7 +242,7 @@ describe('orchestrator on the simulator (MeshDevice over virtual radios, virtual
     expect(report.jobs.recovered).toBeGreaterThanOrEqual(1);
     for (const j of failed) expect(j.outcome?.reason).toMatch(/^[A-Z_]+:/);
     const oracle = oracleFor(report.seed, workload);
-    for (const j of done) expect(j.outcome?.output).toEqual(oracle(j));
+    for (const j of done) expect(j.outcome?.output).toEqual(await oracle(j));
   });
 });
 

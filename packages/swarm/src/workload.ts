@@ -1,7 +1,5 @@
 import { Prng } from '@compotastic/mesh';
-import { ConfigError } from '../errors.js';
-import { MapWeightStore } from '../jobs/executor.js';
-import { type GemmSpec, type JobSpec, inputBytes, residentWeightsId } from '../jobs/spec.js';
+import { ConfigError, type GemmSpec, type JobSpec, MapWeightStore, inputBytes, residentWeightsId } from '@compotastic/orchestrator';
 
 /**
  * A job stream in a scenario's `app.jobs`. Each entry submits `count` jobs (default 1, or one every `everyS` until

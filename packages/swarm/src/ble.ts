@@ -1,8 +1,5 @@
 import type { Simulation } from '@compotastic/sim';
-import { OrchestratorError } from '../errors.js';
-import type { BleAdapter, BleRead } from '../registry/ble.js';
-import type { FastPath } from '../scheduler/links.js';
-import type { Destination, PacketLink, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
+import { type BleAdapter, type BleRead, type Destination, type FastPath, OrchestratorError, type PacketLink, type ReceivedPacket, type SendOptions, type SendResult } from '@compotastic/orchestrator';
 
 /** BLE link figures used in simulation: a connection-interval latency and an effective GATT throughput. */
 export const SIM_BLE_PATH: FastPath = Object.freeze({ kind: 'ble', latencyMs: 30, bytesPerS: 40_000, mtu: 244 });

@@ -4,7 +4,7 @@
 // finished jobs, failures by reason, and the wall time per run.
 import { readFile } from 'node:fs/promises';
 import { loadScenario } from '@compotastic/sim/node';
-import { parseWorkload, runSwarm } from '../dist/sim/index.js';
+import { parseWorkload, runSwarm } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const flag = (name) => {

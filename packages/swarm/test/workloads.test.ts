@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { builtinScenario } from '@compotastic/sim';
 import { describe, expect, it } from 'vitest';
-import { parseWorkload } from '../src/sim/workload.js';
+import { parseWorkload } from '../src/workload.js';
 
 describe('shipped workloads', () => {
   it("disaster-zone's app.jobs is the disaster-response workload the figures use", () => {
