@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { freemem } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { WallClock } from '@compotastic/mesh';
 import { MESHTASTIC_SERIAL_BAUD, MESHTASTIC_TCP_PORT, SerialTransport, TcpTransport } from '@compotastic/mesh/node';
 import { loadKernel, type Kernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
 import type { NodeHost } from './context.js';
-import { ConfigError, OrchestratorError } from './errors.js';
+import { type Io, processIo, reportingTypedErrors, runIfScript } from './cli-support.js';
+import { ConfigError } from './errors.js';
 import { ExecutorChain, KernelExecutor, OnnxExecutor } from './jobs/executor.js';
 import type { DeviceTransport } from './meshtastic/meshdevice-link.js';
 import { ReconnectingMeshLink } from './meshtastic/reconnecting-link.js';
@@ -30,13 +30,6 @@ node options (exactly one of --tcp and --serial):
 
 Simulated swarms moved to their own package: compotastic-swarm (@compotastic/swarm, pnpm swarm).
 `;
-
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** Whether err is a terminal: the progress line is only drawn on one. */
-  isTty?: boolean;
-}
 
 function take(args: string[], i: number, flag: string): string {
   const v = args[i + 1];
@@ -199,27 +192,13 @@ async function node(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`), err: (s) => process.stderr.write(s), isTty: process.stderr.isTTY === true }): Promise<number> {
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [command, ...rest] = argv.filter((a) => a !== '--');
-  try {
-    if (command === 'node') return await node(rest, io);
+  return reportingTypedErrors(io, async () => {
+    if (command === 'node') return node(rest, io);
     io.out(USAGE);
     return command === undefined || command === '--help' || command === 'help' ? 0 : 1;
-  } catch (e) {
-    if (e instanceof OrchestratorError || (e as { code?: unknown }).code !== undefined) {
-      io.err(`error: ${(e as Error).message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfScript(import.meta.url, (argv) => main(argv));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFile, writeFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import { ConfigError, OrchestratorError } from '@compotastic/orchestrator';
+import { type Io, processIo, reportingTypedErrors, runIfScript } from '@compotastic/orchestrator/cli-support';
 import { JsonlTrace } from '@compotastic/sim';
 import { SCENARIO_ARGS_USAGE, listBuiltinScenarios, loadScenario, parseScenarioArgs } from '@compotastic/sim/node';
 import { runSwarm, type SwarmReport } from './swarm.js';
@@ -19,13 +19,6 @@ ${SCENARIO_ARGS_USAGE.replace(/^/gm, '  ').trimEnd()}
   --no-ble              no BLE links between nodes       --quiet   no progress
 Built-in scenarios: ${'{scenarios}'}
 `;
-
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** Whether err is a terminal: the progress line is only drawn on one. */
-  isTty?: boolean;
-}
 
 export interface SwarmArgs {
   scenario: string;
@@ -140,30 +133,14 @@ async function swarm(args: string[], io: Io): Promise<number> {
 }
 
 /** Exit code 0 when no job was lost and every result matched the reference, 2 otherwise, 1 on a usage error. */
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`), err: (s) => process.stderr.write(s), isTty: process.stderr.isTTY === true }): Promise<number> {
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   // `pnpm swarm -- ...` passes the separator through.
   const args = argv.filter((a) => a !== '--');
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
     io.out(USAGE.replace('{scenarios}', listBuiltinScenarios().join(', ')));
     return args.length === 0 ? 1 : 0;
   }
-  try {
-    return await swarm(args, io);
-  } catch (e) {
-    if (e instanceof OrchestratorError || (e as { code?: unknown }).code !== undefined) {
-      io.err(`error: ${(e as Error).message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  return reportingTypedErrors(io, () => swarm(args, io));
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfScript(import.meta.url, (argv) => main(argv));
