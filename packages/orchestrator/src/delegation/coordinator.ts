@@ -120,6 +120,13 @@ export class Coordinator {
     }
   }
 
+  private allocateId(): number {
+    if (this.store.allocateJobId) return this.store.allocateJobId();
+    const id = this.nextJobId;
+    this.nextJobId = (this.nextJobId + 1) >>> 0 || 1;
+    return id;
+  }
+
   /** A job's name in reports: its tag, or owner and id. */
   private label(p: PersistedJob): string {
     return p.tag ?? `${nodeName(this.ctx.num)}/${p.id}`;
@@ -187,8 +194,7 @@ export class Coordinator {
     validateJobSpec(spec);
     if (input.length !== inputBytes(spec)) throw new JobSpecError('BAD_SHAPE', `input has ${input.length} bytes, the job needs ${inputBytes(spec)}`);
     const now = this.ctx.clock.now();
-    const id = this.nextJobId;
-    this.nextJobId = (this.nextJobId + 1) >>> 0 || 1;
+    const id = this.allocateId();
     const plan = this.plan(spec, new Set());
     const slices: ShardSlice[] = plan.kind === 'none' ? [{ axis: 'whole' }] : plan.assignments.map((a) => a.slice);
     const p: PersistedJob = {
