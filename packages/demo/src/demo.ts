@@ -11,10 +11,12 @@ import {
 } from '@compotastic/model';
 import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/swarm';
 import { ModelLayerExecutor, type Orchestrator } from '@compotastic/orchestrator';
-import { TrustStore, generateSigningKey } from '@compotastic/ota';
+import { MemoryFlash, TrustStore, generateSigningKey } from '@compotastic/ota';
 import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';
-import { DeviceImage, FACTORY_VERSION, type FirmwareSet, modelSelfTest, tailoredBundle } from './firmware.js';
-import { ModelLibrary, VIBRATION_MODEL_ID } from './models.js';
+import {
+  DeviceFirmware, FACTORY_VERSION, type FirmwareSet, ModelLibrary, VIBRATION_MODEL_ID, VIBRATION_MODEL_NAME, factoryBundle, modelSelfTest,
+  tailoredBundle,
+} from '@compotastic/node/core';
 import { type RolloutOutcome, rollout } from './rollout.js';
 
 export interface DemoOptions {
@@ -121,11 +123,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   library.add(2, models.v2.int8, INPUT_WIDTH);
   const key = generateSigningKey(new Uint8Array(32).fill(7));
   const fw: FirmwareSet = {
-    key, trust: new TrustStore([key.publicKey]),
+    key, trust: new TrustStore([key.publicKey]), modelName: VIBRATION_MODEL_NAME,
     kernels: { scalar: await loadBuildBytes('scalar'), simd: await loadBuildBytes('simd') },
     models: new Map([[1, models.v1.parts], [2, models.v2.parts]]),
   };
-  const devices = new Map<number, DeviceImage>();
+  const devices = new Map<number, DeviceFirmware>();
   step('setup', `kernel: ${kernel.build} build; model vibration-mlp v1 (${pct(models.v1Accuracy)} held-out accuracy) on phones and laptops, v2 (fine-tuned, ${pct(models.v2Accuracy)}) on the rescue Jetson; sensors ship without a model`);
 
   // --- who asks, with what ----------------------------------------------------------------------------------------
@@ -345,7 +347,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     nodeSetup: (node) => {
       const build = node.deviceClass === 'microcontroller' ? 'scalar' : 'simd';
       const version = node.deviceClass === 'microcontroller' ? FACTORY_VERSION : 1;
-      devices.set(node.num, new DeviceImage(kernel, fw, build, version));
+      devices.set(node.num, new DeviceFirmware({
+        flash: new MemoryFlash(256 * 1024, 4096), kernel, trust: fw.trust, build, factory: () => factoryBundle(kernel, fw, version, build),
+      }));
       if (version > 0) library.install(node.num, version);
       return {
         executors: [new ModelLayerExecutor(library.runnerFor(node.num))],

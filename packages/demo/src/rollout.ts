@@ -9,13 +9,13 @@ import {
   acceptOfferFor, attachToMesh, type MeshLike, type BuiltBundle,
 } from '@compotastic/ota';
 import type { Simulation } from '@compotastic/sim';
-import type { DeviceImage } from './firmware.js';
+import type { DeviceFirmware } from '@compotastic/node/core';
 import type { InstalledImage } from '@compotastic/ota';
 
 
 export interface RolloutTarget {
   num: number;
-  device: DeviceImage;
+  device: DeviceFirmware;
   /** Runs on the new image before it is confirmed. */
   selfTest: (image: InstalledImage) => boolean;
   /** Called once the new version is confirmed. */

@@ -1,6 +1,6 @@
-// The vibration-event model as the swarm sees it: its int8 versions, which node
-// has which installed, and the layer-range runner the orchestrator calls on a
-// node (activations cross the mesh in the model package's wire form).
+// An int8 model as the swarm sees it: its versions, which node has which
+// installed, and the layer-range runner the orchestrator calls on a node
+// (activations cross the mesh in the model package's wire form).
 
 import type { Kernel } from '@compotastic/kernel';
 import { matmulInteger, quantizeLinear } from '@compotastic/kernel/reference';
@@ -11,10 +11,25 @@ import {
 import { type Executor, type ModelLayerRunner, type ModelLayersSpec, ModelLayerExecutor } from '@compotastic/orchestrator';
 import type { ModelProfile } from '@compotastic/orchestrator';
 
-/** The model's id in capability records and job specs (the workload's GEMM weights use 1). */
+/** The vibration-event model's id in capability records and job specs (the swarm workload's GEMM weights use 1). */
 export const VIBRATION_MODEL_ID = 2;
-/** The model's name in over-the-air releases. */
+/** Its name in over-the-air releases (the bundle manifest's modelId). */
 export const VIBRATION_MODEL_NAME = 'vibration-mlp';
+
+/** Models the compute layer knows by number: capability records carry a number, bundles a name. */
+const MODEL_NUMBERS = new Map<string, number>([[VIBRATION_MODEL_NAME, VIBRATION_MODEL_ID]]);
+
+/** The number a model advertises under, or 0 (advertised as no model) for a name the layer has no number for. */
+export function modelNumber(name: string): number {
+  return MODEL_NUMBERS.get(name) ?? 0;
+}
+
+/** Width of a model's first input row, from the first linear layer (the only input shape int8 models take). */
+export function inputWidthOf(model: Int8Model): number {
+  const first = [...model.linears.entries()].sort((a, b) => a[0] - b[0])[0];
+  if (!first) throw new Error(`model ${model.name} has no linear layer`);
+  return first[1].k;
+}
 
 export interface ModelVersion {
   version: number;
@@ -29,7 +44,7 @@ export class ModelLibrary {
   private readonly versions = new Map<number, ModelVersion>();
   private readonly installed = new Map<number, Set<number>>();
 
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly kernel: Kernel, readonly modelId: number = VIBRATION_MODEL_ID) {}
 
   /** Registers an int8 version (weights packed once, shared by every node that installs it). */
   add(version: number, model: Int8Model, inputWidth: number): ModelVersion {
@@ -39,7 +54,7 @@ export class ModelLibrary {
     const widths = new Map([...values].map(([name, t]) => [name, t.data.length] as const));
     const layout = (at: number) => activationLayout(exec, at, (name) => widths.get(name) ?? 0);
     const profile: ModelProfile = {
-      modelId: VIBRATION_MODEL_ID,
+      modelId: this.modelId,
       modelVersion: version,
       inputBytesPerItem: activationBytes(layout(0), 1),
       layers: model.ops.map((op, i) => {
@@ -87,7 +102,7 @@ export class ModelLibrary {
     const v = this.mustGet(version);
     const stop = end ?? v.exec.layerCount;
     return {
-      kind: 'model', modelId: VIBRATION_MODEL_ID, modelVersion: version, layerStart: start, layerEnd: stop, batch,
+      kind: 'model', modelId: this.modelId, modelVersion: version, layerStart: start, layerEnd: stop, batch,
       inputBytes: activationBytes(this.layout(version, start), batch), outputBytes: activationBytes(this.layout(version, stop), batch),
     };
   }
@@ -106,7 +121,7 @@ export class ModelLibrary {
   }
 
   profileOf = (modelId: number, version: number): ModelProfile | undefined =>
-    modelId === VIBRATION_MODEL_ID ? this.versions.get(version)?.profile : undefined;
+    modelId === this.modelId ? this.versions.get(version)?.profile : undefined;
 
   private mustGet(version: number): ModelVersion {
     const v = this.versions.get(version);
@@ -130,7 +145,7 @@ export class ModelLibrary {
   /** What a node's orchestrator calls to run layer ranges of the models installed there. */
   runnerFor(node: number): ModelLayerRunner {
     return {
-      has: (id, version) => id === VIBRATION_MODEL_ID && (this.installed.get(node)?.has(version) ?? false),
+      has: (id, version) => id === this.modelId && (this.installed.get(node)?.has(version) ?? false),
       runLayers: async (_id, version, start, end, batch, input) => this.run(version, start, end, batch, input),
     };
   }
@@ -141,7 +156,7 @@ export class ModelLibrary {
    */
   reference(): Executor {
     return new ModelLayerExecutor({
-      has: (id, version) => id === VIBRATION_MODEL_ID && this.versions.has(version),
+      has: (id, version) => id === this.modelId && this.versions.has(version),
       runLayers: async (_id, version, start, end, batch, input) => this.runReference(version, start, end, batch, input),
     });
   }

@@ -1,0 +1,13 @@
+// @compotastic/node/core: the browser-safe parts of a node (model store, device firmware), shared by real nodes,
+// the simulated swarm of the demo and the viewer's worker.
+export {
+  ModelLibrary, VIBRATION_MODEL_ID, VIBRATION_MODEL_NAME, inputWidthOf, modelNumber, referenceLayers, type ModelVersion,
+} from './models.js';
+export {
+  DeviceFirmware, FACTORY_VERSION, factoryBundle, FEATURES, modelPartsOf, modelSelfTest, release, tailoredBundle,
+  type DeviceFirmwareOptions, type FirmwareSet, type InstallOutcome,
+} from './firmware.js';
+export {
+  CompotasticNode, type ModelPublishReport, type NodeEvent, type NodeLink, type NodeRuntimeOptions, type NodeStatus, type NodeStorage, type OtaStatus,
+  type PublishOptions,
+} from './runtime.js';
