@@ -1,5 +1,7 @@
+import { fromBinary } from '@bufbuild/protobuf';
 import { Simulation, type ScenarioConfig } from '@compotastic/sim';
 import { InProcessTransport, VirtualTime } from '@compotastic/sim/client';
+import { Protobuf } from '@meshtastic/core';
 import { describe, expect, it } from 'vitest';
 import { type DeviceTransport, MeshDeviceLink } from '../src/meshtastic/meshdevice-link.js';
 
@@ -25,7 +27,42 @@ function silentOnDisconnect(t: InProcessTransport): DeviceTransport {
   return { toDevice: t.toDevice, fromDevice, disconnect: () => t.disconnect() };
 }
 
+/** The simulator's transport, recording the hop_limit and want_ack of every packet the client hands the radio. */
+function recordingPackets(t: InProcessTransport, seen: { hopLimit: number; wantAck: boolean; portnum: number }[]): DeviceTransport {
+  const writer = t.toDevice.getWriter();
+  const toDevice = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const v = (fromBinary((Protobuf as any).Mesh.ToRadioSchema, chunk) as any).payloadVariant;
+      if (v?.case === 'packet' && v.value.payloadVariant?.case === 'decoded') {
+        seen.push({ hopLimit: v.value.hopLimit, wantAck: v.value.wantAck, portnum: v.value.payloadVariant.value.portnum });
+      }
+      await writer.write(chunk);
+    },
+  });
+  return { toDevice, fromDevice: t.fromDevice, disconnect: () => t.disconnect() };
+}
+
 describe('MeshDeviceLink over a simulated radio', () => {
+  it("sends with the radio's configured hop limit unless told otherwise (0 without want_ack means no relays)", async () => {
+    const sim = new Simulation({ ...scenario, hopLimit: 5 }, { seed: 3 });
+    const vt = new VirtualTime(sim);
+    const seen: { hopLimit: number; wantAck: boolean; portnum: number }[] = [];
+    await vt.run(async () => {
+      const link = await MeshDeviceLink.connect(recordingPackets(new InProcessTransport(sim, sim.nodes[0]!.num), seen), { seed: 3 });
+      expect(link.facts().hopLimit).toBe(5);
+      await link.send('broadcast', Uint8Array.of(1), { wantAck: false });
+      await link.send('broadcast', Uint8Array.of(2), { wantAck: false, hopLimit: 0 });
+      await link.send(sim.nodes[1]!.num, Uint8Array.of(3), { wantAck: true, hopLimit: 2 });
+      await link.disconnect();
+    });
+    expect(seen.filter((p) => p.portnum === 256)).toEqual([
+      { hopLimit: 5, wantAck: false, portnum: 256 },
+      { hopLimit: 0, wantAck: false, portnum: 256 },
+      { hopLimit: 2, wantAck: true, portnum: 256 },
+    ]);
+  });
+
   it('counts a write that fails with ECONNRESET (the radio lost power) as a disconnect', async () => {
     const sim = new Simulation(scenario, { seed: 1 });
     const vt = new VirtualTime(sim);

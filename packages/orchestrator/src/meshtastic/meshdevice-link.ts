@@ -302,7 +302,9 @@ export class MeshDeviceLink implements MeshLink {
       id,
       wantAck: options.wantAck,
       channel: 0,
-      hopLimit: options.hopLimit ?? 0,
+      // Without want_ack the firmware sends hop_limit 0 as given (direct neighbours only); the radio's configured
+      // lora.hop_limit is the default, as the official clients send it.
+      hopLimit: options.hopLimit ?? this.hopLimit,
       payloadVariant: { case: 'decoded', value: { portnum: this.portnum, payload, wantResponse: false } },
     });
     const toRadio = toBinary(P.Mesh.ToRadioSchema, create(P.Mesh.ToRadioSchema, { payloadVariant: { case: 'packet', value: packet } }));

@@ -5,6 +5,10 @@ export type Destination = number | 'broadcast';
 export interface SendOptions {
   /** Ask the radio for a link-level acknowledgement (Meshtastic want_ack). */
   wantAck: boolean;
+  /**
+   * Relays the packet may take: 0 keeps it to direct neighbours (nobody rebroadcasts it). Default: the radio's
+   * configured hop limit. (The firmware replaces a client's hop_limit 0 with its default only when want_ack is set.)
+   */
   hopLimit?: number;
 }
 
