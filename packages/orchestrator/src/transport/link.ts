@@ -69,4 +69,9 @@ export interface MeshLink extends PacketLink {
   facts(): RadioFacts;
   /** Hops to a node from the radio's node database or recent packets; null if unknown. */
   hopsTo(num: number): number | null;
+  /**
+   * Another private port (256..511, not this link's own) on the same radio, for another protocol (OTA transfers):
+   * sent the same way as this link's packets, and its received packets go to the returned link's handlers only.
+   */
+  openPort(portnum: number): PacketLink;
 }
