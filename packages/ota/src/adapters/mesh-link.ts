@@ -1,9 +1,7 @@
 import type { Clock } from '@compotastic/mesh';
 import { OtaError } from '../errors.js';
 import type { TransferLink } from '../transfer/link.js';
-
-/** Private port the transfer uses by default: in 256..511, and not one CORE_PORTNUMS_ONLY routers drop in firmware 2.6. */
-export const OTA_PORTNUM = 290;
+import { OTA_PORTNUM, type MeshEndpoint } from './packet-link.js';
 
 /** A packet as a Meshtastic node hands it to its application. */
 export interface MeshPacketLike {
@@ -25,10 +23,6 @@ export interface MeshLike {
   readonly clock: Clock;
   sendFromApp(nodeNum: number, opts: { to?: number; portnum: number; payload: Uint8Array; wantAck?: boolean; hopLimit?: number }): { id: number; error: number };
   addListener(nodeNum: number, listener: { onPacket?(packet: MeshPacketLike, rxSnr: number, rxRssi: number, viaRadio: boolean): void }): () => void;
-}
-
-export interface MeshEndpoint {
-  onMessage(from: number, payload: Uint8Array): void;
 }
 
 export interface AttachOptions {

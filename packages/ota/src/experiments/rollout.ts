@@ -1,5 +1,6 @@
 import { PortNum, Prng, onAirPacketBytes, timeOnAirMs, type ModemPresetName } from '@compotastic/mesh';
-import { OTA_PORTNUM, attachToMesh, type MeshLike } from '../adapters/mesh-link.js';
+import { attachToMesh, type MeshLike } from '../adapters/mesh-link.js';
+import { OTA_PORTNUM } from '../adapters/packet-link.js';
 import { DutyCyclePacer } from '../transfer/pacing.js';
 import { TransferReceiver } from '../transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../transfer/sender.js';
