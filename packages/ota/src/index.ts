@@ -59,9 +59,9 @@ export {
 export {
   DEFAULT_MAX_IN_FLIGHT, OTA_PORTNUM, attachToPacketLink, type MeshEndpoint, type PacketLinkOptions, type PortLink,
 } from './adapters/packet-link.js';
-export { attachToMesh, type AttachOptions, type MeshLike, type MeshPacketLike } from './adapters/mesh-link.js';
 
 export { startBroadcastRollout, startUnicastRollout, type RolloutOptions, type RolloutProgress } from './experiments/rollout.js';
 export { distanceForLoss, rolloutScenario, type RolloutScenarioOptions } from './experiments/scenario.js';
 export { measureFecOverhead, type OverheadStats } from './experiments/fec-overhead.js';
 export { compareRolloutAirtime, type AirtimeComparison, type SimulationLike } from './experiments/airtime.js';
+export type { SimulatorLike, SimulatorPacket } from './experiments/sim-link.js';
