@@ -146,9 +146,13 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
       (st.latencyMs !== null ? `, ${(st.latencyMs / 1000).toFixed(1)} s` : '') +
       (st.predicted ? `, ${st.predicted} (truth ${st.truth}), ${st.matchesReference ? 'equals the reference computation' : 'DIFFERS from the reference computation'}` : ''));
   }
+  const refused = (dropped: Record<string, number>): string => {
+    const n = Object.values(dropped).reduce((a, b) => a + b, 0);
+    return n ? ` (${n} more refused by the radio)` : '';
+  };
   for (const o of s.ota) {
     const last = o.installedAfterMs.length ? ` (the last after ${(Math.max(...o.installedAfterMs) / 1000).toFixed(0)} s)` : '';
-    lines.push(`  OTA ${o.label.padEnd(13)} ${o.bundleBytes} B bundle (${o.encodings}); ${o.installed.length}/${o.targets} installed and confirmed${last}; ${o.packets} packets, ${(o.airtimeMs / 1000).toFixed(1)} s airtime`);
+    lines.push(`  OTA ${o.label.padEnd(13)} ${o.bundleBytes} B bundle (${o.encodings}); ${o.installed.length}/${o.targets} installed and confirmed${last}; ${o.packets} packets, ${(o.airtimeMs / 1000).toFixed(1)} s airtime${refused(o.dropped)}`);
   }
   if (s.ota.length === 0) lines.push('  OTA           no rollout (no Jetson-class node parked within radio range of nodes to update)');
   lines.push(`  radio         ${s.radio.transmissions} transmissions, ${s.radio.collisions} collisions, channel utilization ${s.radio.channelUtilizationPct.toFixed(1)}%`);

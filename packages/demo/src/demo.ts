@@ -296,7 +296,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const parts: OtaPart[] = bundle.choices.map((c) => ({ name: c.name, encoding: c.encoding, bytes: c.encodedSize }));
       const encodings = parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ');
       step('ota', `bundle for ${build} devices on v${from} -> v2: ${bundle.bytes.length} bytes signed (${encodings}), to ${members.map(name).join(', ')}`);
-      const outcome = await rollout(s, jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
+      const outcome = await rollout(ctx, jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
         num, device: devices.get(num)!, selfTest,
         onInstalled: (version) => {
           library.install(num, version);
@@ -308,6 +308,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       step('ota', `rollout ${outcome.label}: ${outcome.installed.length}/${outcome.targets} installed, verified and confirmed` +
         (outcome.installed.length ? ` (the last ${(lastInstall / 1000).toFixed(0)} s after the offer)` : '') +
         `, ${outcome.packets} packets, ${(outcome.airtimeMs / 1000).toFixed(1)} s of airtime` +
+        (Object.keys(outcome.dropped).length ? ` (its radio refused ${Object.entries(outcome.dropped).map(([why, n]) => `${n} more: ${why}`).join(', ')})` : '') +
         (Object.keys(outcome.unfinished).length ? `; still downloading when it ended: ${Object.entries(outcome.unfinished).map(([n, p]) => `${name(Number(n))} ${p}%`).join(', ')}` : ''));
     }
     if (!departed.signal.aborted) s.clock.clearTimer(departureTimer);

@@ -1,16 +1,17 @@
 // An over-the-air rollout from a passing node: one fountain-coded broadcast of
 // a tailored bundle to its direct neighbours, every receiver verifying,
 // installing into its inactive slot, rebooting onto it on trial and confirming
-// after a self-test. Progress goes into the trace as application events.
+// after a self-test. Every node sends and receives through its own radio link
+// (the MeshDevice client the orchestrator uses too), on the OTA port. Progress
+// goes into the trace as application events.
 
 import { type Clock, type ModemPresetName, Prng, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
 import {
-  BroadcastSender, DutyCyclePacer, type Manifest, MemoryProgressStore, OTA_PORTNUM, type OtaError, type SenderReport, TransferReceiver,
-  acceptOfferFor, attachToMesh, type MeshLike, type BuiltBundle,
+  BroadcastSender, DutyCyclePacer, type InstalledImage, type Manifest, MemoryProgressStore, OTA_PORTNUM, type OtaError, type PortLink,
+  type SenderReport, TransferReceiver, acceptOfferFor, attachToPacketLink, type BuiltBundle,
 } from '@compotastic/ota';
-import type { Simulation } from '@compotastic/sim';
+import type { SwarmContext } from '@compotastic/swarm';
 import type { DeviceFirmware } from '@compotastic/node/core';
-import type { InstalledImage } from '@compotastic/ota';
 
 
 export interface RolloutTarget {
@@ -32,35 +33,39 @@ export interface RolloutOutcome {
   failed: Record<number, string>;
   /** Receivers still downloading when the transfer ended: percent of the bundle each had. */
   unfinished: Record<number, number>;
-  /** Airtime the sender spent (ms) and packets it sent. */
+  /** Packets the sender's radio took (its queue status said so) and their airtime, ms. */
   airtimeMs: number;
   packets: number;
+  /** Packets the sender's radio refused, by its reason (NO_INTERFACE: queue full, DUTY_CYCLE_LIMIT...): never on air. */
+  dropped: Record<string, number>;
   startedMs: number;
   finishedMs: number;
   sender: SenderReport | null;
 }
 
-/** The simulator as the OTA adapter's mesh (it already has the shape). */
-function meshOf(sim: Simulation): MeshLike {
-  return sim as unknown as MeshLike;
+/** A node's OTA port on its radio link. */
+function otaPort(ctx: SwarmContext, num: number): PortLink {
+  const link = ctx.link(num);
+  if (!link) throw new Error(`node ${num} has no radio link`);
+  return link.openPort(OTA_PORTNUM);
 }
 
 /**
- * Broadcasts `bundle` from `sender` to `targets` (direct neighbours: hop limit 0) and resolves when the sender is
- * done and every receiver has either installed and confirmed the update or given up. Aborting `signal` (the sender
- * drives off) stops the transfer; receivers keep what they have.
+ * Broadcasts `bundle` from `sender` to `targets` (direct neighbours: hop limit 0, nobody relays) through each node's
+ * radio link, and resolves when the sender is done and every receiver has either installed and confirmed the update
+ * or given up. Aborting `signal` (the sender drives off) stops the transfer; receivers keep what they have.
  */
 export function rollout(
-  sim: Simulation, sender: number, label: string, bundle: BuiltBundle, targets: RolloutTarget[], seed: number, signal?: AbortSignal,
+  ctx: SwarmContext, sender: number, label: string, bundle: BuiltBundle, targets: RolloutTarget[], seed: number, signal?: AbortSignal,
 ): Promise<RolloutOutcome> {
-  const mesh = meshOf(sim);
+  const sim = ctx.sim;
   const clock: Clock = sim.clock;
   const rng = new Prng(seed >>> 0).derive(`rollout:${label}`);
   const preset = sim.scenario.preset as ModemPresetName;
   const airtime = (bytes: number) => timeOnAirMs(preset, onAirPacketBytes({ portnum: OTA_PORTNUM, payloadBytes: bytes }));
   const outcome: RolloutOutcome = {
     label, bundleBytes: bundle.bytes.length, targets: targets.length, installed: [], installedAfterMs: [], failed: {}, unfinished: {}, airtimeMs: 0, packets: 0,
-    startedMs: clock.now(), finishedMs: clock.now(), sender: null,
+    dropped: {}, startedMs: clock.now(), finishedMs: clock.now(), sender: null,
   };
   const bundleId = label;
   sim.reportApp(sender, 'ota_started', { bundle: bundleId, bytes: bundle.bytes.length, version: bundle.manifest.version, targets: targets.map((t) => t.num) });
@@ -70,7 +75,7 @@ export function rollout(
   for (const t of targets) {
     const installed = t.device.updater.installed.manifest;
     let rx: TransferReceiver | null = null;
-    const attached = attachToMesh(mesh, t.num, { onMessage: (from, p) => rx?.onMessage(from, p) }, { hopLimit: 0 });
+    const attached = attachToPacketLink(otaPort(ctx, t.num), { onMessage: (from, p) => rx?.onMessage(from, p) }, { hopLimit: 0 });
     detach.push(attached.detach);
     rx = new TransferReceiver({
       nodeId: t.num, link: attached.link, clock, rng: rng.derive(`rx:${t.num}`), store: new MemoryProgressStore(),
@@ -115,18 +120,31 @@ export function rollout(
   return new Promise<RolloutOutcome>((resolve) => {
     const manifest: Pick<Manifest, 'modelId' | 'version' | 'baseVersion' | 'securityCounter'> = bundle.manifest;
     let tx: BroadcastSender | null = null;
-    const attached = attachToMesh(mesh, sender, { onMessage: (from, p) => tx?.onMessage(from, p) }, { hopLimit: 0 });
-    detach.push(attached.detach);
-    const link = {
-      send(payload: Uint8Array, to?: number) {
-        const taken = attached.link.send(payload, to) !== false;
-        if (taken) {
-          outcome.packets++;
-          outcome.airtimeMs += airtime(payload.length);
-        }
-        return taken;
+    // The sender's port, counting what its radio took (and so sent) and what it refused.
+    const port = otaPort(ctx, sender);
+    const answering = new Set<Promise<unknown>>();
+    const counted: PortLink = {
+      maxPayload: port.maxPayload,
+      onPacket: (handler) => port.onPacket(handler),
+      send(to, payload, options) {
+        const answer = port.send(to, payload, options).then((r) => {
+          answering.delete(answer);
+          if (r.ok) {
+            outcome.packets++;
+            outcome.airtimeMs += airtime(payload.length);
+          } else {
+            outcome.dropped[r.error] = (outcome.dropped[r.error] ?? 0) + 1;
+          }
+          return r;
+        });
+        answering.add(answer);
+        return answer;
       },
     };
+    const attached = attachToPacketLink(counted, { onMessage: (from, p) => tx?.onMessage(from, p) }, { hopLimit: 0 });
+    detach.push(attached.detach);
+    const link = attached.link;
+    const radio = ctx.link(sender)!;
     const duty = sim.region.dutyCyclePercent;
     tx = new BroadcastSender({
       bundle: bundle.bytes, manifest, link, clock, airtimeMs: airtime,
@@ -135,7 +153,8 @@ export function rollout(
       // keeps to the region's duty cycle. A passing node is parked for minutes, not hours: in a crowded channel it
       // still takes up to a quarter of the air, or a 13 KB bundle (about 85 packets of 2 s) would outlast its stop.
       pacer: new DutyCyclePacer({
-        dutyCyclePercent: duty, channelUtilization: () => sim.radioStats(sender).channelUtilizationPct, maxChannelUtilizationPercent: 40,
+        // Channel utilization as the radio itself reports it to its client (DeviceMetrics, once a minute).
+        dutyCyclePercent: duty, channelUtilization: () => radio.facts().channelUtilPct, maxChannelUtilizationPercent: 40,
         busySharePercent: 25,
       }),
       initialRedundancy: 0.25,
@@ -148,8 +167,14 @@ export function rollout(
         outcome.finishedMs = clock.now();
         for (const [num, rx] of receivers) if (rx.state === 'receiving') outcome.unfinished[num] = percentOf(rx);
         for (const d of detach) d();
-        sim.reportApp(sender, 'ota_done', { bundle: bundleId, installed: outcome.installed.length, targets: targets.length, packets: outcome.packets, airtimeMs: Math.round(outcome.airtimeMs) });
-        resolve(outcome);
+        // The radio still has to answer the last packets (the end marker): count them before reporting.
+        void Promise.allSettled([...answering]).then(() => {
+          sim.reportApp(sender, 'ota_done', {
+            bundle: bundleId, installed: outcome.installed.length, targets: targets.length, packets: outcome.packets, dropped: outcome.dropped,
+            airtimeMs: Math.round(outcome.airtimeMs),
+          });
+          resolve(outcome);
+        });
       },
     });
     if (signal?.aborted) {

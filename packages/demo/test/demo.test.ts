@@ -146,6 +146,23 @@ describe(`the demo on ${scenario}`, () => {
       for (const e of mine) expect(e.data).toMatchObject({ version: 2, slot: 1 });
       expect(done[i]!.data).toMatchObject({ bundle: o.label, installed: o.targets, targets: o.targets, packets: o.packets });
     }
+    // The transfer goes through each node's radio link on the OTA port, to direct neighbours only: every packet on
+    // that port is on air with hop limit 0, and nobody relays one.
+    const jetson = app('ota_started')[0]!.node;
+    const onPort = events.filter((e) => e.ev === 'tx_start' && e.port === OTA_PORTNUM);
+    expect(onPort.length).toBeGreaterThan(0);
+    expect(onPort.every((e) => e.hopLimit === 0 && e.hopStart === 0)).toBe(true);
+    const ids = new Set(onPort.map((e) => `${e.from}:${e.id}`));
+    expect(events.some((e) => e.ev === 'relay' && ids.has(`${e.from}:${e.id}`))).toBe(false);
+    // Every packet the sender handed its radio is counted as taken or refused (by the radio's queue status); what it
+    // took went on air, unless a later packet of higher priority pushed it out of a full queue (as in the firmware).
+    const handed = events.filter((e) => e.ev === 'gen' && e.node === jetson && e.port === OTA_PORTNUM).length;
+    const taken = summary.ota.reduce((n, o) => n + o.packets, 0);
+    const refused = summary.ota.reduce((n, o) => n + Object.values(o.dropped).reduce((a, b) => a + b, 0), 0);
+    expect(handed).toBe(taken + refused);
+    const aired = onPort.filter((e) => e.node === jetson).length;
+    expect(aired).toBeLessThanOrEqual(taken);
+    expect(aired).toBeGreaterThanOrEqual(taken - 3);
   });
 
   it('updated sensors then classify with the new model, locally when their battery allows', () => {

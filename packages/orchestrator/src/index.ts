@@ -23,6 +23,6 @@ export { DEFAULT_CONFIG, resolveConfig, type NodeHost, type NodeContext, type Or
 export { Coordinator, type JobOutcome, type SubmitOptions } from './delegation/coordinator.js';
 export { Worker, type WorkerStats } from './delegation/worker.js';
 export { MemoryJobStore, type JobStore, type PersistedJob, type JobStatus } from './delegation/job-store.js';
-export { Orchestrator, type OrchestratorOptions, type OrchestratorStats, type OtaHandler } from './orchestrator.js';
+export { Orchestrator, type OrchestratorOptions, type OrchestratorStats } from './orchestrator.js';
 export { fuzzDecoder, sampleFrames, type FuzzStats } from './wire/fuzz.js';
 export { sampleMessages, randomRecord, randomSpec } from './wire/samples.js';

@@ -17,13 +17,6 @@ import type { MeshLink } from './transport/link.js';
 import { type MessageMeta, Messenger } from './transport/messenger.js';
 import { BATTERY_UNKNOWN, type Message, Stream } from './wire/messages.js';
 
-/** Receives the OTA messages the profile carries; their bodies belong to the OTA layer and stay opaque here. */
-export interface OtaHandler {
-  onHave?(from: number, body: Uint8Array): void;
-  onWant?(from: number, body: Uint8Array): void;
-  onFragment?(from: number, body: Uint8Array): void;
-}
-
 export interface OrchestratorOptions {
   host: NodeHost;
   mesh: MeshLink;
@@ -36,7 +29,6 @@ export interface OrchestratorOptions {
   config?: Partial<OrchestratorConfig>;
   store?: JobStore;
   modelProfile?(modelId: number, modelVersion: number): ModelProfile | undefined;
-  ota?: OtaHandler;
   /** A neighbour that drops this layer's port was seen. */
   onRouterWarning?: (w: { kind: 'router-neighbour'; router: number; peer: null; message: string }) => void;
 }
@@ -385,15 +377,6 @@ export class Orchestrator {
       case 'FAILURE':
         this.coordinator.handle(from, msg, meta);
         return;
-      case 'OTA_HAVE':
-        this.options.ota?.onHave?.(from, msg.body);
-        return;
-      case 'OTA_WANT':
-        this.options.ota?.onWant?.(from, msg.body);
-        return;
-      case 'OTA_FRAGMENT':
-        this.options.ota?.onFragment?.(from, msg.body);
-        return;
       case 'FRAGMENT':
         return;
     }
@@ -447,10 +430,5 @@ export class Orchestrator {
   discoverNeighbours(hopLimit = 0): Promise<boolean> {
     this.stats.queries++;
     return this.messenger.send('broadcast', { type: 'CAP_QUERY', wantAdvert: true }, { wantAck: false, hopLimit }).then((r) => r.ok);
-  }
-
-  /** Send an OTA message (body opaque; at most the payload limit minus the 2-byte profile header). */
-  sendOta(to: number | 'broadcast', type: 'OTA_HAVE' | 'OTA_WANT' | 'OTA_FRAGMENT', body: Uint8Array): Promise<boolean> {
-    return this.messenger.send(to, { type, body }, { wantAck: to !== 'broadcast', priority: type === 'OTA_FRAGMENT' ? 'bulk' : 'control' }).then((r) => r.ok);
   }
 }

@@ -6,6 +6,7 @@ import {
   MAX_DETAIL_BYTES,
   type Message,
   MessageType,
+  RESERVED_TYPE_CODES,
   dataRoom,
   decodeMessage,
   encodeMessage,
@@ -54,7 +55,7 @@ describe('message profile codec', () => {
     let largest = 0;
     for (let i = 0; i < 200; i++) {
       for (const m of randomMessages(r)) {
-        if (m.type === 'DATA' || m.type === 'OTA_FRAGMENT' || m.type === 'OTA_HAVE' || m.type === 'OTA_WANT' || m.type === 'FRAGMENT' || m.type === 'RESULT') continue;
+        if (m.type === 'DATA' || m.type === 'FRAGMENT' || m.type === 'RESULT') continue;
         largest = Math.max(largest, encodeMessage(m).length);
       }
     }
@@ -74,7 +75,7 @@ describe('message profile codec', () => {
       [{ type: 'DATA', jobId: 1, shard: 0, attempt: 0, stream: 0, offset: 0, bytes: new Uint8Array(0) }, 'BAD_VALUE'],
       [{ type: 'FRAGMENT', msgId: 1, index: 0, count: 1, totalLength: 3, crc: 0, chunk: new Uint8Array(1) }, 'BAD_VALUE'],
       [{ type: 'RESULT', jobId: 1, shard: 0, attempt: 0, status: 0, length: 3, crc: 0, inline: new Uint8Array(2) }, 'BAD_VALUE'],
-      [{ type: 'OTA_FRAGMENT', body: new Uint8Array(300) }, 'TOO_LARGE'],
+      [{ type: 'DATA', jobId: 1, shard: 0, attempt: 0, stream: 0, offset: 0, bytes: new Uint8Array(300) }, 'TOO_LARGE'],
     ];
     for (const [m, code] of bad) {
       expect(() => encodeMessage(m)).toThrow(CodecError);
@@ -84,8 +85,8 @@ describe('message profile codec', () => {
 
   it('rejects every truncation of every valid message with CodecError TRUNCATED (or an equally typed error)', () => {
     const r = new Prng(3);
-    // A few layouts end with a variable-length tail (DATA bytes, OTA bodies): a shorter tail is a different, valid message.
-    const tailed = new Set(['DATA', 'OTA_HAVE', 'OTA_WANT', 'OTA_FRAGMENT', 'FRAGMENT', 'DATA_WANT', 'STATE_DELTA']);
+    // A few layouts end with a variable-length tail (DATA bytes, fragment chunks): a shorter tail is a different, valid message.
+    const tailed = new Set(['DATA', 'FRAGMENT', 'DATA_WANT', 'STATE_DELTA']);
     // Collected and checked once: thousands of cuts, one assertion each would cost more than the decoding.
     const wrong: string[] = [];
     let cuts = 0;
@@ -124,6 +125,13 @@ describe('message profile codec', () => {
     expect(code([0x12, 0x03, 0x01])).toBe('BAD_MAGIC');
     expect(code([0xc2, 0x03, 0x01])).toBe('UNSUPPORTED_VERSION');
     expect(code([0xc1, 0x7f])).toBe('UNKNOWN_TYPE');
+    // The retired OTA codes stay unknown, whatever follows them, and no message type takes them again.
+    expect(RESERVED_TYPE_CODES).toEqual([0x10, 0x11, 0x12]);
+    for (const c of RESERVED_TYPE_CODES) {
+      expect(code([0xc1, c])).toBe('UNKNOWN_TYPE');
+      expect(code([0xc1, c, 0x01, 0x02, 0x03])).toBe('UNKNOWN_TYPE');
+      expect(Object.values(MessageType)).not.toContain(c);
+    }
     expect(code([0xc1, 0x03, 0x01, 0x00])).toBe('TRAILING_BYTES');
     expect(code([0xc1, 0x03, 0x02])).toBe('BAD_VALUE');
     expect(code([0xc1, 0x07, 0x80, 0x00, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // overlong job id

@@ -5,7 +5,7 @@ import type { NodeHost, OrchestratorConfig } from '../src/context.js';
 import type { JobOutcome } from '../src/delegation/coordinator.js';
 import { type Executor, ExecutorChain, KernelExecutor, MapWeightStore, ModelLayerExecutor } from '../src/jobs/executor.js';
 import { type GemmSpec, inputBytes, residentWeightsId } from '../src/jobs/spec.js';
-import { Orchestrator, type OtaHandler } from '../src/orchestrator.js';
+import { Orchestrator } from '../src/orchestrator.js';
 import type { CapabilityRecord } from '../src/registry/capability.js';
 import { type ModelProfile, computeMs } from '../src/scheduler/cost-model.js';
 import { FakeMesh } from './fake-mesh.js';
@@ -30,7 +30,7 @@ interface TestNode {
 
 const FAST: Partial<OrchestratorConfig> = { startJitterMs: 2000, progressIntervalMs: 20_000, stallMs: 15_000, leaseSilenceMs: 60_000, acceptTimeoutMs: 30_000, retryBackoffMs: 10_000, offerWindowMs: 10_000 };
 
-function makeNode(mesh: FakeMesh, num: number, opts: { gops: number; ramKiB: number; battery: number | null; hasModel: boolean; executor?: Executor; config?: Partial<OrchestratorConfig>; cls?: CapabilityRecord['deviceClass']; computeMs?: number; ota?: OtaHandler; profile?: ModelProfile; installed?: { id: number; version: number } }): TestNode {
+function makeNode(mesh: FakeMesh, num: number, opts: { gops: number; ramKiB: number; battery: number | null; hasModel: boolean; executor?: Executor; config?: Partial<OrchestratorConfig>; cls?: CapabilityRecord['deviceClass']; computeMs?: number; profile?: ModelProfile; installed?: { id: number; version: number } }): TestNode {
   const events: TestNode['events'] = [];
   const host: TestNode['host'] = {
     clock: mesh.clock,
@@ -47,7 +47,6 @@ function makeNode(mesh: FakeMesh, num: number, opts: { gops: number; ramKiB: num
     mesh: mesh.link(num),
     executor: opts.executor ?? new KernelExecutor(kernel, opts.hasModel ? weights : undefined),
     seed: num,
-    ota: opts.ota,
     modelProfile: (id, v) => (opts.profile && id === opts.profile.modelId && v === opts.profile.modelVersion ? opts.profile : undefined),
     config: { ...FAST, ...(opts.config ?? {}) },
     capabilities: {
@@ -232,23 +231,22 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(owner.outcomes[0]?.output).toEqual(expected(input));
   });
 
-  it('carries OTA have/want messages and fragments opaquely to the OTA layer', async () => {
+  it('drops frames with the retired OTA type codes (0x10-0x12) as undecodable, and carries on', async () => {
     const mesh = new FakeMesh(8);
-    const got: Array<[string, number, number[]]> = [];
-    const ota: OtaHandler = {
-      onHave: (from, body) => got.push(['have', from, Array.from(body)]),
-      onWant: (from, body) => got.push(['want', from, Array.from(body)]),
-      onFragment: (from, body) => got.push(['fragment', from, Array.from(body)]),
-    };
     const a = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
-    const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false, ota });
+    const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
     a.orch.start();
     b.orch.start();
-    const sent = [a.orch.sendOta(2, 'OTA_HAVE', Uint8Array.of(1, 2)), a.orch.sendOta('broadcast', 'OTA_WANT', Uint8Array.of(3)), a.orch.sendOta(2, 'OTA_FRAGMENT', new Uint8Array(229).fill(0x94))];
     await mesh.run(20_000);
-    expect(await Promise.all(sent)).toEqual([true, true, true]);
-    // Packets may arrive in any order on a mesh.
-    expect(got.sort((x, y) => x[0].localeCompare(y[0]))).toEqual([['fragment', 1, new Array(229).fill(0x94)], ['have', 1, [1, 2]], ['want', 1, [3]]]);
+    const before = b.orch.messenger.stats.decodeErrors;
+    // What an older build sent for OTA_HAVE, OTA_WANT and OTA_FRAGMENT.
+    for (const code of [0x10, 0x11, 0x12]) {
+      mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc1, code, 1, 2, 3), hops: 0, snr: null, relayNode: null });
+    }
+    expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
+    // Still in touch: b keeps hearing a's adverts.
+    await mesh.run(mesh.scheduler.now + 1_200_000);
+    expect(b.orch.registry.get(1)?.state).toBeTruthy();
   });
 
   it('pipelines a model too big for any one peer across two, passing activations between stages', async () => {

@@ -1,6 +1,6 @@
 import { Prng, type Clock } from '@compotastic/mesh';
 import { Scheduler } from '@compotastic/sim';
-import type { Destination, MeshLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../src/transport/link.js';
+import type { Destination, MeshLink, PacketLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../src/transport/link.js';
 
 /**
  * A small deterministic stand-in for the mesh, for unit tests of the delegation protocol: fixed hop counts, a latency
@@ -111,5 +111,9 @@ export class FakeLink implements MeshLink {
 
   hopsTo(num: number): number | null {
     return this.mesh.hops(this.nodeNum, num) - 1;
+  }
+
+  openPort(): PacketLink {
+    throw new Error('the fake mesh carries the orchestrator\'s port only');
   }
 }

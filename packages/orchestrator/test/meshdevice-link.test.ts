@@ -1,7 +1,12 @@
-import { Simulation, type ScenarioConfig } from '@compotastic/sim';
-import { InProcessTransport, VirtualTime } from '@compotastic/sim/client';
+import { fromBinary } from '@bufbuild/protobuf';
+import { maxPayloadFor } from '@compotastic/mesh';
+import { Simulation, type ScenarioConfig, type SimNode, type TraceEvent } from '@compotastic/sim';
+import { InProcessTransport, VirtualRadio, VirtualTime } from '@compotastic/sim/client';
+import { Protobuf } from '@meshtastic/core';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/errors.js';
 import { type DeviceTransport, MeshDeviceLink } from '../src/meshtastic/meshdevice-link.js';
+import { ReconnectingMeshLink } from '../src/meshtastic/reconnecting-link.js';
 
 const scenario: ScenarioConfig = {
   name: 'pair',
@@ -25,7 +30,42 @@ function silentOnDisconnect(t: InProcessTransport): DeviceTransport {
   return { toDevice: t.toDevice, fromDevice, disconnect: () => t.disconnect() };
 }
 
+/** The simulator's transport, recording the hop_limit and want_ack of every packet the client hands the radio. */
+function recordingPackets(t: InProcessTransport, seen: { hopLimit: number; wantAck: boolean; portnum: number }[]): DeviceTransport {
+  const writer = t.toDevice.getWriter();
+  const toDevice = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const v = (fromBinary((Protobuf as any).Mesh.ToRadioSchema, chunk) as any).payloadVariant;
+      if (v?.case === 'packet' && v.value.payloadVariant?.case === 'decoded') {
+        seen.push({ hopLimit: v.value.hopLimit, wantAck: v.value.wantAck, portnum: v.value.payloadVariant.value.portnum });
+      }
+      await writer.write(chunk);
+    },
+  });
+  return { toDevice, fromDevice: t.fromDevice, disconnect: () => t.disconnect() };
+}
+
 describe('MeshDeviceLink over a simulated radio', () => {
+  it("sends with the radio's configured hop limit unless told otherwise (0 without want_ack means no relays)", async () => {
+    const sim = new Simulation({ ...scenario, hopLimit: 5 }, { seed: 3 });
+    const vt = new VirtualTime(sim);
+    const seen: { hopLimit: number; wantAck: boolean; portnum: number }[] = [];
+    await vt.run(async () => {
+      const link = await MeshDeviceLink.connect(recordingPackets(new InProcessTransport(sim, sim.nodes[0]!.num), seen), { seed: 3 });
+      expect(link.facts().hopLimit).toBe(5);
+      await link.send('broadcast', Uint8Array.of(1), { wantAck: false });
+      await link.send('broadcast', Uint8Array.of(2), { wantAck: false, hopLimit: 0 });
+      await link.send(sim.nodes[1]!.num, Uint8Array.of(3), { wantAck: true, hopLimit: 2 });
+      await link.disconnect();
+    });
+    expect(seen.filter((p) => p.portnum === 256)).toEqual([
+      { hopLimit: 5, wantAck: false, portnum: 256 },
+      { hopLimit: 0, wantAck: false, portnum: 256 },
+      { hopLimit: 2, wantAck: true, portnum: 256 },
+    ]);
+  });
+
   it('counts a write that fails with ECONNRESET (the radio lost power) as a disconnect', async () => {
     const sim = new Simulation(scenario, { seed: 1 });
     const vt = new VirtualTime(sim);
@@ -68,5 +108,108 @@ describe('MeshDeviceLink over a simulated radio', () => {
     expect(measured.channelUtilPct).toBeGreaterThan(0.1);
     expect(facts.after.channelUtilPct).toBe(Math.fround(measured.channelUtilPct));
     expect(facts.after.txUtilPct).toBe(Math.fround(measured.txUtilPct));
+  });
+});
+
+describe('extra ports on the radio link (openPort)', () => {
+  const OTA = 290;
+  const pair = (): ScenarioConfig => ({ ...scenario, traffic: [] });
+
+  it('sends on the opened port through the same path and hands each port its own packets', async () => {
+    const events: TraceEvent[] = [];
+    const sim = new Simulation(pair(), { seed: 4, trace: (e) => events.push(e) });
+    const vt = new VirtualTime(sim);
+    const [a, b] = sim.nodes as [SimNode, SimNode];
+    const got = await vt.run(async () => {
+      const la = await MeshDeviceLink.connect(new InProcessTransport(sim, a.num), { seed: 4 });
+      const lb = await MeshDeviceLink.connect(new InProcessTransport(sim, b.num), { seed: 5 });
+      const pa = la.openPort(OTA);
+      const pb = lb.openPort(OTA);
+      const onMain: number[] = [];
+      const onPort: number[] = [];
+      lb.onPacket((p) => onMain.push(p.payload[0]!));
+      const off = pb.onPacket((p) => onPort.push(p.payload[0]!));
+      const results = [
+        await pa.send('broadcast', Uint8Array.of(1), { wantAck: false, hopLimit: 0 }),
+        await la.send('broadcast', Uint8Array.of(2), { wantAck: false }),
+        // A unicast with want_ack on the extra port is settled by the destination's routing reply.
+        await pa.send(b.num, Uint8Array.of(3), { wantAck: true }),
+        await pa.send('broadcast', new Uint8Array(pa.maxPayload + 1), { wantAck: false }),
+      ];
+      await new Promise<void>((resolve) => sim.clock.setTimer(30_000, resolve));
+      off();
+      await pa.send('broadcast', Uint8Array.of(4), { wantAck: false });
+      await new Promise<void>((resolve) => sim.clock.setTimer(30_000, resolve));
+      await la.disconnect();
+      await lb.disconnect();
+      return { results, onMain, onPort, maxPayload: pa.maxPayload, kind: pa.kind };
+    });
+    expect(got.kind).toBe('lora');
+    expect(got.maxPayload).toBe(maxPayloadFor({ portnum: OTA }));
+    expect(got.results).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: false, error: 'TOO_LARGE' }]);
+    expect(got.onPort).toEqual([1, 3]);
+    expect(got.onMain).toEqual([2]);
+    const sent = events.filter((e) => e.ev === 'tx_start' && e.node === a.num);
+    expect(sent.map((e) => [e.port, e.hopLimit])).toEqual([[OTA, 0], [256, 3], [OTA, 3], [OTA, 3]]);
+  });
+
+  it('refuses ports outside 256..511 and the link\'s own', async () => {
+    const sim = new Simulation(pair(), { seed: 6 });
+    const vt = new VirtualTime(sim);
+    const errors = await vt.run(async () => {
+      const link = await MeshDeviceLink.connect(new InProcessTransport(sim, sim.nodes[0]!.num), { seed: 6, portnum: 300 });
+      const tried = [255, 512, 300, 290.5, 1].map((p) => {
+        try {
+          link.openPort(p);
+          return null;
+        } catch (e) {
+          return e;
+        }
+      });
+      const ok = link.openPort(256).maxPayload;
+      await link.disconnect();
+      return { tried, ok };
+    });
+    for (const e of errors.tried) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).code).toBe('BAD_OPTION');
+    }
+    expect(errors.ok).toBe(maxPayloadFor({ portnum: 256 }));
+  });
+
+  it('a port opened on a ReconnectingMeshLink keeps receiving and sending after the radio reboots', async () => {
+    const sim = new Simulation(pair(), { seed: 7 });
+    const vt = new VirtualTime(sim);
+    const [a, b] = sim.nodes as [SimNode, SimNode];
+    const radio = new VirtualRadio(sim, a.num);
+    const got = await vt.run(async () => {
+      const la = await ReconnectingMeshLink.connect(async () => new InProcessTransport(sim, radio), { seed: 8, retryMs: 1000 });
+      const lb = await MeshDeviceLink.connect(new InProcessTransport(sim, b.num), { seed: 9 });
+      const pa = la.openPort(OTA);
+      const pb = lb.openPort(OTA);
+      const heard: number[] = [];
+      const heardByB: number[] = [];
+      pa.onPacket((p) => heard.push(p.payload[0]!));
+      pb.onPacket((p) => heardByB.push(p.payload[0]!));
+      await pb.send('broadcast', Uint8Array.of(1), { wantAck: false });
+      await new Promise<void>((resolve) => sim.clock.setTimer(20_000, resolve));
+      sim.setNodeUp(a, false, 'power cut');
+      const whileDown = await pa.send('broadcast', Uint8Array.of(9), { wantAck: false });
+      sim.clock.setTimer(10_000, () => sim.setNodeUp(a, true, 'power back'));
+      // Reconnection backs off from 1 s; a minute is plenty.
+      await new Promise<void>((resolve) => sim.clock.setTimer(70_000, resolve));
+      const connected = la.connected;
+      await pb.send('broadcast', Uint8Array.of(2), { wantAck: false });
+      const afterReboot = await pa.send('broadcast', Uint8Array.of(3), { wantAck: false });
+      await new Promise<void>((resolve) => sim.clock.setTimer(20_000, resolve));
+      await la.close();
+      await lb.disconnect();
+      return { heard, heardByB, whileDown, connected, afterReboot };
+    });
+    expect(got.whileDown).toEqual({ ok: false, error: 'DISCONNECTED' });
+    expect(got.connected).toBe(true);
+    expect(got.afterReboot).toEqual({ ok: true });
+    expect(got.heard).toEqual([1, 2]);
+    expect(got.heardByB).toEqual([3]);
   });
 });

@@ -35,7 +35,7 @@ export {
   DATA_HEADER_BYTES, MAX_MESSAGE_BYTES, MAX_SYMBOL_BYTES, REASON_CODES, decodeMessage, encodeMessage,
   type DataMessage, type EndMessage, type OfferMessage, type PollMessage, type ReceiverState, type StatusMessage, type TransferMessage,
 } from './transfer/messages.js';
-export type { TransferLink } from './transfer/link.js';
+export type { TransferLink, TransferLinkStats } from './transfer/link.js';
 export { DutyCyclePacer, type DutyCyclePacerOptions, type PacingPolicy } from './transfer/pacing.js';
 export { BroadcastSender, type ReceiverReport, type SenderOptions, type SenderReport } from './transfer/sender.js';
 export {
@@ -56,9 +56,12 @@ export {
   type BootResult, type DeviceIdentity, type InstallResult, type InstalledImage, type PartitionLayout, type SelfTest, type UpdaterOptions,
 } from './update/updater.js';
 
-export { OTA_PORTNUM, attachToMesh, type AttachOptions, type MeshEndpoint, type MeshLike, type MeshPacketLike } from './adapters/mesh-link.js';
+export {
+  DEFAULT_MAX_IN_FLIGHT, OTA_PORTNUM, attachToPacketLink, type MeshEndpoint, type PacketLinkOptions, type PortLink,
+} from './adapters/packet-link.js';
 
 export { startBroadcastRollout, startUnicastRollout, type RolloutOptions, type RolloutProgress } from './experiments/rollout.js';
 export { distanceForLoss, rolloutScenario, type RolloutScenarioOptions } from './experiments/scenario.js';
 export { measureFecOverhead, type OverheadStats } from './experiments/fec-overhead.js';
 export { compareRolloutAirtime, type AirtimeComparison, type SimulationLike } from './experiments/airtime.js';
+export type { SimulatorLike, SimulatorPacket } from './experiments/sim-link.js';

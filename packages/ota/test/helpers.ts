@@ -133,6 +133,23 @@ export class VirtualClock implements Clock {
     (handle as { live: boolean }).live = false;
   }
 
+  /**
+   * As `run`, letting promise work settle after every timer (for links that answer with promises, as a radio's does).
+   * Stops early once `until` holds.
+   */
+  async runSettling(limitMs: number, until: () => boolean = () => false): Promise<void> {
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await settle();
+    while (!until()) {
+      this.timers = this.timers.filter((x) => x.live);
+      if (this.timers.length === 0) return;
+      const next = Math.min(...this.timers.map((x) => x.at));
+      if (next > limitMs) return;
+      this.run(next);
+      await settle();
+    }
+  }
+
   /** Runs timers until none is left or `limitMs` is reached. */
   run(limitMs = Infinity): void {
     for (;;) {

@@ -1,7 +1,7 @@
 import { Prng } from '@compotastic/mesh';
 import { Simulation } from '@compotastic/sim';
 import { describe, expect, it } from 'vitest';
-import type { MeshLike } from '../src/adapters/mesh-link.js';
+import type { SimulatorLike } from '../src/experiments/sim-link.js';
 import { startBroadcastRollout, startUnicastRollout } from '../src/experiments/rollout.js';
 import { distanceForLoss, normalQuantile, rolloutScenario } from '../src/experiments/scenario.js';
 
@@ -35,7 +35,7 @@ describe('rollout in the mesh simulator', () => {
       const sim = new Simulation(rolloutScenario({ receivers: 6, loss: 0.2, seed: 11 }) as never);
       const nums = sim.nodes.map((n) => n.num);
       const o = { sender: nums[0]!, receivers: nums.slice(1), bundle, preset: 'LONG_FAST' as const, seed: 5, hopLimit: 0 };
-      const mesh = sim as unknown as MeshLike;
+      const mesh = sim as unknown as SimulatorLike;
       const run = kind === 'broadcast' ? startBroadcastRollout(mesh, o) : startUnicastRollout(mesh, o);
       runUntilDone(sim, () => run.progress().done, 24 * 3600_000);
       expect(run.progress()).toMatchObject({ delivered: 6, done: true });

@@ -4,6 +4,7 @@ import { Protobuf } from '@meshtastic/core';
 import { describe, expect, it } from 'vitest';
 import { VirtualRadio } from '../src/client.js';
 import { Simulation, type ScenarioConfig } from '../src/index.js';
+import { lineScenario, of, traced } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const P = Protobuf as any;
@@ -73,6 +74,26 @@ describe('virtual radio client API', () => {
     const routing: any = fromBinary(P.Mesh.RoutingSchema, acks[0].payloadVariant.value.payloadVariant.value.payload);
     expect(routing.variant).toEqual({ case: 'errorReason', value: 0 });
     expect(acks[0].payloadVariant.value.payloadVariant.value.requestId).toBe(777);
+  });
+
+  it('sends a client packet with hop_limit 0 to direct neighbours only, unless it wants an ACK (then the default)', () => {
+    // n0 - n1 - n2: n2 hears n0 only through n1's relay.
+    const { sim, events } = traced(lineScenario(3));
+    const { session } = attach(sim, 0);
+    session.handleToRadio(toRadio({ case: 'wantConfigId', value: 1 }));
+    sim.run(1000);
+    const send = (id: number, to: number, wantAck: boolean) =>
+      session.handleToRadio(toRadio({ case: 'packet', value: { to, id, wantAck, hopLimit: 0, payloadVariant: { case: 'decoded', value: { portnum: 256, payload: new Uint8Array(8) } } } }));
+    send(101, 0xffffffff, false);
+    sim.run(60_000);
+    send(102, sim.nodes[2]!.num, true);
+    sim.run(120_000);
+    // Without want_ack: on air with hop_limit 0, n1 delivers it and does not relay, so n2 never gets it.
+    expect(of(events, 'tx_start', { id: 101 }).map((e) => [e.node, e.hopLimit])).toEqual([[sim.nodes[0]!.num, 0]]);
+    expect(of(events, 'deliver', { id: 101 }).map((e) => e.node)).toEqual([sim.nodes[1]!.num]);
+    // With want_ack: the node's default hop limit (3), so n1 relays it to n2.
+    expect(of(events, 'tx_start', { id: 102 })[0]).toMatchObject({ node: sim.nodes[0]!.num, hopLimit: 3 });
+    expect(of(events, 'deliver', { id: 102 }).map((e) => e.node)).toContain(sim.nodes[2]!.num);
   });
 
   it('answers admin requests addressed to the node itself', () => {

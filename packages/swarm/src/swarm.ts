@@ -77,6 +77,11 @@ export interface SwarmContext {
   readonly sim: Simulation;
   /** The orchestrator of a node (undefined before it is attached). */
   orchestrator(num: number): Orchestrator | undefined;
+  /**
+   * A node's radio link (its MeshDevice client, surviving power cycles; undefined before the node is attached), for
+   * protocols of their own on another port: `link(num)?.openPort(portnum)`.
+   */
+  link(num: number): ReconnectingMeshLink | undefined;
   /** Submits a job from `owner`, tracked in the report like the workload's. */
   submit(owner: number, spec: JobSpec, input: Uint8Array, options: { tag: string; deadlineS?: number }): JobRecord;
   /** Called when any tracked job ends. */
@@ -180,7 +185,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   const untilMs = durationMs + (options.drainS ?? maxDeadlineS + 120) * 1000;
   const ble = options.ble === false ? null : new SimBleHub(sim);
   const orchestrators = new Map<number, Orchestrator>();
-  const links: ReconnectingMeshLink[] = [];
+  const links = new Map<number, ReconnectingMeshLink>();
   const warnings: RouterWarning[] = [];
   const records: JobRecord[] = [];
   let skipped = 0;
@@ -209,7 +214,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
         sim.reportApp(num, 'router_warning', { kind: w.kind, router: w.router, peer: w.peer, message: w.message });
       },
     });
-    links.push(link);
+    links.set(num, link);
     const hasModel = profile.ramMb >= 64;
     const big = node.deviceClass === 'laptop' || node.deviceClass === 'jetson';
     const base = hasModel ? withModel : withoutModel;
@@ -287,6 +292,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   const context: SwarmContext = {
     sim,
     orchestrator: (num) => orchestrators.get(num),
+    link: (num) => links.get(num),
     submit: (owner, spec, input, o) => track(owner, spec, input, o.tag, o.deadlineS ?? 900),
     onJobEnd: (listener) => void jobListeners.push(listener),
     hold: (work) => {
@@ -339,7 +345,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   );
 
   for (const o of orchestrators.values()) o.close();
-  for (const l of links) await l.close();
+  for (const l of links.values()) await l.close();
   const report = buildReport(sim, records, orchestrators, warnings, skipped);
   const reference = new ReferenceExecutor(model.store);
   await verifyOutputs(report, records, options.reference ? new ExecutorChain([options.reference, reference]) : reference);

@@ -321,3 +321,34 @@ describe('a node that arrives later', () => {
     expect(knownAfter4Min).toBe(3);
   });
 });
+
+describe("a node's radio link in a script", () => {
+  it('carries a protocol of its own on another port, beside the orchestrator', async () => {
+    const sc = cluster([{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 300, y: 0 }, { name: 'c', x: 0, y: 300 }], { duration: '5m' });
+    const heard: [string, number, number[]][] = [];
+    let sent: unknown = null;
+    let unknown: unknown = 'not asked';
+    let a = -1;
+    const { report } = await runSwarm(sc, {
+      seed: 4, kernel, workload: [],
+      script: (ctx) => {
+        const num = (name: string) => ctx.sim.resolveNode(name).num;
+        unknown = ctx.link(12345);
+        for (const name of ['b', 'c']) ctx.link(num(name))!.openPort(290).onPacket((p) => heard.push([name, p.from, Array.from(p.payload)]));
+        a = num('a');
+        const port = ctx.link(a)!.openPort(290);
+        ctx.hold(new Promise<void>((resolve) => {
+          ctx.sim.clock.setTimer(60_000, () => {
+            void port.send('broadcast', Uint8Array.of(7, 7), { wantAck: false, hopLimit: 0 }).then((r) => (sent = r));
+            ctx.sim.clock.setTimer(30_000, resolve);
+          });
+        }));
+      },
+    });
+    expect(unknown).toBeUndefined();
+    expect(sent).toEqual({ ok: true });
+    expect(heard.sort()).toEqual([['b', a, [7, 7]], ['c', a, [7, 7]]]);
+    // The orchestrators never saw the other port's packet as one of theirs.
+    expect(report.messages.decodeErrors).toBe(0);
+  });
+});

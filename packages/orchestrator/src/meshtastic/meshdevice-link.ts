@@ -2,8 +2,9 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BROADCAST_NUM, PortNum, Prng, droppedByCorePortnumsOnly, getRegion, isModemPresetName, maxPayloadFor, type ModemPresetName } from '@compotastic/mesh';
 import { MeshDevice, Protobuf } from '@meshtastic/core';
 import { TransportError } from '../errors.js';
-import type { Destination, MeshLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
+import type { Destination, MeshLink, PacketLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
 import { PathAdvisor, type RouterWarning } from './path-advisor.js';
+import { PortHandlers, type PortShape, checkExtraPort, portLink } from './ports.js';
 
 /* @meshtastic/core's type declarations do not resolve (they reference an unpublished protobuf package), so the
    untyped boundary is kept to this file. */
@@ -71,7 +72,8 @@ export class MeshDeviceLink implements MeshLink {
   readonly device: MeshDevice;
   readonly advisor: PathAdvisor;
   private num = 0;
-  private readonly handlers = new Set<(p: ReceivedPacket) => void>();
+  /** Handlers of the link's own port and of every port opened on it. */
+  private readonly ports = new PortHandlers();
   private readonly pending = new Map<number, Pending>();
   private readonly rng: Prng;
   private readonly hops = new Map<number, number>();
@@ -91,6 +93,7 @@ export class MeshDeviceLink implements MeshLink {
   private constructor(transport: DeviceTransport, private readonly options: MeshDeviceLinkOptions) {
     this.portnum = options.portnum ?? PortNum.PRIVATE_APP;
     this.maxPayload = maxPayloadFor({ portnum: this.portnum });
+    this.ports.open(this.portnum);
     this.rng = new Prng(options.seed >>> 0);
     this.advisor = options.advisor ?? new PathAdvisor((w) => options.onRouterWarning?.(w));
     this.device = new MeshDevice(this.tap(transport) as Any, this.rng.uint32() % 1_000_000_000 || 1);
@@ -268,7 +271,7 @@ export class MeshDeviceLink implements MeshLink {
       if (from === this.num) return;
       const hops = mp.hopStart > 0 && mp.hopStart >= mp.hopLimit ? mp.hopStart - mp.hopLimit : null;
       if (hops !== null) this.hops.set(from, hops);
-      if (data.portnum !== this.portnum) return;
+      if (!this.ports.has(data.portnum)) return;
       const relay = typeof mp.relayNode === 'number' && mp.relayNode !== 0 ? mp.relayNode : null;
       if (hops !== null && hops > 0) this.advisor.relayedPrivate(relay);
       const packet: ReceivedPacket = {
@@ -279,20 +282,34 @@ export class MeshDeviceLink implements MeshLink {
         snr: typeof mp.rxSnr === 'number' && mp.rxSnr !== 0 ? mp.rxSnr : null,
         relayNode: relay,
       };
-      for (const h of this.handlers) h(packet);
+      this.ports.deliver(data.portnum, packet);
     });
   }
 
   onPacket(handler: (p: ReceivedPacket) => void): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
+    return this.ports.add(this.portnum, handler);
   }
 
   send(to: Destination, payload: Uint8Array, options: SendOptions): Promise<SendResult> {
+    return this.sendOn(this, to, payload, options);
+  }
+
+  /**
+   * Another private port (256..511, not the link's own) on this radio, e.g. for OTA transfers: its packets get the
+   * same seeded ids, queue status and routing replies as the link's own; received packets of that port go to the
+   * returned link's handlers only. Throws ConfigError for any other port.
+   */
+  openPort(portnum: number): PacketLink {
+    checkExtraPort(portnum, this.portnum);
+    return portLink(portnum, this.ports, (port, to, payload, options) => this.sendOn(port, to, payload, options));
+  }
+
+  /** The one send path of every port. */
+  private sendOn(port: PortShape, to: Destination, payload: Uint8Array, options: SendOptions): Promise<SendResult> {
     if (!this.configured) return Promise.resolve({ ok: false, error: 'NOT_CONFIGURED' });
     // MeshDevice would retry a write to a closed transport forever: refuse instead.
     if (!this.connected) return Promise.resolve({ ok: false, error: 'DISCONNECTED' });
-    if (payload.length > this.maxPayload) return Promise.resolve({ ok: false, error: 'TOO_LARGE' });
+    if (payload.length > port.maxPayload) return Promise.resolve({ ok: false, error: 'TOO_LARGE' });
     const dest = to === 'broadcast' ? BROADCAST_NUM : to >>> 0;
     let id = this.rng.uint32();
     while (id === 0 || this.pending.has(id)) id = this.rng.uint32();
@@ -302,8 +319,10 @@ export class MeshDeviceLink implements MeshLink {
       id,
       wantAck: options.wantAck,
       channel: 0,
-      hopLimit: options.hopLimit ?? 0,
-      payloadVariant: { case: 'decoded', value: { portnum: this.portnum, payload, wantResponse: false } },
+      // Without want_ack the firmware sends hop_limit 0 as given (direct neighbours only); the radio's configured
+      // lora.hop_limit is the default, as the official clients send it.
+      hopLimit: options.hopLimit ?? this.hopLimit,
+      payloadVariant: { case: 'decoded', value: { portnum: port.portnum, payload, wantResponse: false } },
     });
     const toRadio = toBinary(P.Mesh.ToRadioSchema, create(P.Mesh.ToRadioSchema, { payloadVariant: { case: 'packet', value: packet } }));
     return new Promise<SendResult>((resolve) => {

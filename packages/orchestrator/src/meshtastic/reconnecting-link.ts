@@ -1,8 +1,9 @@
 import { Prng } from '@compotastic/mesh';
 import { TransportError } from '../errors.js';
-import type { Destination, MeshLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
+import type { Destination, MeshLink, PacketLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
 import { type DeviceTransport, MeshDeviceLink, type MeshDeviceLinkOptions } from './meshdevice-link.js';
 import { PathAdvisor } from './path-advisor.js';
+import { PortHandlers, checkExtraPort, portLink } from './ports.js';
 
 export interface ReconnectingLinkOptions extends MeshDeviceLinkOptions {
   /** First wait before reconnecting, ms (doubles up to maxRetryMs). */
@@ -15,14 +16,19 @@ export interface ReconnectingLinkOptions extends MeshDeviceLinkOptions {
 /**
  * A MeshLink that survives the radio going away: when the device reboots, powers off or the socket closes, it opens
  * a new transport (from `open`) and a new MeshDevice, with backoff, and carries on. Sends while disconnected fail
- * with DISCONNECTED (the orchestrator's recovery handles that); the node number must stay the same.
+ * with DISCONNECTED (the orchestrator's recovery handles that); the node number must stay the same. Ports opened on
+ * it (`openPort`) are opened again on every new connection, so their handlers keep receiving.
  */
 export class ReconnectingMeshLink implements MeshLink {
   readonly kind = 'lora' as const;
   readonly maxPayload: number;
   readonly nodeNum: number;
+  readonly portnum: number;
   private current: MeshDeviceLink | null;
-  private readonly handlers = new Set<(p: ReceivedPacket) => void>();
+  /** Handlers of the link's own port and of every port opened on it; they outlive the connections. */
+  private readonly ports = new PortHandlers();
+  /** Each port as the current connection serves it (the connection itself for the link's own port). */
+  private currentPorts = new Map<number, PacketLink>();
   private readonly seeds: Prng;
   private closed = false;
   private attempt = 0;
@@ -33,6 +39,8 @@ export class ReconnectingMeshLink implements MeshLink {
     this.current = first;
     this.nodeNum = first.nodeNum;
     this.maxPayload = first.maxPayload;
+    this.portnum = first.portnum;
+    this.ports.open(this.portnum);
     this.seeds = seeds;
     this.lastFacts = first.facts();
     this.firstFirmware = first.firmware;
@@ -56,15 +64,21 @@ export class ReconnectingMeshLink implements MeshLink {
   }
 
   private adopt(link: MeshDeviceLink): void {
-    link.onPacket((p) => {
-      for (const h of this.handlers) h(p);
-    });
+    this.currentPorts = new Map();
+    for (const portnum of this.ports.portnums) this.bind(link, portnum);
     link.onDisconnect((reason) => {
       if (this.current === link) this.current = null;
       this.lastFacts = link.facts();
       this.options.onStatus?.(false, reason);
       this.scheduleReconnect();
     });
+  }
+
+  /** Serves one port through a connection: its sends go there, its packets to the port's handlers. */
+  private bind(link: MeshDeviceLink, portnum: number): void {
+    const port = portnum === this.portnum ? link : link.openPort(portnum);
+    port.onPacket((p) => this.ports.deliver(portnum, p));
+    this.currentPorts.set(portnum, port);
   }
 
   private scheduleReconnect(): void {
@@ -98,14 +112,32 @@ export class ReconnectingMeshLink implements MeshLink {
   }
 
   send(to: Destination, payload: Uint8Array, options: SendOptions): Promise<SendResult> {
-    const link = this.current;
-    if (!link) return Promise.resolve({ ok: false, error: 'DISCONNECTED' });
-    return link.send(to, payload, options);
+    return this.sendOn(this.portnum, to, payload, options);
   }
 
   onPacket(handler: (p: ReceivedPacket) => void): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
+    return this.ports.add(this.portnum, handler);
+  }
+
+  /**
+   * Another private port (256..511, not the link's own) on this radio, kept across reconnections: sends fail with
+   * DISCONNECTED while the radio is away, and its handlers receive again once it is back. Throws ConfigError for any
+   * other port.
+   */
+  openPort(portnum: number): PacketLink {
+    checkExtraPort(portnum, this.portnum);
+    if (!this.ports.has(portnum) && this.current) {
+      this.ports.open(portnum);
+      this.bind(this.current, portnum);
+    }
+    return portLink(portnum, this.ports, (port, to, payload, options) => this.sendOn(port.portnum, to, payload, options));
+  }
+
+  /** The one send path of every port: through the current connection, if any. */
+  private sendOn(portnum: number, to: Destination, payload: Uint8Array, options: SendOptions): Promise<SendResult> {
+    const port = this.current ? this.currentPorts.get(portnum) : undefined;
+    if (!port) return Promise.resolve({ ok: false, error: 'DISCONNECTED' });
+    return port.send(to, payload, options);
   }
 
   facts(): RadioFacts {

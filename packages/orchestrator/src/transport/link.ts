@@ -5,6 +5,10 @@ export type Destination = number | 'broadcast';
 export interface SendOptions {
   /** Ask the radio for a link-level acknowledgement (Meshtastic want_ack). */
   wantAck: boolean;
+  /**
+   * Relays the packet may take: 0 keeps it to direct neighbours (nobody rebroadcasts it). Default: the radio's
+   * configured hop limit. (The firmware replaces a client's hop_limit 0 with its default only when want_ack is set.)
+   */
   hopLimit?: number;
 }
 
@@ -65,4 +69,9 @@ export interface MeshLink extends PacketLink {
   facts(): RadioFacts;
   /** Hops to a node from the radio's node database or recent packets; null if unknown. */
   hopsTo(num: number): number | null;
+  /**
+   * Another private port (256..511, not this link's own) on the same radio, for another protocol (OTA transfers):
+   * sent the same way as this link's packets, and its received packets go to the returned link's handlers only.
+   */
+  openPort(portnum: number): PacketLink;
 }

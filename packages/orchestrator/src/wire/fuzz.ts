@@ -2,7 +2,7 @@ import { Prng } from '@compotastic/mesh';
 import { OrchestratorError } from '../errors.js';
 import { Reassembler } from './fragment.js';
 import { encodeForLink } from './fragment.js';
-import { HEADER_BYTES, MessageType, PROFILE_MAGIC, PROFILE_VERSION, decodeMessage, encodeMessage } from './messages.js';
+import { HEADER_BYTES, MessageType, PROFILE_MAGIC, PROFILE_VERSION, RESERVED_TYPE_CODES, decodeMessage, encodeMessage } from './messages.js';
 import { sampleMessages } from './samples.js';
 
 export interface FuzzStats {
@@ -15,7 +15,8 @@ export interface FuzzStats {
   firstCrash: { frame: number[]; error: string } | null;
 }
 
-const TYPE_CODES = Object.values(MessageType);
+/** Random frames carry a real type code, or now and then a retired one (which must be rejected as unknown). */
+const TYPE_CODES = [...Object.values(MessageType), ...RESERVED_TYPE_CODES];
 
 /** Mutations applied to a valid frame: the kinds of damage a radio link and a hostile peer produce. */
 function mutate(frame: Uint8Array, r: Prng): Uint8Array {

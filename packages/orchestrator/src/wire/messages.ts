@@ -32,11 +32,14 @@ export const MessageType = Object.freeze({
   RESULT_ACK: 0x0d,
   CANCEL: 0x0e,
   FAILURE: 0x0f,
-  OTA_HAVE: 0x10,
-  OTA_WANT: 0x11,
-  OTA_FRAGMENT: 0x12,
   FRAGMENT: 0x13,
 } as const);
+/**
+ * Type codes that are retired and must never be given to another message: 0x10-0x12 were OTA_HAVE, OTA_WANT and
+ * OTA_FRAGMENT (opaque OTA bodies inside this profile) in earlier builds; OTA transfers now run on a port of their own.
+ * A frame with one of them decodes as CodecError UNKNOWN_TYPE, like any code without a message.
+ */
+export const RESERVED_TYPE_CODES: readonly number[] = Object.freeze([0x10, 0x11, 0x12]);
 export type MessageTypeName = keyof typeof MessageType;
 const TYPE_NAMES = new Map<number, MessageTypeName>(Object.entries(MessageType).map(([k, v]) => [v, k as MessageTypeName]));
 
@@ -134,9 +137,6 @@ export type Message =
   | ({ type: 'RESULT_ACK'; status: number } & ShardRef)
   | { type: 'CANCEL'; jobId: number; shard: number | null; reason: number }
   | ({ type: 'FAILURE'; reason: number; detail: string } & ShardRef)
-  | { type: 'OTA_HAVE'; body: Uint8Array }
-  | { type: 'OTA_WANT'; body: Uint8Array }
-  | { type: 'OTA_FRAGMENT'; body: Uint8Array }
   | { type: 'FRAGMENT'; msgId: number; index: number; count: number; totalLength: number | null; crc: number | null; chunk: Uint8Array };
 
 export type MessageOf<T extends MessageTypeName> = Extract<Message, { type: T }>;
@@ -390,14 +390,6 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8A
       shardRef(w, msg);
       w.u8(msg.reason).shortString(msg.detail, MAX_DETAIL_BYTES);
       break;
-    case 'OTA_HAVE':
-    case 'OTA_WANT':
-      w.bytes(msg.body);
-      break;
-    case 'OTA_FRAGMENT':
-      if (msg.body.length === 0) throw new CodecError('BAD_VALUE', 'OTA_FRAGMENT must carry a body');
-      w.bytes(msg.body);
-      break;
     case 'FRAGMENT':
       w.u16(msg.msgId).u8(msg.index).u8(msg.count);
       if (msg.count < 2 || msg.index >= msg.count) throw new CodecError('BAD_VALUE', `fragment ${msg.index} of ${msg.count} is invalid`);
@@ -439,7 +431,10 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if ((b0 & 0x0f) !== PROFILE_VERSION) throw new CodecError('UNSUPPORTED_VERSION', `profile version ${b0 & 0x0f} is not supported (this node speaks ${PROFILE_VERSION})`);
   const code = r.u8('type');
   const type = TYPE_NAMES.get(code);
-  if (!type) throw new CodecError('UNKNOWN_TYPE', `unknown message type 0x${code.toString(16)}`);
+  if (!type) {
+    const retired = RESERVED_TYPE_CODES.includes(code) ? ' (a retired code, reserved)' : '';
+    throw new CodecError('UNKNOWN_TYPE', `unknown message type 0x${code.toString(16)}${retired}`);
+  }
   const ctx = new ByteReader(bytes.subarray(HEADER_BYTES), type);
   const msg = decodeBody(type, ctx);
   ctx.end();
@@ -534,14 +529,6 @@ function decodeBody(type: MessageTypeName, r: ByteReader): Message {
       const detail = r.shortString('detail');
       if (new TextEncoder().encode(detail).length > MAX_DETAIL_BYTES) throw new CodecError('BAD_VALUE', `FAILURE detail exceeds ${MAX_DETAIL_BYTES} bytes`);
       return { type, ...ref, reason, detail };
-    }
-    case 'OTA_HAVE':
-    case 'OTA_WANT':
-      return { type, body: r.rest() };
-    case 'OTA_FRAGMENT': {
-      const body = r.rest();
-      if (body.length === 0) throw new CodecError('TRUNCATED', 'OTA_FRAGMENT: empty body');
-      return { type, body };
     }
     case 'FRAGMENT': {
       const msgId = r.u16('message id');

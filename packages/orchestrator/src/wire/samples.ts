@@ -98,9 +98,6 @@ export function sampleMessages(r: Prng): Message[] {
     { type: 'RESULT_ACK', ...ref(r), status: r.int(0, 3) },
     { type: 'CANCEL', jobId: r.uint32(), shard: r.bool() ? null : r.int(0, 70000), reason: r.int(0, 256) },
     { type: 'FAILURE', ...ref(r), reason: r.int(0, 256), detail: r.bool() ? 'battery 12%' : 'résumé ✓ '.repeat(r.int(0, 6)) },
-    { type: 'OTA_HAVE', body: bytes(r.int(0, 100)) },
-    { type: 'OTA_WANT', body: bytes(r.int(0, 100)) },
-    { type: 'OTA_FRAGMENT', body: bytes(r.int(1, 229)) },
     (() => {
       const count = r.int(2, 256);
       const index = r.int(0, count);

@@ -1,11 +1,11 @@
 import { Prng, type ModemPresetName } from '@compotastic/mesh';
-import type { MeshLike } from '../adapters/mesh-link.js';
+import type { SimulatorLike } from './sim-link.js';
 import type { SenderReport } from '../transfer/sender.js';
 import { startBroadcastRollout, startUnicastRollout } from './rollout.js';
 import { rolloutScenario } from './scenario.js';
 
 /** The parts of the project's simulator the comparison drives. */
-export interface SimulationLike extends MeshLike {
+export interface SimulationLike extends SimulatorLike {
   readonly nodes: readonly { num: number }[];
   run(untilMs: number): void;
   radioStats(nodeNum: number): { txAirtimeMs: number; txPackets: number };

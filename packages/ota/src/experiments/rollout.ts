@@ -1,5 +1,6 @@
 import { PortNum, Prng, onAirPacketBytes, timeOnAirMs, type ModemPresetName } from '@compotastic/mesh';
-import { OTA_PORTNUM, attachToMesh, type MeshLike } from '../adapters/mesh-link.js';
+import { OTA_PORTNUM } from '../adapters/packet-link.js';
+import { type SimulatorLike, attachToSimulator } from './sim-link.js';
 import { DutyCyclePacer } from '../transfer/pacing.js';
 import { TransferReceiver } from '../transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../transfer/sender.js';
@@ -34,7 +35,7 @@ function airtimeFor(preset: ModemPresetName, portnum: number): (n: number) => nu
 }
 
 /** The broadcast fountain transfer: one sender, every receiver listening. */
-export function startBroadcastRollout(mesh: MeshLike, o: RolloutOptions): { progress(): RolloutProgress; report(): SenderReport | null; receivers: TransferReceiver[] } {
+export function startBroadcastRollout(mesh: SimulatorLike, o: RolloutOptions): { progress(): RolloutProgress; report(): SenderReport | null; receivers: TransferReceiver[] } {
   const portnum = o.portnum ?? OTA_PORTNUM;
   const rng = new Prng(o.seed);
   const attach = { portnum, ...(o.hopLimit === undefined ? {} : { hopLimit: o.hopLimit }) };
@@ -42,7 +43,7 @@ export function startBroadcastRollout(mesh: MeshLike, o: RolloutOptions): { prog
   let finishedAtMs: number | null = null;
   const receivers = o.receivers.map((node) => {
     let rx: TransferReceiver | null = null;
-    const { link } = attachToMesh(mesh, node, { onMessage: (from, p) => rx?.onMessage(from, p) }, attach);
+    const link = attachToSimulator(mesh, node, { onMessage: (from, p) => rx?.onMessage(from, p) }, attach);
     rx = new TransferReceiver({
       nodeId: node, link, clock: mesh.clock, rng: rng.derive(`receiver-${node}`), store: new MemoryProgressStore(),
       accept: () => true,
@@ -58,7 +59,7 @@ export function startBroadcastRollout(mesh: MeshLike, o: RolloutOptions): { prog
   });
   let report: SenderReport | null = null;
   let sender: BroadcastSender | null = null;
-  const { link } = attachToMesh(mesh, o.sender, { onMessage: (from, p) => sender?.onMessage(from, p) }, attach);
+  const link = attachToSimulator(mesh, o.sender, { onMessage: (from, p) => sender?.onMessage(from, p) }, attach);
   sender = new BroadcastSender({
     bundle: o.bundle, manifest: { modelId: 'rollout', version: 1, baseVersion: null, securityCounter: 0 }, link, clock: mesh.clock,
     pacer: new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0.25 }), airtimeMs: airtimeFor(o.preset, portnum),
@@ -80,7 +81,7 @@ const UNICAST_TIMEOUT_MS = 120_000;
  * The naive alternative: the bundle cut into payload-sized fragments, sent to each receiver in turn as unicasts with
  * want_ack, one at a time, each resent until its ACK arrives.
  */
-export function startUnicastRollout(mesh: MeshLike, o: RolloutOptions & { payloadBytes?: number }): { progress(): RolloutProgress; attempts(): number } {
+export function startUnicastRollout(mesh: SimulatorLike, o: RolloutOptions & { payloadBytes?: number }): { progress(): RolloutProgress; attempts(): number } {
   const portnum = o.portnum ?? OTA_PORTNUM;
   const chunk = (o.payloadBytes ?? 229) - UNICAST_HEADER;
   const fragments = Math.ceil(o.bundle.length / chunk);
@@ -93,7 +94,7 @@ export function startUnicastRollout(mesh: MeshLike, o: RolloutOptions & { payloa
   let attempts = 0;
   let delivered = 0;
   let finishedAtMs: number | null = null;
-  let timer: ReturnType<MeshLike['clock']['setTimer']> | null = null;
+  let timer: ReturnType<SimulatorLike['clock']['setTimer']> | null = null;
 
   for (const r of o.receivers) {
     mesh.addListener(r, {

@@ -8,4 +8,19 @@ export interface TransferLink {
    * away): the sender keeps the packet and tries again later. Anything else counts as taken.
    */
   send(payload: Uint8Array, to?: number): boolean | void;
+  /** What became of the packets taken, for links that learn it after `send` returned (attachToPacketLink). */
+  readonly stats?: Readonly<TransferLinkStats>;
+}
+
+export interface TransferLinkStats {
+  /** Packets taken (send returned true). */
+  sent: number;
+  /** Taken packets still waiting for the radio's answer. */
+  inFlight: number;
+  /** Taken packets the radio then refused (queue full, duty cycle, link down...): they never went on air. */
+  dropped: number;
+  /** `dropped` by the radio's reason (NO_INTERFACE, DUTY_CYCLE_LIMIT, DISCONNECTED...). */
+  droppedBy: Record<string, number>;
+  /** Sends refused at once because too many packets were still waiting for the radio's answer. */
+  busy: number;
 }

@@ -59,7 +59,12 @@ export interface SenderReport {
   controlMessages: number;
   /** Packets the link refused (radio queue full) and the sender sent again later. */
   refusals: number;
-  /** Own airtime spent, ms. */
+  /**
+   * Packets the link took that the radio then refused (so they never went on air), as far as known when the transfer
+   * ended: counted by links that learn it later (`TransferLink.stats`), 0 for others. The fountain code made up for them.
+   */
+  dropped: number;
+  /** Own airtime spent, ms (packets handed to the radio, dropped ones included). */
   airtimeMs: number;
   durationMs: number;
   receivers: ReceiverReport[];
@@ -292,6 +297,7 @@ export class BroadcastSender {
       complete,
       rounds: this.round + 1,
       ...this.stats,
+      dropped: this.o.link.stats?.dropped ?? 0,
       durationMs: this.o.clock.now() - this.startMs,
       receivers: [...this.peers.entries()].map(([node, p]) => ({ node, state: p.state, reason: p.reason, received: p.received })),
     };

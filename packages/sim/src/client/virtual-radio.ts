@@ -292,7 +292,9 @@ export class VirtualRadio implements TelemetryPhone {
       payload,
       wantAck: !!mp.wantAck,
       wantResponse: !!data.wantResponse,
-      hopLimit: mp.hopLimit ? mp.hopLimit : undefined,
+      // Router::sendLocal: a client's hop_limit 0 means "the default" only with want_ack; without, it goes on air as 0
+      // (direct neighbours only, nobody relays it).
+      hopLimit: mp.hopLimit === 0 && mp.wantAck ? undefined : (mp.hopLimit ?? 0),
       requestId: data.requestId >>> 0,
       replyId: data.replyId >>> 0,
       channel: mp.channel ?? 0,
