@@ -5,13 +5,13 @@
 // (the MeshDevice client the orchestrator uses too), on the OTA port. Progress
 // goes into the trace as application events.
 
-import { type Clock, type ModemPresetName, Prng, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
+import { type Clock, type ModemPresetName, Prng } from '@compotastic/mesh';
 import {
-  BroadcastSender, DutyCyclePacer, type InstalledImage, type Manifest, MemoryProgressStore, OTA_PORTNUM, type OtaError, type PortLink,
+  BroadcastSender, type InstalledImage, type Manifest, MemoryProgressStore, OTA_PORTNUM, type PortLink,
   type SenderReport, TransferReceiver, acceptOfferFor, attachToPacketLink, type BuiltBundle,
 } from '@compotastic/ota';
 import type { SwarmContext } from '@compotastic/swarm';
-import type { DeviceFirmware } from '@compotastic/node/core';
+import { type DeviceFirmware, INITIAL_REDUNDANCY, installDelivery, otaAirtime, publisherPacer } from '@compotastic/node/core';
 
 
 export interface RolloutTarget {
@@ -62,7 +62,7 @@ export function rollout(
   const clock: Clock = sim.clock;
   const rng = new Prng(seed >>> 0).derive(`rollout:${label}`);
   const preset = sim.scenario.preset as ModemPresetName;
-  const airtime = (bytes: number) => timeOnAirMs(preset, onAirPacketBytes({ portnum: OTA_PORTNUM, payloadBytes: bytes }));
+  const airtime = otaAirtime(preset, OTA_PORTNUM);
   const outcome: RolloutOutcome = {
     label, bundleBytes: bundle.bytes.length, targets: targets.length, installed: [], installedAfterMs: [], failed: {}, unfinished: {}, airtimeMs: 0, packets: 0,
     dropped: {}, startedMs: clock.now(), finishedMs: clock.now(), sender: null,
@@ -80,29 +80,17 @@ export function rollout(
     rx = new TransferReceiver({
       nodeId: t.num, link: attached.link, clock, rng: rng.derive(`rx:${t.num}`), store: new MemoryProgressStore(),
       accept: acceptOfferFor({ modelId: installed.modelId, version: installed.version, securityFloor: t.device.updater.securityFloor }),
-      deliver: (bytes) => {
-        try {
-          const u = t.device.updater;
-          u.install(bytes);
-          const boot = u.boot(); // the device resets onto the new image, on trial
-          if (boot.state !== 'testing' || !u.selfTest(t.selfTest)) {
-            u.boot(); // rolled back to the previous image
-            outcome.failed[t.num] = 'SELF_TEST_FAILED';
-            sim.reportApp(t.num, 'ota_failed', { bundle: bundleId, reason: 'self-test failed, rolled back' });
-            return { ok: false, code: 'SELF_TEST_FAILED', message: 'self-test failed' };
-          }
-          outcome.installed.push(t.num);
-          outcome.installedAfterMs.push(clock.now() - outcome.startedMs);
-          sim.reportApp(t.num, 'ota_applied', { bundle: bundleId, version: u.installed.manifest.version, slot: boot.slot });
-          t.onInstalled(u.installed.manifest.version);
-          return { ok: true };
-        } catch (e) {
-          const err = e as OtaError;
-          outcome.failed[t.num] = err.code ?? 'ERROR';
-          sim.reportApp(t.num, 'ota_failed', { bundle: bundleId, reason: `${err.code ?? 'ERROR'}: ${err.message}` });
-          return { ok: false, code: err.code, message: err.message };
+      deliver: installDelivery(t.device, t.selfTest, (o) => {
+        if (!o.ok) {
+          outcome.failed[t.num] = o.code;
+          sim.reportApp(t.num, 'ota_failed', { bundle: bundleId, reason: `${o.code}: ${o.message}` });
+          return;
         }
-      },
+        outcome.installed.push(t.num);
+        outcome.installedAfterMs.push(clock.now() - outcome.startedMs);
+        sim.reportApp(t.num, 'ota_applied', { bundle: bundleId, version: o.version, slot: o.slot });
+        t.onInstalled(o.version);
+      }),
     });
     receivers.set(t.num, rx);
   }
@@ -148,16 +136,9 @@ export function rollout(
     const duty = sim.region.dutyCyclePercent;
     tx = new BroadcastSender({
       bundle: bundle.bytes, manifest, link, clock, airtimeMs: airtime,
-      // Slows down while other traffic keeps the channel over 40 % busy (the firmware's limit for non-polite sends; its
-      // 25 % politeness is for routine position and telemetry broadcasts), leaves as much air free as it uses, and
-      // keeps to the region's duty cycle. A passing node is parked for minutes, not hours: in a crowded channel it
-      // still takes up to a quarter of the air, or a 13 KB bundle (about 85 packets of 2 s) would outlast its stop.
-      pacer: new DutyCyclePacer({
-        // Channel utilization as the radio itself reports it to its client (DeviceMetrics, once a minute).
-        dutyCyclePercent: duty, channelUtilization: () => radio.facts().channelUtilPct, maxChannelUtilizationPercent: 40,
-        busySharePercent: 25,
-      }),
-      initialRedundancy: 0.25,
+      // Channel utilization as the radio itself reports it to its client (DeviceMetrics, once a minute).
+      pacer: publisherPacer(duty, () => radio.facts().channelUtilPct),
+      initialRedundancy: INITIAL_REDUNDANCY,
       // Receivers that stay silent (moved away, powered off) are given up after a few rounds.
       maxRounds: 6,
       session: rng.int(0, 0x10000), seed: rng.uint32(), receivers: targets.map((t) => t.num),

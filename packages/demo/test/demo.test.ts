@@ -1,12 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadKernel } from '@compotastic/kernel';
 import { maxPayloadFor, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
-import { Int8Executor, VIBRATION_CLASSES, decodeInt8Model, decodeModel, importOnnx, runFloat, vibrationDataset } from '@compotastic/model';
+import { VIBRATION_CLASSES } from '@compotastic/model';
 import { OTA_PORTNUM } from '@compotastic/ota';
 import type { TraceEvent } from '@compotastic/sim';
 import { beforeAll, describe, expect, it } from 'vitest';

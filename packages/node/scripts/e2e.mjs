@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, performance, Buffer, setTimeout, clearTimeout */
 // The multi-process end to end: the simulator serves a five-radio scenario over TCP (and one radio on a
 // pseudo-terminal), five separate `compotastic node` processes join it, one submits a job another runs (checked
 // against the plain-TS reference), the laptop publishes a model as tailored delta bundles that three sensors install

@@ -22,6 +22,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 describe('five compotastic node processes on a served simulation', () => {
   it(`run a job, roll a delta bundle out to three sensors, and resume a SIGKILLed receiver (seed ${seed})`, async () => {
     const { code, stdout, stderr } = await run(['--seed', String(seed), '--json', '--timeout', '900']);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON summary, checked field by field below
     let summary: Record<string, any>;
     try {
       summary = JSON.parse(stdout.trim().split('\n').pop() ?? '');

@@ -11,3 +11,4 @@ export {
   CompotasticNode, type ModelPublishReport, type NodeEvent, type NodeLink, type NodeRuntimeOptions, type NodeStatus, type NodeStorage, type OtaStatus,
   type PublishOptions,
 } from './runtime.js';
+export { INITIAL_REDUNDANCY, installDelivery, otaAirtime, publisherPacer } from './ota-session.js';

@@ -1,16 +1,17 @@
 import { type Kernel, type KernelBuild, loadBuildBytes } from '@compotastic/kernel';
-import { type ModemPresetName, Prng, getRegion, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
+import { type ModemPresetName, Prng, getRegion } from '@compotastic/mesh';
 import { type Int8Model, type Int8ModelParts, Int8Executor, decodeInt8Model } from '@compotastic/model';
 import {
   type CapabilityRecord, type Executor, ExecutorChain, type JobOutcome, type JobSpec, ModelLayerExecutor, type NodeHost, Orchestrator,
   type JobStore, type OrchestratorConfig, type PacketLink, type MeshLink, nodeName,
 } from '@compotastic/orchestrator';
 import {
-  BroadcastSender, DutyCyclePacer, type Flash, OTA_PORTNUM, type OfferMessage, OtaError, type ProgressStore, type SenderReport, TransferReceiver,
+  BroadcastSender, type DeliveryResult, type Flash, OTA_PORTNUM, type OfferMessage, OtaError, type ProgressStore, type SenderReport, TransferReceiver,
   TrustStore, acceptOfferFor, attachToPacketLink, buildBundle, openBundle, toHex,
 } from '@compotastic/ota';
 import { DeviceFirmware, FACTORY_VERSION, type FirmwareSet, modelPartsOf, release, tailoredBundle } from './firmware.js';
 import { ModelLibrary, VIBRATION_MODEL_NAME, inputWidthOf, modelNumber } from './models.js';
+import { INITIAL_REDUNDANCY, installDelivery, otaAirtime, publisherPacer } from './ota-session.js';
 
 // One Compotastic node, assembled: the orchestrator on the radio's compute port, OTA on its own port of the same
 // MeshDevice link (receive, verify, install on trial, self-test, confirm; publish bundles to direct neighbours), the
@@ -258,18 +259,18 @@ export class CompotasticNode {
     return acceptOfferFor({ modelId: m.modelId, version: m.version, securityFloor: this.firmware.updater.securityFloor })(offer);
   }
 
-  private deliver(bundle: Uint8Array, offer: OfferMessage): { ok: boolean; code?: OtaError['code']; message?: string } {
-    const outcome = this.firmware.install(bundle, (image) => this.selfTest(modelPartsOf(image)));
-    if (!outcome.ok) {
-      this.emit({ type: 'ota_failed', session: offer.session, code: outcome.code, message: outcome.message });
-      return { ok: false, code: outcome.code, message: outcome.message };
-    }
-    this.recordImage();
-    this.loadInstalledModel();
-    const installed = this.installedModel();
-    this.orchestrator.updateCapabilities({ modelId: installed?.id ?? 0, modelVersion: installed?.version ?? 0 });
-    this.emit({ type: 'ota_installed', session: offer.session, model: this.firmware.modelName, version: outcome.version, slot: outcome.slot });
-    return { ok: true };
+  private deliver(bundle: Uint8Array, offer: OfferMessage): DeliveryResult {
+    return installDelivery(this.firmware, (image) => this.selfTest(modelPartsOf(image)), (outcome) => {
+      if (!outcome.ok) {
+        this.emit({ type: 'ota_failed', session: offer.session, code: outcome.code, message: outcome.message });
+        return;
+      }
+      this.recordImage();
+      this.loadInstalledModel();
+      const installed = this.installedModel();
+      this.orchestrator.updateCapabilities({ modelId: installed?.id ?? 0, modelVersion: installed?.version ?? 0 });
+      this.emit({ type: 'ota_installed', session: offer.session, model: this.firmware.modelName, version: outcome.version, slot: outcome.slot });
+    })(bundle);
   }
 
   /** Hands a job to the orchestrator; resolves with its outcome (done, or failed with a reason). */
@@ -300,17 +301,14 @@ export class CompotasticNode {
     if (this.sender) return Promise.reject(new OtaError('INVALID_STATE', 'a bundle is already being published'));
     const { manifest } = openBundle(bundle, this.trust);
     const facts = this.o.link.facts();
-    const preset = facts.preset as ModemPresetName;
-    const portnum = this.o.otaPort ?? OTA_PORTNUM;
-    const airtime = (bytes: number) => timeOnAirMs(preset, onAirPacketBytes({ portnum, payloadBytes: bytes }));
+    const airtime = otaAirtime(facts.preset as ModemPresetName, this.o.otaPort ?? OTA_PORTNUM);
     const duty = facts.dutyCyclePct > 0 ? facts.dutyCyclePct : (getRegion(facts.region)?.dutyCyclePercent ?? 100);
     const session = this.rng.int(0, 0x10000);
     return new Promise<SenderReport>((resolve) => {
       const tx = new BroadcastSender({
         bundle, manifest, link: this.otaBroadcast, clock: this.o.host.clock, airtimeMs: airtime,
-        // Holds back while other traffic keeps the channel over 40 % busy, and keeps to the region's duty cycle.
-        pacer: new DutyCyclePacer({ dutyCyclePercent: duty, channelUtilization: () => this.o.link.facts().channelUtilPct, maxChannelUtilizationPercent: 40, busySharePercent: 25 }),
-        initialRedundancy: 0.25, maxRounds: options.maxRounds ?? 8, session, seed: this.rng.uint32(),
+        pacer: publisherPacer(duty, () => this.o.link.facts().channelUtilPct),
+        initialRedundancy: INITIAL_REDUNDANCY, maxRounds: options.maxRounds ?? 8, session, seed: this.rng.uint32(),
         ...(options.targets ? { receivers: options.targets } : {}),
         onDone: (report) => {
           this.sender = null;
