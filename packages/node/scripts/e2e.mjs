@@ -129,14 +129,22 @@ const summary = {
 };
 
 async function main() {
-  const basePort = 20000 + (process.pid % 20000);
+  // 1. The simulator serves the scenario: TCP for four radios, a pty for the fifth. Five ports from a base picked at
+  // random; another base if one of them is taken.
   const serialPath = join(work, 'tty-sensor-serial');
-  // 1. The simulator serves the scenario: TCP for four radios, a pty for the fifth.
-  const sim = spawnLogged('sim', [
-    simCli, '--scenario', join(here, 'e2e-scenario.json'), '--seed', String(opts.seed), '--serve', String(basePort),
-    '--serve-serial', `sensor-serial=${serialPath}`, '--quiet',
-  ]);
-  await until('the simulator to serve', () => /on pseudo-terminals/.test(sim.stderr), 30_000);
+  let basePort = 0;
+  let sim = null;
+  for (let attempt = 0; attempt < 5 && !sim; attempt++) {
+    basePort = 20000 + Math.floor(Math.random() * 30000);
+    const s = spawnLogged('sim', [
+      simCli, '--scenario', join(here, 'e2e-scenario.json'), '--seed', String(opts.seed), '--serve', String(basePort),
+      '--serve-serial', `sensor-serial=${serialPath}`, '--quiet',
+    ]);
+    const served = await until('the simulator to serve', () => /on pseudo-terminals/.test(s.stderr) || s.exit !== null, 30_000);
+    if (served && s.exit === null) sim = s;
+    else if (!/EADDRINUSE/.test(s.stderr)) throw new Error(`the simulator did not start: ${s.stderr.slice(-2000)}`);
+  }
+  if (!sim) throw new Error('no free ports for the simulator after 5 tries');
   log(`simulator serving on 127.0.0.1:${basePort}.. and ${serialPath}`);
 
   const stateOf = (name) => join(work, `state-${name}`);
