@@ -28,12 +28,12 @@ export function renderStatus(s: NodeStatus): string {
   lines.push(`radio ${r.region} ${r.preset}  hop limit ${r.hopLimit}  channel ${r.channelUtilPct.toFixed(1)}%  tx ${r.txUtilPct.toFixed(1)}%${r.portBlocked ? '  PORT BLOCKED by this radio\'s rebroadcast mode' : ''}`);
   lines.push(`state ${s.stateDir}`);
   lines.push('');
-  const cols: Array<[string, number]> = [['ID', 10], ['CLASS', 16], ['HOPS', 5], ['SNR', 6], ['BATTERY', 8], ['MODEL', 9], ['JOBS', 5], ['LAST HEARD', 10]];
+  const cols: Array<[string, number]> = [['ID', 10], ['NAME', 16], ['CLASS', 16], ['HOPS', 5], ['SNR', 6], ['BATTERY', 8], ['MODEL', 9], ['JOBS', 5], ['LAST HEARD', 10]];
   lines.push(`peers (${s.peers.length})`);
   lines.push(cols.map(([h, w]) => pad(h, w)).join(' ').trimEnd());
   for (const p of s.peers) {
     const cells = [
-      p.id, p.deviceClass ?? '?', p.hops === null ? '?' : String(p.hops), p.snr === null ? '' : p.snr.toFixed(1), p.battery === null ? 'ext' : `${p.battery}%`,
+      p.id, p.name ?? '', p.deviceClass ?? '?', p.hops === null ? '?' : String(p.hops), p.snr === null ? '' : p.snr.toFixed(1), p.battery === null ? 'ext' : `${p.battery}%`,
       p.model ?? '-', p.acceptsJobs === null ? '?' : p.acceptsJobs ? 'yes' : 'no', ago(p.lastHeardS),
     ];
     lines.push(cells.map((c, i) => pad(c, cols[i]![1])).join(' ').trimEnd());

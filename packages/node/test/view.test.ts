@@ -8,8 +8,8 @@ const status = (extra: Partial<NodeStatus> = {}): NodeStatus => ({
   model: { id: 2, version: 1 },
   radio: { preset: 'LONG_FAST', region: 'EU_868', dutyCyclePct: 10, channelUtilPct: 12.5, txUtilPct: 1.25, hopLimit: 3, portBlocked: false },
   peers: [
-    { num: 0x22, id: '!00000022', deviceClass: 'jetson', hops: 0, snr: 7.5, battery: null, model: '2@1', acceptsJobs: true, lastHeardS: 12 },
-    { num: 0x33, id: '!00000033', deviceClass: 'microcontroller', hops: 2, snr: null, battery: 64, model: null, acceptsJobs: false, lastHeardS: 4000 },
+    { num: 0x22, id: '!00000022', name: 'Rescue Jetson', deviceClass: 'jetson', hops: 0, snr: 7.5, battery: null, model: '2@1', acceptsJobs: true, lastHeardS: 12 },
+    { num: 0x33, id: '!00000033', name: null, deviceClass: 'microcontroller', hops: 2, snr: null, battery: 64, model: null, acceptsJobs: false, lastHeardS: 4000 },
   ],
   jobs: [{ id: 5, tag: 'vib-1', status: 'running', reason: null, plan: 'remote', shards: 2, done: 1 }],
   ota: { receiving: { state: 'receiving', session: 9, useful: 30, resumed: 10, needed: 60, percent: 40, reason: 'NONE' }, publishing: null, lastPublish: null },
@@ -20,8 +20,8 @@ describe('the live view', () => {
   it('shows the node, a peers table with every column, its jobs and an OTA progress bar', () => {
     const text = renderStatus(status());
     expect(text).toMatch(/^node !00000011 {2}kernel simd {2}image vibration-mlp v1 \(slot 1, confirmed\)$/m);
-    expect(text).toMatch(/^ID +CLASS +HOPS +SNR +BATTERY +MODEL +JOBS +LAST HEARD$/m);
-    expect(text).toMatch(/^!00000022 +jetson +0 +7\.5 +ext +2@1 +yes +12s ago$/m);
+    expect(text).toMatch(/^ID +NAME +CLASS +HOPS +SNR +BATTERY +MODEL +JOBS +LAST HEARD$/m);
+    expect(text).toMatch(/^!00000022 +Rescue Jetson +jetson +0 +7\.5 +ext +2@1 +yes +12s ago$/m);
     expect(text).toMatch(/^!00000033 +microcontroller +2 +64% +- +no +1h ago$/m);
     expect(text).toMatch(/vib-1 +running +1\/2 shards {2}remote/);
     expect(text).toContain(`receiving  ${bar(40)}  receiving`);

@@ -91,7 +91,7 @@ export interface NodeStatus {
   model: { id: number; version: number } | null;
   radio: ReturnType<MeshLink['facts']>;
   peers: Array<{
-    num: number; id: string; deviceClass: string | null; hops: number | null; snr: number | null; battery: number | null; model: string | null;
+    num: number; id: string; name: string | null; deviceClass: string | null; hops: number | null; snr: number | null; battery: number | null; model: string | null;
     acceptsJobs: boolean | null; lastHeardS: number;
   }>;
   jobs: ReturnType<Orchestrator['coordinator']['list']>;
@@ -380,6 +380,7 @@ export class CompotasticNode {
       peers: this.orchestrator.registry.all().filter((p) => p.num !== this.num).map((p) => ({
         num: p.num,
         id: nodeName(p.num),
+        name: this.o.link.userName?.(p.num) ?? null,
         deviceClass: p.state?.record.deviceClass ?? null,
         hops: p.hops,
         snr: p.snr,

@@ -77,6 +77,7 @@ export class MeshDeviceLink implements MeshLink {
   private readonly pending = new Map<number, Pending>();
   private readonly rng: Prng;
   private readonly hops = new Map<number, number>();
+  private readonly names = new Map<number, string>();
   private preset: ModemPresetName = 'LONG_FAST';
   private region = 'US';
   private hopLimit = 3;
@@ -246,10 +247,12 @@ export class MeshDeviceLink implements MeshLink {
       if (hopsAway !== null) this.hops.set(num, hopsAway);
       const role = ROLE_NAMES.get(info.user?.role ?? 0) ?? 'CLIENT';
       this.advisor.nodeInfo(num, role, hopsAway);
+      this.rememberName(num, info.user?.longName);
     });
     // NodeInfo broadcasts carry a node's role; the hop count comes from the packets we heard from it.
     ev.onUserPacket.subscribe((u: Any) => {
       const num = u.from >>> 0;
+      this.rememberName(num, u.data?.longName);
       if (num === this.num || typeof u.data?.role !== 'number') return;
       this.advisor.nodeInfo(num, ROLE_NAMES.get(u.data.role) ?? 'CLIENT', this.hops.get(num) ?? null);
     });
@@ -372,6 +375,17 @@ export class MeshDeviceLink implements MeshLink {
 
   hopsTo(num: number): number | null {
     return this.hops.get(num) ?? null;
+  }
+
+  userName(num: number): string | null {
+    return this.names.get(num >>> 0) ?? null;
+  }
+
+  /** Names are shown to people: kept short and free of control characters, whatever a peer sends. */
+  private rememberName(num: number, name: unknown): void {
+    if (typeof name !== 'string') return;
+    const clean = name.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 40);
+    if (clean) this.names.set(num, clean);
   }
 
   /** Ask the mesh for the route to a peer (core port, which routers forward); the reply feeds the router check. */

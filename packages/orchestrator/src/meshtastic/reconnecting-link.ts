@@ -149,6 +149,10 @@ export class ReconnectingMeshLink implements MeshLink {
     return this.current?.hopsTo(num) ?? null;
   }
 
+  userName(num: number): string | null {
+    return this.current?.userName(num) ?? null;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const link = this.current;

@@ -69,6 +69,8 @@ export interface MeshLink extends PacketLink {
   facts(): RadioFacts;
   /** Hops to a node from the radio's node database or recent packets; null if unknown. */
   hopsTo(num: number): number | null;
+  /** A node's long name from the radio's node database (NodeInfo), when the link knows it. */
+  userName?(num: number): string | null;
   /**
    * Another private port (256..511, not this link's own) on the same radio, for another protocol (OTA transfers):
    * sent the same way as this link's packets, and its received packets go to the returned link's handlers only.
