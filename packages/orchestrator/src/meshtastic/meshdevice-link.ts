@@ -384,7 +384,7 @@ export class MeshDeviceLink implements MeshLink {
   /** Names are shown to people: kept short and free of control characters, whatever a peer sends. */
   private rememberName(num: number, name: unknown): void {
     if (typeof name !== 'string') return;
-    const clean = name.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 40);
+    const clean = [...name].filter((c) => c >= ' ' && c !== '\u007f').join('').trim().slice(0, 40);
     if (clean) this.names.set(num, clean);
   }
 
