@@ -11,4 +11,6 @@ export {
   CompotasticNode, type ModelPublishReport, type NodeEvent, type NodeLink, type NodeRuntimeOptions, type NodeStatus, type NodeStorage, type OtaStatus,
   type PublishOptions,
 } from './runtime.js';
-export { INITIAL_REDUNDANCY, installDelivery, otaAirtime, publisherPacer } from './ota-session.js';
+export {
+  INITIAL_REDUNDANCY, firmwareReceiver, installDelivery, otaAirtime, publisherPacer, publisherSender, type FirmwareReceiverOptions, type PublisherOptions,
+} from './ota-session.js';
