@@ -1,4 +1,4 @@
-// @compotastic/node/core: the browser-safe parts of a node (model store, device firmware), shared by real nodes,
+// @compotastic/node/core: the browser-safe parts of a node (model store, device firmware, OTA and rollouts), shared by real nodes,
 // the simulated swarm of the demo and the viewer's worker.
 export {
   ModelLibrary, VIBRATION_MODEL_ID, VIBRATION_MODEL_NAME, inputWidthOf, modelNumber, referenceLayers, type ModelVersion,
@@ -14,3 +14,4 @@ export {
 export {
   INITIAL_REDUNDANCY, firmwareReceiver, installDelivery, otaAirtime, publisherPacer, publisherSender, type FirmwareReceiverOptions, type PublisherOptions,
 } from './ota-session.js';
+export { rollout, type RolloutEnv, type RolloutEventType, type RolloutOutcome, type RolloutTarget } from './rollout.js';
