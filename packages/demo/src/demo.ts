@@ -11,13 +11,32 @@ import {
 } from '@compotastic/model';
 import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/swarm';
 import { ModelLayerExecutor, type Orchestrator } from '@compotastic/orchestrator';
-import { MemoryFlash, TrustStore, generateSigningKey } from '@compotastic/ota';
+import { MemoryFlash, OTA_PORTNUM, TrustStore, generateSigningKey } from '@compotastic/ota';
+import type { ModemPresetName } from '@compotastic/mesh';
 import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';
 import {
-  DeviceFirmware, FACTORY_VERSION, type FirmwareSet, ModelLibrary, VIBRATION_MODEL_ID, VIBRATION_MODEL_NAME, factoryBundle, modelSelfTest,
-  tailoredBundle,
+  DeviceFirmware, FACTORY_VERSION, type FirmwareSet, ModelLibrary, type RolloutEnv, type RolloutOutcome, VIBRATION_MODEL_ID, VIBRATION_MODEL_NAME,
+  factoryBundle, modelSelfTest, rollout, tailoredBundle,
 } from '@compotastic/node/core';
-import { type RolloutOutcome, rollout } from './rollout.js';
+
+/** A rollout on the simulated swarm: every node's OTA port on its radio link, progress into the trace. */
+function rolloutEnv(ctx: SwarmContext, sender: number): RolloutEnv {
+  const { sim } = ctx;
+  const radio = (num: number) => {
+    const link = ctx.link(num);
+    if (!link) throw new Error(`node ${num} has no radio link`);
+    return link;
+  };
+  return {
+    clock: sim.clock,
+    preset: sim.scenario.preset as ModemPresetName,
+    dutyCyclePercent: sim.region.dutyCyclePercent,
+    port: (num) => radio(num).openPort(OTA_PORTNUM),
+    // Channel utilization as the radio itself reports it to its client (DeviceMetrics, once a minute).
+    channelUtilization: () => radio(sender).facts().channelUtilPct,
+    report: (num, type, data) => sim.reportApp(num, type, data),
+  };
+}
 
 export interface DemoOptions {
   /** A built-in scenario name or a scenario (default disaster-zone). */
@@ -296,7 +315,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const parts: OtaPart[] = bundle.choices.map((c) => ({ name: c.name, encoding: c.encoding, bytes: c.encodedSize }));
       const encodings = parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ');
       step('ota', `bundle for ${build} devices on v${from} -> v2: ${bundle.bytes.length} bytes signed (${encodings}), to ${members.map(name).join(', ')}`);
-      const outcome = await rollout(ctx, jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
+      const outcome = await rollout(rolloutEnv(ctx, jetson), jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
         num, device: devices.get(num)!, selfTest,
         onInstalled: (version) => {
           library.install(num, version);

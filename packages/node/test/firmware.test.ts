@@ -1,24 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { loadBuildBytes, loadKernel, type Kernel } from '@compotastic/kernel';
+import type { Kernel } from '@compotastic/kernel';
 import { decodeInt8Model } from '@compotastic/model';
-import { type Flash, MemoryFlash, TrustStore, buildBundle, generateSigningKey } from '@compotastic/ota';
+import { type Flash, MemoryFlash, buildBundle, generateSigningKey } from '@compotastic/ota';
 import { FileFlash } from '@compotastic/ota/node';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeviceFirmware, FACTORY_VERSION, type FirmwareSet, factoryBundle, modelSelfTest, release, tailoredBundle } from '../src/core/index.js';
+import { parts, scalarFirmware } from './firmware-fixture.js';
 import { tempDir } from './helpers.js';
-
-const require = createRequire(import.meta.url);
-const file = (name: string) => new Uint8Array(readFileSync(require.resolve(`@compotastic/model/build/${name}`)));
-const parts = { config: file('vibration-mlp.int8.json'), weights: file('vibration-mlp.int8.bin') };
 
 let kernel: Kernel;
 let fw: FirmwareSet;
 beforeAll(async () => {
-  kernel = await loadKernel({ build: 'scalar' });
-  const key = generateSigningKey(new Uint8Array(32).fill(3));
-  fw = { key, trust: new TrustStore([key.publicKey]), modelName: 'vibration-mlp', kernels: { scalar: await loadBuildBytes('scalar') }, models: new Map([[1, parts]]) };
+  ({ kernel, fw } = await scalarFirmware(3));
 });
 
 const device = (flash: Flash = new MemoryFlash(256 * 1024, 4096), selfTest?: () => boolean) =>

@@ -3,7 +3,10 @@
 // bundle into an installed, self-tested, confirmed image.
 
 import { type ModemPresetName, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
-import { type DeliveryResult, DutyCyclePacer, type InstalledImage } from '@compotastic/ota';
+import {
+  BroadcastSender, type DeliveryResult, DutyCyclePacer, type InstalledImage, type OfferMessage, type ReceiverOptions, type SenderOptions,
+  TransferReceiver, acceptOfferFor,
+} from '@compotastic/ota';
 import type { DeviceFirmware, InstallOutcome } from './firmware.js';
 
 /** Repair symbols sent with the sources, as a share of each block: most receivers finish without a repair round. */
@@ -33,4 +36,48 @@ export function installDelivery(
     report(outcome);
     return outcome.ok ? { ok: true } : { ok: false, code: outcome.code, message: outcome.message };
   };
+}
+
+export interface PublisherOptions extends Pick<SenderOptions, 'bundle' | 'manifest' | 'link' | 'clock' | 'session' | 'seed' | 'receivers' | 'onDone'> {
+  preset: ModemPresetName;
+  /** The port the OTA packets go on (their airtime depends on it). */
+  portnum: number;
+  dutyCyclePercent: number;
+  /** The channel's load as the radio reports it, percent. */
+  channelUtilization: () => number;
+  /** Receivers that stay silent (moved away, powered off) are given up after this many repair rounds. */
+  maxRounds: number;
+}
+
+/** A publisher's broadcast of one bundle: paced by publisherPacer, with INITIAL_REDUNDANCY, its airtime from the preset. */
+export function publisherSender(o: PublisherOptions): BroadcastSender {
+  return new BroadcastSender({
+    bundle: o.bundle, manifest: o.manifest, link: o.link, clock: o.clock, airtimeMs: otaAirtime(o.preset, o.portnum),
+    pacer: publisherPacer(o.dutyCyclePercent, o.channelUtilization),
+    initialRedundancy: INITIAL_REDUNDANCY, maxRounds: o.maxRounds, session: o.session, seed: o.seed,
+    ...(o.receivers ? { receivers: o.receivers } : {}),
+    ...(o.onDone ? { onDone: o.onDone } : {}),
+  });
+}
+
+export interface FirmwareReceiverOptions extends Pick<ReceiverOptions, 'nodeId' | 'link' | 'clock' | 'rng' | 'store'> {
+  firmware: DeviceFirmware;
+  selfTest: (image: InstalledImage) => boolean;
+  /** Hears each install's outcome with the offer it came from. */
+  report: (outcome: InstallOutcome, offer: OfferMessage) => void;
+}
+
+/**
+ * A node's OTA receiver: takes offers for newer versions of the model line its firmware runs (at or above its
+ * security floor, as installed when the offer comes) and installs complete bundles through installDelivery.
+ */
+export function firmwareReceiver(o: FirmwareReceiverOptions): TransferReceiver {
+  return new TransferReceiver({
+    nodeId: o.nodeId, link: o.link, clock: o.clock, rng: o.rng, store: o.store,
+    accept: (offer) => {
+      const m = o.firmware.updater.installed.manifest;
+      return acceptOfferFor({ modelId: m.modelId, version: m.version, securityFloor: o.firmware.updater.securityFloor })(offer);
+    },
+    deliver: (bundle, offer) => installDelivery(o.firmware, o.selfTest, (outcome) => o.report(outcome, offer))(bundle),
+  });
 }

@@ -6,12 +6,12 @@ import {
   type JobStore, type OrchestratorConfig, type PacketLink, type MeshLink, nodeName,
 } from '@compotastic/orchestrator';
 import {
-  BroadcastSender, type DeliveryResult, type Flash, OTA_PORTNUM, type OfferMessage, OtaError, type ProgressStore, type SenderReport, TransferReceiver,
-  TrustStore, acceptOfferFor, attachToPacketLink, buildBundle, openBundle, toHex,
+  type BroadcastSender, type Flash, OTA_PORTNUM, type OfferMessage, OtaError, type ProgressStore, type SenderReport, type TransferReceiver,
+  TrustStore, attachToPacketLink, buildBundle, openBundle, toHex,
 } from '@compotastic/ota';
-import { DeviceFirmware, FACTORY_VERSION, type FirmwareSet, modelPartsOf, release, tailoredBundle } from './firmware.js';
+import { DeviceFirmware, FACTORY_VERSION, type FirmwareSet, type InstallOutcome, modelPartsOf, release, tailoredBundle } from './firmware.js';
 import { ModelLibrary, VIBRATION_MODEL_NAME, inputWidthOf, modelNumber } from './models.js';
-import { INITIAL_REDUNDANCY, installDelivery, otaAirtime, publisherPacer } from './ota-session.js';
+import { firmwareReceiver, publisherSender } from './ota-session.js';
 
 // One Compotastic node, assembled: the orchestrator on the radio's compute port, OTA on its own port of the same
 // MeshDevice link (receive, verify, install on trial, self-test, confirm; publish bundles to direct neighbours), the
@@ -179,10 +179,10 @@ export class CompotasticNode {
         return 0;
       }
     })();
-    this.receiver = new TransferReceiver({
+    this.receiver = firmwareReceiver({
       nodeId: this.num, link: this.otaLink, clock: o.host.clock, rng: this.rng.derive('ota-rx'), store: storage.otaProgress,
-      accept: (offer) => this.accept(offer),
-      deliver: (bundle, offer) => this.deliver(bundle, offer),
+      firmware: this.firmware, selfTest: (image) => this.selfTest(modelPartsOf(image)),
+      report: (outcome, offer) => this.installed(outcome, offer),
     });
     if (this.receiver.state === 'receiving') this.emit({ type: 'ota_resumed', session: this.receiver.session, symbols: this.resumedSymbols, needed: this.receiver.needed });
   }
@@ -254,23 +254,17 @@ export class CompotasticNode {
     }
   }
 
-  private accept(offer: OfferMessage): ReturnType<ReturnType<typeof acceptOfferFor>> {
-    const m = this.firmware.updater.installed.manifest;
-    return acceptOfferFor({ modelId: m.modelId, version: m.version, securityFloor: this.firmware.updater.securityFloor })(offer);
-  }
-
-  private deliver(bundle: Uint8Array, offer: OfferMessage): DeliveryResult {
-    return installDelivery(this.firmware, (image) => this.selfTest(modelPartsOf(image)), (outcome) => {
-      if (!outcome.ok) {
-        this.emit({ type: 'ota_failed', session: offer.session, code: outcome.code, message: outcome.message });
-        return;
-      }
-      this.recordImage();
-      this.loadInstalledModel();
-      const installed = this.installedModel();
-      this.orchestrator.updateCapabilities({ modelId: installed?.id ?? 0, modelVersion: installed?.version ?? 0 });
-      this.emit({ type: 'ota_installed', session: offer.session, model: this.firmware.modelName, version: outcome.version, slot: outcome.slot });
-    })(bundle);
+  /** What an OTA install came to: on success the new model runs and is advertised. */
+  private installed(outcome: InstallOutcome, offer: OfferMessage): void {
+    if (!outcome.ok) {
+      this.emit({ type: 'ota_failed', session: offer.session, code: outcome.code, message: outcome.message });
+      return;
+    }
+    this.recordImage();
+    this.loadInstalledModel();
+    const installed = this.installedModel();
+    this.orchestrator.updateCapabilities({ modelId: installed?.id ?? 0, modelVersion: installed?.version ?? 0 });
+    this.emit({ type: 'ota_installed', session: offer.session, model: this.firmware.modelName, version: outcome.version, slot: outcome.slot });
   }
 
   /** Hands a job to the orchestrator; resolves with its outcome (done, or failed with a reason). */
@@ -301,14 +295,13 @@ export class CompotasticNode {
     if (this.sender) return Promise.reject(new OtaError('INVALID_STATE', 'a bundle is already being published'));
     const { manifest } = openBundle(bundle, this.trust);
     const facts = this.o.link.facts();
-    const airtime = otaAirtime(facts.preset as ModemPresetName, this.o.otaPort ?? OTA_PORTNUM);
     const duty = facts.dutyCyclePct > 0 ? facts.dutyCyclePct : (getRegion(facts.region)?.dutyCyclePercent ?? 100);
     const session = this.rng.int(0, 0x10000);
     return new Promise<SenderReport>((resolve) => {
-      const tx = new BroadcastSender({
-        bundle, manifest, link: this.otaBroadcast, clock: this.o.host.clock, airtimeMs: airtime,
-        pacer: publisherPacer(duty, () => this.o.link.facts().channelUtilPct),
-        initialRedundancy: INITIAL_REDUNDANCY, maxRounds: options.maxRounds ?? 8, session, seed: this.rng.uint32(),
+      const tx = publisherSender({
+        bundle, manifest, link: this.otaBroadcast, clock: this.o.host.clock, preset: facts.preset as ModemPresetName, portnum: this.o.otaPort ?? OTA_PORTNUM,
+        dutyCyclePercent: duty, channelUtilization: () => this.o.link.facts().channelUtilPct,
+        maxRounds: options.maxRounds ?? 8, session, seed: this.rng.uint32(),
         ...(options.targets ? { receivers: options.targets } : {}),
         onDone: (report) => {
           this.sender = null;
