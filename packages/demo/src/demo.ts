@@ -10,7 +10,7 @@ import {
   trainMlp, vibrationDataset,
 } from '@compotastic/model';
 import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/swarm';
-import { ModelLayerExecutor, type Orchestrator } from '@compotastic/orchestrator';
+import type { Orchestrator } from '@compotastic/orchestrator';
 import { MemoryFlash, OTA_PORTNUM, TrustStore, generateSigningKey } from '@compotastic/ota';
 import type { ModemPresetName } from '@compotastic/mesh';
 import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';
@@ -372,7 +372,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       }));
       if (version > 0) library.install(node.num, version);
       return {
-        executors: [new ModelLayerExecutor(library.runnerFor(node.num))],
+        installedModel: library.runnerFor(node.num),
         capabilities: version > 0 ? { modelId: VIBRATION_MODEL_ID, modelVersion: version } : {},
       };
     },

@@ -14,11 +14,12 @@ import {
   MemoryJobStore,
   type ModelProfile,
   OnnxExecutor,
-  Orchestrator,
+  type Orchestrator,
   type OrchestratorConfig,
   ReferenceExecutor,
 } from '@compotastic/orchestrator';
 import { ReconnectingMeshLink, type RouterWarning } from '@compotastic/orchestrator/meshtastic';
+import { type InstalledModelRunner, nodeOrchestrator } from '@compotastic/node/core';
 import { SimBleHub } from './ble.js';
 import { SimNodeHost, simClock } from './host.js';
 import { type JobTemplate, WORKLOAD_MODEL_ID, WORKLOAD_MODEL_VERSION, WorkloadModel, inputFor, parseWorkload, specFor } from './workload.js';
@@ -69,6 +70,8 @@ export interface SwarmNodeInfo {
 }
 
 export interface SwarmNodeSetup {
+  /** The node's installed models: their layers run first, before `executors` and the swarm's own. */
+  installedModel?: InstalledModelRunner;
   executors?: Executor[];
   capabilities?: Partial<Omit<CapabilityRecord, 'epoch'>>;
 }
@@ -219,14 +222,13 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
     const big = node.deviceClass === 'laptop' || node.deviceClass === 'jetson';
     const base = hasModel ? withModel : withoutModel;
     const setup = options.nodeSetup?.({ num, index, name: node.name, deviceClass: node.deviceClass }) ?? {};
-    const chain = [...(setup.executors ?? []), ...(onnx && big ? [onnx] : [])];
-    const executor = chain.length ? new ExecutorChain([...chain, base]) : base;
     const batteryMah = node.battery ? (sim.scenario.battery.capacityMah ?? profile.batteryMah) : null;
-    const orch = new Orchestrator({
+    const orch = nodeOrchestrator({
       host,
       mesh: link,
       ble: ble && profile.ble ? ble.adapter(num) : undefined,
-      executor,
+      installedModel: setup.installedModel ?? null,
+      executors: [...(setup.executors ?? []), ...(onnx && big ? [onnx] : []), base],
       modelProfile: options.modelProfile,
       capabilities: {
         ...simCapabilities(node.deviceClass, hasModel, batteryMah, !!onnx, host.freeRamKiB(), profile.gops, profile.ble, profile.computeMa),

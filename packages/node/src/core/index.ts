@@ -15,3 +15,4 @@ export {
   INITIAL_REDUNDANCY, firmwareReceiver, installDelivery, otaAirtime, publisherPacer, publisherSender, type FirmwareReceiverOptions, type PublisherOptions,
 } from './ota-session.js';
 export { rollout, type RolloutEnv, type RolloutEventType, type RolloutOutcome, type RolloutTarget } from './rollout.js';
+export { nodeExecutor, nodeOrchestrator, type InstalledModelRunner, type NodeOrchestratorOptions } from './assembly.js';

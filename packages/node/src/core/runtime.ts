@@ -2,7 +2,7 @@ import { type Kernel, type KernelBuild, loadBuildBytes } from '@compotastic/kern
 import { type ModemPresetName, Prng, getRegion } from '@compotastic/mesh';
 import { type Int8Model, type Int8ModelParts, Int8Executor, decodeInt8Model } from '@compotastic/model';
 import {
-  type CapabilityRecord, type Executor, ExecutorChain, type JobOutcome, type JobSpec, ModelLayerExecutor, type NodeHost, Orchestrator,
+  type CapabilityRecord, type Executor, type JobOutcome, type JobSpec, type NodeHost, type Orchestrator,
   type JobStore, type OrchestratorConfig, type PacketLink, type MeshLink, nodeName,
 } from '@compotastic/orchestrator';
 import {
@@ -11,6 +11,7 @@ import {
 } from '@compotastic/ota';
 import { DeviceFirmware, FACTORY_VERSION, type FirmwareSet, type InstallOutcome, modelPartsOf, release, tailoredBundle } from './firmware.js';
 import { ModelLibrary, VIBRATION_MODEL_NAME, inputWidthOf, modelNumber } from './models.js';
+import { nodeOrchestrator } from './assembly.js';
 import { firmwareReceiver, publisherSender } from './ota-session.js';
 
 // One Compotastic node, assembled: the orchestrator on the radio's compute port, OTA on its own port of the same
@@ -142,10 +143,11 @@ export class CompotasticNode {
       },
     };
     const installed = this.installedModel();
-    this.orchestrator = new Orchestrator({
+    this.orchestrator = nodeOrchestrator({
       host: { ...o.host, report: (type, data) => this.emit({ type, ...data }) },
       mesh: link,
-      executor: new ExecutorChain([new ModelLayerExecutor(modelRunner), ...o.executors]),
+      installedModel: modelRunner,
+      executors: o.executors,
       capabilities: { ...o.capabilities, modelId: installed?.id ?? 0, modelVersion: installed?.version ?? 0 },
       seed: o.seed,
       config: o.config,
