@@ -14,12 +14,15 @@ import { inMemory, overlaps } from './util';
 
 export const MIN_SHIFT: i32 = -31;
 export const MAX_SHIFT: i32 = 30;
+const MIN_MULT: i32 = 0x4000_0000; // 2^30: a normalized Q31 multiplier is in [2^30, 2^31)
 
+// 0 is the one multiplier below 2^30 that is accepted: quantize_multiplier writes it for
+// reals too small for any shift, and it maps every value to the zero point.
 @inline function validPair(mult: i32, shift: i32): bool {
-  return mult >= 0 && shift >= MIN_SHIFT && shift <= MAX_SHIFT;
+  return (mult == 0 || mult >= MIN_MULT) && shift >= MIN_SHIFT && shift <= MAX_SHIFT;
 }
 
-/** True when every (mult, shift) pair is in range. */
+/** True when every (mult, shift) pair is 0 or normalized, with the shift in range. */
 export function validRequantParams(mult: usize, shift: usize, count: i32): bool {
   for (let i = 0; i < count; i++) {
     if (!validPair(load<i32>(mult + <usize>i * 4), load<i32>(shift + <usize>i * 4))) return false;

@@ -33,6 +33,7 @@ export const ErrorCode = {
   NOT_FINITE: -8,
   MULTIPLIER: -9,
   PATCH: -10,
+  RANGE: -11,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
