@@ -357,10 +357,8 @@ export class Kernel {
     }
     for (let i = 0; i < params.multipliers.length; i++) {
       const m = params.multipliers[i]!, s = params.shifts[i]!;
-      // The kernel's rule (ABI.md): 0, or a normalized Q31 value in [2^30, 2^31).
-      if ((m !== 0 && m < 2 ** 30) || s < -31 || s > 30) {
-        throw new ValueRangeError(`multiplier ${i} (${m}, shift ${s}) is out of range: 0 or [2^30, 2^31), shift [-31, 30]`);
-      }
+      // The kernel's rule (ABI.md): a Q31 multiplier in [0, 2^31), shift in [-31, 30].
+      if (m < 0 || s < -31 || s > 30) throw new ValueRangeError(`multiplier ${i} (${m}, shift ${s}) is out of range: [0, 2^31), shift [-31, 30]`);
     }
   }
 

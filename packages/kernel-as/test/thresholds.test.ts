@@ -1,6 +1,7 @@
 // The thresholds ABI.md states, tested at their exact edges on every build:
 // quantize_multiplier's rounding edges against an exact BigInt model, the
-// multipliers requantize accepts, and the ranges DynamicQuantizeLinear refuses.
+// multipliers requantize accepts (computed exactly), and the ranges DynamicQuantizeLinear
+// refuses.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, ValueRangeError, type KernelExports } from '../src/index.js';
 import { allKernels, rng } from './helpers.js';
@@ -108,7 +109,14 @@ describe('quantize_multiplier at its documented edges', () => {
   });
 });
 
-describe('requantize accepts 0 or a multiplier in [2^30, 2^31)', () => {
+describe('requantize accepts any multiplier in [0, 2^31) with a shift in [-31, 30]', () => {
+  /** clamp(roundHalfEven(acc * mult / 2^(31 - shift)) + zp) to int8, exactly. */
+  const exact = (acc: number, mult: number, shift: number, zp: number): number => {
+    const q = roundScaled(BigInt(acc) * BigInt(mult), shift - 31);
+    return Math.max(-128, Math.min(127, Number(q) + zp));
+  };
+  const ZP = 3;
+  // One accumulator of 1000 through requantize, or through qlinear_matmul as 100 x 10.
   const run = (ex: KernelExports, mult: number, shift: number, fused: boolean): number => {
     const mark = ex.arena_mark();
     const i32 = (v: number): number => {
@@ -121,16 +129,16 @@ describe('requantize accepts 0 or a multiplier in [2^30, 2^31)', () => {
     let status: number;
     if (fused) {
       const b = ex.arena_alloc(1, 16) >>> 0;
-      new Int8Array(ex.memory.buffer)[b] = 10; // a * b = 1000, the same accumulator
+      new Int8Array(ex.memory.buffer)[b] = 10;
       const packed = ex.arena_alloc(ex.packed_b_size(1, 1), 16) >>> 0;
       expect(ex.pack_b(b, 1, 1, 1, 0, 0, packed)).toBe(ErrorCode.OK);
       const a = ex.arena_alloc(1, 16) >>> 0;
       new Int8Array(ex.memory.buffer)[a] = 100;
       new Uint8Array(ex.memory.buffer)[y] = 0xee;
-      status = ex.qlinear_matmul(a, 1, 1, 1, 0, 0, packed, 0, pm, ps, 0, 3, 1, y);
+      status = ex.qlinear_matmul(a, 1, 1, 1, 0, 0, packed, 0, pm, ps, 0, ZP, 1, y);
     } else {
       new Uint8Array(ex.memory.buffer)[y] = 0xee;
-      status = ex.requantize(acc, 1, 1, 0, pm, ps, 0, 3, 1, y);
+      status = ex.requantize(acc, 1, 1, 0, pm, ps, 0, ZP, 1, y);
     }
     const out = new Int8Array(ex.memory.buffer)[y]!;
     ex.arena_release(mark);
@@ -138,20 +146,31 @@ describe('requantize accepts 0 or a multiplier in [2^30, 2^31)', () => {
     return status === ErrorCode.OK ? out : status;
   };
 
-  it('refuses 1 .. 2^30 - 1 with MULTIPLIER in requantize and qlinear_matmul, raw and typed', async () => {
+  it('computes normalized and non-normalized multipliers exactly, in requantize and qlinear_matmul', async () => {
+    const mults = [0, 1, 3, 2 ** 29 + 1, 2 ** 30 - 1, 2 ** 30, 0.75 * 2 ** 31, 2 ** 31 - 1];
     for (const k of await allKernels()) {
       for (const fused of [false, true]) {
-        for (const mult of [1, 2 ** 29, 2 ** 30 - 1, -1, -(2 ** 31)]) expect(run(k.exports, mult, 0, fused), `${k.build} ${mult}`).toBe(ErrorCode.MULTIPLIER);
-        for (const shift of [-32, 31]) expect(run(k.exports, 2 ** 30, shift, fused)).toBe(ErrorCode.MULTIPLIER);
-        // 1000 * 2^30 * 2^-31 = 500 saturates; 0 maps to the zero point; 1000 * 0.75 * 2^-10 = 0.73 -> 1.
-        expect(run(k.exports, 2 ** 30, 0, fused)).toBe(127);
-        expect(run(k.exports, 0, 0, fused)).toBe(3);
-        expect(run(k.exports, 0.75 * 2 ** 31, -10, fused)).toBe(4);
-        expect(run(k.exports, 2 ** 31 - 1, -31, fused)).toBe(3);
+        for (const mult of mults) {
+          for (const shift of [-31, -20, -10, -4, 0, 30]) {
+            expect(run(k.exports, mult, shift, fused), `${k.build} ${mult} ${shift}`).toBe(exact(1000, mult, shift, ZP));
+          }
+        }
       }
-      const params = { multipliers: Int32Array.of(2 ** 30 - 1), shifts: Int32Array.of(0), zeroPoint: 0, type: 'int8' as const };
+    }
+    // A hand-checked one: 1000 * 0.75 * 2^-10 = 0.73 -> 1, plus the zero point.
+    expect(exact(1000, 0.75 * 2 ** 31, -10, ZP)).toBe(4);
+  });
+
+  it('refuses a negative multiplier or a shift outside [-31, 30] with MULTIPLIER, raw and typed', async () => {
+    for (const k of await allKernels()) {
+      for (const fused of [false, true]) {
+        for (const mult of [-1, -(2 ** 31)]) expect(run(k.exports, mult, 0, fused), `${k.build} ${mult}`).toBe(ErrorCode.MULTIPLIER);
+        for (const shift of [-32, 31, 2 ** 31 - 1]) expect(run(k.exports, 2 ** 30, shift, fused)).toBe(ErrorCode.MULTIPLIER);
+      }
+      const params = { multipliers: Int32Array.of(-5), shifts: Int32Array.of(0), zeroPoint: 0, type: 'int8' as const };
       expect(() => k.requantize(Int32Array.of(5), 1, 1, params)).toThrow(ValueRangeError);
-      expect(() => k.requantize(Int32Array.of(5), 1, 1, { ...params, multipliers: Int32Array.of(0) })).not.toThrow();
+      expect(() => k.requantize(Int32Array.of(5), 1, 1, { ...params, multipliers: Int32Array.of(2 ** 30), shifts: Int32Array.of(31) })).toThrow(ValueRangeError);
+      expect(Array.from(k.requantize(Int32Array.of(1000), 1, 1, { ...params, multipliers: Int32Array.of(2 ** 29) }))).toEqual([exact(1000, 2 ** 29, 0, 0)]);
     }
   });
 });
