@@ -22,6 +22,7 @@ export const ERR_OVERFLOW: i32 = -7; // sizes overflow 32-bit addressing
 export const ERR_NOT_FINITE: i32 = -8; // NaN or infinity where a finite value is required
 export const ERR_MULTIPLIER: i32 = -9; // a requantization multiplier/shift is out of range
 export const ERR_PATCH: i32 = -10; // patch operations do not fit the images or streams
+export const ERR_RANGE: i32 = -11; // an input's range has no finite, non-zero float32 scale
 
 // Element types.
 export const TYPE_UINT8: i32 = 0;

@@ -3,7 +3,7 @@
 // the same arena with mark/release, so a host that allocates before calling and
 // resets afterwards never leaks. Memory grows on demand, a page at a time.
 
-import { ERR_ARGUMENT, OK } from './abi';
+import { ERR_ARGUMENT, ERR_NO_MEMORY, OK } from './abi';
 
 const PAGE: u64 = 65536;
 const DEFAULT_ALIGN: usize = 16;
@@ -11,13 +11,24 @@ const DEFAULT_ALIGN: usize = 16;
 let base: usize = 0;
 let top: usize = 0;
 
+/** Pages the module's own static data needs: what it declares as initial memory. */
+@inline function ownPages(): i32 {
+  const pages = <i32>((<u64>__heap_base + PAGE - 1) / PAGE);
+  return pages < 1 ? 1 : pages;
+}
+
 @inline function ensureInit(): void {
   if (base == 0) {
     // Keep address 0 unused so a null pointer is never a valid allocation.
-    let start = __heap_base < 16 ? <usize>16 : __heap_base;
-    start = (start + DEFAULT_ALIGN - 1) & ~(DEFAULT_ALIGN - 1);
-    base = start;
-    top = start;
+    let start: u64 = __heap_base < 16 ? 16 : <u64>__heap_base;
+    // Memory found larger than the module declares was added by the host before the
+    // first arena call, and is the host's: a WAMR app heap given at instantiation sits
+    // right after the initial pages. The arena starts above it instead of over it.
+    if (memory.size() > ownPages()) start = <u64>memory.size() * PAGE;
+    start = (start + DEFAULT_ALIGN - 1) & ~(<u64>DEFAULT_ALIGN - 1);
+    if (start > 0xFFFF_FFF0) start = 0xFFFF_FFF0; // all 4 GiB taken: every allocation fails
+    base = <usize>start;
+    top = <usize>start;
   }
 }
 
@@ -54,6 +65,19 @@ export function arena_alloc(size: i32, align: i32): usize {
   if (!reserve(end)) return 0;
   top = <usize>end;
   return <usize>ptr;
+}
+
+/**
+ * Grows memory now so that the next `size` bytes above the arena top are addressable:
+ * allocations (the host's and the kernels' scratch) that fit in them never grow memory,
+ * so native pointers a host derived stay valid. Memory never shrinks.
+ */
+export function arena_reserve(size: i32): i32 {
+  ensureInit();
+  if (size < 0) return ERR_ARGUMENT;
+  const end: u64 = <u64>top + <u64>size;
+  if (end > 0xFFFF_FFFF || !reserve(end)) return ERR_NO_MEMORY;
+  return OK;
 }
 
 /** Frees everything allocated since the module started (or the last reset). */

@@ -3,7 +3,7 @@
 // module's linear memory, and returns an error code where it can fail.
 
 export { abi_version, build_features } from './abi';
-export { arena_alloc, arena_reset, arena_mark, arena_release, arena_used, arena_base } from './arena';
+export { arena_alloc, arena_reserve, arena_reset, arena_mark, arena_release, arena_used, arena_base } from './arena';
 export { packed_b_size, pack_b, packed_b_rows, packed_b_cols, matmul_integer, qlinear_matmul } from './gemm';
 export { requantize, quantize_multiplier } from './requant';
 export { quantize_linear, dequantize_linear, dynamic_quantize_linear } from './quantize';

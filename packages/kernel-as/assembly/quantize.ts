@@ -12,7 +12,7 @@
 // along the axis (ONNX opset 21 block_size: outer * ceil(axisLen / block) * inner).
 
 import {
-  ERR_ARGUMENT, ERR_BOUNDS, ERR_NOT_FINITE, ERR_OVERFLOW, ERR_SCALE, OK, TYPE_INT32, TYPE_INT8, TYPE_UINT8,
+  ERR_ARGUMENT, ERR_BOUNDS, ERR_NOT_FINITE, ERR_OVERFLOW, ERR_RANGE, ERR_SCALE, OK, TYPE_INT32, TYPE_INT8, TYPE_UINT8,
 } from './abi';
 import { inMemory } from './util';
 
@@ -332,7 +332,9 @@ function scanRange(x: usize, n: i32): bool {
 /**
  * DynamicQuantizeLinear: y (uint8) = quantize(x) with scale and zero point chosen
  * from x's range widened to include 0; writes scale (float32) at params[0] and the
- * zero point (uint8) at params[4]. Rejects NaN and infinities (ERR_NOT_FINITE).
+ * zero point (uint8) at params[4]. Rejects NaN and infinities (ERR_NOT_FINITE), and
+ * ranges whose scale is not a finite, non-zero float32 (ERR_RANGE): max - min beyond
+ * float32 (the scale would be +Infinity) or below 128 * 2^-149 (it would round to 0).
  */
 export function dynamic_quantize_linear(x: usize, n: i32, y: usize, params: usize): i32 {
   if (n < 0) return ERR_ARGUMENT;
@@ -343,6 +345,9 @@ export function dynamic_quantize_linear(x: usize, n: i32, y: usize, params: usiz
   const hi = n == 0 ? <f32>0 : max<f32>(scanMax, 0);
   // Same float32 steps as ONNX Runtime, so scale and zero point match bit for bit.
   const scale: f32 = hi == lo ? <f32>1 : (hi - lo) / <f32>255;
+  // Checked before anything is written: an infinite scale quantizes everything to the
+  // zero point, and a zero one makes the zero point 0 / 0.
+  if (scale == 0 || !finiteF32(scale)) return ERR_RANGE;
   const initialZp: f32 = <f32>0 - lo / scale;
   const zp = <i32>nearest<f32>(max<f32>(<f32>0, min<f32>(<f32>255, initialZp)));
   store<f32>(params, scale);

@@ -14,12 +14,14 @@ import { inMemory, overlaps } from './util';
 
 export const MIN_SHIFT: i32 = -31;
 export const MAX_SHIFT: i32 = 30;
-
+// Any multiplier in [0, 2^31) is accepted, not only the normalized [2^30, 2^31) that
+// quantize_multiplier writes: the product is exact for all of them, and job specs
+// carry any Q31 value. A negative one (2^31 and up as unsigned) is refused.
 @inline function validPair(mult: i32, shift: i32): bool {
   return mult >= 0 && shift >= MIN_SHIFT && shift <= MAX_SHIFT;
 }
 
-/** True when every (mult, shift) pair is in range. */
+/** True when every (mult, shift) pair is in range: mult in [0, 2^31), shift in [-31, 30]. */
 export function validRequantParams(mult: usize, shift: usize, count: i32): bool {
   for (let i = 0; i < count; i++) {
     if (!validPair(load<i32>(mult + <usize>i * 4), load<i32>(shift + <usize>i * 4))) return false;

@@ -33,6 +33,7 @@ export const ErrorCode = {
   NOT_FINITE: -8,
   MULTIPLIER: -9,
   PATCH: -10,
+  RANGE: -11,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -48,6 +49,7 @@ export interface KernelExports {
   abi_version(): number;
   build_features(): number;
   arena_alloc(size: number, align: number): number;
+  arena_reserve(size: number): number;
   arena_reset(): void;
   arena_mark(): number;
   arena_release(mark: number): number;

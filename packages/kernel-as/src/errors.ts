@@ -93,7 +93,9 @@ export function statusError(op: string, status: number): KernelError {
     case ErrorCode.ZERO_POINT:
       return new ValueRangeError(`${op}: zero point out of range for its type`);
     case ErrorCode.MULTIPLIER:
-      return new ValueRangeError(`${op}: requantization multiplier out of range`);
+      return new ValueRangeError(`${op}: requantization multiplier out of range ([0, 2^31), shift [-31, 30])`);
+    case ErrorCode.RANGE:
+      return new ValueRangeError(`${op}: the input's range has no finite, non-zero float32 scale (max - min overflows float32 or is below 128 * 2^-149)`);
     case ErrorCode.PATCH:
       return new PatchError(`${op}: the patch operations do not match the images or streams`);
     default:

@@ -160,6 +160,17 @@ export class Kernel {
     return this.ex.arena_used();
   }
 
+  /**
+   * Grows the kernel's memory now so that the next `bytes` bytes of allocations
+   * (inputs, outputs and the kernels' scratch) never grow it, and views of it stay valid.
+   */
+  reserve(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0x7fffffff) throw new ValueRangeError(`reserve needs a byte count in [0, 2^31), got ${bytes}`);
+    const status = this.ex.arena_reserve(bytes);
+    this.refresh();
+    if (status < 0) throw statusError('reserve', status);
+  }
+
   /** Frees every allocation, including packed matrices (which become stale). */
   reset(): void {
     this.ex.arena_reset();
@@ -346,7 +357,8 @@ export class Kernel {
     }
     for (let i = 0; i < params.multipliers.length; i++) {
       const m = params.multipliers[i]!, s = params.shifts[i]!;
-      if (m < 0 || s < -31 || s > 30) throw new ValueRangeError(`multiplier ${i} (${m}, shift ${s}) is out of range`);
+      // The kernel's rule (ABI.md): a Q31 multiplier in [0, 2^31), shift in [-31, 30].
+      if (m < 0 || s < -31 || s > 30) throw new ValueRangeError(`multiplier ${i} (${m}, shift ${s}) is out of range: [0, 2^31), shift [-31, 30]`);
     }
   }
 

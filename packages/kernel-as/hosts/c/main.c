@@ -109,6 +109,92 @@ static void check_matmul(void) {
   Z_kernelZ_arena_release(&kernel, mark);
 }
 
+/* The packed-weights check word, from ABI.md ("Packed weights"). */
+static uint32_t check_word(uint32_t k, uint32_t n, uint32_t flags) {
+  return 0x31425043u ^ (k * 0x9E3779B1u) ^ (n * 0x85EBCA77u) ^ (flags * 0xC2B2AE3Du);
+}
+
+static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/*
+ * Packs int8 B (K x N, zero point 0) the way an offline tool would, from ABI.md alone,
+ * into the module's memory at `out`, then multiplies with it.
+ */
+static void check_offline_pack(void) {
+  enum { M = 2, K = 19, N = 6, KP = 32, NP = 8 };
+  int8_t a[M * K], b[K * N];
+  for (int i = 0; i < M * K; i++) a[i] = (int8_t)next_u32();
+  for (int i = 0; i < K * N; i++) b[i] = (int8_t)next_u32();
+
+  uint32_t mark = Z_kernelZ_arena_mark(&kernel);
+  uint32_t size = Z_kernelZ_packed_b_size(&kernel, K, N);
+  expect(size == 32 + 8 * NP + NP * KP, "packed_b_size is the documented layout's size");
+  uint32_t packed = alloc(size), pa = alloc(M * K), py = alloc(M * N * 4);
+  uint8_t *p = mem(packed);
+  memset(p, 0, size);
+  put_u32(p, 0x31425043u);
+  put_u32(p + 4, K);
+  put_u32(p + 8, N);
+  put_u32(p + 12, KP);
+  put_u32(p + 16, NP);
+  put_u32(p + 20, 0);
+  put_u32(p + 24, check_word(K, N, 0));
+  for (int col = 0; col < N; col++) {
+    int32_t colsum = 0;
+    for (int k = 0; k < K; k++) {
+      colsum += b[k * N + col];
+      p[32 + 8 * NP + ((col / 4) * (KP / 16) + k / 16) * 64 + (col % 4) * 16 + k % 16] = (uint8_t)b[k * N + col];
+    }
+    put_u32(p + 32 + 4 * col, (uint32_t)colsum); /* corr = colsum - K * zb, zb = 0 */
+  }
+  memcpy(mem(pa), a, sizeof a);
+  int32_t rc = (int32_t)Z_kernelZ_matmul_integer(&kernel, pa, TYPE_INT8, M, K, 0, 0, packed, py);
+  int mismatches = 0;
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < N; j++) {
+      int32_t want = 0, got;
+      for (int k = 0; k < K; k++) want += a[i * K + k] * b[k * N + j];
+      memcpy(&got, mem(py + (uint32_t)(i * N + j) * 4), 4);
+      if (got != want) mismatches++;
+    }
+  }
+  expect(rc == 0 && mismatches == 0, "weights packed offline from ABI.md's layout and check word multiply correctly");
+
+  put_u32(mem(packed) + 24, check_word(K, N, 0) ^ 0x100u);
+  memset(mem(py), 0x5A, M * N * 4);
+  rc = (int32_t)Z_kernelZ_matmul_integer(&kernel, pa, TYPE_INT8, M, K, 0, 0, packed, py);
+  expect(rc == -6 && mem(py)[0] == 0x5A, "a wrong check word is refused with ERR_FORMAT and nothing is written");
+  Z_kernelZ_arena_release(&kernel, mark);
+}
+
+/* After arena_reserve, a kernel's scratch fits and the memory's native base never moves. */
+static void check_reserve(void) {
+  enum { M = 40, K = 300, N = 20 };
+  uint32_t mark = Z_kernelZ_arena_mark(&kernel);
+  uint32_t pb = alloc(K * N), pa = alloc(M * K), py = alloc(M * N * 4);
+  uint32_t packed = alloc(Z_kernelZ_packed_b_size(&kernel, K, N));
+  memset(mem(pb), 1, K * N);
+  memset(mem(pa), 2, M * K);
+  int32_t rc = (int32_t)Z_kernelZ_pack_b(&kernel, pb, TYPE_INT8, K, N, 0, 0, packed);
+  /* ABI.md's scratch bound for matmul_integer: R * (2 * Kp + 8) + 48, R = min(M, 32). */
+  const uint32_t bound = 32 * (2 * 304 + 8) + 48;
+  /* Fill the arena to the end of memory: without a reservation the scratch would grow it. */
+  uint32_t end = (uint32_t)(Z_kernelZ_memory(&kernel)->pages * 65536u);
+  uint32_t top = Z_kernelZ_arena_mark(&kernel);
+  if (end > top && Z_kernelZ_arena_alloc(&kernel, end - top, 1) == 0) failures++;
+  const uint64_t full = Z_kernelZ_memory(&kernel)->pages;
+  rc |= (int32_t)Z_kernelZ_arena_reserve(&kernel, bound);
+  const uint8_t *base = Z_kernelZ_memory(&kernel)->data;
+  const uint64_t pages = Z_kernelZ_memory(&kernel)->pages;
+  expect(rc == 0 && pages > full, "arena_reserve grows memory once, up front");
+  rc |= (int32_t)Z_kernelZ_matmul_integer(&kernel, pa, TYPE_INT8, M, K, 0, 0, packed, py);
+  int32_t first;
+  memcpy(&first, mem(py), 4);
+  expect(rc == 0 && first == 2 * K && Z_kernelZ_memory(&kernel)->data == base && Z_kernelZ_memory(&kernel)->pages == pages,
+         "after arena_reserve(scratch bound), matmul_integer does not grow memory");
+  Z_kernelZ_arena_release(&kernel, mark);
+}
+
 static void check_quantize(void) {
   /* x / 0.5 = -3, -1, 0.5 (tie -> 0), 1.5 (tie -> 2), 2.5 (tie -> 2), 300 (saturates), -300 (saturates), NaN -> zp. */
   const float x[8] = {-1.5f, -0.5f, 0.25f, 0.75f, 1.25f, 150.0f, -150.0f, NAN};
@@ -165,6 +251,8 @@ int main(void) {
   expect(Z_kernelZ_abi_version(&kernel) == 1, "ABI version is 1");
   expect((Z_kernelZ_build_features(&kernel) & 3) == 0, "the scalar build uses no SIMD");
   check_matmul();
+  check_offline_pack();
+  check_reserve();
   check_quantize();
   check_requantize();
   expect(Z_kernelZ_arena_used(&kernel) == 0, "every allocation was released");

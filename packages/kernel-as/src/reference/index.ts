@@ -139,7 +139,10 @@ export function dequantizeLinear(
   return out;
 }
 
-/** DynamicQuantizeLinear with ONNX Runtime's float32 steps; throws on NaN/Inf. */
+/**
+ * DynamicQuantizeLinear with ONNX Runtime's float32 steps; throws on NaN/Inf, and on a
+ * range whose float32 scale is infinite or zero (where ONNX Runtime returns garbage).
+ */
 export function dynamicQuantizeLinear(x: ArrayLike<number>): { data: number[]; scale: number; zeroPoint: number } {
   let lo = 0, hi = 0;
   for (let i = 0; i < x.length; i++) {
@@ -150,6 +153,7 @@ export function dynamicQuantizeLinear(x: ArrayLike<number>): { data: number[]; s
   }
   const f = Math.fround;
   const scale = hi === lo ? 1 : f(f(f(hi) - f(lo)) / 255);
+  if (scale === 0 || !Number.isFinite(scale)) throw new RangeError('no finite, non-zero float32 scale for this range');
   const initial = f(0 - f(f(lo) / scale));
   const zeroPoint = roundHalfEven(Math.max(0, Math.min(255, initial)));
   const data = Array.from(x, (v) => quantizeValue(v, scale, zeroPoint, 'uint8'));
