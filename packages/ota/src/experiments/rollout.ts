@@ -6,6 +6,7 @@ import { TransferReceiver } from '../transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../transfer/sender.js';
 import { MemoryProgressStore } from '../storage/progress.js';
 import { bytesEqual } from '../bytes.js';
+import { TrustStore, generateSigningKey, type SigningKey } from '../signing.js';
 
 // Two ways to push one bundle to many nodes over a mesh, for measuring them against each other in the same
 // scenario: the broadcast fountain transfer of this package, and the naive alternative of a unicast to every node
@@ -20,6 +21,13 @@ export interface RolloutOptions {
   /** Hop limit of the rollout's packets (default: the mesh's). */
   hopLimit?: number;
   portnum?: number;
+  /** The publisher's key (default: one derived from the seed); every receiver trusts it. */
+  key?: SigningKey;
+}
+
+/** A publisher key derived from a seed, for experiments that must replay exactly. */
+export function seededSigningKey(rng: Prng): SigningKey {
+  return generateSigningKey(rng.bytes(32));
 }
 
 export interface RolloutProgress {
@@ -38,6 +46,8 @@ function airtimeFor(preset: ModemPresetName, portnum: number): (n: number) => nu
 export function startBroadcastRollout(mesh: SimulatorLike, o: RolloutOptions): { progress(): RolloutProgress; report(): SenderReport | null; receivers: TransferReceiver[] } {
   const portnum = o.portnum ?? OTA_PORTNUM;
   const rng = new Prng(o.seed);
+  const key = o.key ?? seededSigningKey(rng.derive('publisher-key'));
+  const trust = new TrustStore([key.publicKey]);
   const attach = { portnum, ...(o.hopLimit === undefined ? {} : { hopLimit: o.hopLimit }) };
   let delivered = 0;
   let finishedAtMs: number | null = null;
@@ -45,7 +55,7 @@ export function startBroadcastRollout(mesh: SimulatorLike, o: RolloutOptions): {
     let rx: TransferReceiver | null = null;
     const link = attachToSimulator(mesh, node, { onMessage: (from, p) => rx?.onMessage(from, p) }, attach);
     rx = new TransferReceiver({
-      nodeId: node, link, clock: mesh.clock, rng: rng.derive(`receiver-${node}`), store: new MemoryProgressStore(),
+      nodeId: node, link, clock: mesh.clock, rng: rng.derive(`receiver-${node}`), store: new MemoryProgressStore(), trust,
       accept: () => true,
       deliver: (b) => {
         if (bytesEqual(b, o.bundle)) {
@@ -61,7 +71,7 @@ export function startBroadcastRollout(mesh: SimulatorLike, o: RolloutOptions): {
   let sender: BroadcastSender | null = null;
   const link = attachToSimulator(mesh, o.sender, { onMessage: (from, p) => sender?.onMessage(from, p) }, attach);
   sender = new BroadcastSender({
-    bundle: o.bundle, manifest: { modelId: 'rollout', version: 1, baseVersion: null, securityCounter: 0 }, link, clock: mesh.clock,
+    bundle: o.bundle, manifest: { modelId: 'rollout', version: 1, baseVersion: null, securityCounter: 0 }, key, link, clock: mesh.clock,
     pacer: new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0.25 }), airtimeMs: airtimeFor(o.preset, portnum),
     session: rng.int(0, 0x10000), seed: rng.uint32(), receivers: o.receivers, onDone: (r) => (report = r),
   });
