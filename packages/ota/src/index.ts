@@ -66,3 +66,5 @@ export { distanceForLoss, rolloutScenario, type RolloutScenarioOptions } from '.
 export { measureFecOverhead, type OverheadStats } from './experiments/fec-overhead.js';
 export { compareRolloutAirtime, type AirtimeComparison, type SimulationLike } from './experiments/airtime.js';
 export type { SimulatorLike, SimulatorPacket } from './experiments/sim-link.js';
+export { signedSession, type SignedSession } from './experiments/signed-session.js';
+export { measureForgedSymbolCost, type ForgedSymbolCost } from './experiments/forged-symbols.js';

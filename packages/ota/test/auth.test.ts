@@ -9,6 +9,7 @@ import { FlashProgressStore, MemoryProgressStore, type ProgressStore } from '../
 import { offerDigest, signHashes, signOffer, symbolHash, type UnsignedOffer } from '../src/transfer/auth.js';
 import { MAX_HASHES_PER_MESSAGE, decodeMessage, encodeMessage, type OfferMessage, type TransferMessage } from '../src/transfer/messages.js';
 import { TransferReceiver } from '../src/transfer/receiver.js';
+import { measureForgedSymbolCost } from '../src/experiments/forged-symbols.js';
 import { PUBLISHER_KEY, PUBLISHER_TRUST, VirtualClock, expectBytes } from './helpers.js';
 
 // The receiver's side of an authenticated transfer, driven message by message: who can start, hold, end or poison
@@ -191,5 +192,12 @@ describe('authenticated transfer: the receiver', () => {
     const rx = receiver(new VirtualClock());
     feed(rx, v1);
     expect(rx.stats.dropped['UNSUPPORTED_VERSION']).toBe(1);
+  });
+
+  it('a 90-symbol transfer needs its 90 genuine symbols with 0, 1, 5 or 20 forged ones mixed in', () => {
+    for (const forged of [0, 1, 5, 20]) {
+      const cost = measureForgedSymbolCost({ symbols: 90, forged, seed: forged + 1 });
+      expect(cost).toMatchObject({ symbols: 90, forged, genuineNeeded: 90, forgedDropped: forged, delivered: true });
+    }
   });
 });

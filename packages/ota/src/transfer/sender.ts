@@ -66,8 +66,9 @@ export interface SenderReport {
   sourceSymbols: number;
   repairSymbols: number;
   controlMessages: number;
-  /** Signed HASHES messages sent (each run's twice). */
+  /** Signed HASHES messages sent (each run's twice), and their airtime, ms (part of airtimeMs). */
   hashMessages: number;
+  hashAirtimeMs: number;
   /** Packets the link refused (radio queue full) and the sender sent again later. */
   refusals: number;
   /**
@@ -112,7 +113,7 @@ export class BroadcastSender {
   /** Since when the link has refused every packet (null while it takes them), and how many times in a row. */
   private refusedSince: number | null = null;
   private refusals = 0;
-  private readonly stats = { sourceSymbols: 0, repairSymbols: 0, controlMessages: 0, hashMessages: 0, airtimeMs: 0, refusals: 0 };
+  private readonly stats = { sourceSymbols: 0, repairSymbols: 0, controlMessages: 0, hashMessages: 0, hashAirtimeMs: 0, airtimeMs: 0, refusals: 0 };
   private report: SenderReport | null = null;
 
   constructor(private readonly o: SenderOptions) {
@@ -221,6 +222,7 @@ export class BroadcastSender {
     this.stats.airtimeMs += airtime;
     if (next.type === 'hashes') {
       this.stats.hashMessages++;
+      this.stats.hashAirtimeMs += airtime;
     } else if (next.type === 'data') {
       if (!this.sentIndex.has(next.block * 0x10000 + next.esi)) this.sentIndex.set(next.block * 0x10000 + next.esi, this.symbolsSent);
       this.symbolsSent++;
