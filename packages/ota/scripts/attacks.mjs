@@ -1,9 +1,10 @@
 /* global process, console */
-// The OTA suite of the adversarial harness in the simulator: every attack with 1 %, 3 % and 30 % of the nodes
-// attacking a rollout, against the honest run of the same seed.
+// The OTA suite of the adversarial harness in the simulator: every attack with 1 %, 3 %, 10 % and 30 % of the nodes
+// attacking a rollout (at least one node each; shares that come to the same count run once), against the honest run
+// of the same seed.
 //
 //   pnpm --filter @compotastic/ota build
-//   pnpm --filter @compotastic/ota attacks -- [--json] [--nodes 30] [--bytes 65536] [--seed 1] [--fractions 0.01,0.03,0.3]
+//   pnpm --filter @compotastic/ota attacks -- [--json] [--nodes 30] [--bytes 65536] [--seed 1] [--fractions 0.01,0.03,0.1,0.3]
 import { Simulation } from '@compotastic/sim';
 import { runOtaAttacks } from '../dist/attacks/index.js';
 
@@ -17,7 +18,7 @@ const reports = await runOtaAttacks({
   nodes: Number(value('--nodes', '30')),
   bundleBytes: Number(value('--bytes', '65536')),
   seed: Number(value('--seed', '1')),
-  fractions: value('--fractions', '0.01,0.03,0.3').split(',').map(Number),
+  fractions: value('--fractions', '0.01,0.03,0.1,0.3').split(',').map(Number),
 });
 if (args.includes('--json')) {
   console.log(JSON.stringify(reports, null, 2));

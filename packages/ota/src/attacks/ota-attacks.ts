@@ -31,7 +31,7 @@ export interface OtaAttackOptions {
   /** Loss on every publisher-receiver link from fading (default 0.2). */
   loss?: number;
   seed?: number;
-  /** Shares of the nodes that attack (default 1 %, 3 %, 30 %; at least one node). */
+  /** Shares of the nodes that attack (default 1 %, 3 %, 10 %, 30 %: at least one node; shares that come to the same number of nodes run once). */
   fractions?: readonly number[];
   attacks?: readonly OtaAttack[];
   /** Each attacker sends one packet this often (default 30 s, jittered). */
@@ -127,6 +127,7 @@ function attacker(kind: OtaAttack, key: SigningKey, publisher: SigningKey, rng: 
 interface RunResult {
   completed: number;
   finishedAtMs: number | null;
+  rounds: number;
   tried: number;
   accepted: number;
   wrong: number;
@@ -143,7 +144,7 @@ function runOnce(o: Required<Omit<OtaAttackOptions, 'fractions' | 'attacks'>>, k
   const rng = new Prng(o.seed).derive('ota-attacks');
   const publisher = seededSigningKey(rng.derive('publisher'));
   const bundle = rng.derive('bundle').bytes(o.bundleBytes);
-  const result: RunResult = { completed: 0, finishedAtMs: null, tried: 0, accepted: 0, wrong: 0, takeovers: 0 };
+  const result: RunResult = { completed: 0, finishedAtMs: null, rounds: 0, tried: 0, accepted: 0, wrong: 0, takeovers: 0 };
   let realSession: number | null = null;
 
   if (kind) {
@@ -192,6 +193,7 @@ function runOnce(o: Required<Omit<OtaAttackOptions, 'fractions' | 'attacks'>>, k
   result.completed = progress.delivered;
   result.finishedAtMs = progress.finishedAtMs === null ? null : progress.finishedAtMs - PUBLISH_AT_MS;
   result.wrong = progress.wrongDeliveries ?? 0;
+  result.rounds = run.report()?.rounds ?? 0;
   return result;
 }
 /** Which of the nodes attack: `count` of them spread evenly around the publisher. */
@@ -211,8 +213,8 @@ export async function runOtaAttacks(options: OtaAttackOptions): Promise<AttackRe
     seed: options.seed ?? 1, attackIntervalMs: options.attackIntervalMs ?? 30_000, limitMs: options.limitMs ?? 48 * 3_600_000,
   };
   const reports: AttackReport[] = [];
-  for (const fraction of options.fractions ?? [0.01, 0.03, 0.3]) {
-    const count = Math.min(o.nodes - 1, Math.max(1, Math.round(fraction * o.nodes)));
+  const counts = (options.fractions ?? [0.01, 0.03, 0.1, 0.3]).map((f) => Math.min(o.nodes - 1, Math.max(1, Math.round(f * o.nodes))));
+  for (const count of [...new Set(counts)]) {
     const attackers = pickAttackers(o.nodes, count);
     const baseline = runOnce(o, null, attackers);
     for (const kind of options.attacks ?? OTA_ATTACKS) {
@@ -225,7 +227,7 @@ export async function runOtaAttacks(options: OtaAttackOptions): Promise<AttackRe
         forgeriesAccepted: replay ? 0 : r.accepted, replaysAccepted: replay ? r.accepted : 0, wrongResultsAccepted: r.wrong,
         jobsCompleted: r.completed, baselineJobsCompleted: baseline.completed,
         notes: `${count} of ${o.nodes} nodes attack; ${o.bundleBytes} B to ${o.nodes - count} receivers: all done after ${hours(r.finishedAtMs)} ` +
-          `(honest run ${hours(baseline.finishedAtMs)}); ${r.takeovers} sessions displaced by an attacker's packet`,
+          `in ${r.rounds} rounds (honest run ${hours(baseline.finishedAtMs)}, ${baseline.rounds} rounds); ${r.takeovers} sessions displaced by an attacker's packet`,
       });
     }
   }
