@@ -64,6 +64,7 @@ export {
 export { seededSigningKey, startBroadcastRollout, startUnicastRollout, type RolloutOptions, type RolloutProgress } from './experiments/rollout.js';
 export { distanceForLoss, rolloutScenario, type RolloutScenarioOptions } from './experiments/scenario.js';
 export { measureFecOverhead, type OverheadStats } from './experiments/fec-overhead.js';
+export { measureAuthenticatedFecOverhead } from './experiments/authenticated-overhead.js';
 export { compareRolloutAirtime, type AirtimeComparison, type SimulationLike } from './experiments/airtime.js';
 export type { SimulatorLike, SimulatorPacket } from './experiments/sim-link.js';
 export { signedSession, type SignedSession } from './experiments/signed-session.js';

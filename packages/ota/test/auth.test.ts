@@ -10,6 +10,8 @@ import { offerDigest, signHashes, signOffer, symbolHash, type UnsignedOffer } fr
 import { MAX_HASHES_PER_MESSAGE, decodeMessage, encodeMessage, type OfferMessage, type TransferMessage } from '../src/transfer/messages.js';
 import { TransferReceiver } from '../src/transfer/receiver.js';
 import { measureForgedSymbolCost } from '../src/experiments/forged-symbols.js';
+import { measureAuthenticatedFecOverhead } from '../src/experiments/authenticated-overhead.js';
+import { measureFecOverhead } from '../src/experiments/fec-overhead.js';
 import { PUBLISHER_KEY, PUBLISHER_TRUST, VirtualClock, expectBytes } from './helpers.js';
 
 // The receiver's side of an authenticated transfer, driven message by message: who can start, hold, end or poison
@@ -199,5 +201,16 @@ describe('authenticated transfer: the receiver', () => {
       const cost = measureForgedSymbolCost({ symbols: 90, forged, seed: forged + 1 });
       expect(cost).toMatchObject({ symbols: 90, forged, genuineNeeded: 90, forgedDropped: forged, delivered: true });
     }
+  });
+
+  it('signed hashes cost the fountain code only the symbols whose two HASHES copies were both lost', () => {
+    expect(measureAuthenticatedFecOverhead({ bytes: 9000, loss: 0, trials: 3, seed: 1 }).mean).toBe(1);
+    const options = { bytes: 9000, loss: 0.2, trials: 12, seed: 2 };
+    const plain = measureFecOverhead(options);
+    const authenticated = measureAuthenticatedFecOverhead(options);
+    // Both copies of a run's HASHES are lost with probability 0.04: the effective loss is about 0.232, not 0.2.
+    expect(authenticated.mean).toBeGreaterThan(1 / 0.8);
+    expect(authenticated.mean).toBeLessThan(1.15 / (1 - 0.232));
+    expect(authenticated.mean).toBeLessThan(plain.mean * 1.2);
   });
 });
