@@ -28,7 +28,7 @@ interface Rig {
 function rig(opts: {
   seed: number; loss: number; receivers: number; bundle: Uint8Array; stores?: ProgressStore[]; accept?: (o: OfferMessage) => true | 'DOWNGRADE'; pacer?: DutyCyclePacer;
   /** Wraps the sender's link (e.g. a radio whose queue is full for a while). */
-  senderLink?: (inner: TransferLink) => TransferLink; maxRefusedMs?: number;
+  senderLink?: (inner: TransferLink) => TransferLink; maxRefusedMs?: number; maxBlockSymbols?: number;
 }): Rig {
   const clock = new VirtualClock();
   const rng = new Prng(opts.seed);
@@ -52,7 +52,7 @@ function rig(opts: {
   const sender = new BroadcastSender({
     bundle: opts.bundle, manifest, key: PUBLISHER_KEY, link: opts.senderLink ? opts.senderLink(hub.link(1)) : hub.link(1), clock, maxRefusedMs: opts.maxRefusedMs,
     pacer: opts.pacer ?? new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0 }),
-    airtimeMs: airtime, session: 0x1234, seed: rng.uint32(), receivers: ids,
+    airtimeMs: airtime, session: 0x1234, seed: rng.uint32(), receivers: ids, maxBlockSymbols: opts.maxBlockSymbols,
     onDone: (r) => (report = r),
   });
   hub.endpoints.set(1, (from, p) => sender.onMessage(from, p));
@@ -124,6 +124,20 @@ describe('broadcast transfer', () => {
     expect(rep.hashMessages).toBeLessThanOrEqual(2 * Math.ceil((rep.sourceSymbols + rep.repairSymbols) / MAX_HASHES_PER_MESSAGE) + 2 * rep.rounds);
     expect(rep.rounds).toBeLessThanOrEqual(5);
     expect(rep.receivers.every((x) => x.state === 'complete')).toBe(true);
+  });
+
+  it('signs the hashes of every block of a bundle sent as interleaved blocks', () => {
+    const bundle = new Prng(21).bytes(40 * 225);
+    const r = rig({ seed: 22, loss: 0.2, receivers: 4, bundle, maxBlockSymbols: 12 });
+    r.sender.start();
+    r.clock.run();
+    expect(r.sender.blocks.length).toBe(4);
+    expect(r.delivered.size).toBe(4);
+    for (const b of r.delivered.values()) expectBytes(b, bundle);
+    const rep = r.report()!;
+    // Every run is one block's: at least one HASHES pair per block and round that sent it symbols.
+    expect(rep.hashMessages).toBeGreaterThanOrEqual(2 * r.sender.blocks.length);
+    expect(r.receivers.every((x) => x.stats.forgedSymbols === 0 && x.stats.corruptBundles === 0)).toBe(true);
   });
 
   it('keeps the packets a full radio queue refuses and sends them again later', () => {
