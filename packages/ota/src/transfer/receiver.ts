@@ -85,8 +85,8 @@ export class TransferReceiver {
   /** The current offer's publisher key and digest (what its HASHES are signed with and bound to). */
   private publisher: Uint8Array | null = null;
   private digest: Uint8Array | null = null;
-  /** Signed symbol hashes of the current session, by block * 0x10000 + ESI. */
-  private hashes = new Map<number, Uint8Array>();
+  /** Signed symbol hashes of the current session, by block, then ESI; a block's go once it is decoded. */
+  private hashes = new Map<number, Map<number, Uint8Array>>();
   private pending: DataMessage[] = [];
   private lastProgressMs = 0;
   /** END heard for the current session: it no longer holds the receiver (its symbols are still taken). */
@@ -273,10 +273,14 @@ export class TransferReceiver {
   private onHashes(m: HashesMessage): void {
     if (!this.offer || m.session !== this.offer.session) return this.drop('unknown session');
     if (this.stateValue !== 'receiving' || !this.decoder) return;
-    const keyOf = (i: number): number => m.block * 0x10000 + m.firstEsi + i;
-    if (m.hashes.every((h, i) => bytesEqual(this.hashes.get(keyOf(i)) ?? new Uint8Array(0), h))) return; // a repeat
+    const done = this.blockDone(m.block);
+    if (done === null) return this.drop('BAD_FRAGMENT');
+    if (done) return; // nothing left to check in this block: not worth a verification
+    const known = this.hashes.get(m.block) ?? new Map<number, Uint8Array>();
+    if (m.hashes.every((h, i) => bytesEqual(known.get(m.firstEsi + i) ?? new Uint8Array(0), h))) return; // a repeat
     if (!verifyHashes(this.digest!, m, this.publisher!)) return this.drop('BAD_SIGNATURE');
-    m.hashes.forEach((h, i) => this.hashes.set(keyOf(i), h));
+    m.hashes.forEach((h, i) => known.set(m.firstEsi + i, h));
+    this.hashes.set(m.block, known);
     this.lastProgressMs = this.o.clock.now();
     const waiting = this.pending;
     this.pending = [];
@@ -293,7 +297,13 @@ export class TransferReceiver {
     if (this.stateValue !== 'receiving' || !this.decoder) return;
     this.stats.data++;
     if (m.symbol.length !== offer.symbolSize) return this.drop('BAD_FRAGMENT');
-    if (!this.hashes.has(m.block * 0x10000 + m.esi)) {
+    const done = this.blockDone(m.block);
+    if (done === null) return this.drop('BAD_FRAGMENT');
+    if (done) {
+      this.stats.redundant++;
+      return;
+    }
+    if (!this.hashes.get(m.block)?.has(m.esi)) {
       // Its HASHES was lost or is yet to come: keep a few symbols for it, never trust one without it.
       this.pending.push({ ...m, symbol: m.symbol.slice() });
       if (this.pending.length > (this.o.maxPendingSymbols ?? DEFAULT_MAX_PENDING_SYMBOLS)) {
@@ -305,11 +315,20 @@ export class TransferReceiver {
     this.addVerified(m);
   }
 
+  /** Whether a block of the current session is decoded; null if it has no such block. */
+  private blockDone(block: number): boolean | null {
+    try {
+      return this.decoder!.block(block).complete;
+    } catch {
+      return null;
+    }
+  }
+
   /** Adds a symbol whose signed hash is known: dropped alone when it does not match. */
   private addVerified(m: DataMessage): void {
     const decoder = this.decoder;
     if (!decoder) return;
-    if (!bytesEqual(symbolHash(m.symbol), this.hashes.get(m.block * 0x10000 + m.esi)!)) {
+    if (!bytesEqual(symbolHash(m.symbol), this.hashes.get(m.block)!.get(m.esi)!)) {
       this.stats.forgedSymbols++;
       return this.drop('forged symbol');
     }
@@ -331,6 +350,11 @@ export class TransferReceiver {
     }
     this.stats.useful++;
     this.lastProgressMs = this.o.clock.now();
+    if (decoder.block(m.block).complete) {
+      // Decoded: its hashes and waiting symbols are of no more use (this keeps RAM to the blocks in progress).
+      this.hashes.delete(m.block);
+      this.pending = this.pending.filter((d) => d.block !== m.block);
+    }
     try {
       this.o.store.append({ block: m.block, esi: m.esi, data: m.symbol });
     } catch {
