@@ -11,7 +11,7 @@ import {
 } from '@compotastic/model';
 import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/swarm';
 import type { Orchestrator } from '@compotastic/orchestrator';
-import { MemoryFlash, OTA_PORTNUM, TrustStore, generateSigningKey } from '@compotastic/ota';
+import { MemoryFlash, OTA_PORTNUM, type SigningKey, TrustStore, generateSigningKey } from '@compotastic/ota';
 import type { ModemPresetName } from '@compotastic/mesh';
 import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';
 import {
@@ -20,7 +20,7 @@ import {
 } from '@compotastic/node/core';
 
 /** A rollout on the simulated swarm: every node's OTA port on its radio link, progress into the trace. */
-function rolloutEnv(ctx: SwarmContext, sender: number): RolloutEnv {
+function rolloutEnv(ctx: SwarmContext, sender: number, key: SigningKey): RolloutEnv {
   const { sim } = ctx;
   const radio = (num: number) => {
     const link = ctx.link(num);
@@ -35,6 +35,7 @@ function rolloutEnv(ctx: SwarmContext, sender: number): RolloutEnv {
     // Channel utilization as the radio itself reports it to its client (DeviceMetrics, once a minute).
     channelUtilization: () => radio(sender).facts().channelUtilPct,
     report: (num, type, data) => sim.reportApp(num, type, data),
+    key,
   };
 }
 
@@ -315,7 +316,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const parts: OtaPart[] = bundle.choices.map((c) => ({ name: c.name, encoding: c.encoding, bytes: c.encodedSize }));
       const encodings = parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ');
       step('ota', `bundle for ${build} devices on v${from} -> v2: ${bundle.bytes.length} bytes signed (${encodings}), to ${members.map(name).join(', ')}`);
-      const outcome = await rollout(rolloutEnv(ctx, jetson), jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
+      const outcome = await rollout(rolloutEnv(ctx, jetson, fw.key), jetson, `v${from}-${build}->v2`, bundle, members.map((num) => ({
         num, device: devices.get(num)!, selfTest,
         onInstalled: (version) => {
           library.install(num, version);

@@ -73,6 +73,7 @@ async function runRollout(failing: (index: number) => boolean = () => false): Pr
       port: (num) => links.get(num)!.openPort(OTA_PORTNUM),
       channelUtilization: () => links.get(publisher)!.facts().channelUtilPct,
       report: (num, type, data) => events.push({ num, type, data }),
+      key: fw.key,
     }, publisher, 'v0-scalar->v1', bundle, targets, 11);
     for (const l of links.values()) await l.close();
     return result;

@@ -32,7 +32,9 @@ export type OtaErrorCode =
   /** The device's self-test of a new image failed. */
   | 'SELF_TEST_FAILED'
   /** Storage refused an operation (out of bounds, write to unerased flash, I/O error). */
-  | 'STORAGE';
+  | 'STORAGE'
+  /** A message or format of a protocol version this node does not speak (an older sender, unauthenticated). */
+  | 'UNSUPPORTED_VERSION';
 
 export class OtaError extends Error {
   readonly code: OtaErrorCode;

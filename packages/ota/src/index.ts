@@ -32,14 +32,15 @@ export {
 export { symbolsToSend } from './fec/sizing.js';
 
 export {
-  DATA_HEADER_BYTES, MAX_MESSAGE_BYTES, MAX_SYMBOL_BYTES, REASON_CODES, decodeMessage, encodeMessage,
-  type DataMessage, type EndMessage, type OfferMessage, type PollMessage, type ReceiverState, type StatusMessage, type TransferMessage,
+  DATA_HEADER_BYTES, MAX_HASHES_PER_MESSAGE, MAX_MESSAGE_BYTES, MAX_SYMBOL_BYTES, PROTOCOL_VERSION, REASON_CODES, SYMBOL_HASH_BYTES, decodeMessage,
+  encodeMessage, type DataMessage, type EndMessage, type HashesMessage, type OfferMessage, type PollMessage, type ReceiverState, type StatusMessage, type TransferMessage,
 } from './transfer/messages.js';
 export type { TransferLink, TransferLinkStats } from './transfer/link.js';
+export { offerDigest, signHashes, signOffer, symbolHash, verifyHashes, verifyOffer, type UnsignedOffer } from './transfer/auth.js';
 export { DutyCyclePacer, type DutyCyclePacerOptions, type PacingPolicy } from './transfer/pacing.js';
 export { BroadcastSender, type ReceiverReport, type SenderOptions, type SenderReport } from './transfer/sender.js';
 export {
-  TransferReceiver, acceptOfferFor, type InstalledVersion, type DeliveryResult, type OfferDecision, type ReceiverOptions, type ReceiverStats,
+  DEFAULT_MAX_PENDING_SYMBOLS, DEFAULT_STALL_TIMEOUT_MS, TransferReceiver, acceptOfferFor, type InstalledVersion, type DeliveryResult, type OfferDecision, type ReceiverOptions, type ReceiverStats,
 } from './transfer/receiver.js';
 
 export { bufferSource, BufferSink, type ByteSink, type RandomAccessSource } from './storage/io.js';
@@ -60,8 +61,11 @@ export {
   DEFAULT_MAX_IN_FLIGHT, OTA_PORTNUM, attachToPacketLink, type MeshEndpoint, type PacketLinkOptions, type PortLink,
 } from './adapters/packet-link.js';
 
-export { startBroadcastRollout, startUnicastRollout, type RolloutOptions, type RolloutProgress } from './experiments/rollout.js';
+export { seededSigningKey, startBroadcastRollout, startUnicastRollout, type RolloutOptions, type RolloutProgress } from './experiments/rollout.js';
 export { distanceForLoss, rolloutScenario, type RolloutScenarioOptions } from './experiments/scenario.js';
 export { measureFecOverhead, type OverheadStats } from './experiments/fec-overhead.js';
+export { measureAuthenticatedFecOverhead } from './experiments/authenticated-overhead.js';
 export { compareRolloutAirtime, type AirtimeComparison, type SimulationLike } from './experiments/airtime.js';
 export type { SimulatorLike, SimulatorPacket } from './experiments/sim-link.js';
+export { signedSession, type SignedSession } from './experiments/signed-session.js';
+export { measureForgedSymbolCost, type ForgedSymbolCost } from './experiments/forged-symbols.js';

@@ -30,7 +30,22 @@ export function keyId(publicKey: Uint8Array): Uint8Array {
 }
 
 export function signManifest(manifestBytes: Uint8Array, key: SigningKey): Uint8Array {
-  return ed25519.sign(concatBytes([DOMAIN, manifestBytes]), key.secretKey);
+  return signInDomain(DOMAIN, manifestBytes, key);
+}
+
+/** Ed25519 over `domain || message`: every kind of signed object has its own domain, so none passes for another. */
+export function signInDomain(domain: Uint8Array, message: Uint8Array, key: SigningKey): Uint8Array {
+  return ed25519.sign(concatBytes([domain, message]), key.secretKey);
+}
+
+/** Strict RFC 8032 verification of signInDomain's signature; false for any malformed input. */
+export function verifyInDomain(domain: Uint8Array, message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    return ed25519.verify(signature, concatBytes([domain, message]), publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
 }
 
 /** Public keys a device accepts bundles from. */
@@ -62,11 +77,5 @@ export function verifyManifestSignature(manifestBytes: Uint8Array, signature: Ui
   const pub = trust.find(id);
   if (!pub || !bytesEqual(keyId(pub), id)) throw new OtaError('UNKNOWN_KEY', `bundle is signed by key ${toHex(id)}, which this device does not trust`);
   if (signature.length !== SIGNATURE_BYTES) throw new OtaError('BAD_SIGNATURE', 'signature has the wrong length');
-  let ok = false;
-  try {
-    ok = ed25519.verify(signature, concatBytes([DOMAIN, manifestBytes]), pub, { zip215: false });
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new OtaError('BAD_SIGNATURE', 'manifest signature does not verify');
+  if (!verifyInDomain(DOMAIN, manifestBytes, signature, pub)) throw new OtaError('BAD_SIGNATURE', 'manifest signature does not verify');
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel } from '@compotastic/kernel';
 import { BUNDLE_MAGIC, buildBundle, openBundle } from '../src/bundle.js';
 import { ByteReader, ByteWriter, concatBytes } from '../src/bytes.js';
-import { decodePart } from '../src/delta/part-codec.js';
+import { decodePart, encodePart } from '../src/delta/part-codec.js';
 import { OtaError } from '../src/errors.js';
 import { sha256 } from '../src/hash.js';
 import { decodeManifest, encodeManifest, type Manifest } from '../src/manifest.js';
@@ -126,6 +126,24 @@ describe('bundles', () => {
     expect(accepted).toBeGreaterThan(0);
     expect(rejected).toBeGreaterThan(0);
     expectCode(() => decodeManifest(Uint8Array.of(...bytes, 0)), 'MALFORMED');
+  });
+
+  it('full and tensor parts whose blocks exceed the memory budget are refused before anything is allocated', () => {
+    const data = new Prng(41).bytes(70_000);
+    const huge = encodePart(k, data, null, { encodings: ['full'], blockBytes: 1 << 20 });
+    const decode = (memoryBudget?: number): Uint8Array => decodePart('full', huge.bytes, null, { size: data.length, kernel: k, ...(memoryBudget ? { patch: { memoryBudget } } : {}) });
+    try {
+      decode();
+      throw new Error('expected TOO_LARGE');
+    } catch (e) {
+      expect((e as OtaError).code).toBe('TOO_LARGE');
+    }
+    // The same encoding decodes where the budget allows it; the default 8 KiB blocks fit the default 64 KiB.
+    expectBytes(decode(4 << 20), data);
+    const normal = encodePart(k, data, null, { encodings: ['full'] });
+    expectBytes(decodePart('full', normal.bytes, null, { size: data.length, kernel: k }), data);
+    const delta = encodePart(k, data, data, { encodings: ['tensor-sub'], blockBytes: 40_000 });
+    expect(() => decodePart('tensor-sub', delta.bytes, data, { size: data.length, kernel: k })).toThrow(/working memory/);
   });
 
   it('fuzzing openBundle never throws anything but OtaError', () => {

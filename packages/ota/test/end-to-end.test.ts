@@ -10,7 +10,7 @@ import { DutyCyclePacer } from '../src/transfer/pacing.js';
 import { TransferReceiver, acceptOfferFor } from '../src/transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
 import { Updater, partitionFlash } from '../src/update/updater.js';
-import { LossyHub, VirtualClock, expectBytes, kernel, releases } from './helpers.js';
+import { LossyHub, PUBLISHER_KEY, PUBLISHER_TRUST, VirtualClock, expectBytes, kernel, releases } from './helpers.js';
 
 let k: Kernel;
 let v1: Release;
@@ -37,7 +37,7 @@ function rollout(bundle: Uint8Array, manifest: { modelId: string; version: numbe
     updater.boot();
     const id = 200 + i;
     const rx = new TransferReceiver({
-      nodeId: id, link: hub.link(id), clock, rng: rng.derive(`n${id}`), store: new MemoryProgressStore(),
+      nodeId: id, link: hub.link(id), clock, rng: rng.derive(`n${id}`), store: new MemoryProgressStore(), trust: PUBLISHER_TRUST,
       accept: acceptAll ? () => true : acceptOfferFor({ modelId: 'kws-tiny', version: 1, securityFloor: updater.securityFloor }),
       deliver: (b) => {
         try {
@@ -53,7 +53,7 @@ function rollout(bundle: Uint8Array, manifest: { modelId: string; version: numbe
   });
   let report: SenderReport | null = null;
   const sender = new BroadcastSender({
-    bundle, manifest, link: hub.link(1), clock, pacer: new DutyCyclePacer({ dutyCyclePercent: 10 }), airtimeMs: airtime,
+    bundle, manifest, key: PUBLISHER_KEY, link: hub.link(1), clock, pacer: new DutyCyclePacer({ dutyCyclePercent: 10 }), airtimeMs: airtime,
     session: 77, seed: 1234, receivers: nodes.map((n) => n.id), onDone: (r) => (report = r),
   });
   hub.endpoints.set(1, (from, p) => sender.onMessage(from, p));

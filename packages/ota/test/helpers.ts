@@ -3,6 +3,7 @@ import { Prng, type Clock, type TimerHandle } from '@compotastic/mesh';
 import { Buffer } from 'node:buffer';
 import { expect } from 'vitest';
 import type { Release } from '../src/bundle.js';
+import { TrustStore, generateSigningKey } from '../src/signing.js';
 
 /**
  * `pnpm fuzz` sets OTA_FUZZ=1: the seeded fuzz and fault-injection tests then run their thorough volume (every power
@@ -221,3 +222,7 @@ export function releases(size: 'full' | 'tiny' = 'full'): { v1: Release; v2: Rel
     v2: { ...base, version: 2, securityCounter: 1, parts: [{ name: 'kernel.wasm', kind: 'wasm', data: bin.next }, { name: 'weights', kind: 'weights', data: w.next }, { name: 'config', kind: 'config', data: config }] },
   };
 }
+
+/** The publisher key of the transfer tests, and the trust store of their receivers. */
+export const PUBLISHER_KEY = generateSigningKey(new Uint8Array(32).fill(0x5a));
+export const PUBLISHER_TRUST = new TrustStore([PUBLISHER_KEY.publicKey]);

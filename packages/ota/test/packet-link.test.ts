@@ -6,7 +6,7 @@ import { MemoryProgressStore } from '../src/storage/progress.js';
 import { DutyCyclePacer } from '../src/transfer/pacing.js';
 import { TransferReceiver } from '../src/transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
-import { LossyHub, VirtualClock, expectBytes } from './helpers.js';
+import { LossyHub, PUBLISHER_KEY, PUBLISHER_TRUST, VirtualClock, expectBytes } from './helpers.js';
 
 type Answer = { ok: true } | { ok: false; error: string };
 
@@ -116,7 +116,7 @@ describe('attachToPacketLink', () => {
       let rx: TransferReceiver | null = null;
       const { link } = attachToPacketLink(radioPort(id), { onMessage: (from, p) => rx?.onMessage(from, p) });
       rx = new TransferReceiver({
-        nodeId: id, link, clock, rng: rng.derive(`rx${id}`), store: new MemoryProgressStore(), accept: () => true,
+        nodeId: id, link, clock, rng: rng.derive(`rx${id}`), store: new MemoryProgressStore(), trust: PUBLISHER_TRUST, accept: () => true,
         deliver: (b) => {
           delivered.set(id, b);
           return { ok: true };
@@ -127,7 +127,7 @@ describe('attachToPacketLink', () => {
     let tx: BroadcastSender | null = null;
     const { link } = attachToPacketLink(radioPort(1), { onMessage: (from, p) => tx?.onMessage(from, p) }, { hopLimit: 0 });
     tx = new BroadcastSender({
-      bundle, manifest: { modelId: 'm', version: 2, baseVersion: null, securityCounter: 0 }, link, clock,
+      bundle, manifest: { modelId: 'm', version: 2, baseVersion: null, securityCounter: 0 }, key: PUBLISHER_KEY, link, clock,
       pacer: new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0 }),
       airtimeMs: (n) => timeOnAirMs('SHORT_FAST', onAirPacketBytes({ portnum: 290, payloadBytes: n })),
       session: 7, seed: 3, receivers: ids, onDone: (r) => (report = r),

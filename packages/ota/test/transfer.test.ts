@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../src/bytes.js';
 import { MemoryFlash } from '../src/storage/flash.js';
 import { FlashProgressStore, MemoryProgressStore, type ProgressStore } from '../src/storage/progress.js';
-import { MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type OfferMessage } from '../src/transfer/messages.js';
+import { MAX_HASHES_PER_MESSAGE, MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type OfferMessage } from '../src/transfer/messages.js';
 import { DutyCyclePacer } from '../src/transfer/pacing.js';
 import { TransferReceiver } from '../src/transfer/receiver.js';
 import { BroadcastSender, type SenderReport } from '../src/transfer/sender.js';
 import type { TransferLink } from '../src/transfer/link.js';
 import { OtaError } from '../src/errors.js';
-import { LossyHub, VirtualClock, expectBytes, volume } from './helpers.js';
+import { LossyHub, PUBLISHER_KEY, PUBLISHER_TRUST, VirtualClock, expectBytes, volume } from './helpers.js';
+import { offerDigest, signHashes, signOffer } from '../src/transfer/auth.js';
 
 const airtime = (n: number): number => timeOnAirMs('LONG_FAST', onAirPacketBytes({ portnum: 290, payloadBytes: n }));
 const manifest = { modelId: 'kws-tiny', version: 2, baseVersion: 1, securityCounter: 1 };
@@ -27,7 +28,7 @@ interface Rig {
 function rig(opts: {
   seed: number; loss: number; receivers: number; bundle: Uint8Array; stores?: ProgressStore[]; accept?: (o: OfferMessage) => true | 'DOWNGRADE'; pacer?: DutyCyclePacer;
   /** Wraps the sender's link (e.g. a radio whose queue is full for a while). */
-  senderLink?: (inner: TransferLink) => TransferLink; maxRefusedMs?: number;
+  senderLink?: (inner: TransferLink) => TransferLink; maxRefusedMs?: number; maxBlockSymbols?: number;
 }): Rig {
   const clock = new VirtualClock();
   const rng = new Prng(opts.seed);
@@ -37,7 +38,7 @@ function rig(opts: {
   const stores = opts.stores ?? ids.map(() => new MemoryProgressStore());
   const receivers = ids.map((id, i) => {
     const r = new TransferReceiver({
-      nodeId: id, link: hub.link(id), clock, rng: rng.derive(`rx${id}`), store: stores[i]!,
+      nodeId: id, link: hub.link(id), clock, rng: rng.derive(`rx${id}`), store: stores[i]!, trust: PUBLISHER_TRUST,
       accept: opts.accept ?? (() => true),
       deliver: (b) => {
         delivered.set(id, b);
@@ -49,9 +50,9 @@ function rig(opts: {
   });
   let report: SenderReport | null = null;
   const sender = new BroadcastSender({
-    bundle: opts.bundle, manifest, link: opts.senderLink ? opts.senderLink(hub.link(1)) : hub.link(1), clock, maxRefusedMs: opts.maxRefusedMs,
+    bundle: opts.bundle, manifest, key: PUBLISHER_KEY, link: opts.senderLink ? opts.senderLink(hub.link(1)) : hub.link(1), clock, maxRefusedMs: opts.maxRefusedMs,
     pacer: opts.pacer ?? new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0 }),
-    airtimeMs: airtime, session: 0x1234, seed: rng.uint32(), receivers: ids,
+    airtimeMs: airtime, session: 0x1234, seed: rng.uint32(), receivers: ids, maxBlockSymbols: opts.maxBlockSymbols,
     onDone: (r) => (report = r),
   });
   hub.endpoints.set(1, (from, p) => sender.onMessage(from, p));
@@ -60,16 +61,18 @@ function rig(opts: {
 
 describe('transfer messages', () => {
   it('every message fits one Meshtastic payload and round-trips', () => {
-    const offer: OfferMessage = {
+    const offer: OfferMessage = signOffer({
       type: 'offer', session: 1, seed: 2, length: 65536, symbolSize: 225, maxBlockSymbols: 512, bundleSha256: new Uint8Array(32).fill(3),
       modelHash: 4, version: 5, baseVersion: null, securityCounter: 6,
-    };
+    }, PUBLISHER_KEY);
+    const hashes = signHashes(offerDigest(offer), { session: 1, block: 2, firstEsi: 300, hashes: Array.from({ length: MAX_HASHES_PER_MESSAGE }, () => new Uint8Array(8).fill(7)) }, PUBLISHER_KEY);
     const msgs = [
       offer,
       { type: 'data', session: 1, block: 2, esi: 300, symbol: new Uint8Array(225).fill(9) },
       { type: 'poll', session: 1, round: 3, windowMs: 20000, done: Array.from({ length: 200 }, (_, i) => i) },
       { type: 'status', session: 1, round: 3, state: 'receiving', reason: 'NONE', received: 10, first: { block: 0, esi: 3 }, needs: Array.from({ length: 200 }, (_, i) => ({ block: i, need: 4 })) },
       { type: 'end', session: 1, reason: 0 },
+      hashes,
     ] as const;
     for (const m of msgs) {
       const b = encodeMessage(m);
@@ -86,7 +89,7 @@ describe('transfer messages', () => {
     let rejected = 0;
     for (let i = 0, n = volume(2000, 200_000); i < n; i++) {
       const b = rng.bytes(rng.int(0, 240));
-      if (b.length) b[0] = 0x10 | rng.int(0, 7);
+      if (b.length) b[0] = 0x20 | rng.int(0, 7);
       let m;
       try {
         m = decodeMessage(b);
@@ -115,10 +118,26 @@ describe('broadcast transfer', () => {
     expect(r.delivered.size).toBe(12);
     for (const b of r.delivered.values()) expect(bytesEqual(b, bundle)).toBe(true);
     const m = r.sender.sourceSymbolCount;
-    // One broadcast serves all: far fewer symbols than 12 unicasts.
-    expect(rep.sourceSymbols + rep.repairSymbols).toBeLessThan(m * 1.8);
+    // One broadcast serves all: far fewer symbols than 12 unicasts (a receiver that loses both copies of a run's
+    // signed hashes loses the run's symbols too, so the neediest of 12 sets a little more repair than loss alone).
+    expect(rep.sourceSymbols + rep.repairSymbols).toBeLessThan(m * 2);
+    expect(rep.hashMessages).toBeLessThanOrEqual(2 * Math.ceil((rep.sourceSymbols + rep.repairSymbols) / MAX_HASHES_PER_MESSAGE) + 2 * rep.rounds);
     expect(rep.rounds).toBeLessThanOrEqual(5);
     expect(rep.receivers.every((x) => x.state === 'complete')).toBe(true);
+  });
+
+  it('signs the hashes of every block of a bundle sent as interleaved blocks', () => {
+    const bundle = new Prng(21).bytes(40 * 225);
+    const r = rig({ seed: 22, loss: 0.2, receivers: 4, bundle, maxBlockSymbols: 12 });
+    r.sender.start();
+    r.clock.run();
+    expect(r.sender.blocks.length).toBe(4);
+    expect(r.delivered.size).toBe(4);
+    for (const b of r.delivered.values()) expectBytes(b, bundle);
+    const rep = r.report()!;
+    // Every run is one block's: at least one HASHES pair per block and round that sent it symbols.
+    expect(rep.hashMessages).toBeGreaterThanOrEqual(2 * r.sender.blocks.length);
+    expect(r.receivers.every((x) => x.stats.forgedSymbols === 0 && x.stats.corruptBundles === 0)).toBe(true);
   });
 
   it('keeps the packets a full radio queue refuses and sends them again later', () => {
@@ -187,8 +206,8 @@ describe('broadcast transfer', () => {
     const rng = new Prng(9);
     r.hub.tamper = (p) => {
       const x = rng.float();
-      if (p[0] === 0x12 && x < 0.05) return p.subarray(0, p.length - 1); // truncated DATA
-      if (p[0] === 0x12 && x < 0.1) {
+      if (p[0] === 0x22 && x < 0.05) return p.subarray(0, p.length - 1); // truncated DATA
+      if (p[0] === 0x22 && x < 0.1) {
         const q = p.slice();
         q[1] = q[1]! ^ 0xff; // another session
         return q;
@@ -206,12 +225,12 @@ describe('broadcast transfer', () => {
     expect(dropped).toBeGreaterThan(0);
   });
 
-  it('a corrupted symbol makes the receiver start over, never deliver a wrong bundle', () => {
+  it('a corrupted symbol is dropped alone, before the decoder: no restart, no wrong bundle', () => {
     const bundle = new Prng(10).bytes(3000);
     const r = rig({ seed: 11, loss: 0, receivers: 1, bundle });
     let poisoned = false;
     r.hub.tamper = (p) => {
-      if (!poisoned && p[0] === 0x12) {
+      if (!poisoned && p[0] === 0x22) {
         poisoned = true;
         const q = p.slice();
         q[20] = q[20]! ^ 0x55;
@@ -221,7 +240,8 @@ describe('broadcast transfer', () => {
     };
     r.sender.start();
     r.clock.run();
-    expect(r.receivers[0]!.stats.corruptBundles).toBe(1);
+    expect(r.receivers[0]!.stats.forgedSymbols).toBe(1);
+    expect(r.receivers[0]!.stats.corruptBundles).toBe(0);
     expectBytes(r.delivered.get(100)!, bundle);
   });
 
@@ -236,7 +256,7 @@ describe('broadcast transfer', () => {
     const before = r.receivers[0]!.stats.useful;
     expect(before).toBeGreaterThan(5);
     const reborn = new TransferReceiver({
-      nodeId: 100, link: r.hub.link(100), clock: r.clock, rng: new Prng(99), store: new FlashProgressStore(flash),
+      nodeId: 100, link: r.hub.link(100), clock: r.clock, rng: new Prng(99), store: new FlashProgressStore(flash), trust: PUBLISHER_TRUST,
       accept: () => true, deliver: (b) => (r.delivered.set(100, b), { ok: true }),
     });
     expect(reborn.state).toBe('receiving');

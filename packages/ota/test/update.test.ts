@@ -125,6 +125,37 @@ describe('A/B update', () => {
     expectCode(() => u.install(buildBundle(k, { ...v2, version: 9, securityCounter: 4 }, { key }).bytes), 'DOWNGRADE');
   });
 
+  it('another model installs only with a security counter above the floor, in either direction', () => {
+    const flash = provisioned();
+    let u = updater(flash);
+    u.boot();
+    // v2 of this model, counter 2, confirmed: the floor is 2.
+    u.install(buildBundle(k, { ...v2, securityCounter: 2 }, { key }).bytes);
+    u = updater(flash);
+    u.boot();
+    u.confirm();
+    u = updater(flash);
+    u.boot();
+    const before = flash.read(0, flash.length);
+    const other = { ...v1, modelId: 'other-model' };
+    // Version 1 of another model, signed, at the floor or below it: refused (it would roll the device back).
+    expectCode(() => u.install(buildBundle(k, { ...other, securityCounter: 2 }, { key }).bytes), 'DOWNGRADE');
+    expectCode(() => u.install(buildBundle(k, { ...other, securityCounter: 1 }, { key }).bytes), 'DOWNGRADE');
+    expectBytes(flash.read(0, flash.length), before, 'flash');
+    // Above the floor: installs, and once confirmed the original model needs a counter above the new floor too.
+    u.install(buildBundle(k, { ...other, securityCounter: 3 }, { key }).bytes);
+    u = updater(flash);
+    expect(u.boot().manifest.modelId).toBe('other-model');
+    u.confirm();
+    u = updater(flash);
+    u.boot();
+    expect(u.securityFloor).toBe(3);
+    expectCode(() => u.install(buildBundle(k, { ...v2, version: 7, securityCounter: 3 }, { key }).bytes), 'DOWNGRADE');
+    u.install(buildBundle(k, { ...v2, version: 7, securityCounter: 4 }, { key }).bytes);
+    u = updater(flash);
+    expect(u.boot().manifest).toMatchObject({ modelId: v2.modelId, version: 7 });
+  });
+
   it('a power cut at any flash write leaves a bootable, verified image; the update then completes', () => {
     const bundle = buildBundle(k, v2, { key, base: v1 }).bytes;
     // A delta bundle, so the cut also lands while the new image is rebuilt from the running one.

@@ -38,7 +38,7 @@ export function installDelivery(
   };
 }
 
-export interface PublisherOptions extends Pick<SenderOptions, 'bundle' | 'manifest' | 'link' | 'clock' | 'session' | 'seed' | 'receivers' | 'onDone'> {
+export interface PublisherOptions extends Pick<SenderOptions, 'bundle' | 'manifest' | 'key' | 'link' | 'clock' | 'session' | 'seed' | 'receivers' | 'onDone'> {
   preset: ModemPresetName;
   /** The port the OTA packets go on (their airtime depends on it). */
   portnum: number;
@@ -52,7 +52,7 @@ export interface PublisherOptions extends Pick<SenderOptions, 'bundle' | 'manife
 /** A publisher's broadcast of one bundle: paced by publisherPacer, with INITIAL_REDUNDANCY, its airtime from the preset. */
 export function publisherSender(o: PublisherOptions): BroadcastSender {
   return new BroadcastSender({
-    bundle: o.bundle, manifest: o.manifest, link: o.link, clock: o.clock, airtimeMs: otaAirtime(o.preset, o.portnum),
+    bundle: o.bundle, manifest: o.manifest, key: o.key, link: o.link, clock: o.clock, airtimeMs: otaAirtime(o.preset, o.portnum),
     pacer: publisherPacer(o.dutyCyclePercent, o.channelUtilization),
     initialRedundancy: INITIAL_REDUNDANCY, maxRounds: o.maxRounds, session: o.session, seed: o.seed,
     ...(o.receivers ? { receivers: o.receivers } : {}),
@@ -68,12 +68,13 @@ export interface FirmwareReceiverOptions extends Pick<ReceiverOptions, 'nodeId' 
 }
 
 /**
- * A node's OTA receiver: takes offers for newer versions of the model line its firmware runs (at or above its
- * security floor, as installed when the offer comes) and installs complete bundles through installDelivery.
+ * A node's OTA receiver: takes offers signed by a key its firmware trusts for newer versions of the model line it
+ * runs (at or above its security floor, as installed when the offer comes) and installs complete bundles through
+ * installDelivery.
  */
 export function firmwareReceiver(o: FirmwareReceiverOptions): TransferReceiver {
   return new TransferReceiver({
-    nodeId: o.nodeId, link: o.link, clock: o.clock, rng: o.rng, store: o.store,
+    nodeId: o.nodeId, link: o.link, clock: o.clock, rng: o.rng, store: o.store, trust: o.firmware.options.trust,
     accept: (offer) => {
       const m = o.firmware.updater.installed.manifest;
       return acceptOfferFor({ modelId: m.modelId, version: m.version, securityFloor: o.firmware.updater.securityFloor })(offer);

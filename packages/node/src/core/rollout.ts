@@ -5,7 +5,7 @@
 
 import { type Clock, type ModemPresetName, Prng } from '@compotastic/mesh';
 import {
-  type BroadcastSender, type BuiltBundle, type InstalledImage, MemoryProgressStore, OTA_PORTNUM, type PortLink, type SenderReport,
+  type BroadcastSender, type SigningKey, type BuiltBundle, type InstalledImage, MemoryProgressStore, OTA_PORTNUM, type PortLink, type SenderReport,
   type TransferReceiver, attachToPacketLink,
 } from '@compotastic/ota';
 import type { DeviceFirmware } from './firmware.js';
@@ -36,6 +36,8 @@ export interface RolloutEnv {
   report: (num: number, type: RolloutEventType, data: Record<string, unknown>) => void;
   /** The port the OTA packets go on, for their airtime (default OTA_PORTNUM). */
   portnum?: number;
+  /** The sender's publisher key: it signs the offer and the symbol hashes, and the targets' firmware trusts it. */
+  key: SigningKey;
 }
 
 export interface RolloutOutcome {
@@ -140,7 +142,7 @@ export function rollout(
     const attached = attachToPacketLink(counted, { onMessage: (from, p) => tx?.onMessage(from, p) }, { hopLimit: 0 });
     detach.push(attached.detach);
     tx = publisherSender({
-      bundle: bundle.bytes, manifest: bundle.manifest, link: attached.link, clock, preset: env.preset, portnum,
+      bundle: bundle.bytes, manifest: bundle.manifest, key: env.key, link: attached.link, clock, preset: env.preset, portnum,
       dutyCyclePercent: env.dutyCyclePercent, channelUtilization: env.channelUtilization, maxRounds: ROLLOUT_MAX_ROUNDS,
       session: rng.int(0, 0x10000), seed: rng.uint32(), receivers: targets.map((t) => t.num),
       onDone: (done) => {

@@ -301,7 +301,7 @@ export class CompotasticNode {
     const session = this.rng.int(0, 0x10000);
     return new Promise<SenderReport>((resolve) => {
       const tx = publisherSender({
-        bundle, manifest, link: this.otaBroadcast, clock: this.o.host.clock, preset: facts.preset as ModemPresetName, portnum: this.o.otaPort ?? OTA_PORTNUM,
+        bundle, manifest, key: this.firmwareSet.key, link: this.otaBroadcast, clock: this.o.host.clock, preset: facts.preset as ModemPresetName, portnum: this.o.otaPort ?? OTA_PORTNUM,
         dutyCyclePercent: duty, channelUtilization: () => this.o.link.facts().channelUtilPct,
         maxRounds: options.maxRounds ?? 8, session, seed: this.rng.uint32(),
         ...(options.targets ? { receivers: options.targets } : {}),

@@ -1,10 +1,10 @@
 import type { Kernel } from '@compotastic/kernel';
 import { ByteReader, ByteWriter, concatBytes } from '../bytes.js';
-import { BlockInflater, deflateBlocks } from '../codec/blocks.js';
+import { BLOCK_SLACK_BYTES, BlockInflater, deflateBlocks } from '../codec/blocks.js';
 import { OtaError } from '../errors.js';
 import type { PartEncoding } from '../manifest.js';
 import { createPatch, type CreatePatchOptions } from '../patch/encode.js';
-import { applyPatchStream, type ApplyPatchOptions } from '../patch/apply.js';
+import { DEFAULT_APPLY_MEMORY_BYTES, applyPatchStream, type ApplyPatchOptions } from '../patch/apply.js';
 import { bufferSource, type ByteSink, type RandomAccessSource } from '../storage/io.js';
 
 // The encodings a part can travel in, and how each is rebuilt as a stream. Every decoder reads the encoded bytes
@@ -55,10 +55,19 @@ export function encodePart(kernel: Kernel, next: Uint8Array, base: Uint8Array | 
   return encodePartCandidates(kernel, next, base, options)[0]!;
 }
 
-function readBlockBytes(src: RandomAccessSource): { blockBytes: number; offset: number } {
+/** Working memory a DEFLATE block stream needs to decode: one block of input (with DEFLATE's slack) and one of output. */
+export function blockWorkingBytes(blockBytes: number): number {
+  return 2 * blockBytes + BLOCK_SLACK_BYTES;
+}
+
+function readBlockBytes(src: RandomAccessSource, memoryBudget: number): { blockBytes: number; offset: number } {
   const r = new ByteReader(src.read(0, Math.min(8, src.length)), 'encoded part');
   const blockBytes = r.varint('block size', 1 << 20);
   if (blockBytes < 256) throw new OtaError('MALFORMED', `encoded part block size ${blockBytes} is too small`);
+  // Refused on the claim, before a byte of it is allocated.
+  if (blockWorkingBytes(blockBytes) > memoryBudget) {
+    throw new OtaError('TOO_LARGE', `encoded part blocks of ${blockBytes} bytes need ${blockWorkingBytes(blockBytes)} bytes of working memory, the budget is ${memoryBudget}`);
+  }
   return { blockBytes, offset: r.offset };
 }
 
@@ -66,6 +75,7 @@ export interface DecodePartOptions {
   /** Size the part decodes to (from the manifest). */
   size: number;
   kernel: Kernel;
+  /** Patch options; their memoryBudget (default 64 KiB) also bounds the blocks of full and tensor parts. */
   patch?: ApplyPatchOptions;
 }
 
@@ -83,7 +93,7 @@ export function decodePartStream(
     if (r.newLength !== options.size) throw new OtaError('MANIFEST_MISMATCH', `patched part has ${r.newLength} bytes, the manifest says ${options.size}`);
     return;
   }
-  const { blockBytes, offset } = readBlockBytes(encoded);
+  const { blockBytes, offset } = readBlockBytes(encoded, options.patch?.memoryBudget ?? DEFAULT_APPLY_MEMORY_BYTES);
   const blocks = new BlockInflater(encoded, offset, encoded.length, options.size, blockBytes, `${encoding} part`);
   if (encoding === 'full') {
     while (!blocks.done) out.write(blocks.next());

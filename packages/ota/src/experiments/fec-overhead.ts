@@ -38,8 +38,13 @@ export function measureFecOverhead(o: { bytes: number; loss: number; trials: num
     }
     ratios.push(sent / m);
   }
-  ratios.sort((a, b) => a - b);
-  const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
-  const p99 = ratios[Math.min(ratios.length - 1, Math.ceil(0.99 * ratios.length) - 1)]!;
-  return { loss: o.loss, trials: o.trials, symbols: m, mean, p99, bound: 1.05 / (1 - o.loss) };
+  return overheadStats(ratios, o.loss, m);
+}
+
+/** Mean and 99th percentile of per-trial ratios (symbols sent per source symbol). */
+export function overheadStats(ratios: number[], loss: number, symbols: number): OverheadStats {
+  const sorted = ratios.slice().sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
+  return { loss, trials: sorted.length, symbols, mean, p99, bound: 1.05 / (1 - loss) };
 }

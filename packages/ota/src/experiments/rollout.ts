@@ -2,10 +2,11 @@ import { PortNum, Prng, onAirPacketBytes, timeOnAirMs, type ModemPresetName } fr
 import { OTA_PORTNUM } from '../adapters/packet-link.js';
 import { type SimulatorLike, attachToSimulator } from './sim-link.js';
 import { DutyCyclePacer } from '../transfer/pacing.js';
-import { TransferReceiver } from '../transfer/receiver.js';
-import { BroadcastSender, type SenderReport } from '../transfer/sender.js';
+import { TransferReceiver, type ReceiverOptions } from '../transfer/receiver.js';
+import { BroadcastSender, type SenderOptions, type SenderReport } from '../transfer/sender.js';
 import { MemoryProgressStore } from '../storage/progress.js';
 import { bytesEqual } from '../bytes.js';
+import { TrustStore, generateSigningKey, type SigningKey } from '../signing.js';
 
 // Two ways to push one bundle to many nodes over a mesh, for measuring them against each other in the same
 // scenario: the broadcast fountain transfer of this package, and the naive alternative of a unicast to every node
@@ -20,6 +21,21 @@ export interface RolloutOptions {
   /** Hop limit of the rollout's packets (default: the mesh's). */
   hopLimit?: number;
   portnum?: number;
+  /** The publisher's key (default: one derived from the seed); every receiver trusts it. */
+  key?: SigningKey;
+  /** What the offer announces (default: model "rollout" v1, full, counter 0). */
+  manifest?: SenderOptions['manifest'];
+  /** The receivers' offer policy and stall timeout (default: take every offer, 10 min). */
+  receiver?: Partial<Pick<ReceiverOptions, 'accept' | 'stallTimeoutMs'>>;
+  /** Sees every packet a receiver gets and hands it on with `deliver` (an attack harness measures what it does). */
+  /** The sender starts this long after the receivers listen (default 0). */
+  startDelayMs?: number;
+  tap?: (node: number, from: number, payload: Uint8Array, receiver: TransferReceiver, deliver: () => void) => void;
+}
+
+/** A publisher key derived from a seed, for experiments that must replay exactly. */
+export function seededSigningKey(rng: Prng): SigningKey {
+  return generateSigningKey(rng.bytes(32));
 }
 
 export interface RolloutProgress {
@@ -28,6 +44,8 @@ export interface RolloutProgress {
   done: boolean;
   /** When the last receiver got it (mesh time, ms), or null. */
   finishedAtMs: number | null;
+  /** Bundles handed to a receiver that are not the one sent. */
+  wrongDeliveries?: number;
 }
 
 function airtimeFor(preset: ModemPresetName, portnum: number): (n: number) => number {
@@ -38,20 +56,31 @@ function airtimeFor(preset: ModemPresetName, portnum: number): (n: number) => nu
 export function startBroadcastRollout(mesh: SimulatorLike, o: RolloutOptions): { progress(): RolloutProgress; report(): SenderReport | null; receivers: TransferReceiver[] } {
   const portnum = o.portnum ?? OTA_PORTNUM;
   const rng = new Prng(o.seed);
+  const key = o.key ?? seededSigningKey(rng.derive('publisher-key'));
+  const trust = new TrustStore([key.publicKey]);
   const attach = { portnum, ...(o.hopLimit === undefined ? {} : { hopLimit: o.hopLimit }) };
   let delivered = 0;
+  let wrongDeliveries = 0;
   let finishedAtMs: number | null = null;
   const receivers = o.receivers.map((node) => {
     let rx: TransferReceiver | null = null;
-    const link = attachToSimulator(mesh, node, { onMessage: (from, p) => rx?.onMessage(from, p) }, attach);
+    const onMessage = (from: number, p: Uint8Array): void => {
+      if (!rx) return;
+      if (o.tap) o.tap(node, from, p, rx, () => rx!.onMessage(from, p));
+      else rx.onMessage(from, p);
+    };
+    const link = attachToSimulator(mesh, node, { onMessage }, attach);
     rx = new TransferReceiver({
-      nodeId: node, link, clock: mesh.clock, rng: rng.derive(`receiver-${node}`), store: new MemoryProgressStore(),
-      accept: () => true,
+      nodeId: node, link, clock: mesh.clock, rng: rng.derive(`receiver-${node}`), store: new MemoryProgressStore(), trust,
+      accept: o.receiver?.accept ?? (() => true),
+      ...(o.receiver?.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: o.receiver.stallTimeoutMs }),
       deliver: (b) => {
-        if (bytesEqual(b, o.bundle)) {
-          delivered++;
-          if (delivered === o.receivers.length) finishedAtMs = mesh.clock.now();
+        if (!bytesEqual(b, o.bundle)) {
+          wrongDeliveries++;
+          return { ok: false, code: 'CORRUPT' };
         }
+        delivered++;
+        if (delivered === o.receivers.length) finishedAtMs = mesh.clock.now();
         return { ok: true };
       },
     });
@@ -61,13 +90,14 @@ export function startBroadcastRollout(mesh: SimulatorLike, o: RolloutOptions): {
   let sender: BroadcastSender | null = null;
   const link = attachToSimulator(mesh, o.sender, { onMessage: (from, p) => sender?.onMessage(from, p) }, attach);
   sender = new BroadcastSender({
-    bundle: o.bundle, manifest: { modelId: 'rollout', version: 1, baseVersion: null, securityCounter: 0 }, link, clock: mesh.clock,
+    bundle: o.bundle, manifest: o.manifest ?? { modelId: 'rollout', version: 1, baseVersion: null, securityCounter: 0 }, key, link, clock: mesh.clock,
     pacer: new DutyCyclePacer({ dutyCyclePercent: 100, gapFactor: 0.25 }), airtimeMs: airtimeFor(o.preset, portnum),
     session: rng.int(0, 0x10000), seed: rng.uint32(), receivers: o.receivers, onDone: (r) => (report = r),
   });
-  sender.start();
+  if (o.startDelayMs) mesh.clock.setTimer(o.startDelayMs, () => sender!.start());
+  else sender.start();
   return {
-    progress: () => ({ delivered, done: report !== null, finishedAtMs }),
+    progress: () => ({ delivered, done: report !== null, finishedAtMs, wrongDeliveries }),
     report: () => report,
     receivers,
   };

@@ -7,21 +7,32 @@ import { SHA256_BYTES } from '../hash.js';
 // (protocol version << 4) | message type; all integers little-endian.
 //
 //   OFFER  (1)  session u16 | seed u32 | length u32 | symbol size u8 | max block symbols u16 | bundle SHA-256 (32) |
-//               model hash u32 | version u32 | base version u32 (0xffffffff: full) | security counter u32      (62 B)
+//               model hash u32 | version u32 | base version u32 (0xffffffff: full) | security counter u32 |
+//               publisher key id (8) | Ed25519 signature (64) over everything before it                    (134 B)
 //   DATA   (2)  session u16 | block u8 | ESI u16 | symbol                                       (6 B + symbol)
 //   POLL   (3)  session u16 | round u16 | reply window ms u32 | count u8 | node u32 x count: nodes already done
 //   STATUS (4)  session u16 | round u16 | state u8 | reason u8 | received u32 | first block u8 | first ESI u16 |
 //               count u8 | (block u8, need u16) x count
 //   END    (5)  session u16 | reason u8
+//   HASHES (6)  session u16 | block u8 | first ESI u16 | count u8 | truncated symbol SHA-256 (8) x count |
+//               Ed25519 signature (64) over the offer's digest and everything before it          (71 B + 8 x count)
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAX_MESSAGE_BYTES = maxPayloadFor();
 export const DATA_HEADER_BYTES = 6;
 /** Largest symbol that still fits a DATA message in one packet. */
 export const MAX_SYMBOL_BYTES = MAX_MESSAGE_BYTES - DATA_HEADER_BYTES;
 export const NO_BASE = 0xffffffff;
 
-export const MessageType = { OFFER: 1, DATA: 2, POLL: 3, STATUS: 4, END: 5 } as const;
+export const MessageType = { OFFER: 1, DATA: 2, POLL: 3, STATUS: 4, END: 5, HASHES: 6 } as const;
+
+export const KEY_ID_BYTES = 8;
+export const SIGNATURE_BYTES = 64;
+/** Bytes of a symbol's SHA-256 a HASHES message carries: a forger needs a 2^64 second preimage. */
+export const SYMBOL_HASH_BYTES = 8;
+const HASHES_FIXED_BYTES = 7 + SIGNATURE_BYTES;
+/** Most symbol hashes one HASHES message carries (20). */
+export const MAX_HASHES_PER_MESSAGE = Math.floor((MAX_MESSAGE_BYTES - HASHES_FIXED_BYTES) / SYMBOL_HASH_BYTES);
 
 export interface OfferMessage {
   type: 'offer';
@@ -36,6 +47,21 @@ export interface OfferMessage {
   /** null for a bundle of full parts. */
   baseVersion: number | null;
   securityCounter: number;
+  /** Id of the publisher key that signed the offer (first 8 bytes of its SHA-256). */
+  keyId: Uint8Array;
+  /** Ed25519 signature of the publisher over the offer's other bytes (offerSignedBytes). */
+  signature: Uint8Array;
+}
+
+/** Truncated hashes of a run of consecutive symbols of one block, signed by the offer's publisher. */
+export interface HashesMessage {
+  type: 'hashes';
+  session: number;
+  block: number;
+  firstEsi: number;
+  /** SYMBOL_HASH_BYTES each, for ESIs firstEsi, firstEsi + 1, ... */
+  hashes: Uint8Array[];
+  signature: Uint8Array;
 }
 
 export interface DataMessage {
@@ -63,7 +89,7 @@ export const RECEIVER_STATES: readonly ReceiverState[] = ['receiving', 'complete
 export const REASON_CODES: readonly (OtaErrorCode | 'NONE')[] = [
   'NONE', 'MALFORMED', 'CORRUPT', 'BAD_SIGNATURE', 'UNKNOWN_KEY', 'MANIFEST_MISMATCH', 'DOWNGRADE', 'INCOMPATIBLE',
   'BASE_MISMATCH', 'BAD_FRAGMENT', 'TOO_LARGE', 'INVALID_ARGUMENT', 'INVALID_STATE', 'NO_VALID_IMAGE',
-  'SELF_TEST_FAILED', 'STORAGE',
+  'SELF_TEST_FAILED', 'STORAGE', 'UNSUPPORTED_VERSION',
 ];
 
 export interface StatusMessage {
@@ -87,7 +113,7 @@ export interface EndMessage {
   reason: number;
 }
 
-export type TransferMessage = OfferMessage | DataMessage | PollMessage | StatusMessage | EndMessage;
+export type TransferMessage = OfferMessage | DataMessage | PollMessage | StatusMessage | EndMessage | HashesMessage;
 
 const MAX_POLL_DONE = Math.floor((MAX_MESSAGE_BYTES - 10) / 4);
 const MAX_STATUS_NEEDS = Math.floor((MAX_MESSAGE_BYTES - 19) / 3);
@@ -96,13 +122,39 @@ function head(type: number): number {
   return (PROTOCOL_VERSION << 4) | type;
 }
 
+function checkLength(what: string, bytes: Uint8Array, length: number): void {
+  if (bytes.length !== length) throw new OtaError('INVALID_ARGUMENT', `${what} must be ${length} bytes`);
+}
+
+/** The bytes of an offer its publisher signs: the whole message up to and including the key id. */
+export function offerSignedBytes(m: Omit<OfferMessage, 'signature'>): Uint8Array {
+  checkLength('offer hash', m.bundleSha256, SHA256_BYTES);
+  checkLength('offer key id', m.keyId, KEY_ID_BYTES);
+  return new ByteWriter(72).u8(head(MessageType.OFFER)).u16(m.session).u32(m.seed).u32(m.length).u8(m.symbolSize).u16(m.maxBlockSymbols)
+    .bytes(m.bundleSha256).u32(m.modelHash).u32(m.version).u32(m.baseVersion ?? NO_BASE).u32(m.securityCounter).bytes(m.keyId).finish();
+}
+
+/** The bytes of a HASHES message its publisher signs (after the offer's digest): everything before the signature. */
+export function hashesSignedBytes(m: Omit<HashesMessage, 'signature'>): Uint8Array {
+  if (m.hashes.length === 0 || m.hashes.length > MAX_HASHES_PER_MESSAGE) throw new OtaError('INVALID_ARGUMENT', `a hashes message carries 1..${MAX_HASHES_PER_MESSAGE} hashes`);
+  const w = new ByteWriter(HASHES_FIXED_BYTES + m.hashes.length * SYMBOL_HASH_BYTES).u8(head(MessageType.HASHES)).u16(m.session).u8(m.block).u16(m.firstEsi).u8(m.hashes.length);
+  for (const h of m.hashes) {
+    checkLength('symbol hash', h, SYMBOL_HASH_BYTES);
+    w.bytes(h);
+  }
+  return w.finish();
+}
+
 export function encodeMessage(m: TransferMessage): Uint8Array {
   const w = new ByteWriter(64);
   switch (m.type) {
     case 'offer':
-      if (m.bundleSha256.length !== SHA256_BYTES) throw new OtaError('INVALID_ARGUMENT', 'offer hash must be 32 bytes');
-      w.u8(head(MessageType.OFFER)).u16(m.session).u32(m.seed).u32(m.length).u8(m.symbolSize).u16(m.maxBlockSymbols)
-        .bytes(m.bundleSha256).u32(m.modelHash).u32(m.version).u32(m.baseVersion ?? NO_BASE).u32(m.securityCounter);
+      checkLength('offer signature', m.signature, SIGNATURE_BYTES);
+      w.bytes(offerSignedBytes(m)).bytes(m.signature);
+      break;
+    case 'hashes':
+      checkLength('hashes signature', m.signature, SIGNATURE_BYTES);
+      w.bytes(hashesSignedBytes(m)).bytes(m.signature);
       break;
     case 'data':
       w.u8(head(MessageType.DATA)).u16(m.session).u8(m.block).u16(m.esi).bytes(m.symbol);
@@ -134,7 +186,7 @@ export function decodeMessage(payload: Uint8Array): TransferMessage {
   if (payload.length > MAX_MESSAGE_BYTES) throw new OtaError('MALFORMED', `message of ${payload.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   const r = new ByteReader(payload, 'transfer message');
   const h = r.u8();
-  if (h >> 4 !== PROTOCOL_VERSION) throw new OtaError('MALFORMED', `unsupported protocol version ${h >> 4}`);
+  if (h >> 4 !== PROTOCOL_VERSION) throw new OtaError('UNSUPPORTED_VERSION', `transfer protocol version ${h >> 4}, this node speaks ${PROTOCOL_VERSION}`);
   const type = h & 0x0f;
   let m: TransferMessage;
   switch (type) {
@@ -149,8 +201,24 @@ export function decodeMessage(payload: Uint8Array): TransferMessage {
       const version = r.u32();
       const base = r.u32();
       const securityCounter = r.u32();
+      const keyId = r.bytes(KEY_ID_BYTES, 'publisher key id').slice();
+      const signature = r.bytes(SIGNATURE_BYTES, 'offer signature').slice();
       if (length === 0 || symbolSize === 0 || symbolSize > MAX_SYMBOL_BYTES || maxBlockSymbols === 0) throw new OtaError('MALFORMED', 'offer has a zero or oversized field');
-      m = { type: 'offer', session, seed, length, symbolSize, maxBlockSymbols, bundleSha256, modelHash, version, baseVersion: base === NO_BASE ? null : base, securityCounter };
+      m = {
+        type: 'offer', session, seed, length, symbolSize, maxBlockSymbols, bundleSha256, modelHash, version, baseVersion: base === NO_BASE ? null : base,
+        securityCounter, keyId, signature,
+      };
+      break;
+    }
+    case MessageType.HASHES: {
+      const session = r.u16();
+      const block = r.u8();
+      const firstEsi = r.u16();
+      const count = r.u8();
+      if (count === 0 || count > MAX_HASHES_PER_MESSAGE) throw new OtaError('MALFORMED', `hashes message with ${count} hashes`);
+      const hashes: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) hashes.push(r.bytes(SYMBOL_HASH_BYTES, 'symbol hash').slice());
+      m = { type: 'hashes', session, block, firstEsi, hashes, signature: r.bytes(SIGNATURE_BYTES, 'hashes signature').slice() };
       break;
     }
     case MessageType.DATA: {

@@ -3,16 +3,21 @@ import { bytesEqual } from '../bytes.js';
 import { OtaError, type OtaErrorCode } from '../errors.js';
 import { FountainDecoder } from '../fec/fountain.js';
 import { sha256 } from '../hash.js';
+import type { TrustStore } from '../signing.js';
 import type { ProgressStore } from '../storage/progress.js';
+import { offerDigest, symbolHash, verifyHashes, verifyOffer } from './auth.js';
 import type { TransferLink } from './link.js';
 import {
-  REASON_CODES, decodeMessage, encodeMessage, type DataMessage, type OfferMessage, type PollMessage, type ReceiverState, type TransferMessage,
+  REASON_CODES, decodeMessage, encodeMessage, type DataMessage, type EndMessage, type HashesMessage, type OfferMessage, type PollMessage,
+  type ReceiverState, type TransferMessage,
 } from './messages.js';
 
-// The receiving side of a broadcast transfer. It takes an offer it wants, feeds every symbol to the fountain
-// decoder (persisting the useful ones so a reboot resumes), answers polls after a random delay inside the poll's
-// window, checks the reassembled bundle against the offer's SHA-256 and hands it to `deliver` (which verifies and
-// installs). Bad input never throws out of onMessage: it is counted and dropped.
+// The receiving side of a broadcast transfer. It takes an offer it wants, signed by a publisher it trusts, feeds
+// every symbol whose signed hash matches to the fountain decoder (persisting the useful ones so a reboot resumes),
+// answers polls after a random delay inside the poll's window, checks the reassembled bundle against the offer's
+// SHA-256 and hands it to `deliver` (which verifies and installs). A session holds the receiver only while it is
+// alive: after END, or stallTimeoutMs without progress, or when a newer signed release of the same model is
+// offered, another verified offer takes over. Bad input never throws out of onMessage: it is counted and dropped.
 
 export type OfferDecision = true | OtaErrorCode;
 
@@ -29,6 +34,8 @@ export interface ReceiverOptions {
   /** Seeded PRNG for reply jitter. */
   rng: Prng;
   store: ProgressStore;
+  /** Publisher keys whose offers this node takes (an offer signed by any other key is dropped). */
+  trust: TrustStore;
   /** Whether to take an offer: true, or the reason to decline (INCOMPATIBLE, DOWNGRADE, ...). */
   accept: (offer: OfferMessage) => OfferDecision;
   /** Receives the complete bundle (its SHA-256 matches the offer): verify and install it. */
@@ -37,7 +44,14 @@ export interface ReceiverOptions {
   maxBundleBytes?: number;
   /** Largest source block this node can decode in RAM (default 1024 symbols). */
   maxBlockSymbols?: number;
+  /** A session without progress (a verified offer, HASHES or useful symbol) for this long stops holding the receiver (default 10 min). */
+  stallTimeoutMs?: number;
+  /** Symbols kept while their signed hashes have not arrived yet (default 32; the oldest goes first). */
+  maxPendingSymbols?: number;
 }
+
+export const DEFAULT_STALL_TIMEOUT_MS = 600_000;
+export const DEFAULT_MAX_PENDING_SYMBOLS = 32;
 
 export interface ReceiverStats {
   data: number;
@@ -48,6 +62,12 @@ export interface ReceiverStats {
   dropped: Record<string, number>;
   /** Reassembled bundles whose hash did not match the offer. */
   corruptBundles: number;
+  /** Symbols whose signed hash did not match: dropped alone, before the decoder. */
+  forgedSymbols: number;
+  /** Symbols dropped because their signed hash never came while there was room to keep them. */
+  unverifiedSymbols: number;
+  /** Sessions given up for a newer or live one (after END, a stall, or a newer release). */
+  takeovers: number;
   statusSent: number;
 }
 
@@ -62,7 +82,18 @@ export class TransferReceiver {
   private pollFrom: number | null = null;
   private received = 0;
   private first: { block: number; esi: number } | null = null;
-  readonly stats: ReceiverStats = { data: 0, useful: 0, redundant: 0, duplicates: 0, dropped: {}, corruptBundles: 0, statusSent: 0 };
+  /** The current offer's publisher key and digest (what its HASHES are signed with and bound to). */
+  private publisher: Uint8Array | null = null;
+  private digest: Uint8Array | null = null;
+  /** Signed symbol hashes of the current session, by block, then ESI; a block's go once it is decoded. */
+  private hashes = new Map<number, Map<number, Uint8Array>>();
+  private pending: DataMessage[] = [];
+  private lastProgressMs = 0;
+  /** END heard for the current session: it no longer holds the receiver (its symbols are still taken). */
+  private ended = false;
+  readonly stats: ReceiverStats = {
+    data: 0, useful: 0, redundant: 0, duplicates: 0, dropped: {}, corruptBundles: 0, forgedSymbols: 0, unverifiedSymbols: 0, takeovers: 0, statusSent: 0,
+  };
 
   constructor(private readonly o: ReceiverOptions) {
     this.resume();
@@ -106,7 +137,14 @@ export class TransferReceiver {
       return;
     }
     if (offer.type !== 'offer') return this.o.store.clear();
-    this.offer = offer;
+    try {
+      // Only a verified offer is ever stored; a key revoked since, or damaged bytes, end the transfer here.
+      this.adopt(offer, verifyOffer(offer, this.o.trust));
+    } catch {
+      this.o.store.clear();
+      this.reset();
+      return;
+    }
     this.stateValue = saved.state;
     this.reason = REASON_CODES[saved.reason] ?? 'NONE';
     if (saved.state !== 'receiving') return;
@@ -119,6 +157,27 @@ export class TransferReceiver {
       }
     }
     if (this.decoder.complete) this.finish();
+  }
+
+  /** Makes `offer` (verified, signed by `publisher`) the current session. */
+  private adopt(offer: OfferMessage, publisher: Uint8Array): void {
+    this.offer = offer;
+    this.publisher = publisher;
+    this.digest = offerDigest(offer);
+    this.hashes = new Map();
+    this.pending = [];
+    this.ended = false;
+    this.lastProgressMs = this.o.clock.now();
+  }
+
+  private reset(): void {
+    this.offer = null;
+    this.publisher = null;
+    this.digest = null;
+    this.decoder = null;
+    this.stateValue = 'idle';
+    this.hashes = new Map();
+    this.pending = [];
   }
 
   private newDecoder(offer: OfferMessage): FountainDecoder {
@@ -141,20 +200,41 @@ export class TransferReceiver {
         return this.onData(m);
       case 'poll':
         return this.onPoll(from, m);
+      case 'hashes':
+        return this.onHashes(m);
       case 'end':
+        return this.onEnd(m);
       case 'status':
         return;
     }
   }
 
+  /** Whether the current session may give way to the verified offer `m`. */
+  private holds(m: OfferMessage): boolean {
+    const cur = this.offer;
+    if (!cur || this.stateValue !== 'receiving' || !this.decoder || this.received === 0) return false;
+    if (this.ended || this.o.clock.now() - this.lastProgressMs >= (this.o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS)) return false;
+    const newer = m.modelHash === cur.modelHash
+      && (m.securityCounter > cur.securityCounter || (m.securityCounter === cur.securityCounter && m.version > cur.version));
+    return !newer;
+  }
+
   private onOffer(m: OfferMessage): void {
     if (this.offer && this.offer.session === m.session) {
-      if (!bytesEqual(this.offer.bundleSha256, m.bundleSha256)) this.drop('conflicting offer');
+      if (!bytesEqual(encodeMessage(this.offer), encodeMessage(m))) this.drop('conflicting offer');
       return;
     }
     if (this.declined.has(m.session)) return;
-    if (this.stateValue === 'receiving' && this.decoder && this.received > 0) {
-      // Busy with another transfer: a second session waits until this one ends.
+    let publisher: Uint8Array;
+    try {
+      // Verified before it can displace, lock or cost anything.
+      publisher = verifyOffer(m, this.o.trust);
+    } catch (e) {
+      this.drop(e instanceof OtaError ? e.code : 'BAD_SIGNATURE');
+      return;
+    }
+    if (this.holds(m)) {
+      // Busy with a live transfer: a second session waits until this one ends, stalls, or is superseded.
       this.drop('busy');
       return;
     }
@@ -174,7 +254,8 @@ export class TransferReceiver {
       this.declined.set(m.session, e instanceof OtaError ? e.code : 'MALFORMED');
       return;
     }
-    this.offer = m;
+    if (this.stateValue === 'receiving' && this.received > 0) this.stats.takeovers++;
+    this.adopt(m, publisher);
     this.decoder = decoder;
     this.received = 0;
     this.first = null;
@@ -183,15 +264,77 @@ export class TransferReceiver {
     this.o.store.begin(encodeMessage(m));
   }
 
+  private onEnd(m: EndMessage): void {
+    if (this.offer?.session !== m.session || this.stateValue !== 'receiving') return;
+    // END is not signed: it only releases the hold, so a forged one lets another signed offer in but loses nothing.
+    this.ended = true;
+  }
+
+  private onHashes(m: HashesMessage): void {
+    if (!this.offer || m.session !== this.offer.session) return this.drop('unknown session');
+    if (this.stateValue !== 'receiving' || !this.decoder) return;
+    const done = this.blockDone(m.block);
+    if (done === null) return this.drop('BAD_FRAGMENT');
+    if (done) return; // nothing left to check in this block: not worth a verification
+    const known = this.hashes.get(m.block) ?? new Map<number, Uint8Array>();
+    if (m.hashes.every((h, i) => bytesEqual(known.get(m.firstEsi + i) ?? new Uint8Array(0), h))) return; // a repeat
+    if (!verifyHashes(this.digest!, m, this.publisher!)) return this.drop('BAD_SIGNATURE');
+    m.hashes.forEach((h, i) => known.set(m.firstEsi + i, h));
+    this.hashes.set(m.block, known);
+    this.lastProgressMs = this.o.clock.now();
+    const waiting = this.pending;
+    this.pending = [];
+    for (const d of waiting) {
+      if (this.stateValue !== 'receiving') break;
+      if (d.block === m.block && d.esi >= m.firstEsi && d.esi < m.firstEsi + m.hashes.length) this.addVerified(d);
+      else this.pending.push(d);
+    }
+  }
+
   private onData(m: DataMessage): void {
     const offer = this.offer;
     if (!offer || m.session !== offer.session) return this.drop('unknown session');
     if (this.stateValue !== 'receiving' || !this.decoder) return;
     this.stats.data++;
     if (m.symbol.length !== offer.symbolSize) return this.drop('BAD_FRAGMENT');
+    const done = this.blockDone(m.block);
+    if (done === null) return this.drop('BAD_FRAGMENT');
+    if (done) {
+      this.stats.redundant++;
+      return;
+    }
+    if (!this.hashes.get(m.block)?.has(m.esi)) {
+      // Its HASHES was lost or is yet to come: keep a few symbols for it, never trust one without it.
+      this.pending.push({ ...m, symbol: m.symbol.slice() });
+      if (this.pending.length > (this.o.maxPendingSymbols ?? DEFAULT_MAX_PENDING_SYMBOLS)) {
+        this.pending.shift();
+        this.stats.unverifiedSymbols++;
+      }
+      return;
+    }
+    this.addVerified(m);
+  }
+
+  /** Whether a block of the current session is decoded; null if it has no such block. */
+  private blockDone(block: number): boolean | null {
+    try {
+      return this.decoder!.block(block).complete;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Adds a symbol whose signed hash is known: dropped alone when it does not match. */
+  private addVerified(m: DataMessage): void {
+    const decoder = this.decoder;
+    if (!decoder) return;
+    if (!bytesEqual(symbolHash(m.symbol), this.hashes.get(m.block)!.get(m.esi)!)) {
+      this.stats.forgedSymbols++;
+      return this.drop('forged symbol');
+    }
     let r: 'useful' | 'redundant' | 'duplicate';
     try {
-      r = this.decoder.add(m.block, m.esi, m.symbol);
+      r = decoder.add(m.block, m.esi, m.symbol);
     } catch (e) {
       return this.drop(e instanceof OtaError ? e.code : 'BAD_FRAGMENT');
     }
@@ -206,19 +349,25 @@ export class TransferReceiver {
       return;
     }
     this.stats.useful++;
+    this.lastProgressMs = this.o.clock.now();
+    if (decoder.block(m.block).complete) {
+      // Decoded: its hashes and waiting symbols are of no more use (this keeps RAM to the blocks in progress).
+      this.hashes.delete(m.block);
+      this.pending = this.pending.filter((d) => d.block !== m.block);
+    }
     try {
       this.o.store.append({ block: m.block, esi: m.esi, data: m.symbol });
     } catch {
       this.drop('progress not saved');
     }
-    if (this.decoder.complete) this.finish();
+    if (decoder.complete) this.finish();
   }
 
   private finish(): void {
     const offer = this.offer!;
     const bundle = this.decoder!.data();
     if (!bytesEqual(sha256(bundle), offer.bundleSha256)) {
-      // Some symbol was corrupted (there is no way to tell which): start the transfer over.
+      // Every symbol matched its signed hash, so only a broken publisher gets here: start the transfer over.
       this.stats.corruptBundles++;
       this.decoder = this.newDecoder(offer);
       this.received = 0;
@@ -233,6 +382,8 @@ export class TransferReceiver {
       result = { ok: false, code: e instanceof OtaError ? e.code : 'INVALID_STATE', message: String(e) };
     }
     this.decoder = null;
+    this.hashes = new Map();
+    this.pending = [];
     this.stateValue = result.ok ? 'complete' : 'rejected';
     this.reason = result.ok ? 'NONE' : (result.code ?? 'INVALID_STATE');
     try {

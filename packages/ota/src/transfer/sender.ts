@@ -5,8 +5,13 @@ import { sha256 } from '../hash.js';
 import { FountainEncoder, MAX_ESI, partitionBlocks, type SourceBlock } from '../fec/fountain.js';
 import { symbolsToSend } from '../fec/sizing.js';
 import type { Manifest } from '../manifest.js';
+import type { SigningKey } from '../signing.js';
+import { offerDigest, signHashes, signOffer, symbolHash } from './auth.js';
 import type { TransferLink } from './link.js';
-import { MAX_SYMBOL_BYTES, decodeMessage, encodeMessage, type OfferMessage, type ReceiverState, type StatusMessage, type TransferMessage } from './messages.js';
+import {
+  MAX_HASHES_PER_MESSAGE, MAX_SYMBOL_BYTES, decodeMessage, encodeMessage, type DataMessage, type OfferMessage, type ReceiverState, type StatusMessage,
+  type TransferMessage,
+} from './messages.js';
 import type { PacingPolicy } from './pacing.js';
 
 // One sender broadcasting a bundle to any number of receivers. Round 0 sends the offer and every source symbol
@@ -14,11 +19,15 @@ import type { PacingPolicy } from './pacing.js';
 // lacks. The next round sends fresh repair symbols, enough that the worst receiver (its need and its observed loss)
 // completes with the configured confidence, and polls again, until every expected receiver is done or the round
 // limit is reached. Repair symbols are new each time, so one symbol fills a different gap at every receiver.
+// The offer is signed with the publisher's key, and every symbol's truncated hash goes out, signed, in a HASHES
+// message ahead of its run of symbols and once more half-way through the run (so one lost HASHES costs no symbols).
 
 export interface SenderOptions {
   bundle: Uint8Array;
   /** The bundle's manifest: model, version, base and counter go into the offer so receivers can decline early. */
   manifest: Pick<Manifest, 'modelId' | 'version' | 'baseVersion' | 'securityCounter'>;
+  /** The publisher's key: it signs the offer and the symbol hashes; receivers trust its public key. */
+  key: SigningKey;
   link: TransferLink;
   clock: Clock;
   pacer: PacingPolicy;
@@ -57,6 +66,9 @@ export interface SenderReport {
   sourceSymbols: number;
   repairSymbols: number;
   controlMessages: number;
+  /** Signed HASHES messages sent (each run's twice), and their airtime, ms (part of airtimeMs). */
+  hashMessages: number;
+  hashAirtimeMs: number;
   /** Packets the link refused (radio queue full) and the sender sent again later. */
   refusals: number;
   /**
@@ -85,6 +97,9 @@ export class BroadcastSender {
   readonly blocks: SourceBlock[];
   private readonly nextEsi: number[];
   private readonly offer: OfferMessage;
+  private readonly digest: Uint8Array;
+  /** Per block, the symbols whose signed hashes are already queued (ESI below this). */
+  private readonly hashedUpTo: number[];
   private readonly queue: TransferMessage[] = [];
   private readonly peers = new Map<number, PeerView>();
   private timer: TimerHandle | null = null;
@@ -98,7 +113,7 @@ export class BroadcastSender {
   /** Since when the link has refused every packet (null while it takes them), and how many times in a row. */
   private refusedSince: number | null = null;
   private refusals = 0;
-  private readonly stats = { sourceSymbols: 0, repairSymbols: 0, controlMessages: 0, airtimeMs: 0, refusals: 0 };
+  private readonly stats = { sourceSymbols: 0, repairSymbols: 0, controlMessages: 0, hashMessages: 0, hashAirtimeMs: 0, airtimeMs: 0, refusals: 0 };
   private report: SenderReport | null = null;
 
   constructor(private readonly o: SenderOptions) {
@@ -109,11 +124,13 @@ export class BroadcastSender {
     this.encoder = new FountainEncoder(o.bundle, { symbolSize, maxBlockSymbols, seed: o.seed });
     this.blocks = this.encoder.blocks;
     this.nextEsi = this.blocks.map((b) => b.symbols);
-    this.offer = {
+    this.offer = signOffer({
       type: 'offer', session: o.session, seed: o.seed, length: o.bundle.length, symbolSize, maxBlockSymbols,
       bundleSha256: sha256(o.bundle), modelHash: fnv1a32(o.manifest.modelId), version: o.manifest.version,
       baseVersion: o.manifest.baseVersion, securityCounter: o.manifest.securityCounter,
-    };
+    }, o.key);
+    this.digest = offerDigest(this.offer);
+    this.hashedUpTo = this.blocks.map(() => 0);
     for (const n of o.receivers ?? []) this.peers.set(n, { state: 'silent', reason: 'NONE', received: 0, needs: null, sentAtReport: 0, lastRound: -1 });
   }
 
@@ -169,6 +186,7 @@ export class BroadcastSender {
   private pump(): void {
     this.timer = null;
     if (this.phase !== 'sending') return;
+    if (this.queue[0]?.type === 'data') this.queueHashesFor(this.queue[0]);
     const next = this.queue[0];
     if (!next) {
       this.phase = 'collecting';
@@ -202,7 +220,10 @@ export class BroadcastSender {
     this.queue.shift();
     this.o.pacer.sent(now, airtime);
     this.stats.airtimeMs += airtime;
-    if (next.type === 'data') {
+    if (next.type === 'hashes') {
+      this.stats.hashMessages++;
+      this.stats.hashAirtimeMs += airtime;
+    } else if (next.type === 'data') {
       if (!this.sentIndex.has(next.block * 0x10000 + next.esi)) this.sentIndex.set(next.block * 0x10000 + next.esi, this.symbolsSent);
       this.symbolsSent++;
       if (next.esi < this.blocks[next.block]!.symbols) this.stats.sourceSymbols++;
@@ -212,6 +233,25 @@ export class BroadcastSender {
     }
     // The radio is busy for the packet's airtime; the pacer adds any gap on top.
     this.timer = this.o.clock.setTimer(airtime, () => this.pump());
+  }
+
+  /**
+   * Before the first symbol of a run goes out, its signed hashes: the run is the consecutive ESIs of the block waiting
+   * in the queue (up to one HASHES message), and the HASHES goes ahead of it and again half-way through it.
+   */
+  private queueHashesFor(first: DataMessage): void {
+    if (first.esi < this.hashedUpTo[first.block]!) return;
+    const waiting = new Map<number, number>();
+    this.queue.forEach((m, at) => {
+      if (m.type === 'data' && m.block === first.block) waiting.set(m.esi, at);
+    });
+    const hashes: Uint8Array[] = [];
+    while (hashes.length < MAX_HASHES_PER_MESSAGE && waiting.has(first.esi + hashes.length)) hashes.push(symbolHash(this.encoder.symbol(first.block, first.esi + hashes.length)));
+    const message = signHashes(this.digest, { session: this.o.session, block: first.block, firstEsi: first.esi, hashes }, this.o.key);
+    this.hashedUpTo[first.block] = first.esi + hashes.length;
+    const middle = waiting.get(first.esi + Math.floor(hashes.length / 2))!;
+    this.queue.splice(middle, 0, message);
+    this.queue.unshift(message);
   }
 
   private materialize(m: TransferMessage): Uint8Array {

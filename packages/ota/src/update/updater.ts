@@ -170,9 +170,14 @@ export class Updater {
     const dev = this.opts.device;
     if (m.deviceClass !== '*' && m.deviceClass !== dev.deviceClass) throw new OtaError('INCOMPATIBLE', `bundle targets ${m.deviceClass}, this device is ${dev.deviceClass}`);
     if ((m.requiredFeatures & ~dev.wasmFeatures) !== 0) throw new OtaError('INCOMPATIBLE', `bundle needs Wasm features 0x${m.requiredFeatures.toString(16)}, device has 0x${dev.wasmFeatures.toString(16)}`);
+    // The security counter orders releases device-wide (like MCUboot's): versions compare within one model only, so
+    // switching to another model takes a counter above the floor, or any old signed bundle of another model would do.
     const floor = Math.max(cur.record.securityFloor, have.securityCounter);
     if (m.securityCounter < floor) throw new OtaError('DOWNGRADE', `security counter ${m.securityCounter} is below the device's ${floor}`);
     if (m.modelId === have.modelId && m.version <= have.version) throw new OtaError('DOWNGRADE', `version ${m.version} is not newer than the installed ${have.version}`);
+    if (m.modelId !== have.modelId && m.securityCounter <= floor) {
+      throw new OtaError('DOWNGRADE', `a bundle for another model (${m.modelId}, the device runs ${have.modelId}) needs a security counter above ${floor}, it has ${m.securityCounter}`);
+    }
     if (m.baseVersion !== null) {
       if (m.modelId !== have.modelId || m.baseVersion !== have.version) {
         throw new OtaError('BASE_MISMATCH', `delta for ${m.modelId} v${m.baseVersion}, device has ${have.modelId} v${have.version}`);
