@@ -34,12 +34,31 @@ const MODULE_CONFIG_CASES = [
 ] as const;
 const CONFIG_CASES = ['device', 'position', 'power', 'network', 'display', 'lora', 'bluetooth', 'security', 'sessionkey', 'deviceUi'] as const;
 
+/** ToRadio requests a session holds before its transport must stop reading (the firmware reads one at a time). */
+export const MAX_PENDING_REQUESTS = 8;
+/** Bytes of ToRadio requests a session holds before its transport must stop reading. */
+export const MAX_PENDING_REQUEST_BYTES = 64 * 1024;
+
 /** One attached client (phone app, MeshDevice...). */
 export interface ClientSession {
-  /** Hand the radio one unframed ToRadio protobuf. */
+  /**
+   * Hand the radio one unframed ToRadio protobuf. Writes already handed over are processed even when the client closes
+   * right after (as the firmware processes what it has read), unless the node loses power first.
+   */
   handleToRadio(bytes: Uint8Array): void;
   close(): void;
   readonly closed: boolean;
+  /** True while the session holds MAX_PENDING_REQUESTS requests or MAX_PENDING_REQUEST_BYTES: stop reading. */
+  readonly backpressured: boolean;
+  /** Requests handed over and not processed yet. */
+  readonly pendingRequests: number;
+  /** Called when a backpressured session has room again. */
+  onRoom: (() => void) | null;
+  /**
+   * Set by a transport whose outgoing buffer is full (the client is not reading): mesh packets then wait in the
+   * radio's bounded to-phone queue, as in the firmware, instead of piling up in the transport.
+   */
+  setCongested(congested: boolean): void;
 }
 
 function userId(num: number): string {
@@ -75,7 +94,7 @@ export class VirtualRadio implements TelemetryPhone {
           return;
         }
         this.telemetry.stop();
-        this.session?.close();
+        this.session?.abort();
         this.backlog.length = 0;
       },
     });
@@ -250,7 +269,7 @@ export class VirtualRadio implements TelemetryPhone {
 
   toPhone(bytes: Uint8Array): void {
     const s = this.session;
-    if (s && s.configured) {
+    if (s && s.configured && !s.congested) {
       s.send(bytes);
       return;
     }
@@ -259,6 +278,7 @@ export class VirtualRadio implements TelemetryPhone {
   }
 
   flushBacklog(s: Session): void {
+    if (this.session !== s) return;
     for (const b of this.backlog.splice(0)) s.send(b);
   }
 
@@ -372,7 +392,14 @@ export class VirtualRadio implements TelemetryPhone {
 class Session implements ClientSession {
   configured = false;
   closed = false;
+  congested = false;
+  onRoom: (() => void) | null = null;
   private readonly seenIds: number[] = [];
+  /** Requests handed over and not yet processed, and their bytes. */
+  pendingRequests = 0;
+  private pendingBytes = 0;
+  /** Set when the node lost power: requests not yet processed are lost with the RAM that held them. */
+  private aborted = false;
 
   constructor(
     private readonly radio: VirtualRadio,
@@ -380,12 +407,22 @@ class Session implements ClientSession {
     private readonly onClose?: () => void,
   ) {}
 
+  get backpressured(): boolean {
+    return this.pendingRequests >= MAX_PENDING_REQUESTS || this.pendingBytes >= MAX_PENDING_REQUEST_BYTES;
+  }
+
   send(bytes: Uint8Array): void {
     if (this.closed) return;
     const sim = this.radio.sim;
     sim.scheduler.schedule(sim.scenario.latency.clientMs, () => {
       if (!this.closed) this.deliver(bytes);
     });
+  }
+
+  setCongested(congested: boolean): void {
+    if (this.congested === congested) return;
+    this.congested = congested;
+    if (!congested && this.configured && !this.closed) this.radio.flushBacklog(this);
   }
 
   handleToRadio(bytes: Uint8Array): void {
@@ -400,11 +437,19 @@ class Session implements ClientSession {
     const copy = bytes.slice();
     const sim = this.radio.sim;
     sim.syncExternal();
-    sim.scheduler.schedule(sim.scenario.latency.clientMs, () => this.process(copy));
+    this.pendingRequests++;
+    this.pendingBytes += copy.length;
+    sim.scheduler.schedule(sim.scenario.latency.clientMs, () => {
+      const wasFull = this.backpressured;
+      this.pendingRequests--;
+      this.pendingBytes -= copy.length;
+      this.process(copy);
+      if (wasFull && !this.backpressured) this.onRoom?.();
+    });
   }
 
   private process(bytes: Uint8Array): void {
-    if (this.closed) return;
+    if (this.aborted) return;
     let msg: Msg;
     try {
       msg = fromBinary(P.Mesh.ToRadioSchema, bytes);
@@ -414,6 +459,7 @@ class Session implements ClientSession {
     const v = msg.payloadVariant;
     switch (v?.case) {
       case 'wantConfigId': {
+        if (this.closed) return; // nobody to answer
         this.configured = false;
         for (const b of this.radio.configSequence(v.value >>> 0)) this.send(b);
         this.configured = true;
@@ -421,6 +467,7 @@ class Session implements ClientSession {
         break;
       }
       case 'packet': {
+        // Processed even after the client closed: a one-shot `--sendtext` writes and hangs up at once.
         const id = v.value.id >>> 0;
         if (id !== 0 && this.seenIds.includes(id)) return; // the firmware ignores a repeated ToRadio packet id
         if (id !== 0) {
@@ -446,5 +493,11 @@ class Session implements ClientSession {
     this.closed = true;
     this.radio.detach(this);
     this.onClose?.();
+  }
+
+  /** The node lost power: close, and lose the requests not processed yet. */
+  abort(): void {
+    this.aborted = true;
+    this.close();
   }
 }
