@@ -109,7 +109,10 @@ export interface ScenarioConfig {
   channelName?: string;
   area?: { widthM: number; heightM: number };
   origin?: { lat: number; lon: number };
-  /** Unix time (s) the simulation starts at, for rx_time stamps. */
+  /**
+   * Unix time (s) the simulation starts at, for rx_time, last_heard and position stamps: the wall clock when the
+   * scenario is resolved, unless pinned (pin it wherever output must repeat byte for byte).
+   */
   startEpochS?: number;
   nodes: {
     count?: number;
@@ -318,7 +321,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     frequencyMHz,
     area,
     origin: { lat: num('origin.lat', input.origin?.lat, 0, -90, 90), lon: num('origin.lon', input.origin?.lon, 0, -180, 180) },
-    startEpochS: int('startEpochS', input.startEpochS, 1_735_689_600, 0),
+    startEpochS: int('startEpochS', input.startEpochS, Math.floor(Date.now() / 1000), 0),
     nodes: {
       count,
       placement,

@@ -3,6 +3,7 @@ import { BROADCAST_NUM, MAX_TO_FROM_RADIO_BYTES, PortNum } from '@compotastic/me
 import { Protobuf } from '@meshtastic/core';
 import { SimError } from '../errors.js';
 import { RoutingError, type SimPacket } from '../mesh/packet.js';
+import { syntheticPayload } from '../mesh/synthetic-payload.js';
 import type { Simulation } from '../simulation.js';
 import type { SimNode } from '../world/node.js';
 import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type TelemetryPhone } from './phone-telemetry.js';
@@ -230,7 +231,7 @@ export class VirtualRadio implements TelemetryPhone {
         case: 'decoded',
         value: {
           portnum: p.portnum,
-          payload: p.payload ?? new Uint8Array(p.payloadBytes),
+          payload: p.payload ?? syntheticPayload(p.from, p.id, p.portnum, p.payloadBytes),
           wantResponse: p.wantResponse,
           requestId: p.requestId,
           replyId: p.replyId,
