@@ -6,6 +6,7 @@ import { RoutingError, type SimPacket } from '../mesh/packet.js';
 import { syntheticPayload } from '../mesh/synthetic-payload.js';
 import type { Simulation } from '../simulation.js';
 import type { SimNode } from '../world/node.js';
+import { CONFIG_CASES, DEFAULT_REBOOT_SECONDS, MODULE_CONFIG_CASES, settingsOf, type NodeSettings } from './admin.js';
 import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type TelemetryPhone } from './phone-telemetry.js';
 
 /* The protobuf schemas come from @meshtastic/core, whose type declarations do not resolve; these aliases keep the
@@ -18,22 +19,6 @@ const P = Protobuf as Msg;
 export const VIRTUAL_FIRMWARE_VERSION = '2.6.11.sim';
 /** Packets kept for a client that is not attached or not yet configured (MAX_RX_TOPHONE). */
 const TO_PHONE_QUEUE = 32;
-const MODULE_CONFIG_CASES = [
-  'mqtt',
-  'serial',
-  'externalNotification',
-  'storeForward',
-  'rangeTest',
-  'telemetry',
-  'cannedMessage',
-  'audio',
-  'remoteHardware',
-  'neighborInfo',
-  'ambientLighting',
-  'detectionSensor',
-  'paxcounter',
-] as const;
-const CONFIG_CASES = ['device', 'position', 'power', 'network', 'display', 'lora', 'bluetooth', 'security', 'sessionkey', 'deviceUi'] as const;
 
 /** ToRadio requests a session holds before its transport must stop reading (the firmware reads one at a time). */
 export const MAX_PENDING_REQUESTS = 8;
@@ -77,13 +62,12 @@ export class VirtualRadio implements TelemetryPhone {
   private readonly backlog: Uint8Array[] = [];
   private fromRadioId = 1;
   private readonly telemetry: PhoneTelemetry;
-  longName: string;
-  shortName: string;
+  /** Owner, config, module config and channels: the node's, shared with any other client API attached to it. */
+  readonly settings: NodeSettings;
 
   constructor(readonly sim: Simulation, nodeNum: number) {
     this.node = sim.requireNode(nodeNum);
-    this.longName = `Sim ${this.node.name}`;
-    this.shortName = this.node.name.slice(-4).padStart(4, '_');
+    this.settings = settingsOf(sim, this.node);
     this.telemetry = new PhoneTelemetry(this, this.node.rng.derive('phone-telemetry'));
     this.telemetry.start();
     sim.addListener(nodeNum, {
@@ -127,12 +111,14 @@ export class VirtualRadio implements TelemetryPhone {
   }
 
   user(node: SimNode): Msg {
+    const s = settingsOf(this.sim, node);
     return {
       id: userId(node.num),
-      longName: node === this.node ? this.longName : `Sim ${node.name}`,
-      shortName: node === this.node ? this.shortName : node.name.slice(-4).padStart(4, '_'),
+      longName: s.longName,
+      shortName: s.shortName,
       hwModel: P.Mesh.HardwareModel.PORTDUINO,
-      role: P.Config.Config_DeviceConfig_Role[node.role],
+      isLicensed: s.isLicensed,
+      role: s.roleValue(),
     };
   }
 
@@ -145,32 +131,10 @@ export class VirtualRadio implements TelemetryPhone {
     return this.sim.scenario.startEpochS + Math.floor(this.sim.now / 1000);
   }
 
-  private configValue(kind: (typeof CONFIG_CASES)[number]): Msg {
-    const sc = this.sim.scenario;
-    switch (kind) {
-      case 'device':
-        return { role: P.Config.Config_DeviceConfig_Role[this.node.role], rebroadcastMode: P.Config.Config_DeviceConfig_RebroadcastMode[this.node.rebroadcastMode] };
-      case 'lora':
-        return {
-          usePreset: true,
-          modemPreset: P.Config.Config_LoRaConfig_ModemPreset[sc.preset],
-          region: P.Config.Config_LoRaConfig_RegionCode[sc.region],
-          hopLimit: this.node.hopLimit,
-          txEnabled: true,
-          txPower: Math.round(this.node.txPowerDbm),
-          overrideDutyCycle: sc.firmware.overrideDutyCycle,
-        };
-      case 'bluetooth':
-        return { enabled: this.node.profile.ble };
-      default:
-        return {};
-    }
-  }
-
   configSequence(nonce: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     const n = this.node;
-    out.push(this.fromRadio({ case: 'myInfo', value: { myNodeNum: n.num, rebootCount: 0, minAppVersion: 30200, pioEnv: 'compotastic-sim' } }));
+    out.push(this.fromRadio({ case: 'myInfo', value: { myNodeNum: n.num, rebootCount: this.settings.rebootCount, minAppVersion: 30200, pioEnv: 'compotastic-sim' } }));
     out.push(this.fromRadio({ case: 'deviceuiConfig', value: {} }));
     out.push(this.fromRadio({ case: 'nodeInfo', value: this.nodeInfo(n, true) }));
     out.push(
@@ -186,9 +150,9 @@ export class VirtualRadio implements TelemetryPhone {
         },
       }),
     );
-    for (let i = 0; i < 8; i++) out.push(this.fromRadio({ case: 'channel', value: this.channel(i) }));
-    for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } }));
-    for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: {} } } }));
+    for (let i = 0; i < this.settings.channels.length; i++) out.push(this.fromRadio({ case: 'channel', value: this.channel(i) }));
+    for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.settings.configValue(kind) } } }));
+    for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: this.settings.moduleConfigValue(kind) } } }));
     for (const entry of n.router.nodeDb.values()) {
       const other = this.sim.nodes[this.sim.indexOfNum(entry.num)];
       if (other) out.push(this.fromRadio({ case: 'nodeInfo', value: { ...this.nodeInfo(other, false), snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) } }));
@@ -207,10 +171,7 @@ export class VirtualRadio implements TelemetryPhone {
   }
 
   channel(index: number): Msg {
-    if (index === 0) {
-      return { index: 0, role: P.Channel.Channel_Role.PRIMARY, settings: { name: '', psk: new Uint8Array([1]), moduleSettings: { positionPrecision: 32 } } };
-    }
-    return { index, role: P.Channel.Channel_Role.DISABLED, settings: {} };
+    return this.settings.channels[index] ?? { index, role: P.Channel.Channel_Role.DISABLED, settings: {} };
   }
 
   meshPacketFor(p: SimPacket, rxSnr: number, rxRssi: number): Msg {
@@ -327,67 +288,90 @@ export class VirtualRadio implements TelemetryPhone {
   private handleLocalRequest(s: Session, mp: Msg, data: Msg): void {
     const id = mp.id >>> 0;
     s.send(this.queueStatus(RoutingError.NONE, id));
+    let error: number = RoutingError.NONE;
     if (data.portnum === PortNum.ADMIN_APP) {
-      let admin: Msg;
+      let admin: Msg = null;
       try {
         admin = fromBinary(P.Admin.AdminMessageSchema, data.payload ?? new Uint8Array(0));
       } catch {
-        if (mp.wantAck) this.node.router.sendAckNak(RoutingError.BAD_REQUEST, this.node.num, id, 0);
-        return;
+        error = RoutingError.BAD_REQUEST;
       }
-      const reply = this.adminReply(admin);
-      if (reply) {
-        const packet = {
-          from: this.node.num,
-          to: this.node.num,
-          id: this.node.router.nextPacketId(),
-          channel: 0,
-          rxTime: this.epochS(),
-          payloadVariant: {
-            case: 'decoded',
-            value: { portnum: PortNum.ADMIN_APP, payload: toBinary(P.Admin.AdminMessageSchema, create(P.Admin.AdminMessageSchema, { payloadVariant: reply })), requestId: id },
-          },
-        };
-        this.toPhone(this.fromRadio({ case: 'packet', value: packet }));
+      if (admin) {
+        const result = this.handleAdmin(admin);
+        error = result.error;
+        if (result.reply) {
+          const packet = {
+            from: this.node.num,
+            to: this.node.num,
+            id: this.node.router.nextPacketId(),
+            channel: 0,
+            rxTime: this.epochS(),
+            payloadVariant: {
+              case: 'decoded',
+              value: { portnum: PortNum.ADMIN_APP, payload: toBinary(P.Admin.AdminMessageSchema, create(P.Admin.AdminMessageSchema, { payloadVariant: result.reply })), requestId: id },
+            },
+          };
+          this.toPhone(this.fromRadio({ case: 'packet', value: packet }));
+        }
       }
     }
-    if (mp.wantAck) this.node.router.sendAckNak(RoutingError.NONE, this.node.num, id, 0);
+    // allocErrorResponse answers a refused request whether or not it wanted an ACK.
+    if (mp.wantAck || error !== RoutingError.NONE) this.node.router.sendAckNak(error, this.node.num, id, 0);
   }
 
-  private adminReply(admin: Msg): { case: string; value: unknown } | null {
+  /** AdminModule::handleReceivedProtobuf for the requests a client makes of its own node. */
+  private handleAdmin(admin: Msg): { reply: { case: string; value: unknown } | null; error: number } {
     const v = admin.payloadVariant;
+    const settings = this.settings;
+    const none = { reply: null, error: RoutingError.NONE };
+    const saved = (r: { error: number; reboot: boolean }) => {
+      if (r.error === RoutingError.NONE && r.reboot && !settings.editTransaction) settings.reboot(DEFAULT_REBOOT_SECONDS);
+      return { reply: null, error: r.error };
+    };
     switch (v?.case) {
       case 'getOwnerRequest':
-        return { case: 'getOwnerResponse', value: this.user(this.node) };
-      case 'getChannelRequest':
-        return { case: 'getChannelResponse', value: this.channel(Math.max(0, (v.value as number) - 1)) };
+        return { reply: { case: 'getOwnerResponse', value: this.user(this.node) }, error: RoutingError.NONE };
+      case 'getChannelRequest': {
+        const index = (v.value as number) - 1;
+        if (!(index >= 0 && index < settings.channels.length)) return { reply: null, error: RoutingError.BAD_REQUEST };
+        return { reply: { case: 'getChannelResponse', value: this.channel(index) }, error: RoutingError.NONE };
+      }
       case 'getConfigRequest': {
         const kind = CONFIG_CASES[v.value as number];
-        return kind ? { case: 'getConfigResponse', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } } : null;
+        return kind ? { reply: { case: 'getConfigResponse', value: { payloadVariant: { case: kind, value: settings.configValue(kind) } } }, error: RoutingError.NONE } : none;
       }
       case 'getModuleConfigRequest': {
         const kind = MODULE_CONFIG_CASES[v.value as number];
-        return kind ? { case: 'getModuleConfigResponse', value: { payloadVariant: { case: kind, value: {} } } } : null;
+        return kind ? { reply: { case: 'getModuleConfigResponse', value: { payloadVariant: { case: kind, value: settings.moduleConfigValue(kind) } } }, error: RoutingError.NONE } : none;
       }
       case 'getDeviceMetadataRequest':
-        return { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } };
+        return { reply: { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } }, error: RoutingError.NONE };
       case 'setOwner':
-        if (v.value?.longName) this.longName = v.value.longName;
-        if (v.value?.shortName) this.shortName = v.value.shortName;
-        return null;
-      case 'setConfig': {
-        const cfg = v.value?.payloadVariant;
-        if (cfg?.case === 'lora' && typeof cfg.value.hopLimit === 'number' && cfg.value.hopLimit > 0) this.node.hopLimit = Math.min(7, cfg.value.hopLimit);
-        if (cfg?.case === 'device') {
-          const role = P.Config.Config_DeviceConfig_Role[cfg.value.role];
-          if (role === 'CLIENT' || role === 'CLIENT_MUTE' || role === 'ROUTER') this.node.role = role;
-        }
-        return null;
-      }
+        if (settings.setOwner(v.value)) this.onOwnerChanged();
+        return none;
+      case 'setConfig':
+        return saved(settings.setConfig(v.value?.payloadVariant));
+      case 'setModuleConfig':
+        return saved(settings.setModuleConfig(v.value?.payloadVariant));
+      case 'setChannel':
+        return saved(settings.setChannel(v.value));
+      case 'beginEditSettings':
+        settings.editTransaction = true;
+        return none;
+      case 'commitEditSettings':
+        settings.editTransaction = false;
+        settings.reboot(DEFAULT_REBOOT_SECONDS);
+        return none;
+      case 'rebootSeconds':
+        settings.reboot(v.value as number);
+        return none;
       default:
-        return null;
+        return none;
     }
   }
+
+  /** A new owner name: the firmware announces it to the mesh (MeshService::reloadOwner). */
+  protected onOwnerChanged(): void {}
 }
 
 class Session implements ClientSession {

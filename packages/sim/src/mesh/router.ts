@@ -119,7 +119,7 @@ export class MeshRouter {
       this.startRetransmission(copyPacket(p), NUM_RELIABLE_RETX);
     }
     // Time spent sending this packet is time we could not hear an ACK for the others.
-    const airtime = this.sim.packetTimeMs(p.onAirBytes);
+    const airtime = this.node.phy.packetTimeMs(p.onAirBytes);
     for (const rec of this.pending.values()) {
       if (rec.packet.id !== p.id) this.rescheduleRetransmission(rec, rec.nextTxMs + airtime);
     }
@@ -153,7 +153,7 @@ export class MeshRouter {
 
   /** Router::send: duty cycle, encoding limits, then the radio's queue. */
   private routerSend(p: SimPacket): number {
-    const region = this.sim.region;
+    const region = this.node.phy.region;
     if (!this.sim.scenario.firmware.overrideDutyCycle && region.dutyCyclePercent < 100) {
       const hourly = this.airtime.txUtilizationPercent(this.now);
       if (hourly > region.dutyCyclePercent) {
@@ -226,7 +226,7 @@ export class MeshRouter {
     if (this.txTimer !== null || !this.node.up) return;
     const p = this.txQueue[0];
     if (!p) return;
-    const slot = this.sim.preset.slotTimeMs;
+    const slot = this.node.phy.preset.slotTimeMs;
     let delay: number;
     if (p.rxSnr === 0 && p.rxRssi === 0) {
       delay = txDelayMs(this.node.rng, this.airtime.channelUtilizationPercent(this.now), slot);
@@ -273,8 +273,8 @@ export class MeshRouter {
   }
 
   private setNextTx(rec: PendingRetransmission): void {
-    const airtime = this.sim.packetTimeMs(rec.packet.onAirBytes);
-    const d = retransmissionDelayMs(airtime, this.airtime.channelUtilizationPercent(this.now), this.sim.preset.slotTimeMs);
+    const airtime = this.node.phy.packetTimeMs(rec.packet.onAirBytes);
+    const d = retransmissionDelayMs(airtime, this.airtime.channelUtilizationPercent(this.now), this.node.phy.preset.slotTimeMs);
     this.rescheduleRetransmission(rec, this.now + d);
   }
 

@@ -1,6 +1,7 @@
 import { lastByteOfNodeNum, type Prng } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
 import type { MeshRouter } from '../mesh/router.js';
+import type { RadioPhy } from '../radio/phy.js';
 import type { RebroadcastMode, Role, Waypoint } from '../scenario.js';
 import type { Battery } from './battery.js';
 import type { DeviceClass, DeviceProfile } from './devices.js';
@@ -54,6 +55,8 @@ export class SimNode {
   up = true;
   bootMs = 0;
   router!: MeshRouter;
+  /** The radio setting the node is tuned to (the scenario's unless a client changed it). */
+  phy!: RadioPhy;
   battery: Battery | null = null;
   /** Current draw while computing is charged per call. */
   transmitting: Transmission | null = null;
