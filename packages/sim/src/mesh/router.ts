@@ -18,8 +18,6 @@ import { Priority, RoutingError, copyPacket, isBroadcast, makeRoutingPacket, typ
 export const NUM_RELIABLE_RETX = 3;
 /** Transmissions an intermediate next-hop relay gets (NUM_INTERMEDIATE_RETX). */
 export const NUM_INTERMEDIATE_RETX = 2;
-/** hop_limit the firmware treats as "reliable" when hop_start is unknown (HOP_RELIABLE). */
-const HOP_RELIABLE = 3;
 
 interface PendingRetransmission {
   packet: SimPacket;
@@ -163,6 +161,8 @@ export class MeshRouter {
       }
     }
     if (isBroadcast(p.to)) p.wantAck = false;
+    // Every transmission names us as its relayer, whoever originated it.
+    p.relayNode = this.node.byte;
     if (this.isFromUs(p)) p.hopStart = p.hopLimit;
     if (p.onAirBytes > LORA_MAX_PAYLOAD_BYTES) {
       this.sim.traceDrop(this.node, p, 'too_large');
@@ -395,7 +395,10 @@ export class MeshRouter {
     return c;
   }
 
-  /** ReliableRouter::shouldFilterReceived and the flooding / next-hop duplicate handling below it. */
+  /**
+   * ReliableRouter::shouldFilterReceived and the flooding / next-hop duplicate handling below it. (A repeated copy from
+   * the originator is re-relayed there, by rebroadcasters only; 2.5's extra resend here went in 2.6.)
+   */
   private shouldFilterReceived(p: SimPacket, rxSnr: number, rxRssi: number): boolean {
     if (p.from === this.node.num) {
       // Someone rebroadcast our packet: that is the implicit ACK.
@@ -406,11 +409,10 @@ export class MeshRouter {
         this.stopRetransmission(p.from, p.id);
       }
     }
-    const isRepeated = p.hopStart === 0 ? p.hopLimit === HOP_RELIABLE : p.hopStart === p.hopLimit;
-    if (isRepeated && !this.isToUs(p) && this.history.check(p, this.now, false).seen && p.hopLimit > 0) {
-      // The originator retried: re-send so it gets its implicit ACK.
-      const c = this.relayCopy(p, rxSnr, rxRssi);
-      this.routerSend(c);
+    // While we received this packet we could not have heard an (implicit) ACK: push every pending retry back by its airtime.
+    if (this.pending.size > 0) {
+      const airtime = this.node.phy.packetTimeMs(p.onAirBytes);
+      for (const rec of this.pending.values()) this.rescheduleRetransmission(rec, rec.nextTxMs + airtime);
     }
     return isBroadcast(p.to) ? this.floodingFilter(p, rxSnr, rxRssi) : this.nextHopFilter(p, rxSnr, rxRssi);
   }
@@ -458,7 +460,8 @@ export class MeshRouter {
     const c = this.relayCopy(p, rxSnr, rxRssi);
     c.nextHop = 0;
     this.sim.traceRelay(this.node, c);
-    this.reliableSend(c);
+    // Router::send, not our own send(): the copy is not a new packet of ours to track.
+    this.routerSend(c);
     return true;
   }
 
@@ -522,7 +525,11 @@ export class MeshRouter {
           }
         }
       }
-      if (!this.isToUs(p)) this.cancelSending(p.to, p.requestId, 'relay_cancelled');
+      if (!this.isToUs(p)) {
+        // Someone else's DM got its ACK or reply: no need to relay or retry it any more.
+        this.cancelSending(p.to, p.requestId, 'relay_cancelled');
+        this.stopRetransmission(p.to, p.requestId);
+      }
     }
     this.perhapsRelay(p, rxSnr, rxRssi);
   }

@@ -1,0 +1,57 @@
+import { BROADCAST_NUM, PortNum } from '@compotastic/mesh';
+import { describe, expect, it } from 'vitest';
+import { clusterScenario, lineScenario, of, sendAt, traced } from './helpers.js';
+
+/* Router behaviours taken from firmware 2.6.11 (Router.cpp, FloodingRouter.cpp, ReliableRouter.cpp). */
+
+describe('router fidelity', () => {
+  it('a CLIENT_MUTE node never relays, not even the originator repeating a want_ack broadcast (FloodingRouter::isRebroadcaster)', () => {
+    // a - mute - c: nobody can relay for a, so it gets no implicit ACK and sends all three copies.
+    const { sim, events } = traced(lineScenario(3, {}, [{}, { role: 'CLIENT_MUTE' }, {}]));
+    const [a, mute, c] = sim.nodes;
+    const msg = sendAt(sim, 1000, 0, { to: BROADCAST_NUM, wantAck: true });
+    sim.run();
+    expect(of(events, 'tx_start', { node: a!.num, id: msg.id })).toHaveLength(3);
+    expect(of(events, 'rx', { node: mute!.num, id: msg.id }).length).toBeGreaterThanOrEqual(2);
+    expect(of(events, 'tx_start', { node: mute!.num })).toHaveLength(0);
+    expect(of(events, 'deliver', { node: c!.num, id: msg.id })).toHaveLength(0);
+  });
+
+  it('every transmission names its sender as relay_node (Router::send), in a busy mesh with want_ack traffic', () => {
+    const { sim, events } = traced(
+      clusterScenario(12, [], {
+        duration: '15m',
+        traffic: [{ kind: 'broadcast', periodS: 30, payloadBytes: 40, wantAck: true }, { kind: 'direct', periodS: 60, payloadBytes: 20, wantAck: true }],
+      }),
+    );
+    sim.run();
+    const txs = of(events, 'tx_start');
+    expect(txs.length).toBeGreaterThan(100);
+    expect(of(events, 'retransmit').length).toBeGreaterThan(0);
+    for (const tx of txs) expect(tx.relay).toBe((tx.node as number) & 0xff);
+  });
+
+  it('pending retries move back by the airtime of each packet received meanwhile (ReliableRouter::shouldFilterReceived)', () => {
+    // a sends a want_ack DM to c, out of everyone's range: no ACK, so a retries. b (CLIENT_MUTE, so it never relays
+    // a's packet and gives no implicit ACK) sends one packet that a hears while waiting.
+    const run = (bSends: boolean) => {
+      const { sim, events } = traced(lineScenario(3, {}, [{}, { role: 'CLIENT_MUTE' }, { x: 100_000 }]));
+      const [, b, c] = sim.nodes;
+      const dm = sendAt(sim, 1000, 0, { to: c!.num, wantAck: true });
+      if (bSends) sendAt(sim, 3000, 1, { to: BROADCAST_NUM, hopLimit: 0, bytes: 30, portnum: PortNum.PRIVATE_APP });
+      sim.run(120_000);
+      const retransmits = of(events, 'retransmit', { id: dm.id });
+      const bTx = of(events, 'tx_start', { node: b!.num });
+      return { sim, retransmits, bTx, aRx: of(events, 'rx', { node: sim.nodes[0]!.num }) };
+    };
+    const quiet = run(false);
+    const busy = run(true);
+    expect(busy.bTx).toHaveLength(1);
+    expect(busy.aRx).toHaveLength(1);
+    const received = busy.sim.nodes[0]!.phy.packetTimeMs(busy.bTx[0]!.bytes as number);
+    expect(received).toBeGreaterThan(0);
+    expect(quiet.retransmits.length).toBeGreaterThan(0);
+    // The first retry is late by exactly the received packet's airtime; later ones start from there.
+    expect((busy.retransmits[0]!.t as number) - (quiet.retransmits[0]!.t as number)).toBeCloseTo(received, 6);
+  });
+});
