@@ -97,6 +97,9 @@ export type ScenarioEvent =
   | { atS: number; kind: 'pass_through'; name?: string; deviceClass?: DeviceClass; role?: Role; path: Waypoint[]; speedMps: number; txPowerDbm?: number }
   | { atS: number; kind: 'app'; type: string; data?: unknown };
 
+/** device.node_info_broadcast_secs' firmware default: a node announces itself every 3 hours. */
+export const FIRMWARE_NODEINFO_BROADCAST_S = 10_800;
+
 export interface ScenarioConfig {
   name: string;
   description?: string;
@@ -137,7 +140,7 @@ export interface ScenarioConfig {
   ble?: { rangeM?: number; connectMs?: number; readMs?: number };
   traffic?: Array<Partial<TrafficConfig> & { kind: TrafficConfig['kind']; periodS: number }>;
   events?: ScenarioEvent[];
-  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number };
+  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number; nodeInfoBroadcastS?: number };
   /** Application data (jobs, workloads...), carried through untouched. */
   app?: unknown;
 }
@@ -177,7 +180,7 @@ export interface ResolvedScenario {
   ble: { rangeM: number; connectMs: number; readMs: number };
   traffic: TrafficConfig[];
   events: ScenarioEvent[];
-  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number };
+  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number; nodeInfoBroadcastS: number };
   app: unknown;
 }
 
@@ -374,6 +377,9 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       historySize: int("firmware.historySize", fw.historySize, 300, 1, 100_000),
       nodeDbSize: int('firmware.nodeDbSize', fw.nodeDbSize, 100, 1, 100_000),
       telemetryToPhoneS: int('firmware.telemetryToPhoneS', fw.telemetryToPhoneS, 60, 0, 86_400),
+      // device.node_info_broadcast_secs (the firmware's default is 10800). Off (0) unless set, so traffic figures stay
+      // comparable with Meshtasticator's, which has none; a served simulation turns it on (see the CLI).
+      nodeInfoBroadcastS: fw.nodeInfoBroadcastS === undefined || fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
     },
     app: input.app,
   };

@@ -9,8 +9,10 @@ import {
 } from '@compotastic/mesh';
 import { Scheduler } from './engine/scheduler.js';
 import { SimError } from './errors.js';
-import { computeOnAirBytes, isBroadcast, packetKey, Priority, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
+import { isBroadcast, newPacket, packetKey, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
 import { MeshRouter } from './mesh/router.js';
+import { x25519PublicKey } from './mesh/x25519.js';
+import { FirmwareModules } from './modules/firmware-modules.js';
 import { roundTime, type TraceEvent, type TraceSink } from './output/trace.js';
 import { LogHistogram, type NodeSummary, type SimSummary } from './output/stats.js';
 import { linkNormal, meanPathLossDb, rangeForBudgetM } from './radio/propagation.js';
@@ -251,6 +253,11 @@ export class Simulation {
     );
     node.phy = this.phy;
     node.router = new MeshRouter(this, node);
+    node.modules = new FirmwareModules(this, node);
+    // Seeded identity: the same scenario and seed give every node the same keys and device id.
+    node.privateKey = node.rng.derive('pki').bytes(32);
+    node.publicKey = x25519PublicKey(node.privateKey);
+    node.deviceId = node.rng.derive('device-id').bytes(16);
     node.traffic = spec.traffic ?? true;
     if (sc.battery.enabled) {
       const init = sc.battery.initialPct;
@@ -271,6 +278,7 @@ export class Simulation {
     node.bootMs = this.now;
     node.upSinceMs = this.now;
     this.upCount++;
+    node.modules.boot();
     if (spec.down) this.setNodeUp(node, false, 'scenario');
     if (spec.path) this.followPath(node, spec.path, spec.speedMps ?? 1.4, false);
     if (node.battery) this.scheduleBatteryCheck(node);
@@ -446,9 +454,11 @@ export class Simulation {
       node.upSinceMs = this.now;
       node.battery?.setBaseDraw(this.now, node.profile.idleMa + this.scenario.battery.rxMa);
       if (node.battery) this.scheduleBatteryCheck(node);
+      node.modules.boot();
     } else {
       node.upTimeMs += this.now - node.upSinceMs;
       node.router.reset();
+      node.modules.halt();
       if (node.locked) {
         node.locked.locked = false;
         node.locked = null;
@@ -829,30 +839,21 @@ export class Simulation {
   sendFromApp(nodeNum: number, opts: AppSendOptions, payloadBytes?: number): { id: number; error: number } {
     const node = this.requireNode(nodeNum);
     const to = opts.to ?? BROADCAST_NUM;
-    const p: SimPacket = {
+    const p = newPacket({
       origin: node.index,
       from: node.num,
       to,
       id: opts.id ?? 0,
       hopLimit: opts.hopLimit ?? node.hopLimit,
-      hopStart: 0,
       wantAck: opts.wantAck ?? false,
       channel: opts.channel ?? 0,
-      nextHop: 0,
-      relayNode: 0,
       portnum: opts.portnum,
       payload: payloadBytes === undefined ? opts.payload : null,
       payloadBytes: payloadBytes ?? opts.payload.length,
       wantResponse: opts.wantResponse ?? false,
       requestId: opts.requestId ?? 0,
       replyId: opts.replyId ?? 0,
-      routingError: -1,
-      priority: Priority.UNSET,
-      rxSnr: 0,
-      rxRssi: 0,
-      onAirBytes: 0,
-    };
-    p.onAirBytes = computeOnAirBytes(p);
+    });
     if (p.id === 0) p.id = node.router.nextPacketId();
     if (to !== node.num) {
       const possible = isBroadcast(to) ? Math.max(0, this.upCount - 1) : 1;

@@ -1,10 +1,11 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { TcpTransport } from '@compotastic/mesh/node';
 import { MeshDevice, Protobuf } from '@meshtastic/core';
 import { describe, expect, it } from 'vitest';
 import { runRealtime } from '../src/client.js';
 import { Simulation, type ScenarioConfig } from '../src/index.js';
 import { startTcpServers } from '../src/node.js';
+import { lineScenario } from './helpers.js';
 import { tcpHarness } from './tcp-harness.js';
 
 /*
@@ -164,5 +165,47 @@ describe('conformance with @meshtastic/core over TCP', () => {
     device.complete();
     const p = await heard;
     expect(new TextDecoder().decode(p.payload)).toBe('bye');
+  });
+
+  describe('on a line a - b - c where only neighbours hear each other', () => {
+    const line = lineScenario(3, { duration: '2h', startEpochS: 1_750_000_000, firmware: { nodeInfoBroadcastS: 10_800 } });
+
+    it('lists the nodes whose NodeInfo it heard, with their names and public keys', async () => {
+      const sim = await start(line);
+      const [a, b, c] = sim.nodes;
+      // Every node announces itself 30 s after boot; attach once they have.
+      await until(() => (sim.now > 45_000 ? true : undefined));
+      const da = await attach(h.servers!.ports.get(a!.num)!);
+      expect(da.nodes.get(b!.num)?.user?.longName).toBe('Sim n1');
+      expect(da.nodes.get(b!.num)?.user?.publicKey).toHaveLength(32);
+      expect(da.nodes.get(c!.num)?.user?.longName).toBe('Sim n2');
+      expect(da.nodes.get(c!.num)?.hopsAway).toBe(1);
+    });
+
+    it('traces the route with the SNR of every hop', async () => {
+      const sim = await start(line);
+      const [a, b, c] = sim.nodes;
+      const da = await attach(h.servers!.ports.get(a!.num)!);
+      const traced = new Promise<Msg>((resolve) => da.device.events.onTraceRoutePacket.subscribe((r: Msg) => resolve(r)));
+      void da.device.traceRoute(c!.num).catch(() => {});
+      const r = await traced;
+      expect(r.from).toBe(c!.num);
+      expect(r.data.route).toEqual([b!.num]);
+      expect(r.data.routeBack).toEqual([b!.num]);
+      expect(r.data.snrTowards).toHaveLength(2);
+      expect(r.data.snrBack).toHaveLength(2);
+    });
+
+    it("answers a telemetry request with the remote node's device metrics", async () => {
+      const sim = await start(line);
+      const [a, b] = sim.nodes;
+      const da = await attach(h.servers!.ports.get(a!.num)!);
+      const got = new Promise<Msg>((resolve) => da.device.events.onTelemetryPacket.subscribe((t: Msg) => t.from === b!.num && resolve(t)));
+      const request = toBinary(P.Telemetry.TelemetrySchema, create(P.Telemetry.TelemetrySchema, { variant: { case: 'deviceMetrics', value: {} } }));
+      void da.device.sendPacket(request, P.Portnums.PortNum.TELEMETRY_APP, b!.num, 0, true, true).catch(() => {});
+      const t = await got;
+      expect(t.data.variant.case).toBe('deviceMetrics');
+      expect(t.data.variant.value.uptimeSeconds).toBeGreaterThan(0);
+    });
   });
 });

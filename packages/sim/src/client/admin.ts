@@ -61,17 +61,12 @@ export class NodeSettings {
   readonly config = new Map<ConfigCase, Msg>();
   readonly moduleConfig = new Map<ModuleConfigCase, Msg>();
   readonly channels: Msg[] = [];
-  longName: string;
-  shortName: string;
-  isLicensed = false;
   rebootCount = 0;
   /** begin_edit_settings ... commit_edit_settings: changes wait for the commit to reboot. */
   editTransaction = false;
   rebootTimer: SimEvent | null = null;
 
   constructor(readonly sim: Simulation, readonly node: SimNode) {
-    this.longName = `Sim ${node.name}`;
-    this.shortName = node.name.slice(-4).padStart(4, '_');
     const sc = sim.scenario;
     this.config.set('device', {
       role: P.Config.Config_DeviceConfig_Role[node.role],
@@ -168,17 +163,18 @@ export class NodeSettings {
 
   /** AdminModule::handleSetOwner: non-empty names replace; returns whether anything changed. */
   setOwner(user: Msg): boolean {
+    const owner = this.node.owner;
     let changed = false;
-    if (user?.longName && user.longName !== this.longName) {
-      this.longName = String(user.longName).slice(0, 39);
+    if (user?.longName && user.longName !== owner.longName) {
+      owner.longName = String(user.longName).slice(0, 39);
       changed = true;
     }
-    if (user?.shortName && user.shortName !== this.shortName) {
-      this.shortName = String(user.shortName).slice(0, 4);
+    if (user?.shortName && user.shortName !== owner.shortName) {
+      owner.shortName = String(user.shortName).slice(0, 4);
       changed = true;
     }
-    if (!!user?.isLicensed !== this.isLicensed) {
-      this.isLicensed = !!user?.isLicensed;
+    if (!!user?.isLicensed !== owner.isLicensed) {
+      owner.isLicensed = !!user?.isLicensed;
       changed = true;
     }
     return changed;

@@ -6,6 +6,7 @@ import { RoutingError, type SimPacket } from '../mesh/packet.js';
 import { syntheticPayload } from '../mesh/synthetic-payload.js';
 import type { Simulation } from '../simulation.js';
 import type { SimNode } from '../world/node.js';
+import { userId } from '../modules/firmware-modules.js';
 import { CONFIG_CASES, DEFAULT_REBOOT_SECONDS, MODULE_CONFIG_CASES, settingsOf, type NodeSettings } from './admin.js';
 import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type TelemetryPhone } from './phone-telemetry.js';
 
@@ -47,9 +48,6 @@ export interface ClientSession {
   setCongested(congested: boolean): void;
 }
 
-function userId(num: number): string {
-  return `!${num.toString(16).padStart(8, '0')}`;
-}
 
 /**
  * The Meshtastic client API of one simulated node (the firmware's PhoneAPI): the want_config handshake, queue status,
@@ -110,21 +108,23 @@ export class VirtualRadio implements TelemetryPhone {
     return toBinary(P.Mesh.FromRadioSchema, create(P.Mesh.FromRadioSchema, { id: this.fromRadioId++, payloadVariant: variant }));
   }
 
-  user(node: SimNode): Msg {
-    const s = settingsOf(this.sim, node);
+  /** Our own User (owner). */
+  ownUser(): Msg {
+    const n = this.node;
     return {
-      id: userId(node.num),
-      longName: s.longName,
-      shortName: s.shortName,
+      id: userId(n.num),
+      longName: n.owner.longName,
+      shortName: n.owner.shortName,
       hwModel: P.Mesh.HardwareModel.PORTDUINO,
-      isLicensed: s.isLicensed,
-      role: s.roleValue(),
+      isLicensed: n.owner.isLicensed,
+      role: this.settings.roleValue(),
+      publicKey: n.owner.isLicensed ? new Uint8Array(0) : n.publicKey,
     };
   }
 
-  private position(node: SimNode): Msg {
-    const { lat, lon } = this.sim.toLatLon(node.x, node.y);
-    return { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(node.z), time: this.epochS() };
+  private ownPosition(): Msg {
+    const { lat, lon } = this.sim.toLatLon(this.node.x, this.node.y);
+    return { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(this.node.z), time: this.epochS() };
   }
 
   epochS(): number {
@@ -134,9 +134,11 @@ export class VirtualRadio implements TelemetryPhone {
   configSequence(nonce: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     const n = this.node;
-    out.push(this.fromRadio({ case: 'myInfo', value: { myNodeNum: n.num, rebootCount: this.settings.rebootCount, minAppVersion: 30200, pioEnv: 'compotastic-sim' } }));
+    // 2.6.11's MyNodeInfo has no nodedb_count (2.7 added it): the node list follows as node_infos.
+    const myInfo = { myNodeNum: n.num, rebootCount: this.settings.rebootCount, minAppVersion: 30200, deviceId: n.deviceId, pioEnv: 'compotastic-sim' };
+    out.push(this.fromRadio({ case: 'myInfo', value: myInfo }));
     out.push(this.fromRadio({ case: 'deviceuiConfig', value: {} }));
-    out.push(this.fromRadio({ case: 'nodeInfo', value: this.nodeInfo(n, true) }));
+    out.push(this.fromRadio({ case: 'nodeInfo', value: { num: n.num, user: this.ownUser(), position: this.ownPosition(), lastHeard: this.epochS(), deviceMetrics: deviceMetrics(this.sim, n), isFavorite: true } }));
     out.push(
       this.fromRadio({
         case: 'metadata',
@@ -153,21 +155,15 @@ export class VirtualRadio implements TelemetryPhone {
     for (let i = 0; i < this.settings.channels.length; i++) out.push(this.fromRadio({ case: 'channel', value: this.channel(i) }));
     for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.settings.configValue(kind) } } }));
     for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: this.settings.moduleConfigValue(kind) } } }));
+    // Other nodes as the node DB knows them: a user only once its NodeInfo was heard, a position once one was.
     for (const entry of n.router.nodeDb.values()) {
-      const other = this.sim.nodes[this.sim.indexOfNum(entry.num)];
-      if (other) out.push(this.fromRadio({ case: 'nodeInfo', value: { ...this.nodeInfo(other, false), snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) } }));
+      const info: Msg = { num: entry.num, snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) };
+      if (entry.user) info.user = { id: userId(entry.num), ...entry.user };
+      if (entry.position) info.position = entry.position;
+      out.push(this.fromRadio({ case: 'nodeInfo', value: info }));
     }
     out.push(this.fromRadio({ case: 'configCompleteId', value: nonce }));
     return out;
-  }
-
-  private nodeInfo(node: SimNode, own: boolean): Msg {
-    const info: Msg = { num: node.num, user: this.user(node), position: this.position(node), isFavorite: own };
-    if (own) {
-      info.lastHeard = this.epochS();
-      info.deviceMetrics = deviceMetrics(this.sim, node);
-    }
-    return info;
   }
 
   channel(index: number): Msg {
@@ -330,7 +326,7 @@ export class VirtualRadio implements TelemetryPhone {
     };
     switch (v?.case) {
       case 'getOwnerRequest':
-        return { reply: { case: 'getOwnerResponse', value: this.user(this.node) }, error: RoutingError.NONE };
+        return { reply: { case: 'getOwnerResponse', value: this.ownUser() }, error: RoutingError.NONE };
       case 'getChannelRequest': {
         const index = (v.value as number) - 1;
         if (!(index >= 0 && index < settings.channels.length)) return { reply: null, error: RoutingError.BAD_REQUEST };
@@ -347,7 +343,8 @@ export class VirtualRadio implements TelemetryPhone {
       case 'getDeviceMetadataRequest':
         return { reply: { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } }, error: RoutingError.NONE };
       case 'setOwner':
-        if (settings.setOwner(v.value)) this.onOwnerChanged();
+        // MeshService::reloadOwner announces the new names to the mesh.
+        if (settings.setOwner(v.value)) this.node.modules.sendOurNodeInfo(BROADCAST_NUM, false);
         return none;
       case 'setConfig':
         return saved(settings.setConfig(v.value?.payloadVariant));
@@ -369,9 +366,6 @@ export class VirtualRadio implements TelemetryPhone {
         return none;
     }
   }
-
-  /** A new owner name: the firmware announces it to the mesh (MeshService::reloadOwner). */
-  protected onOwnerChanged(): void {}
 }
 
 class Session implements ClientSession {

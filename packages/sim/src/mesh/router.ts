@@ -8,6 +8,7 @@ import {
   txDelayMs,
 } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
+import type { LearnedPosition, LearnedUser } from '../modules/firmware-modules.js';
 import type { SimNode } from '../world/node.js';
 import type { Simulation } from '../simulation.js';
 import { AirtimeTracker } from './airtime.js';
@@ -28,6 +29,10 @@ interface PendingRetransmission {
 
 export interface NodeDbEntry {
   num: number;
+  /** From the node's NodeInfo, once heard. */
+  user?: LearnedUser;
+  /** From the node's Position packets, once heard. */
+  position?: LearnedPosition;
   lastHeardMs: number;
   snr: number;
   hopsAway: number;
@@ -339,7 +344,8 @@ export class MeshRouter {
     this.sendAckNak(error, p.from === 0 ? this.node.num : p.from, p.id, p.channel);
   }
 
-  private hopLimitForResponse(hopStart: number, hopLimit: number): number {
+  /** RoutingModule::getHopLimitForResponse. */
+  hopLimitForResponse(hopStart: number, hopLimit: number): number {
     const configured = this.node.hopLimit;
     if (hopStart !== 0) {
       const used = hopStart - hopLimit;
@@ -483,15 +489,19 @@ export class MeshRouter {
       this.sim.traceDrop(this.node, p, 'portnum_filtered');
       return;
     }
-    if (this.isToUs(p) || isBroadcast(p.to)) this.sim.deliverToApp(this.node, p, rxSnr, rxRssi, true);
-    this.reliableSniff(p);
-    this.nextHopSniff(p, rxSnr, rxRssi);
+    // MeshModule::callModules: the traceroute module alters the packet before it is relayed or delivered.
+    const q = this.node.modules.alter(p, rxSnr);
+    if (this.isToUs(q) || isBroadcast(q.to)) this.sim.deliverToApp(this.node, q, rxSnr, rxRssi, true);
+    const answer = this.node.modules.received(q);
+    this.reliableSniff(q, answer?.reply != null);
+    this.nextHopSniff(q, rxSnr, rxRssi);
+    if (answer) this.node.modules.answer(answer);
   }
 
-  /** ReliableRouter::sniffReceived: ACK what is addressed to us, stop retransmitting what got ACKed. */
-  private reliableSniff(p: SimPacket): void {
+  /** ReliableRouter::sniffReceived: ACK what is addressed to us (unless a module replied), stop retransmitting what got ACKed. */
+  private reliableSniff(p: SimPacket, moduleReplied: boolean): void {
     if (!this.isToUs(p)) return;
-    if (p.wantAck) {
+    if (p.wantAck && !moduleReplied) {
       if (!p.requestId && !p.replyId) {
         this.sendAckNak(RoutingError.NONE, p.from, p.id, p.channel, this.hopLimitForResponse(p.hopStart, p.hopLimit));
       } else if ((p.hopStart > 0 && p.hopStart === p.hopLimit) || p.nextHop !== 0) {
