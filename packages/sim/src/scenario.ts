@@ -133,6 +133,13 @@ export interface ScenarioConfig {
   /** The radio reports SNR no higher than this (SX126x saturates), dB. */
   snrCeilingDb?: number;
   captureThresholdDb?: number;
+  /**
+   * When a frame `captureThresholdDb` stronger takes the receiver over: during the locked frame's preamble only (the
+   * radio's behaviour, default), or at any point of the reception (Meshtasticator's rule).
+   */
+  captureRule?: 'preamble' | 'anytime';
+  /** Traffic outside the mesh on the channel: the chance that a channel activity check finds it busy (0). */
+  interference?: { cadBusyProbability?: number };
   latency?: { processingMs?: number; clientMs?: number };
   availability?: Partial<AvailabilityConfig>;
   battery?: Partial<BatteryConfig>;
@@ -173,6 +180,8 @@ export interface ResolvedScenario {
   noiseFigureDb: number;
   snrCeilingDb: number;
   captureThresholdDb: number;
+  captureRule: 'preamble' | 'anytime';
+  interference: { cadBusyProbability: number };
   latency: { processingMs: number; clientMs: number };
   availability: AvailabilityConfig;
   battery: BatteryConfig;
@@ -340,6 +349,8 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     noiseFigureDb: num('noiseFigureDb', input.noiseFigureDb, 6, 0, 30),
     snrCeilingDb: num('snrCeilingDb', input.snrCeilingDb, 12, -20, 40),
     captureThresholdDb: num('captureThresholdDb', input.captureThresholdDb, 6, 0, 30),
+    captureRule: oneOf('captureRule', input.captureRule, ['preamble', 'anytime'] as const, 'preamble'),
+    interference: { cadBusyProbability: num('interference.cadBusyProbability', input.interference?.cadBusyProbability, 0, 0, 1) },
     latency: {
       processingMs: num('latency.processingMs', input.latency?.processingMs, 0, 0, 60_000),
       clientMs: num('latency.clientMs', input.latency?.clientMs, 5, 0, 60_000),
@@ -466,14 +477,30 @@ export function applyOverrides(config: ScenarioConfig, overrides: Record<string,
         value = raw;
       }
     }
-    let target: Record<string, unknown> = copy;
-    for (const k of keys.slice(0, -1)) {
+    // A numeric key addresses an element of an existing array ("traffic.0.wantAck"); it cannot grow the array.
+    let target: Record<string, unknown> | unknown[] = copy;
+    keys.forEach((k, i) => {
+      const isLast = i === keys.length - 1;
+      if (Array.isArray(target)) {
+        const index = Number(k);
+        if (!/^\d+$/.test(k) || index >= target.length) throw new SimError('INVALID_OVERRIDE', `"${path}": ${keys.slice(0, i).join('.')} has no element ${k} (${target.length} elements)`);
+        if (isLast) target[index] = value;
+        else {
+          const next = target[index];
+          if (typeof next !== 'object' || next === null) throw new SimError('INVALID_OVERRIDE', `"${path}": element ${k} is not an object`);
+          target = next as Record<string, unknown>;
+        }
+        return;
+      }
+      if (isLast) {
+        target[k] = value;
+        return;
+      }
       const next = target[k];
       if (next === undefined || next === null) target[k] = {};
-      else if (typeof next !== 'object' || Array.isArray(next)) throw new SimError('INVALID_OVERRIDE', `"${path}": ${k} is not an object`);
-      target = target[k] as Record<string, unknown>;
-    }
-    target[keys[keys.length - 1] as string] = value;
+      else if (typeof next !== 'object') throw new SimError('INVALID_OVERRIDE', `"${path}": ${k} is not an object`);
+      target = target[k] as Record<string, unknown> | unknown[];
+    });
   }
   return copy as unknown as ScenarioConfig;
 }

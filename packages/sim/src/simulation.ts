@@ -564,6 +564,9 @@ export class Simulation {
   /** Channel activity detection: a preamble/packet strong enough for CAD that started at least a CAD period ago. */
   isChannelActive(node: SimNode): boolean {
     const now = this.now;
+    const busy = this.scenario.interference.cadBusyProbability;
+    // Outside traffic, drawn from a stream of its own so the mesh's other random choices stay put.
+    if (busy > 0 && (node.interferenceRng ??= node.rng.derive('interference')).float() < busy) return true;
     for (const a of node.arrivals) {
       if (a.powerDbm >= node.phy.cadThresholdDbm && now >= a.tx.startMs + node.phy.cadMs) return true;
     }
@@ -682,8 +685,10 @@ export class Simulation {
     const capture = this.scenario.captureThresholdDb;
     const locked = rx.locked;
     const decodable = a.powerDbm >= rx.phy.sensitivityDbm;
-    if (decodable && !rx.transmitting && locked && this.now < locked.criticalStartMs && a.powerDbm >= locked.powerDbm + capture) {
-      // A much stronger frame arriving during the preamble: the receiver re-synchronises on it.
+    const canCapture = this.scenario.captureRule === 'anytime' || (locked !== null && this.now < locked.criticalStartMs);
+    if (decodable && !rx.transmitting && locked && canCapture && a.powerDbm >= locked.powerDbm + capture) {
+      // A much stronger frame arriving during the preamble (or at any time, with captureRule 'anytime'): the receiver
+      // re-synchronises on it.
       this.loseArrival(locked, 'captured', a.tx);
       locked.locked = false;
       this.lock(rx, a);

@@ -65,6 +65,8 @@ export class SimNode {
   publicKey: Uint8Array = new Uint8Array(32);
   /** MyNodeInfo.device_id: 16 bytes, seeded per node. */
   deviceId: Uint8Array = new Uint8Array(16);
+  /** Draws for outside interference (created on first use). */
+  interferenceRng: Prng | null = null;
   /** The radio setting the node is tuned to (the scenario's unless a client changed it). */
   phy!: RadioPhy;
   battery: Battery | null = null;
