@@ -1,5 +1,6 @@
 import { BROADCAST_NUM, PortNum } from '@compotastic/mesh';
 import { describe, expect, it } from 'vitest';
+import { FLOOD_EXPIRE_MS, PacketHistory } from '../src/mesh/history.js';
 import { clusterScenario, lineScenario, of, sendAt, traced } from './helpers.js';
 
 /* Router behaviours taken from firmware 2.6.11 (Router.cpp, FloodingRouter.cpp, ReliableRouter.cpp). */
@@ -53,5 +54,32 @@ describe('router fidelity', () => {
     expect(quiet.retransmits.length).toBeGreaterThan(0);
     // The first retry is late by exactly the received packet's airtime; later ones start from there.
     expect((busy.retransmits[0]!.t as number) - (quiet.retransmits[0]!.t as number)).toBeCloseTo(received, 6);
+  });
+});
+
+describe('packet history (PacketHistory.cpp 2.6.11)', () => {
+  const pkt = (origin: number, id: number) => ({ origin, from: 0x10000000 + origin, id, nextHop: 0, relayNode: 1 });
+
+  it('never forgets a packet seen within 10 minutes, however many others pass: a very late copy is a duplicate', () => {
+    const h = new PacketHistory(5, 9, 0x99);
+    h.check(pkt(1, 100), 0, true);
+    for (let i = 0; i < 50; i++) h.check(pkt(2, 1000 + i), 1000 + i, true);
+    expect(h.check(pkt(1, 100), FLOOD_EXPIRE_MS - 1, false).seen).toBe(true);
+  });
+
+  it('counts ten minutes from the latest sighting, and forgets after that', () => {
+    const h = new PacketHistory(300, 9, 0x99);
+    h.check(pkt(1, 7), 0, true);
+    h.check(pkt(1, 7), 8 * 60_000, true); // heard again: the record is refreshed
+    expect(h.check(pkt(1, 7), 17 * 60_000, false).seen).toBe(true);
+    expect(h.check(pkt(1, 7), 18 * 60_000, false).seen).toBe(false);
+  });
+
+  it('purges expired records once past its reserved size', () => {
+    const h = new PacketHistory(10, 9, 0x99);
+    for (let i = 0; i < 8; i++) h.check(pkt(1, i + 1), 0, true);
+    for (let i = 0; i < 8; i++) h.check(pkt(2, i + 1), FLOOD_EXPIRE_MS + 1, true);
+    expect(h.size).toBeLessThanOrEqual(9);
+    expect(h.check(pkt(2, 1), FLOOD_EXPIRE_MS + 2, false).seen).toBe(true);
   });
 });
