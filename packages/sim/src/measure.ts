@@ -81,8 +81,8 @@ export interface ReachabilityMeasurement {
 
 /**
  * Meshtasticator's reachability on its default configuration, the mean over seeds 1-10 of its discrete-event
- * simulator at 10 nodes: with its moving nodes (its default), and with movement off (what `meshtasticator-default`
- * expresses). Compare means over the same seeds, never one seed against a mean.
+ * simulator at 10 nodes: with its moving nodes (its default, as `meshtasticator-default`), and with movement off
+ * (`mobility.fraction` 0). Compare means over the same seeds, never one seed against a mean.
  */
 export const MESHTASTICATOR_REACHABILITY_PCT = { seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], movingNodes: 72.7, movementOff: 75.7 } as const;
 

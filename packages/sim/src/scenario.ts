@@ -34,12 +34,30 @@ export interface AvailabilityConfig {
 }
 
 export interface MobilityConfig {
-  /** Fraction of generated nodes that roam (random waypoint). */
+  /**
+   * How roaming nodes move: `random-waypoint` (walk to a random point at speedMps, pause, repeat), or `jumps`
+   * (Meshtasticator's model: every exponential(meanJumpIntervalS) a jump of up to the node's step in a random direction,
+   * the step drawn per node from jumpStepsM, clamped to the area).
+   */
+  kind: 'random-waypoint' | 'jumps';
+  /** Fraction of generated nodes that roam. */
   fraction: number;
   speedMps: number;
   pauseS: number;
   /** Position update interval, s. */
   stepS: number;
+  /** `jumps`: the per-node step choices (m per jump) and the mean time between jumps. */
+  jumpStepsM: number[];
+  meanJumpIntervalS: number;
+  /**
+   * Share of roaming nodes with GPS that broadcast their position (want_ack, positionPayloadBytes on POSITION_APP) once
+   * they are positionDistanceM from the last broadcast and positionMinIntervalS after it, below 25% channel utilization
+   * (the firmware's smart position broadcast, as Meshtasticator models it). 0 = none.
+   */
+  gpsFraction: number;
+  positionDistanceM: number;
+  positionMinIntervalS: number;
+  positionPayloadBytes: number;
 }
 
 export interface NodeSpec {
@@ -369,6 +387,13 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       criticalPct: num('battery.criticalPct', batteryIn.criticalPct, 5, 0, 100),
     },
     mobility: {
+      kind: oneOf('mobility.kind', input.mobility?.kind, ['random-waypoint', 'jumps'] as const, 'random-waypoint'),
+      jumpStepsM: (input.mobility?.jumpStepsM ?? [96, 390, 1500]).map((v, i) => num(`mobility.jumpStepsM[${i}]`, v, 0, 0)),
+      meanJumpIntervalS: num('mobility.meanJumpIntervalS', input.mobility?.meanJumpIntervalS, 60, 0.1),
+      gpsFraction: num('mobility.gpsFraction', input.mobility?.gpsFraction, 0, 0, 1),
+      positionDistanceM: num('mobility.positionDistanceM', input.mobility?.positionDistanceM, 100, 0),
+      positionMinIntervalS: num('mobility.positionMinIntervalS', input.mobility?.positionMinIntervalS, 30, 0),
+      positionPayloadBytes: int('mobility.positionPayloadBytes', input.mobility?.positionPayloadBytes, 40, 0, 233),
       fraction: num('mobility.fraction', input.mobility?.fraction, 0, 0, 1),
       speedMps: num('mobility.speedMps', input.mobility?.speedMps, 1.4, 0),
       pauseS: num('mobility.pauseS', input.mobility?.pauseS, 60, 0),

@@ -1,5 +1,6 @@
 import {
   BROADCAST_NUM,
+  PortNum,
   Prng,
   getModemPreset,
   getRegion,
@@ -222,7 +223,8 @@ export class Simulation {
       const [x, y] = positions[i] as Waypoint;
       const roams = sc.mobility.fraction > 0 && mobileRng.bool(sc.mobility.fraction);
       const node = this.addNode({ x, y, role: roles[i], deviceClass: classes[i] }, roams);
-      if (roams) this.startRandomWaypoint(node, mobileRng.fork());
+      if (roams && sc.mobility.kind === 'jumps') this.startJumps(node, mobileRng.fork());
+      else if (roams) this.startRandomWaypoint(node, mobileRng.fork());
     }
   }
 
@@ -427,6 +429,36 @@ export class Simulation {
       node.moveTimer = this.scheduler.schedule(step + dwellMs, advance);
     };
     node.moveTimer = this.scheduler.schedule(step, advance);
+  }
+
+  /** Meshtasticator's movement: random jumps, and position broadcasts from nodes with GPS (see MobilityConfig). */
+  private startJumps(node: SimNode, rng: Prng): void {
+    const { widthM: w, heightM: h } = this.scenario.area;
+    const mob = this.scenario.mobility;
+    const steps = mob.jumpStepsM.length > 0 ? mob.jumpStepsM : [0];
+    const gps = rng.bool(mob.gpsFraction);
+    const stepM = steps[rng.intBelow(steps.length)] as number;
+    let lastX = node.x;
+    let lastY = node.y;
+    let lastBroadcastMs = 0;
+    const jump = (): void => {
+      node.moveTimer = null;
+      const angle = 2 * Math.PI * rng.float();
+      const dist = stepM * rng.float();
+      node.x = Math.min(Math.max(node.x + dist * Math.cos(angle), -w / 2), w / 2);
+      node.y = Math.min(Math.max(node.y + dist * Math.sin(angle), -h / 2), h / 2);
+      this.gridOf(node).move(node);
+      if (this.traceEnabled) this.trace({ t: roundTime(this.now), ev: 'move', node: node.num, x: round1(node.x), y: round1(node.y) });
+      const moved = Math.hypot(node.x - lastX, node.y - lastY);
+      if (gps && node.up && moved >= mob.positionDistanceM && this.now - lastBroadcastMs >= mob.positionMinIntervalS * 1000 && node.router.airtime.isTxAllowedChannelUtil(this.now, true)) {
+        this.sendFromApp(node.num, { portnum: PortNum.POSITION_APP, payload: new Uint8Array(0), wantAck: true }, mob.positionPayloadBytes);
+        lastX = node.x;
+        lastY = node.y;
+        lastBroadcastMs = this.now;
+      }
+      node.moveTimer = this.scheduler.schedule(rng.exponential(mob.meanJumpIntervalS * 1000), jump);
+    };
+    node.moveTimer = this.scheduler.schedule(0, jump);
   }
 
   private startRandomWaypoint(node: SimNode, rng: Prng): void {
