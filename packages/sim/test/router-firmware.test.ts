@@ -57,6 +57,23 @@ describe('router fidelity', () => {
   });
 });
 
+describe('next-hop relays (NextHopRouter.cpp 2.6.11)', () => {
+  it("a relay that overhears the destination's ACK stops retrying the DM it relayed", () => {
+    // a - b - c: the first DM teaches a and b the next hops; b relays the second with c as next hop and keeps a retry
+    // pending, which c's ACK (relayed back by b) must cancel.
+    const { sim, events } = traced(lineScenario(3, { duration: '5m' }));
+    const [, b, c] = sim.nodes;
+    sendAt(sim, 1000, 0, { to: c!.num, wantAck: true });
+    const second = sendAt(sim, 60_000, 0, { to: c!.num, wantAck: true });
+    sim.run();
+    const relayed = of(events, 'tx_start', { node: b!.num, id: second.id });
+    expect(relayed).toHaveLength(1);
+    expect(relayed[0]!.nextHop).toBe(c!.num & 0xff);
+    expect(of(events, 'ack', { node: sim.nodes[0]!.num, id: second.id, kind: 'ack' })).toHaveLength(1);
+    expect(of(events, 'retransmit', { node: b!.num, id: second.id })).toHaveLength(0);
+  });
+});
+
 describe('packet history (PacketHistory.cpp 2.6.11)', () => {
   const pkt = (origin: number, id: number) => ({ origin, from: 0x10000000 + origin, id, nextHop: 0, relayNode: 1 });
 

@@ -154,10 +154,4 @@ export class PacketHistory {
     const r = this.find(origin, id, nowMs);
     return !!r && relayer !== 0 && r.relayedBy.includes(relayer);
   }
-
-  wasSoleRelayer(relayer: number, id: number, origin: number, nowMs: number): boolean {
-    const r = this.find(origin, id, nowMs);
-    if (!r) return false;
-    return r.relayedBy[0] === relayer && r.relayedBy[1] === 0 && r.relayedBy[2] === 0;
-  }
 }

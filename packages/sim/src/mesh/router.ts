@@ -529,7 +529,7 @@ export class MeshRouter {
           if (
             origin >= 0 &&
             (this.history.wasRelayer(p.relayNode, p.requestId, origin, now) ||
-              (p.hopStart !== 0 && p.hopStart === p.hopLimit && this.history.wasSoleRelayer(this.node.byte, p.requestId, origin, now)))
+              (p.hopStart !== 0 && p.hopStart === p.hopLimit && this.history.wasRelayer(this.node.byte, p.requestId, origin, now)))
           ) {
             origTx.nextHop = p.relayNode;
           }
