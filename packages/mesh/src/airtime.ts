@@ -61,11 +61,37 @@ export function timeOnAirUs(presetOrParams: ModemPresetName | ModemPreset | LoRa
 }
 
 /**
- * The firmware's RadioInterface::getPacketTime: RadioLib's microsecond time on air divided down to whole ms
- * (truncated). Used wherever the firmware does arithmetic with airtime (retransmission spacing, airtime stats).
+ * Which firmware's RadioInterface::getPacketTime: `2.6.11` is RadioInterface.cpp's own single-precision formula
+ * (releases up to 2.7.11), which rounds the payload symbols up after multiplying by the coding rate and so
+ * undercounts (LONG_FAST, 56 B: 649 ms against 681.98 ms on air); `2.7.12` is RadioLib's time on air, truncated to
+ * whole ms (681 ms), adopted in 2.7.12.
  */
-export function firmwarePacketTimeMs(presetOrParams: ModemPresetName | ModemPreset | LoRaParams, payloadBytes: number): number {
-  return Math.floor(timeOnAirUs(presetOrParams, payloadBytes) / 1000);
+export type PacketTimeFormula = '2.6.11' | '2.7.12';
+
+/** The release the project models (see the simulator's README). */
+export const MODELLED_PACKET_TIME_FORMULA: PacketTimeFormula = '2.6.11';
+
+/**
+ * The firmware's RadioInterface::getPacketTime, in whole ms, used wherever the firmware does arithmetic with airtime
+ * (retransmission spacing, airtime and channel utilization counters). The transmission itself takes timeOnAirMs.
+ */
+export function firmwarePacketTimeMs(
+  presetOrParams: ModemPresetName | ModemPreset | LoRaParams,
+  payloadBytes: number,
+  formula: PacketTimeFormula = MODELLED_PACKET_TIME_FORMULA,
+): number {
+  if (formula === '2.7.12') return Math.floor(timeOnAirUs(presetOrParams, payloadBytes) / 1000);
+  const params = resolveParams(presetOrParams);
+  checkPayload(payloadBytes);
+  // float arithmetic as in RadioInterface.cpp (2.6.11), explicit header and CRC always on.
+  const f = Math.fround;
+  const sf = params.spreadingFactor;
+  const tSym = f((1 << sf) / f(params.bandwidthKHz * 1000));
+  const de = tSym > 16e-3 ? 1 : 0;
+  const tPreamble = f(f(params.preambleSymbols + 4.25) * tSym);
+  const ratio = f(f(8 * payloadBytes - 4 * sf + 28 + 16) / (4 * (sf - 2 * de)));
+  const symbols = 8 + Math.max(Math.ceil(f(ratio * params.codingRate)), 0);
+  return Math.trunc(f(f(tPreamble + f(symbols * tSym)) * 1000));
 }
 
 /** Preamble duration in ms. */

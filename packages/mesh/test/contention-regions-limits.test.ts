@@ -50,9 +50,9 @@ describe('contention windows', () => {
     expect(() => txDelayMs(fixed(0), 0, 0)).toThrow(MeshError);
   });
 
-  it('spaces retransmissions about 10.4 s for a 255-byte LONG_FAST packet', () => {
+  it('spaces retransmissions about 10.3 s for a 255-byte LONG_FAST packet', () => {
     const airtime = firmwarePacketTimeMs('LONG_FAST', 255);
-    expect(retransmissionDelayMs(airtime, 0, getModemPreset('LONG_FAST').slotTimeMs)).toBe(2 * 2156 + (8 + 16 + 32) * 28 + 4500);
+    expect(retransmissionDelayMs(airtime, 0, getModemPreset('LONG_FAST').slotTimeMs)).toBe(2 * 2131 + (8 + 16 + 32) * 28 + 4500);
   });
 });
 

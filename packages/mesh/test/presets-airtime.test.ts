@@ -78,9 +78,20 @@ describe('time on air', () => {
     }
   });
 
-  it('truncates to whole ms like the firmware', () => {
-    expect(firmwarePacketTimeMs('LONG_FAST', 255)).toBe(2156);
-    expect(firmwarePacketTimeMs('SHORT_TURBO', 20)).toBe(16);
+  it("uses 2.6.11's getPacketTime by default: symbols rounded up after the coding rate, truncated to whole ms", () => {
+    // LONG_FAST 255 B: ceil(2040 / 44 * 5) + 8 = 240 payload symbols, (16 + 4.25 + 240) * 8.192 ms = 2131.97 ms.
+    expect(firmwarePacketTimeMs('LONG_FAST', 255)).toBe(2131);
+    // LONG_FAST 56 B: ceil(448 / 44 * 5) + 8 = 59 symbols, 79.25 * 8.192 = 649.2 ms, while the frame takes 681.98 ms.
+    expect(firmwarePacketTimeMs('LONG_FAST', 56)).toBe(649);
+    expect(timeOnAirMs('LONG_FAST', 56)).toBeCloseTo(681.984, 3);
+    // SHORT_TURBO 20 B: ceil(176 / 28 * 5) + 8 = 40 symbols, 60.25 * 0.256 = 15.42 ms.
+    expect(firmwarePacketTimeMs('SHORT_TURBO', 20)).toBe(15);
+  });
+
+  it("uses RadioLib's time on air, truncated, for 2.7.12", () => {
+    expect(firmwarePacketTimeMs('LONG_FAST', 255, '2.7.12')).toBe(2156);
+    expect(firmwarePacketTimeMs('LONG_FAST', 56, '2.7.12')).toBe(681);
+    expect(firmwarePacketTimeMs('SHORT_TURBO', 20, '2.7.12')).toBe(16);
   });
 
   it('rejects bad payload sizes and parameters', () => {

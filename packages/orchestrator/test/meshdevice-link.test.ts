@@ -113,7 +113,8 @@ describe('MeshDeviceLink over a simulated radio', () => {
 
 describe("the radio's node database names", () => {
   it('names the nodes in the radio\'s node database by their long names, and has none for a node it never heard', async () => {
-    const sim = new Simulation(scenario, { seed: 4 });
+    // Names come from NodeInfo announcements, as on real radios (the firmware's default interval).
+    const sim = new Simulation({ ...scenario, firmware: { nodeInfoBroadcastS: 10_800 } }, { seed: 4 });
     const vt = new VirtualTime(sim);
     const [a, b] = sim.nodes as [SimNode, SimNode];
     const names = await vt.run(async () => {
@@ -121,7 +122,7 @@ describe("the radio's node database names", () => {
       const first = await MeshDeviceLink.connect(new InProcessTransport(sim, radio), { seed: 4 });
       const before = first.userName(b.num); // nothing heard from b yet: not in the node database
       await first.disconnect();
-      // b broadcasts every 15 s; a client connecting later gets b in the node database the radio sends.
+      // b announces its NodeInfo 30 s after boot; a client connecting later gets b's name in the node database.
       await new Promise<void>((resolve) => sim.clock.setTimer(5 * 60_000, resolve));
       const link = await ReconnectingMeshLink.connect(async () => new InProcessTransport(sim, radio), { seed: 5 });
       const got = { before, b: link.userName(b.num), stranger: link.userName(0x7777) };

@@ -12,7 +12,7 @@ import { startTcpServers, type TcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 import type { SimSummary } from './output/stats.js';
 import { JsonlTrace } from './output/trace.js';
-import { applyOverrides } from './scenario.js';
+import { applyOverrides, FIRMWARE_NODEINFO_BROADCAST_S } from './scenario.js';
 import { SCENARIO_ARGS_USAGE, parseScenarioArgs, type ScenarioArgs } from './scenario-args.js';
 import { Simulation } from './simulation.js';
 
@@ -191,7 +191,10 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
   let traceStream: WriteStream | undefined;
   try {
     const base = await loadScenario(args.scenario as string);
-    const config = applyOverrides(base, args.overrides);
+    const applied = applyOverrides(base, args.overrides);
+    // Clients attached to a served node expect the firmware's NodeInfo announcements (their node list comes from them).
+    const serving = args.serve !== undefined || args.serveSerial !== undefined;
+    const config = serving && applied.firmware?.nodeInfoBroadcastS === undefined ? { ...applied, firmware: { ...applied.firmware, nodeInfoBroadcastS: FIRMWARE_NODEINFO_BROADCAST_S } } : applied;
     let trace: JsonlTrace | undefined;
     if (args.trace) {
       await ensureDir(args.trace);

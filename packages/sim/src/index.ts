@@ -17,4 +17,4 @@ export { LogHistogram, type SimSummary, type NodeSummary } from './output/stats.
 export { BUILTIN_SCENARIOS, builtinScenario } from './scenarios/index.js';
 export { runScenario, type RunOptions } from './run.js';
 export { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
-export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';
+export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';

@@ -41,7 +41,7 @@ export const SCENARIO_ARGS_USAGE = `Scenario options (every scenario parameter c
   --processing-ms MS      per-packet processing delay       --churn-per-hour X drop-outs per churning node per hour
   --churn-fraction F      share of nodes that churn (0..1)  --mean-down-s S    mean down time after a drop-out
   --battery on|off        battery model                     --battery-mah MAH  battery capacity
-  --battery-pct P         initial charge (0..100)
+  --battery-pct P         initial charge (0..100)       --start-epoch S    Unix time at t = 0 (default: now)
   --set path=value        any scenario field (repeatable, JSON values parsed), e.g. --set pathLoss.d0M=40
 `;
 
@@ -94,6 +94,7 @@ const SCENARIO_FLAGS: Record<string, (arg: FlagArgument, into: ScenarioArgs) => 
     p.overrides['battery.initialPct'] = a.number({ min: 0, max: 100 });
     p.overrides['battery.enabled'] = true;
   },
+  '--start-epoch': (a, p) => void (p.overrides.startEpochS = a.number({ min: 0, integer: true })),
   '--set': (a, p) => {
     const v = a.value();
     const eq = v.indexOf('=');

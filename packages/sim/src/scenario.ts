@@ -34,12 +34,30 @@ export interface AvailabilityConfig {
 }
 
 export interface MobilityConfig {
-  /** Fraction of generated nodes that roam (random waypoint). */
+  /**
+   * How roaming nodes move: `random-waypoint` (walk to a random point at speedMps, pause, repeat), or `jumps`
+   * (Meshtasticator's model: every exponential(meanJumpIntervalS) a jump of up to the node's step in a random direction,
+   * the step drawn per node from jumpStepsM, clamped to the area).
+   */
+  kind: 'random-waypoint' | 'jumps';
+  /** Fraction of generated nodes that roam. */
   fraction: number;
   speedMps: number;
   pauseS: number;
   /** Position update interval, s. */
   stepS: number;
+  /** `jumps`: the per-node step choices (m per jump) and the mean time between jumps. */
+  jumpStepsM: number[];
+  meanJumpIntervalS: number;
+  /**
+   * Share of roaming nodes with GPS that broadcast their position (want_ack, positionPayloadBytes on POSITION_APP) once
+   * they are positionDistanceM from the last broadcast and positionMinIntervalS after it, below 25% channel utilization
+   * (the firmware's smart position broadcast, as Meshtasticator models it). 0 = none.
+   */
+  gpsFraction: number;
+  positionDistanceM: number;
+  positionMinIntervalS: number;
+  positionPayloadBytes: number;
 }
 
 export interface NodeSpec {
@@ -97,6 +115,9 @@ export type ScenarioEvent =
   | { atS: number; kind: 'pass_through'; name?: string; deviceClass?: DeviceClass; role?: Role; path: Waypoint[]; speedMps: number; txPowerDbm?: number }
   | { atS: number; kind: 'app'; type: string; data?: unknown };
 
+/** device.node_info_broadcast_secs' firmware default: a node announces itself every 3 hours. */
+export const FIRMWARE_NODEINFO_BROADCAST_S = 10_800;
+
 export interface ScenarioConfig {
   name: string;
   description?: string;
@@ -109,7 +130,10 @@ export interface ScenarioConfig {
   channelName?: string;
   area?: { widthM: number; heightM: number };
   origin?: { lat: number; lon: number };
-  /** Unix time (s) the simulation starts at, for rx_time stamps. */
+  /**
+   * Unix time (s) the simulation starts at, for rx_time, last_heard and position stamps: the wall clock when the
+   * scenario is resolved, unless pinned (pin it wherever output must repeat byte for byte).
+   */
   startEpochS?: number;
   nodes: {
     count?: number;
@@ -127,6 +151,13 @@ export interface ScenarioConfig {
   /** The radio reports SNR no higher than this (SX126x saturates), dB. */
   snrCeilingDb?: number;
   captureThresholdDb?: number;
+  /**
+   * When a frame `captureThresholdDb` stronger takes the receiver over: during the locked frame's preamble only (the
+   * radio's behaviour, default), or at any point of the reception (Meshtasticator's rule).
+   */
+  captureRule?: 'preamble' | 'anytime';
+  /** Traffic outside the mesh on the channel: the chance that a channel activity check finds it busy (0). */
+  interference?: { cadBusyProbability?: number };
   latency?: { processingMs?: number; clientMs?: number };
   availability?: Partial<AvailabilityConfig>;
   battery?: Partial<BatteryConfig>;
@@ -134,7 +165,7 @@ export interface ScenarioConfig {
   ble?: { rangeM?: number; connectMs?: number; readMs?: number };
   traffic?: Array<Partial<TrafficConfig> & { kind: TrafficConfig['kind']; periodS: number }>;
   events?: ScenarioEvent[];
-  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number };
+  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number; nodeInfoBroadcastS?: number };
   /** Application data (jobs, workloads...), carried through untouched. */
   app?: unknown;
 }
@@ -167,6 +198,8 @@ export interface ResolvedScenario {
   noiseFigureDb: number;
   snrCeilingDb: number;
   captureThresholdDb: number;
+  captureRule: 'preamble' | 'anytime';
+  interference: { cadBusyProbability: number };
   latency: { processingMs: number; clientMs: number };
   availability: AvailabilityConfig;
   battery: BatteryConfig;
@@ -174,7 +207,7 @@ export interface ResolvedScenario {
   ble: { rangeM: number; connectMs: number; readMs: number };
   traffic: TrafficConfig[];
   events: ScenarioEvent[];
-  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number };
+  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number; nodeInfoBroadcastS: number };
   app: unknown;
 }
 
@@ -318,7 +351,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     frequencyMHz,
     area,
     origin: { lat: num('origin.lat', input.origin?.lat, 0, -90, 90), lon: num('origin.lon', input.origin?.lon, 0, -180, 180) },
-    startEpochS: int('startEpochS', input.startEpochS, 1_735_689_600, 0),
+    startEpochS: int('startEpochS', input.startEpochS, Math.floor(Date.now() / 1000), 0),
     nodes: {
       count,
       placement,
@@ -334,6 +367,8 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     noiseFigureDb: num('noiseFigureDb', input.noiseFigureDb, 6, 0, 30),
     snrCeilingDb: num('snrCeilingDb', input.snrCeilingDb, 12, -20, 40),
     captureThresholdDb: num('captureThresholdDb', input.captureThresholdDb, 6, 0, 30),
+    captureRule: oneOf('captureRule', input.captureRule, ['preamble', 'anytime'] as const, 'preamble'),
+    interference: { cadBusyProbability: num('interference.cadBusyProbability', input.interference?.cadBusyProbability, 0, 0, 1) },
     latency: {
       processingMs: num('latency.processingMs', input.latency?.processingMs, 0, 0, 60_000),
       clientMs: num('latency.clientMs', input.latency?.clientMs, 5, 0, 60_000),
@@ -352,6 +387,13 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       criticalPct: num('battery.criticalPct', batteryIn.criticalPct, 5, 0, 100),
     },
     mobility: {
+      kind: oneOf('mobility.kind', input.mobility?.kind, ['random-waypoint', 'jumps'] as const, 'random-waypoint'),
+      jumpStepsM: (input.mobility?.jumpStepsM ?? [96, 390, 1500]).map((v, i) => num(`mobility.jumpStepsM[${i}]`, v, 0, 0)),
+      meanJumpIntervalS: num('mobility.meanJumpIntervalS', input.mobility?.meanJumpIntervalS, 60, 0.1),
+      gpsFraction: num('mobility.gpsFraction', input.mobility?.gpsFraction, 0, 0, 1),
+      positionDistanceM: num('mobility.positionDistanceM', input.mobility?.positionDistanceM, 100, 0),
+      positionMinIntervalS: num('mobility.positionMinIntervalS', input.mobility?.positionMinIntervalS, 30, 0),
+      positionPayloadBytes: int('mobility.positionPayloadBytes', input.mobility?.positionPayloadBytes, 40, 0, 233),
       fraction: num('mobility.fraction', input.mobility?.fraction, 0, 0, 1),
       speedMps: num('mobility.speedMps', input.mobility?.speedMps, 1.4, 0),
       pauseS: num('mobility.pauseS', input.mobility?.pauseS, 60, 0),
@@ -371,6 +413,9 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       historySize: int("firmware.historySize", fw.historySize, 300, 1, 100_000),
       nodeDbSize: int('firmware.nodeDbSize', fw.nodeDbSize, 100, 1, 100_000),
       telemetryToPhoneS: int('firmware.telemetryToPhoneS', fw.telemetryToPhoneS, 60, 0, 86_400),
+      // device.node_info_broadcast_secs (the firmware's default is 10800). Off (0) unless set, so traffic figures stay
+      // comparable with Meshtasticator's, which has none; a served simulation turns it on (see the CLI).
+      nodeInfoBroadcastS: fw.nodeInfoBroadcastS === undefined || fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
     },
     app: input.app,
   };
@@ -457,14 +502,30 @@ export function applyOverrides(config: ScenarioConfig, overrides: Record<string,
         value = raw;
       }
     }
-    let target: Record<string, unknown> = copy;
-    for (const k of keys.slice(0, -1)) {
+    // A numeric key addresses an element of an existing array ("traffic.0.wantAck"); it cannot grow the array.
+    let target: Record<string, unknown> | unknown[] = copy;
+    keys.forEach((k, i) => {
+      const isLast = i === keys.length - 1;
+      if (Array.isArray(target)) {
+        const index = Number(k);
+        if (!/^\d+$/.test(k) || index >= target.length) throw new SimError('INVALID_OVERRIDE', `"${path}": ${keys.slice(0, i).join('.')} has no element ${k} (${target.length} elements)`);
+        if (isLast) target[index] = value;
+        else {
+          const next = target[index];
+          if (typeof next !== 'object' || next === null) throw new SimError('INVALID_OVERRIDE', `"${path}": element ${k} is not an object`);
+          target = next as Record<string, unknown>;
+        }
+        return;
+      }
+      if (isLast) {
+        target[k] = value;
+        return;
+      }
       const next = target[k];
       if (next === undefined || next === null) target[k] = {};
-      else if (typeof next !== 'object' || Array.isArray(next)) throw new SimError('INVALID_OVERRIDE', `"${path}": ${k} is not an object`);
-      target = target[k] as Record<string, unknown>;
-    }
-    target[keys[keys.length - 1] as string] = value;
+      else if (typeof next !== 'object') throw new SimError('INVALID_OVERRIDE', `"${path}": ${k} is not an object`);
+      target = target[k] as Record<string, unknown> | unknown[];
+    });
   }
   return copy as unknown as ScenarioConfig;
 }

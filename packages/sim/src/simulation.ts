@@ -1,23 +1,23 @@
 import {
   BROADCAST_NUM,
+  PortNum,
   Prng,
-  cadDurationMs,
-  firmwarePacketTimeMs,
   getModemPreset,
   getRegion,
-  noiseFloorDbm,
-  timeOnAirMs,
   type Clock,
   type ModemPreset,
   type Region,
 } from '@compotastic/mesh';
 import { Scheduler } from './engine/scheduler.js';
 import { SimError } from './errors.js';
-import { computeOnAirBytes, isBroadcast, packetKey, Priority, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
+import { isBroadcast, newPacket, packetKey, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
 import { MeshRouter } from './mesh/router.js';
+import { x25519PublicKey } from './mesh/x25519.js';
+import { FirmwareModules } from './modules/firmware-modules.js';
 import { roundTime, type TraceEvent, type TraceSink } from './output/trace.js';
 import { LogHistogram, type NodeSummary, type SimSummary } from './output/stats.js';
 import { linkNormal, meanPathLossDb, rangeForBudgetM } from './radio/propagation.js';
+import { RadioPhy } from './radio/phy.js';
 import { SpatialGrid } from './radio/spatial-grid.js';
 import { resolveScenario, ROLES, type NodeSpec, type ResolvedScenario, type Role, type ScenarioConfig, type TrafficConfig, type Waypoint } from './scenario.js';
 import { Battery } from './world/battery.js';
@@ -107,15 +107,12 @@ export class Simulation {
   private neighborCachesBuilt = false;
   private readonly traceSink: TraceSink | undefined;
   private readonly onProgress: SimulationOptions['onProgress'];
-  private readonly sensitivityDbm: number;
-  private readonly cadThresholdDbm: number;
-  private readonly interferenceFloorDbm: number;
-  private readonly noiseFloorDbm: number;
-  private readonly cadMs: number;
-  private readonly criticalOffsetMs: number;
+  /** The scenario's radio setting, which every node starts with. */
+  readonly phy: RadioPhy;
+  private readonly phys = new Map<string, RadioPhy>();
+  /** Lowest interference floor of any setting in use: what the neighbour caches cover. */
+  private interferenceFloorDbm: number;
   private readonly linkSeed: number;
-  private readonly packetTimeCache = new Map<number, number>();
-  private readonly airtimeCache = new Map<number, number>();
   private readonly nearScratch: SimNode[] = [];
   private readonly plannedNodes: number;
   private readonly bleCharacteristics = new Map<number, Uint8Array>();
@@ -158,12 +155,9 @@ export class Simulation {
     this.onProgress = options.onProgress;
     this.preset = getModemPreset(sc.preset);
     this.region = getRegion(sc.region);
-    this.noiseFloorDbm = noiseFloorDbm(this.preset.bandwidthKHz, sc.noiseFigureDb);
-    this.sensitivityDbm = this.noiseFloorDbm + this.preset.snrLimitDb;
-    this.cadThresholdDbm = this.sensitivityDbm - 3;
-    this.interferenceFloorDbm = this.sensitivityDbm - sc.captureThresholdDb;
-    this.cadMs = cadDurationMs(this.preset);
-    this.criticalOffsetMs = Math.max(0, this.preset.preambleSymbols - 5) * (2 ** this.preset.spreadingFactor / this.preset.bandwidthKHz);
+    this.phy = new RadioPhy(this.preset, this.region, sc.noiseFigureDb, sc.captureThresholdDb);
+    this.phys.set(this.phy.key, this.phy);
+    this.interferenceFloorDbm = this.phy.interferenceFloorDbm;
 
     const passThrough = sc.events.filter((e) => e.kind === 'pass_through') as Array<Extract<ResolvedScenario['events'][number], { kind: 'pass_through' }>>;
     this.plannedNodes = sc.nodes.list.length + sc.nodes.count + passThrough.length;
@@ -223,13 +217,14 @@ export class Simulation {
     const placeRng = this.rng.derive('placement');
     const roles = assignByFractions(sc.nodes.roles, ROLES, sc.nodes.count, this.rng.derive('roles'));
     const classes = assignByFractions(sc.nodes.deviceClasses, DEVICE_CLASSES, sc.nodes.count, this.rng.derive('classes'));
-    const positions = placeNodes(sc, sc.nodes.count, placeRng, this.sensitivityDbm);
+    const positions = placeNodes(sc, sc.nodes.count, placeRng, this.phy.sensitivityDbm);
     const mobileRng = this.rng.derive('mobility');
     for (let i = 0; i < sc.nodes.count; i++) {
       const [x, y] = positions[i] as Waypoint;
       const roams = sc.mobility.fraction > 0 && mobileRng.bool(sc.mobility.fraction);
       const node = this.addNode({ x, y, role: roles[i], deviceClass: classes[i] }, roams);
-      if (roams) this.startRandomWaypoint(node, mobileRng.fork());
+      if (roams && sc.mobility.kind === 'jumps') this.startJumps(node, mobileRng.fork());
+      else if (roams) this.startRandomWaypoint(node, mobileRng.fork());
     }
   }
 
@@ -258,7 +253,13 @@ export class Simulation {
       spec.hopLimit ?? sc.hopLimit,
       this.rng.derive(`node:${index}`),
     );
+    node.phy = this.phy;
     node.router = new MeshRouter(this, node);
+    node.modules = new FirmwareModules(this, node);
+    // Seeded identity: the same scenario and seed give every node the same keys and device id.
+    node.privateKey = node.rng.derive('pki').bytes(32);
+    node.publicKey = x25519PublicKey(node.privateKey);
+    node.deviceId = node.rng.derive('device-id').bytes(16);
     node.traffic = spec.traffic ?? true;
     if (sc.battery.enabled) {
       const init = sc.battery.initialPct;
@@ -279,6 +280,7 @@ export class Simulation {
     node.bootMs = this.now;
     node.upSinceMs = this.now;
     this.upCount++;
+    node.modules.boot();
     if (spec.down) this.setNodeUp(node, false, 'scenario');
     if (spec.path) this.followPath(node, spec.path, spec.speedMps ?? 1.4, false);
     if (node.battery) this.scheduleBatteryCheck(node);
@@ -429,6 +431,36 @@ export class Simulation {
     node.moveTimer = this.scheduler.schedule(step, advance);
   }
 
+  /** Meshtasticator's movement: random jumps, and position broadcasts from nodes with GPS (see MobilityConfig). */
+  private startJumps(node: SimNode, rng: Prng): void {
+    const { widthM: w, heightM: h } = this.scenario.area;
+    const mob = this.scenario.mobility;
+    const steps = mob.jumpStepsM.length > 0 ? mob.jumpStepsM : [0];
+    const gps = rng.bool(mob.gpsFraction);
+    const stepM = steps[rng.intBelow(steps.length)] as number;
+    let lastX = node.x;
+    let lastY = node.y;
+    let lastBroadcastMs = 0;
+    const jump = (): void => {
+      node.moveTimer = null;
+      const angle = 2 * Math.PI * rng.float();
+      const dist = stepM * rng.float();
+      node.x = Math.min(Math.max(node.x + dist * Math.cos(angle), -w / 2), w / 2);
+      node.y = Math.min(Math.max(node.y + dist * Math.sin(angle), -h / 2), h / 2);
+      this.gridOf(node).move(node);
+      if (this.traceEnabled) this.trace({ t: roundTime(this.now), ev: 'move', node: node.num, x: round1(node.x), y: round1(node.y) });
+      const moved = Math.hypot(node.x - lastX, node.y - lastY);
+      if (gps && node.up && moved >= mob.positionDistanceM && this.now - lastBroadcastMs >= mob.positionMinIntervalS * 1000 && node.router.airtime.isTxAllowedChannelUtil(this.now, true)) {
+        this.sendFromApp(node.num, { portnum: PortNum.POSITION_APP, payload: new Uint8Array(0), wantAck: true }, mob.positionPayloadBytes);
+        lastX = node.x;
+        lastY = node.y;
+        lastBroadcastMs = this.now;
+      }
+      node.moveTimer = this.scheduler.schedule(rng.exponential(mob.meanJumpIntervalS * 1000), jump);
+    };
+    node.moveTimer = this.scheduler.schedule(0, jump);
+  }
+
   private startRandomWaypoint(node: SimNode, rng: Prng): void {
     const { widthM: w, heightM: h } = this.scenario.area;
     const mob = this.scenario.mobility;
@@ -454,9 +486,11 @@ export class Simulation {
       node.upSinceMs = this.now;
       node.battery?.setBaseDraw(this.now, node.profile.idleMa + this.scenario.battery.rxMa);
       if (node.battery) this.scheduleBatteryCheck(node);
+      node.modules.boot();
     } else {
       node.upTimeMs += this.now - node.upSinceMs;
       node.router.reset();
+      node.modules.halt();
       if (node.locked) {
         node.locked.locked = false;
         node.locked = null;
@@ -510,24 +544,36 @@ export class Simulation {
 
   // ------------------------------------------------------------------ radio channel
 
-  /** Firmware whole-ms packet time for a PHY payload length. */
+  /** Firmware whole-ms packet time for a PHY payload length, with the scenario's radio setting. */
   packetTimeMs(onAirBytes: number): number {
-    let v = this.packetTimeCache.get(onAirBytes);
-    if (v === undefined) {
-      v = firmwarePacketTimeMs(this.preset, Math.min(onAirBytes, 255));
-      this.packetTimeCache.set(onAirBytes, v);
-    }
-    return v;
+    return this.phy.packetTimeMs(onAirBytes);
   }
 
-  /** Exact time on air, ms. */
+  /** Exact time on air, ms, with the scenario's radio setting. */
   airtimeMs(onAirBytes: number): number {
-    let v = this.airtimeCache.get(onAirBytes);
-    if (v === undefined) {
-      v = timeOnAirMs(this.preset, Math.min(onAirBytes, 255));
-      this.airtimeCache.set(onAirBytes, v);
+    return this.phy.airtimeMs(onAirBytes);
+  }
+
+  /**
+   * Retune a node (a client set its LoRa region or modem preset): from now on it hears, and is heard by, only nodes
+   * with the same setting, and its packets take that setting's time on air. Reach stays within the scenario
+   * preset's range.
+   */
+  setRadio(nodeNum: number, presetName: string, regionName: string): void {
+    const node = this.requireNode(nodeNum);
+    const preset = getModemPreset(presetName);
+    const region = getRegion(regionName);
+    const key = RadioPhy.keyOf(preset, region);
+    let phy = this.phys.get(key);
+    if (!phy) {
+      phy = new RadioPhy(preset, region, this.scenario.noiseFigureDb, this.scenario.captureThresholdDb);
+      this.phys.set(key, phy);
+      if (phy.interferenceFloorDbm < this.interferenceFloorDbm) {
+        this.interferenceFloorDbm = phy.interferenceFloorDbm;
+        this.clearNeighborCaches();
+      }
     }
-    return v;
+    node.phy = phy;
   }
 
   /** Mean received power (before per-packet fading) from tx at rx, dBm. */
@@ -550,21 +596,24 @@ export class Simulation {
   /** Channel activity detection: a preamble/packet strong enough for CAD that started at least a CAD period ago. */
   isChannelActive(node: SimNode): boolean {
     const now = this.now;
+    const busy = this.scenario.interference.cadBusyProbability;
+    // Outside traffic, drawn from a stream of its own so the mesh's other random choices stay put.
+    if (busy > 0 && (node.interferenceRng ??= node.rng.derive('interference')).float() < busy) return true;
     for (const a of node.arrivals) {
-      if (a.powerDbm >= this.cadThresholdDbm && now >= a.tx.startMs + this.cadMs) return true;
+      if (a.powerDbm >= node.phy.cadThresholdDbm && now >= a.tx.startMs + node.phy.cadMs) return true;
     }
     return false;
   }
 
   startTransmission(sender: SimNode, p: SimPacket): void {
     const now = this.now;
-    const airtime = this.airtimeMs(p.onAirBytes);
+    const airtime = sender.phy.airtimeMs(p.onAirBytes);
     const tx: Transmission = { seq: this.txSeq++, sender, packet: p, startMs: now, endMs: now + airtime, airtimeMs: airtime, arrivals: [] };
     sender.transmitting = tx;
     sender.stats.txPackets++;
     sender.stats.txAirtimeMs += airtime;
     if (p.from !== sender.num) sender.stats.relays++;
-    sender.router.airtime.logTx(now, this.packetTimeMs(p.onAirBytes));
+    sender.router.airtime.logTx(now, sender.phy.packetTimeMs(p.onAirBytes));
     sender.battery?.charge(now, txCurrentMa(sender.txPowerDbm), airtime);
     this.transmissions++;
     if (sender.locked) this.loseArrival(sender.locked, 'half_duplex', null);
@@ -639,14 +688,15 @@ export class Simulation {
 
   /** A transmission reaching a receiver with the given mean power. */
   private offer(tx: Transmission, rx: SimNode, meanPowerDbm: number): void {
+    if (rx.phy !== tx.sender.phy) return;
     const fading = this.scenario.pathLoss.fastFadingSigmaDb;
     const power = fading > 0 ? meanPowerDbm + fading * tx.sender.rng.gaussian() : meanPowerDbm;
-    if (power < this.interferenceFloorDbm) return;
+    if (power < rx.phy.interferenceFloorDbm) return;
     const arrival = this.arrivalPool.pop() ?? { tx, rx, powerDbm: 0, criticalStartMs: 0, locked: false, lostReason: null, lostTo: null };
     arrival.tx = tx;
     arrival.rx = rx;
     arrival.powerDbm = power;
-    arrival.criticalStartMs = tx.startMs + this.criticalOffsetMs;
+    arrival.criticalStartMs = tx.startMs + rx.phy.criticalOffsetMs;
     arrival.locked = false;
     arrival.lostReason = null;
     arrival.lostTo = null;
@@ -666,9 +716,11 @@ export class Simulation {
   private arrive(rx: SimNode, a: Arrival): void {
     const capture = this.scenario.captureThresholdDb;
     const locked = rx.locked;
-    const decodable = a.powerDbm >= this.sensitivityDbm;
-    if (decodable && !rx.transmitting && locked && this.now < locked.criticalStartMs && a.powerDbm >= locked.powerDbm + capture) {
-      // A much stronger frame arriving during the preamble: the receiver re-synchronises on it.
+    const decodable = a.powerDbm >= rx.phy.sensitivityDbm;
+    const canCapture = this.scenario.captureRule === 'anytime' || (locked !== null && this.now < locked.criticalStartMs);
+    if (decodable && !rx.transmitting && locked && canCapture && a.powerDbm >= locked.powerDbm + capture) {
+      // A much stronger frame arriving during the preamble (or at any time, with captureRule 'anytime'): the receiver
+      // re-synchronises on it.
       this.loseArrival(locked, 'captured', a.tx);
       locked.locked = false;
       this.lock(rx, a);
@@ -711,7 +763,7 @@ export class Simulation {
         if (rx.locked === a) rx.locked = null;
       }
       if (!rx.up) continue;
-      if (wasLocked) rx.router.airtime.logRx(this.now, this.packetTimeMs(p.onAirBytes));
+      if (wasLocked) rx.router.airtime.logRx(this.now, rx.phy.packetTimeMs(p.onAirBytes));
       if (a.lostReason === null && wasLocked) {
         this.receive(rx, tx, a);
       } else if (a.lostReason !== null) {
@@ -729,7 +781,7 @@ export class Simulation {
 
   private receive(rx: SimNode, tx: Transmission, a: Arrival): void {
     const p = tx.packet;
-    const snr = Math.min(a.powerDbm - this.noiseFloorDbm, this.scenario.snrCeilingDb);
+    const snr = Math.min(a.powerDbm - rx.phy.noiseFloorDbm, this.scenario.snrCeilingDb);
     const rssi = Math.round(a.powerDbm);
     const snrQ = Math.round(snr * 4) / 4;
     rx.stats.rxPackets++;
@@ -824,30 +876,21 @@ export class Simulation {
   sendFromApp(nodeNum: number, opts: AppSendOptions, payloadBytes?: number): { id: number; error: number } {
     const node = this.requireNode(nodeNum);
     const to = opts.to ?? BROADCAST_NUM;
-    const p: SimPacket = {
+    const p = newPacket({
       origin: node.index,
       from: node.num,
       to,
       id: opts.id ?? 0,
       hopLimit: opts.hopLimit ?? node.hopLimit,
-      hopStart: 0,
       wantAck: opts.wantAck ?? false,
       channel: opts.channel ?? 0,
-      nextHop: 0,
-      relayNode: 0,
       portnum: opts.portnum,
       payload: payloadBytes === undefined ? opts.payload : null,
       payloadBytes: payloadBytes ?? opts.payload.length,
       wantResponse: opts.wantResponse ?? false,
       requestId: opts.requestId ?? 0,
       replyId: opts.replyId ?? 0,
-      routingError: -1,
-      priority: Priority.UNSET,
-      rxSnr: 0,
-      rxRssi: 0,
-      onAirBytes: 0,
-    };
-    p.onAirBytes = computeOnAirBytes(p);
+    });
     if (p.id === 0) p.id = node.router.nextPacketId();
     if (to !== node.num) {
       const possible = isBroadcast(to) ? Math.max(0, this.upCount - 1) : 1;

@@ -34,8 +34,9 @@ async function exchange(seed: number) {
     await ready;
     dc.events.onPrivatePacket.subscribe((p: { from: number; data: Uint8Array }) => got.push({ from: p.from, data: Array.from(p.data) }));
     const payload = new Uint8Array(200).map((_, i) => (i % 2 ? 0xc3 : 0x94));
-    const id1 = await da.sendPacket(payload, Protobuf.Portnums.PortNum.PRIVATE_APP, c!.num);
-    const id2 = await db.sendPacket(new Uint8Array([1, 2, 3]), Protobuf.Portnums.PortNum.PRIVATE_APP, 'broadcast');
+    // want_response off, as the official clients send app data: a port no module serves answers NO_RESPONSE.
+    const id1 = await da.sendPacket(payload, Protobuf.Portnums.PortNum.PRIVATE_APP, c!.num, 0, true, false);
+    const id2 = await db.sendPacket(new Uint8Array([1, 2, 3]), Protobuf.Portnums.PortNum.PRIVATE_APP, 'broadcast', 0, true, false);
     return [id1, id2, sim.now];
   });
   return { ids, got, trace: trace.text(), sim };
@@ -67,7 +68,7 @@ describe('MeshDevice in virtual time', () => {
         void da.configure();
       });
       try {
-        await da.sendPacket(new Uint8Array([9]), Protobuf.Portnums.PortNum.PRIVATE_APP, c!.num);
+        await da.sendPacket(new Uint8Array([9]), Protobuf.Portnums.PortNum.PRIVATE_APP, c!.num, 0, true, false);
         return 'resolved';
       } catch (e) {
         return (e as { error: number }).error;

@@ -1,25 +1,13 @@
 import { FrameDecoder, Prng, encodeFrame } from '@compotastic/mesh';
 import { TcpTransport } from '@compotastic/mesh/node';
 import { MeshDevice, Protobuf, Utils } from '@meshtastic/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runRealtime, type RealtimeRun } from '../src/client.js';
+import { describe, expect, it } from 'vitest';
+import { runRealtime } from '../src/client.js';
 import { Simulation } from '../src/index.js';
-import { startTcpServers, type TcpServers } from '../src/node.js';
+import { startTcpServers } from '../src/node.js';
+import { tcpHarness } from './tcp-harness.js';
 
-let servers: TcpServers | undefined;
-let run: RealtimeRun | undefined;
-const devices: MeshDevice[] = [];
-
-afterEach(async () => {
-  for (const d of devices.splice(0)) {
-    d.complete();
-    await d.transport.disconnect().catch(() => {});
-  }
-  run?.stop();
-  await servers?.close();
-  servers = undefined;
-  run = undefined;
-});
+const h = tcpHarness();
 
 function magicPayload(rng: Prng): Uint8Array {
   const p = rng.bytes(231);
@@ -34,7 +22,7 @@ async function connect(port: number): Promise<MeshDevice> {
   const transport = await TcpTransport.connect({ host: '127.0.0.1', port });
   const device = new MeshDevice(transport);
   (device.log.settings as { minLevel: number }).minLevel = 7;
-  devices.push(device);
+  h.devices.push(device);
   await new Promise<void>((resolve) => {
     device.events.onDeviceStatus.subscribe((s: number) => s === 7 && resolve());
     void device.configure();
@@ -51,10 +39,10 @@ describe('TCP client API', () => {
       pathLoss: { model: 'log-distance', sigmaDb: 0 },
       nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 100, y: 0 }] },
     });
-    servers = await startTcpServers(sim, { basePort: 0 });
-    run = runRealtime(sim, { speed: 5 });
+    h.servers = await startTcpServers(sim, { basePort: 0 });
+    h.run = runRealtime(sim, { speed: 5 });
     const [a, b] = sim.nodes;
-    const [da, db] = await Promise.all([connect(servers.ports.get(a!.num)!), connect(servers.ports.get(b!.num)!)]);
+    const [da, db] = await Promise.all([connect(h.servers.ports.get(a!.num)!), connect(h.servers.ports.get(b!.num)!)]);
     const rng = new Prng(2024);
     // Two each way: every payload is full of magic, so the stock deframer would lose each one or the one after it.
     // MeshDevice paces its queue in wall time (about 0.2 s a packet), so more packets only make the test slower.

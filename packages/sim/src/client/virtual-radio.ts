@@ -3,8 +3,11 @@ import { BROADCAST_NUM, MAX_TO_FROM_RADIO_BYTES, PortNum } from '@compotastic/me
 import { Protobuf } from '@meshtastic/core';
 import { SimError } from '../errors.js';
 import { RoutingError, type SimPacket } from '../mesh/packet.js';
+import { syntheticPayload } from '../mesh/synthetic-payload.js';
 import type { Simulation } from '../simulation.js';
 import type { SimNode } from '../world/node.js';
+import { userId } from '../modules/firmware-modules.js';
+import { CONFIG_CASES, DEFAULT_REBOOT_SECONDS, MODULE_CONFIG_CASES, settingsOf, type NodeSettings } from './admin.js';
 import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type TelemetryPhone } from './phone-telemetry.js';
 
 /* The protobuf schemas come from @meshtastic/core, whose type declarations do not resolve; these aliases keep the
@@ -17,34 +20,34 @@ const P = Protobuf as Msg;
 export const VIRTUAL_FIRMWARE_VERSION = '2.6.11.sim';
 /** Packets kept for a client that is not attached or not yet configured (MAX_RX_TOPHONE). */
 const TO_PHONE_QUEUE = 32;
-const MODULE_CONFIG_CASES = [
-  'mqtt',
-  'serial',
-  'externalNotification',
-  'storeForward',
-  'rangeTest',
-  'telemetry',
-  'cannedMessage',
-  'audio',
-  'remoteHardware',
-  'neighborInfo',
-  'ambientLighting',
-  'detectionSensor',
-  'paxcounter',
-] as const;
-const CONFIG_CASES = ['device', 'position', 'power', 'network', 'display', 'lora', 'bluetooth', 'security', 'sessionkey', 'deviceUi'] as const;
+
+/** ToRadio requests a session holds before its transport must stop reading (the firmware reads one at a time). */
+export const MAX_PENDING_REQUESTS = 8;
+/** Bytes of ToRadio requests a session holds before its transport must stop reading. */
+export const MAX_PENDING_REQUEST_BYTES = 64 * 1024;
 
 /** One attached client (phone app, MeshDevice...). */
 export interface ClientSession {
-  /** Hand the radio one unframed ToRadio protobuf. */
+  /**
+   * Hand the radio one unframed ToRadio protobuf. Writes already handed over are processed even when the client closes
+   * right after (as the firmware processes what it has read), unless the node loses power first.
+   */
   handleToRadio(bytes: Uint8Array): void;
   close(): void;
   readonly closed: boolean;
+  /** True while the session holds MAX_PENDING_REQUESTS requests or MAX_PENDING_REQUEST_BYTES: stop reading. */
+  readonly backpressured: boolean;
+  /** Requests handed over and not processed yet. */
+  readonly pendingRequests: number;
+  /** Called when a backpressured session has room again. */
+  onRoom: (() => void) | null;
+  /**
+   * Set by a transport whose outgoing buffer is full (the client is not reading): mesh packets then wait in the
+   * radio's bounded to-phone queue, as in the firmware, instead of piling up in the transport.
+   */
+  setCongested(congested: boolean): void;
 }
 
-function userId(num: number): string {
-  return `!${num.toString(16).padStart(8, '0')}`;
-}
 
 /**
  * The Meshtastic client API of one simulated node (the firmware's PhoneAPI): the want_config handshake, queue status,
@@ -57,13 +60,12 @@ export class VirtualRadio implements TelemetryPhone {
   private readonly backlog: Uint8Array[] = [];
   private fromRadioId = 1;
   private readonly telemetry: PhoneTelemetry;
-  longName: string;
-  shortName: string;
+  /** Owner, config, module config and channels: the node's, shared with any other client API attached to it. */
+  readonly settings: NodeSettings;
 
   constructor(readonly sim: Simulation, nodeNum: number) {
     this.node = sim.requireNode(nodeNum);
-    this.longName = `Sim ${this.node.name}`;
-    this.shortName = this.node.name.slice(-4).padStart(4, '_');
+    this.settings = settingsOf(sim, this.node);
     this.telemetry = new PhoneTelemetry(this, this.node.rng.derive('phone-telemetry'));
     this.telemetry.start();
     sim.addListener(nodeNum, {
@@ -75,7 +77,7 @@ export class VirtualRadio implements TelemetryPhone {
           return;
         }
         this.telemetry.stop();
-        this.session?.close();
+        this.session?.abort();
         this.backlog.length = 0;
       },
     });
@@ -106,53 +108,37 @@ export class VirtualRadio implements TelemetryPhone {
     return toBinary(P.Mesh.FromRadioSchema, create(P.Mesh.FromRadioSchema, { id: this.fromRadioId++, payloadVariant: variant }));
   }
 
-  user(node: SimNode): Msg {
+  /** Our own User (owner). */
+  ownUser(): Msg {
+    const n = this.node;
     return {
-      id: userId(node.num),
-      longName: node === this.node ? this.longName : `Sim ${node.name}`,
-      shortName: node === this.node ? this.shortName : node.name.slice(-4).padStart(4, '_'),
+      id: userId(n.num),
+      longName: n.owner.longName,
+      shortName: n.owner.shortName,
       hwModel: P.Mesh.HardwareModel.PORTDUINO,
-      role: P.Config.Config_DeviceConfig_Role[node.role],
+      isLicensed: n.owner.isLicensed,
+      role: this.settings.roleValue(),
+      publicKey: n.owner.isLicensed ? new Uint8Array(0) : n.publicKey,
     };
   }
 
-  private position(node: SimNode): Msg {
-    const { lat, lon } = this.sim.toLatLon(node.x, node.y);
-    return { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(node.z), time: this.epochS() };
+  private ownPosition(): Msg {
+    const { lat, lon } = this.sim.toLatLon(this.node.x, this.node.y);
+    return { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(this.node.z), time: this.epochS() };
   }
 
   epochS(): number {
     return this.sim.scenario.startEpochS + Math.floor(this.sim.now / 1000);
   }
 
-  private configValue(kind: (typeof CONFIG_CASES)[number]): Msg {
-    const sc = this.sim.scenario;
-    switch (kind) {
-      case 'device':
-        return { role: P.Config.Config_DeviceConfig_Role[this.node.role], rebroadcastMode: P.Config.Config_DeviceConfig_RebroadcastMode[this.node.rebroadcastMode] };
-      case 'lora':
-        return {
-          usePreset: true,
-          modemPreset: P.Config.Config_LoRaConfig_ModemPreset[sc.preset],
-          region: P.Config.Config_LoRaConfig_RegionCode[sc.region],
-          hopLimit: this.node.hopLimit,
-          txEnabled: true,
-          txPower: Math.round(this.node.txPowerDbm),
-          overrideDutyCycle: sc.firmware.overrideDutyCycle,
-        };
-      case 'bluetooth':
-        return { enabled: this.node.profile.ble };
-      default:
-        return {};
-    }
-  }
-
   configSequence(nonce: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     const n = this.node;
-    out.push(this.fromRadio({ case: 'myInfo', value: { myNodeNum: n.num, rebootCount: 0, minAppVersion: 30200, pioEnv: 'compotastic-sim' } }));
+    // 2.6.11's MyNodeInfo has no nodedb_count (2.7 added it): the node list follows as node_infos.
+    const myInfo = { myNodeNum: n.num, rebootCount: this.settings.rebootCount, minAppVersion: 30200, deviceId: n.deviceId, pioEnv: 'compotastic-sim' };
+    out.push(this.fromRadio({ case: 'myInfo', value: myInfo }));
     out.push(this.fromRadio({ case: 'deviceuiConfig', value: {} }));
-    out.push(this.fromRadio({ case: 'nodeInfo', value: this.nodeInfo(n, true) }));
+    out.push(this.fromRadio({ case: 'nodeInfo', value: { num: n.num, user: this.ownUser(), position: this.ownPosition(), lastHeard: this.epochS(), deviceMetrics: deviceMetrics(this.sim, n), isFavorite: true } }));
     out.push(
       this.fromRadio({
         case: 'metadata',
@@ -166,31 +152,22 @@ export class VirtualRadio implements TelemetryPhone {
         },
       }),
     );
-    for (let i = 0; i < 8; i++) out.push(this.fromRadio({ case: 'channel', value: this.channel(i) }));
-    for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } }));
-    for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: {} } } }));
+    for (let i = 0; i < this.settings.channels.length; i++) out.push(this.fromRadio({ case: 'channel', value: this.channel(i) }));
+    for (const kind of CONFIG_CASES) out.push(this.fromRadio({ case: 'config', value: { payloadVariant: { case: kind, value: this.settings.configValue(kind) } } }));
+    for (const kind of MODULE_CONFIG_CASES) out.push(this.fromRadio({ case: 'moduleConfig', value: { payloadVariant: { case: kind, value: this.settings.moduleConfigValue(kind) } } }));
+    // Other nodes as the node DB knows them: a user only once its NodeInfo was heard, a position once one was.
     for (const entry of n.router.nodeDb.values()) {
-      const other = this.sim.nodes[this.sim.indexOfNum(entry.num)];
-      if (other) out.push(this.fromRadio({ case: 'nodeInfo', value: { ...this.nodeInfo(other, false), snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) } }));
+      const info: Msg = { num: entry.num, snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) };
+      if (entry.user) info.user = { id: userId(entry.num), ...entry.user };
+      if (entry.position) info.position = entry.position;
+      out.push(this.fromRadio({ case: 'nodeInfo', value: info }));
     }
     out.push(this.fromRadio({ case: 'configCompleteId', value: nonce }));
     return out;
   }
 
-  private nodeInfo(node: SimNode, own: boolean): Msg {
-    const info: Msg = { num: node.num, user: this.user(node), position: this.position(node), isFavorite: own };
-    if (own) {
-      info.lastHeard = this.epochS();
-      info.deviceMetrics = deviceMetrics(this.sim, node);
-    }
-    return info;
-  }
-
   channel(index: number): Msg {
-    if (index === 0) {
-      return { index: 0, role: P.Channel.Channel_Role.PRIMARY, settings: { name: '', psk: new Uint8Array([1]), moduleSettings: { positionPrecision: 32 } } };
-    }
-    return { index, role: P.Channel.Channel_Role.DISABLED, settings: {} };
+    return this.settings.channels[index] ?? { index, role: P.Channel.Channel_Role.DISABLED, settings: {} };
   }
 
   meshPacketFor(p: SimPacket, rxSnr: number, rxRssi: number): Msg {
@@ -211,7 +188,7 @@ export class VirtualRadio implements TelemetryPhone {
         case: 'decoded',
         value: {
           portnum: p.portnum,
-          payload: p.payload ?? new Uint8Array(p.payloadBytes),
+          payload: p.payload ?? syntheticPayload(p.from, p.id, p.portnum, p.payloadBytes),
           wantResponse: p.wantResponse,
           requestId: p.requestId,
           replyId: p.replyId,
@@ -250,7 +227,7 @@ export class VirtualRadio implements TelemetryPhone {
 
   toPhone(bytes: Uint8Array): void {
     const s = this.session;
-    if (s && s.configured) {
+    if (s && s.configured && !s.congested) {
       s.send(bytes);
       return;
     }
@@ -259,6 +236,7 @@ export class VirtualRadio implements TelemetryPhone {
   }
 
   flushBacklog(s: Session): void {
+    if (this.session !== s) return;
     for (const b of this.backlog.splice(0)) s.send(b);
   }
 
@@ -306,65 +284,86 @@ export class VirtualRadio implements TelemetryPhone {
   private handleLocalRequest(s: Session, mp: Msg, data: Msg): void {
     const id = mp.id >>> 0;
     s.send(this.queueStatus(RoutingError.NONE, id));
+    let error: number = RoutingError.NONE;
     if (data.portnum === PortNum.ADMIN_APP) {
-      let admin: Msg;
+      let admin: Msg = null;
       try {
         admin = fromBinary(P.Admin.AdminMessageSchema, data.payload ?? new Uint8Array(0));
       } catch {
-        if (mp.wantAck) this.node.router.sendAckNak(RoutingError.BAD_REQUEST, this.node.num, id, 0);
-        return;
+        error = RoutingError.BAD_REQUEST;
       }
-      const reply = this.adminReply(admin);
-      if (reply) {
-        const packet = {
-          from: this.node.num,
-          to: this.node.num,
-          id: this.node.router.nextPacketId(),
-          channel: 0,
-          rxTime: this.epochS(),
-          payloadVariant: {
-            case: 'decoded',
-            value: { portnum: PortNum.ADMIN_APP, payload: toBinary(P.Admin.AdminMessageSchema, create(P.Admin.AdminMessageSchema, { payloadVariant: reply })), requestId: id },
-          },
-        };
-        this.toPhone(this.fromRadio({ case: 'packet', value: packet }));
+      if (admin) {
+        const result = this.handleAdmin(admin);
+        error = result.error;
+        if (result.reply) {
+          const packet = {
+            from: this.node.num,
+            to: this.node.num,
+            id: this.node.router.nextPacketId(),
+            channel: 0,
+            rxTime: this.epochS(),
+            payloadVariant: {
+              case: 'decoded',
+              value: { portnum: PortNum.ADMIN_APP, payload: toBinary(P.Admin.AdminMessageSchema, create(P.Admin.AdminMessageSchema, { payloadVariant: result.reply })), requestId: id },
+            },
+          };
+          this.toPhone(this.fromRadio({ case: 'packet', value: packet }));
+        }
       }
     }
-    if (mp.wantAck) this.node.router.sendAckNak(RoutingError.NONE, this.node.num, id, 0);
+    // allocErrorResponse answers a refused request whether or not it wanted an ACK.
+    if (mp.wantAck || error !== RoutingError.NONE) this.node.router.sendAckNak(error, this.node.num, id, 0);
   }
 
-  private adminReply(admin: Msg): { case: string; value: unknown } | null {
+  /** AdminModule::handleReceivedProtobuf for the requests a client makes of its own node. */
+  private handleAdmin(admin: Msg): { reply: { case: string; value: unknown } | null; error: number } {
     const v = admin.payloadVariant;
+    const settings = this.settings;
+    const none = { reply: null, error: RoutingError.NONE };
+    const saved = (r: { error: number; reboot: boolean }) => {
+      if (r.error === RoutingError.NONE && r.reboot && !settings.editTransaction) settings.reboot(DEFAULT_REBOOT_SECONDS);
+      return { reply: null, error: r.error };
+    };
     switch (v?.case) {
       case 'getOwnerRequest':
-        return { case: 'getOwnerResponse', value: this.user(this.node) };
-      case 'getChannelRequest':
-        return { case: 'getChannelResponse', value: this.channel(Math.max(0, (v.value as number) - 1)) };
+        return { reply: { case: 'getOwnerResponse', value: this.ownUser() }, error: RoutingError.NONE };
+      case 'getChannelRequest': {
+        const index = (v.value as number) - 1;
+        if (!(index >= 0 && index < settings.channels.length)) return { reply: null, error: RoutingError.BAD_REQUEST };
+        return { reply: { case: 'getChannelResponse', value: this.channel(index) }, error: RoutingError.NONE };
+      }
       case 'getConfigRequest': {
         const kind = CONFIG_CASES[v.value as number];
-        return kind ? { case: 'getConfigResponse', value: { payloadVariant: { case: kind, value: this.configValue(kind) } } } : null;
+        return kind ? { reply: { case: 'getConfigResponse', value: { payloadVariant: { case: kind, value: settings.configValue(kind) } } }, error: RoutingError.NONE } : none;
       }
       case 'getModuleConfigRequest': {
         const kind = MODULE_CONFIG_CASES[v.value as number];
-        return kind ? { case: 'getModuleConfigResponse', value: { payloadVariant: { case: kind, value: {} } } } : null;
+        return kind ? { reply: { case: 'getModuleConfigResponse', value: { payloadVariant: { case: kind, value: settings.moduleConfigValue(kind) } } }, error: RoutingError.NONE } : none;
       }
       case 'getDeviceMetadataRequest':
-        return { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } };
+        return { reply: { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } }, error: RoutingError.NONE };
       case 'setOwner':
-        if (v.value?.longName) this.longName = v.value.longName;
-        if (v.value?.shortName) this.shortName = v.value.shortName;
-        return null;
-      case 'setConfig': {
-        const cfg = v.value?.payloadVariant;
-        if (cfg?.case === 'lora' && typeof cfg.value.hopLimit === 'number' && cfg.value.hopLimit > 0) this.node.hopLimit = Math.min(7, cfg.value.hopLimit);
-        if (cfg?.case === 'device') {
-          const role = P.Config.Config_DeviceConfig_Role[cfg.value.role];
-          if (role === 'CLIENT' || role === 'CLIENT_MUTE' || role === 'ROUTER') this.node.role = role;
-        }
-        return null;
-      }
+        // MeshService::reloadOwner announces the new names to the mesh.
+        if (settings.setOwner(v.value)) this.node.modules.sendOurNodeInfo(BROADCAST_NUM, false);
+        return none;
+      case 'setConfig':
+        return saved(settings.setConfig(v.value?.payloadVariant));
+      case 'setModuleConfig':
+        return saved(settings.setModuleConfig(v.value?.payloadVariant));
+      case 'setChannel':
+        return saved(settings.setChannel(v.value));
+      case 'beginEditSettings':
+        settings.editTransaction = true;
+        return none;
+      case 'commitEditSettings':
+        settings.editTransaction = false;
+        settings.reboot(DEFAULT_REBOOT_SECONDS);
+        return none;
+      case 'rebootSeconds':
+        settings.reboot(v.value as number);
+        return none;
       default:
-        return null;
+        return none;
     }
   }
 }
@@ -372,7 +371,14 @@ export class VirtualRadio implements TelemetryPhone {
 class Session implements ClientSession {
   configured = false;
   closed = false;
+  congested = false;
+  onRoom: (() => void) | null = null;
   private readonly seenIds: number[] = [];
+  /** Requests handed over and not yet processed, and their bytes. */
+  pendingRequests = 0;
+  private pendingBytes = 0;
+  /** Set when the node lost power: requests not yet processed are lost with the RAM that held them. */
+  private aborted = false;
 
   constructor(
     private readonly radio: VirtualRadio,
@@ -380,12 +386,22 @@ class Session implements ClientSession {
     private readonly onClose?: () => void,
   ) {}
 
+  get backpressured(): boolean {
+    return this.pendingRequests >= MAX_PENDING_REQUESTS || this.pendingBytes >= MAX_PENDING_REQUEST_BYTES;
+  }
+
   send(bytes: Uint8Array): void {
     if (this.closed) return;
     const sim = this.radio.sim;
     sim.scheduler.schedule(sim.scenario.latency.clientMs, () => {
       if (!this.closed) this.deliver(bytes);
     });
+  }
+
+  setCongested(congested: boolean): void {
+    if (this.congested === congested) return;
+    this.congested = congested;
+    if (!congested && this.configured && !this.closed) this.radio.flushBacklog(this);
   }
 
   handleToRadio(bytes: Uint8Array): void {
@@ -400,11 +416,19 @@ class Session implements ClientSession {
     const copy = bytes.slice();
     const sim = this.radio.sim;
     sim.syncExternal();
-    sim.scheduler.schedule(sim.scenario.latency.clientMs, () => this.process(copy));
+    this.pendingRequests++;
+    this.pendingBytes += copy.length;
+    sim.scheduler.schedule(sim.scenario.latency.clientMs, () => {
+      const wasFull = this.backpressured;
+      this.pendingRequests--;
+      this.pendingBytes -= copy.length;
+      this.process(copy);
+      if (wasFull && !this.backpressured) this.onRoom?.();
+    });
   }
 
   private process(bytes: Uint8Array): void {
-    if (this.closed) return;
+    if (this.aborted) return;
     let msg: Msg;
     try {
       msg = fromBinary(P.Mesh.ToRadioSchema, bytes);
@@ -414,6 +438,7 @@ class Session implements ClientSession {
     const v = msg.payloadVariant;
     switch (v?.case) {
       case 'wantConfigId': {
+        if (this.closed) return; // nobody to answer
         this.configured = false;
         for (const b of this.radio.configSequence(v.value >>> 0)) this.send(b);
         this.configured = true;
@@ -421,6 +446,7 @@ class Session implements ClientSession {
         break;
       }
       case 'packet': {
+        // Processed even after the client closed: a one-shot `--sendtext` writes and hangs up at once.
         const id = v.value.id >>> 0;
         if (id !== 0 && this.seenIds.includes(id)) return; // the firmware ignores a repeated ToRadio packet id
         if (id !== 0) {
@@ -446,5 +472,11 @@ class Session implements ClientSession {
     this.closed = true;
     this.radio.detach(this);
     this.onClose?.();
+  }
+
+  /** The node lost power: close, and lose the requests not processed yet. */
+  abort(): void {
+    this.aborted = true;
+    this.close();
   }
 }

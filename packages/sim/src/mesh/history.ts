@@ -22,16 +22,21 @@ export interface SeenResult {
 }
 
 /**
- * PacketHistory: which (sender, id) pairs a node has seen in the last 10 minutes and who relayed them. Bounded (oldest
- * entries evicted first) like the firmware's fixed-size table.
+ * PacketHistory: which (sender, id) pairs a node has seen in the last 10 minutes (since their latest sighting) and who
+ * relayed them. As in firmware 2.6.11 a record is never dropped before it expires, however busy the mesh: a very late
+ * copy is still a duplicate. Expired records are purged once the table passes its reserved size (`capacity`).
  */
 export class PacketHistory {
   /** Small-integer hash -> chain of records, in first-seen order (the oldest is evicted first). */
   private readonly records = new Map<number, PacketRecord>();
   private count = 0;
+  /** Size at which expired records are next purged (amortised; expired records count as unseen either way). */
+  private purgeAt: number;
   private readonly result: SeenResult = { seen: false, wasFallback: false, weWereNextHop: false };
 
-  constructor(private readonly capacity: number, private readonly ourByte: number, private readonly ourNum: number) {}
+  constructor(private readonly capacity: number, private readonly ourByte: number, private readonly ourNum: number) {
+    this.purgeAt = Math.max(1, Math.floor(capacity * 0.9));
+  }
 
   get size(): number {
     return this.count;
@@ -40,6 +45,17 @@ export class PacketHistory {
   clear(): void {
     this.records.clear();
     this.count = 0;
+    this.purgeAt = Math.max(1, Math.floor(this.capacity * 0.9));
+  }
+
+  /** clearExpiredRecentPackets. */
+  private purgeExpired(nowMs: number): void {
+    const expired: PacketRecord[] = [];
+    for (const head of this.records.values()) {
+      for (let r: PacketRecord | null = head; r; r = r.next) if (nowMs - r.timeMs >= FLOOD_EXPIRE_MS) expired.push(r);
+    }
+    for (const r of expired) this.remove(r);
+    this.purgeAt = Math.max(Math.floor(this.capacity * 0.9), 2 * this.count);
   }
 
   private static slot(origin: number, id: number): number {
@@ -128,10 +144,7 @@ export class PacketHistory {
           tail.next = rec;
         } else this.records.set(slot, rec);
         this.count++;
-        if (this.count > this.capacity) {
-          const oldest = this.records.values().next().value as PacketRecord;
-          this.remove(oldest);
-        }
+        if (this.count > this.purgeAt) this.purgeExpired(nowMs);
       }
     }
     return result;
@@ -140,11 +153,5 @@ export class PacketHistory {
   wasRelayer(relayer: number, id: number, origin: number, nowMs: number): boolean {
     const r = this.find(origin, id, nowMs);
     return !!r && relayer !== 0 && r.relayedBy.includes(relayer);
-  }
-
-  wasSoleRelayer(relayer: number, id: number, origin: number, nowMs: number): boolean {
-    const r = this.find(origin, id, nowMs);
-    if (!r) return false;
-    return r.relayedBy[0] === relayer && r.relayedBy[1] === 0 && r.relayedBy[2] === 0;
   }
 }

@@ -77,31 +77,31 @@ export function routingPayload(error: number): Uint8Array {
   return new Uint8Array([0x18, error & 0x7f]);
 }
 
-export function makeRoutingPacket(origin: number, from: number, to: number, id: number, requestId: number, error: number, hopLimit: number, channel: number): SimPacket {
-  const payload = routingPayload(error);
+/** A packet as its originator creates it: the header fields given, everything else at its default, size computed. */
+export function newPacket(
+  fields: Pick<SimPacket, 'origin' | 'from' | 'to' | 'id' | 'hopLimit' | 'portnum' | 'payload' | 'payloadBytes'> & Partial<SimPacket>,
+): SimPacket {
   const p: SimPacket = {
-    origin,
-    from,
-    to,
-    id,
-    hopLimit,
     hopStart: 0,
     wantAck: false,
-    channel,
+    channel: 0,
     nextHop: 0,
     relayNode: 0,
-    portnum: PortNum.ROUTING_APP,
-    payload,
-    payloadBytes: payload.length,
     wantResponse: false,
-    requestId,
+    requestId: 0,
     replyId: 0,
-    routingError: error,
-    priority: Priority.ACK,
+    routingError: -1,
+    priority: Priority.UNSET,
     rxSnr: 0,
     rxRssi: 0,
+    ...fields,
     onAirBytes: 0,
   };
   p.onAirBytes = computeOnAirBytes(p);
   return p;
+}
+
+export function makeRoutingPacket(origin: number, from: number, to: number, id: number, requestId: number, error: number, hopLimit: number, channel: number): SimPacket {
+  const payload = routingPayload(error);
+  return newPacket({ origin, from, to, id, hopLimit, channel, portnum: PortNum.ROUTING_APP, payload, payloadBytes: payload.length, requestId, routingError: error, priority: Priority.ACK });
 }

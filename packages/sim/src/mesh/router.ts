@@ -8,6 +8,7 @@ import {
   txDelayMs,
 } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
+import type { LearnedPosition, LearnedUser } from '../modules/firmware-modules.js';
 import type { SimNode } from '../world/node.js';
 import type { Simulation } from '../simulation.js';
 import { AirtimeTracker } from './airtime.js';
@@ -18,8 +19,6 @@ import { Priority, RoutingError, copyPacket, isBroadcast, makeRoutingPacket, typ
 export const NUM_RELIABLE_RETX = 3;
 /** Transmissions an intermediate next-hop relay gets (NUM_INTERMEDIATE_RETX). */
 export const NUM_INTERMEDIATE_RETX = 2;
-/** hop_limit the firmware treats as "reliable" when hop_start is unknown (HOP_RELIABLE). */
-const HOP_RELIABLE = 3;
 
 interface PendingRetransmission {
   packet: SimPacket;
@@ -30,6 +29,10 @@ interface PendingRetransmission {
 
 export interface NodeDbEntry {
   num: number;
+  /** From the node's NodeInfo, once heard. */
+  user?: LearnedUser;
+  /** From the node's Position packets, once heard. */
+  position?: LearnedPosition;
   lastHeardMs: number;
   snr: number;
   hopsAway: number;
@@ -119,7 +122,7 @@ export class MeshRouter {
       this.startRetransmission(copyPacket(p), NUM_RELIABLE_RETX);
     }
     // Time spent sending this packet is time we could not hear an ACK for the others.
-    const airtime = this.sim.packetTimeMs(p.onAirBytes);
+    const airtime = this.node.phy.packetTimeMs(p.onAirBytes);
     for (const rec of this.pending.values()) {
       if (rec.packet.id !== p.id) this.rescheduleRetransmission(rec, rec.nextTxMs + airtime);
     }
@@ -153,7 +156,7 @@ export class MeshRouter {
 
   /** Router::send: duty cycle, encoding limits, then the radio's queue. */
   private routerSend(p: SimPacket): number {
-    const region = this.sim.region;
+    const region = this.node.phy.region;
     if (!this.sim.scenario.firmware.overrideDutyCycle && region.dutyCyclePercent < 100) {
       const hourly = this.airtime.txUtilizationPercent(this.now);
       if (hourly > region.dutyCyclePercent) {
@@ -163,6 +166,8 @@ export class MeshRouter {
       }
     }
     if (isBroadcast(p.to)) p.wantAck = false;
+    // Every transmission names us as its relayer, whoever originated it.
+    p.relayNode = this.node.byte;
     if (this.isFromUs(p)) p.hopStart = p.hopLimit;
     if (p.onAirBytes > LORA_MAX_PAYLOAD_BYTES) {
       this.sim.traceDrop(this.node, p, 'too_large');
@@ -226,7 +231,7 @@ export class MeshRouter {
     if (this.txTimer !== null || !this.node.up) return;
     const p = this.txQueue[0];
     if (!p) return;
-    const slot = this.sim.preset.slotTimeMs;
+    const slot = this.node.phy.preset.slotTimeMs;
     let delay: number;
     if (p.rxSnr === 0 && p.rxRssi === 0) {
       delay = txDelayMs(this.node.rng, this.airtime.channelUtilizationPercent(this.now), slot);
@@ -273,8 +278,8 @@ export class MeshRouter {
   }
 
   private setNextTx(rec: PendingRetransmission): void {
-    const airtime = this.sim.packetTimeMs(rec.packet.onAirBytes);
-    const d = retransmissionDelayMs(airtime, this.airtime.channelUtilizationPercent(this.now), this.sim.preset.slotTimeMs);
+    const airtime = this.node.phy.packetTimeMs(rec.packet.onAirBytes);
+    const d = retransmissionDelayMs(airtime, this.airtime.channelUtilizationPercent(this.now), this.node.phy.preset.slotTimeMs);
     this.rescheduleRetransmission(rec, this.now + d);
   }
 
@@ -339,7 +344,8 @@ export class MeshRouter {
     this.sendAckNak(error, p.from === 0 ? this.node.num : p.from, p.id, p.channel);
   }
 
-  private hopLimitForResponse(hopStart: number, hopLimit: number): number {
+  /** RoutingModule::getHopLimitForResponse. */
+  hopLimitForResponse(hopStart: number, hopLimit: number): number {
     const configured = this.node.hopLimit;
     if (hopStart !== 0) {
       const used = hopStart - hopLimit;
@@ -395,7 +401,10 @@ export class MeshRouter {
     return c;
   }
 
-  /** ReliableRouter::shouldFilterReceived and the flooding / next-hop duplicate handling below it. */
+  /**
+   * ReliableRouter::shouldFilterReceived and the flooding / next-hop duplicate handling below it. (A repeated copy from
+   * the originator is re-relayed there, by rebroadcasters only; 2.5's extra resend here went in 2.6.)
+   */
   private shouldFilterReceived(p: SimPacket, rxSnr: number, rxRssi: number): boolean {
     if (p.from === this.node.num) {
       // Someone rebroadcast our packet: that is the implicit ACK.
@@ -406,11 +415,10 @@ export class MeshRouter {
         this.stopRetransmission(p.from, p.id);
       }
     }
-    const isRepeated = p.hopStart === 0 ? p.hopLimit === HOP_RELIABLE : p.hopStart === p.hopLimit;
-    if (isRepeated && !this.isToUs(p) && this.history.check(p, this.now, false).seen && p.hopLimit > 0) {
-      // The originator retried: re-send so it gets its implicit ACK.
-      const c = this.relayCopy(p, rxSnr, rxRssi);
-      this.routerSend(c);
+    // While we received this packet we could not have heard an (implicit) ACK: push every pending retry back by its airtime.
+    if (this.pending.size > 0) {
+      const airtime = this.node.phy.packetTimeMs(p.onAirBytes);
+      for (const rec of this.pending.values()) this.rescheduleRetransmission(rec, rec.nextTxMs + airtime);
     }
     return isBroadcast(p.to) ? this.floodingFilter(p, rxSnr, rxRssi) : this.nextHopFilter(p, rxSnr, rxRssi);
   }
@@ -458,7 +466,8 @@ export class MeshRouter {
     const c = this.relayCopy(p, rxSnr, rxRssi);
     c.nextHop = 0;
     this.sim.traceRelay(this.node, c);
-    this.reliableSend(c);
+    // Router::send, not our own send(): the copy is not a new packet of ours to track.
+    this.routerSend(c);
     return true;
   }
 
@@ -480,15 +489,19 @@ export class MeshRouter {
       this.sim.traceDrop(this.node, p, 'portnum_filtered');
       return;
     }
-    if (this.isToUs(p) || isBroadcast(p.to)) this.sim.deliverToApp(this.node, p, rxSnr, rxRssi, true);
-    this.reliableSniff(p);
-    this.nextHopSniff(p, rxSnr, rxRssi);
+    // MeshModule::callModules: the traceroute module alters the packet before it is relayed or delivered.
+    const q = this.node.modules.alter(p, rxSnr);
+    if (this.isToUs(q) || isBroadcast(q.to)) this.sim.deliverToApp(this.node, q, rxSnr, rxRssi, true);
+    const answer = this.node.modules.received(q);
+    this.reliableSniff(q, answer?.reply != null);
+    this.nextHopSniff(q, rxSnr, rxRssi);
+    if (answer) this.node.modules.answer(answer);
   }
 
-  /** ReliableRouter::sniffReceived: ACK what is addressed to us, stop retransmitting what got ACKed. */
-  private reliableSniff(p: SimPacket): void {
+  /** ReliableRouter::sniffReceived: ACK what is addressed to us (unless a module replied), stop retransmitting what got ACKed. */
+  private reliableSniff(p: SimPacket, moduleReplied: boolean): void {
     if (!this.isToUs(p)) return;
-    if (p.wantAck) {
+    if (p.wantAck && !moduleReplied) {
       if (!p.requestId && !p.replyId) {
         this.sendAckNak(RoutingError.NONE, p.from, p.id, p.channel, this.hopLimitForResponse(p.hopStart, p.hopLimit));
       } else if ((p.hopStart > 0 && p.hopStart === p.hopLimit) || p.nextHop !== 0) {
@@ -516,13 +529,17 @@ export class MeshRouter {
           if (
             origin >= 0 &&
             (this.history.wasRelayer(p.relayNode, p.requestId, origin, now) ||
-              (p.hopStart !== 0 && p.hopStart === p.hopLimit && this.history.wasSoleRelayer(this.node.byte, p.requestId, origin, now)))
+              (p.hopStart !== 0 && p.hopStart === p.hopLimit && this.history.wasRelayer(this.node.byte, p.requestId, origin, now)))
           ) {
             origTx.nextHop = p.relayNode;
           }
         }
       }
-      if (!this.isToUs(p)) this.cancelSending(p.to, p.requestId, 'relay_cancelled');
+      if (!this.isToUs(p)) {
+        // Someone else's DM got its ACK or reply: no need to relay or retry it any more.
+        this.cancelSending(p.to, p.requestId, 'relay_cancelled');
+        this.stopRetransmission(p.to, p.requestId);
+      }
     }
     this.perhapsRelay(p, rxSnr, rxRssi);
   }

@@ -1,6 +1,8 @@
 import { lastByteOfNodeNum, type Prng } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
 import type { MeshRouter } from '../mesh/router.js';
+import type { FirmwareModules } from '../modules/firmware-modules.js';
+import type { RadioPhy } from '../radio/phy.js';
 import type { RebroadcastMode, Role, Waypoint } from '../scenario.js';
 import type { Battery } from './battery.js';
 import type { DeviceClass, DeviceProfile } from './devices.js';
@@ -54,6 +56,19 @@ export class SimNode {
   up = true;
   bootMs = 0;
   router!: MeshRouter;
+  /** The firmware modules it runs (NodeInfo, Position, Telemetry, Traceroute). */
+  modules!: FirmwareModules;
+  /** Owner names, as a client set them and as NodeInfo announces them. */
+  owner: { longName: string; shortName: string; isLicensed: boolean };
+  /** Curve25519 key pair (PKI, firmware 2.5+), seeded per node. */
+  privateKey: Uint8Array = new Uint8Array(32);
+  publicKey: Uint8Array = new Uint8Array(32);
+  /** MyNodeInfo.device_id: 16 bytes, seeded per node. */
+  deviceId: Uint8Array = new Uint8Array(16);
+  /** Draws for outside interference (created on first use). */
+  interferenceRng: Prng | null = null;
+  /** The radio setting the node is tuned to (the scenario's unless a client changed it). */
+  phy!: RadioPhy;
   battery: Battery | null = null;
   /** Current draw while computing is charged per call. */
   transmitting: Transmission | null = null;
@@ -97,6 +112,7 @@ export class SimNode {
     readonly rng: Prng,
   ) {
     this.byte = lastByteOfNodeNum(num);
+    this.owner = { longName: `Sim ${name}`, shortName: name.slice(-4).padStart(4, '_'), isLicensed: false };
     this.x = x;
     this.y = y;
   }

@@ -1,0 +1,240 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { BROADCAST_NUM, PortNum } from '@compotastic/mesh';
+import { Protobuf } from '@meshtastic/core';
+import { deviceMetrics } from '../client/phone-telemetry.js';
+import type { SimEvent } from '../engine/event-queue.js';
+import { computeOnAirBytes, isBroadcast, newPacket, Priority, RoutingError, type SimPacket } from '../mesh/packet.js';
+import type { Simulation } from '../simulation.js';
+import type { SimNode } from '../world/node.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Msg = any;
+const P = Protobuf as Msg;
+
+/** MESHMODULE_MIN_BROADCAST_DELAY_MS: NodeInfo, the first periodic module, announces the node 30 s after boot. */
+export const NODEINFO_START_DELAY_MS = 30_000;
+/** NodeInfoModule::allocReply sends our NodeInfo at most once per 5 minutes. */
+export const NODEINFO_MIN_INTERVAL_MS = 5 * 60_000;
+/** polite_duty_cycle_percent: periodic broadcasts stop at half the region's duty cycle. */
+const POLITE_DUTY_CYCLE_PERCENT = 50;
+/** ROUTE_SIZE: a RouteDiscovery holds at most 8 hops each way. */
+const ROUTE_SIZE = 8;
+const INT8_MIN = -128;
+
+/** What a node learned about another from its NodeInfo and Position packets. */
+export interface LearnedUser {
+  longName: string;
+  shortName: string;
+  hwModel: number;
+  role: number;
+  isLicensed: boolean;
+  publicKey: Uint8Array;
+}
+
+export interface LearnedPosition {
+  latitudeI: number;
+  longitudeI: number;
+  altitude: number;
+  time: number;
+}
+
+/** A module's answer to a want_response request: its reply, or none (NO_RESPONSE). */
+export interface ModuleAnswer {
+  request: SimPacket;
+  reply: SimPacket | null;
+}
+
+export function userId(num: number): string {
+  return `!${num.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * The firmware modules every node runs whether or not a client is attached (MeshModule::callModules): NodeInfo
+ * (announce at boot and every `firmware.nodeInfoBroadcastS`, answer want_response), Position and device Telemetry
+ * responders, and Traceroute (each relay appends itself and the SNR it heard, the destination answers). Packets they
+ * send carry real protobufs, so a client receives exactly what a firmware node would send.
+ */
+export class FirmwareModules {
+  private nodeInfoTimer: SimEvent | null = null;
+  private lastNodeInfoMs: number | null = null;
+  private prevNodeInfoId = 0;
+  /** The first announcement after a boot asks for replies (NodeInfoModule's radioGeneration check). */
+  private firstAnnouncement = true;
+
+  constructor(private readonly sim: Simulation, private readonly node: SimNode) {}
+
+  /** The node booted: RAM state is fresh and the NodeInfo announcement is scheduled. */
+  boot(): void {
+    this.halt();
+    this.lastNodeInfoMs = null;
+    this.firstAnnouncement = true;
+    if (this.sim.scenario.firmware.nodeInfoBroadcastS > 0) this.nodeInfoTimer = this.sim.scheduler.schedule(NODEINFO_START_DELAY_MS, () => this.announce());
+  }
+
+  halt(): void {
+    this.sim.scheduler.cancel(this.nodeInfoTimer);
+    this.nodeInfoTimer = null;
+  }
+
+  private announce(): void {
+    const node = this.node;
+    const region = node.phy.region;
+    const fw = this.sim.scenario.firmware;
+    const airUtilOk = fw.overrideDutyCycle || region.dutyCyclePercent >= 100 || node.router.airtime.txUtilizationPercent(this.sim.now) < (region.dutyCyclePercent * POLITE_DUTY_CYCLE_PERCENT) / 100;
+    if (airUtilOk) this.sendOurNodeInfo(BROADCAST_NUM, this.firstAnnouncement);
+    this.firstAnnouncement = false;
+    this.nodeInfoTimer = this.sim.scheduler.schedule(fw.nodeInfoBroadcastS * 1000, () => this.announce());
+  }
+
+  /** NodeInfoModule::sendOurNodeInfo (also after an owner change, as MeshService::reloadOwner does). */
+  sendOurNodeInfo(to: number, wantReplies: boolean): void {
+    if (this.prevNodeInfoId) this.node.router.cancelSending(this.node.num, this.prevNodeInfoId, 'replaced');
+    const user = this.allocNodeInfo();
+    if (!user) return;
+    const p = this.packet(to, PortNum.NODEINFO_APP, user);
+    p.wantResponse = wantReplies;
+    p.priority = Priority.BACKGROUND;
+    p.onAirBytes = computeOnAirBytes(p);
+    this.prevNodeInfoId = p.id;
+    this.node.router.sendLocal(p);
+  }
+
+  /** NodeInfoModule::allocReply: our User, unless the channel is busy or we sent it less than 5 minutes ago. */
+  private allocNodeInfo(): Uint8Array | null {
+    const now = this.sim.now;
+    if (!this.node.router.airtime.isTxAllowedChannelUtil(now, false)) return null;
+    if (this.lastNodeInfoMs !== null && now - this.lastNodeInfoMs < NODEINFO_MIN_INTERVAL_MS) return null;
+    this.lastNodeInfoMs = now;
+    const n = this.node;
+    return toBinary(
+      P.Mesh.UserSchema,
+      create(P.Mesh.UserSchema, {
+        id: userId(n.num),
+        longName: n.owner.longName,
+        shortName: n.owner.shortName,
+        hwModel: P.Mesh.HardwareModel.PORTDUINO,
+        isLicensed: n.owner.isLicensed,
+        role: P.Config.Config_DeviceConfig_Role[n.role],
+        publicKey: n.owner.isLicensed ? new Uint8Array(0) : n.publicKey,
+      }),
+    );
+  }
+
+  private packet(to: number, portnum: number, payload: Uint8Array): SimPacket {
+    const n = this.node;
+    return newPacket({ origin: n.index, from: n.num, to, id: n.router.nextPacketId(), hopLimit: n.hopLimit, portnum, payload, payloadBytes: payload.length });
+  }
+
+
+  /**
+   * TraceRouteModule::alterReceivedProtobuf, for every traceroute packet heard (it is promiscuous): note unknown hops,
+   * then our SNR and, unless the packet is for us, our node number; towards the destination on a request, back on a
+   * reply. Returns the altered copy (what we relay and deliver), or the packet itself.
+   */
+  alter(p: SimPacket, rxSnr: number): SimPacket {
+    if (p.portnum !== PortNum.TRACEROUTE_APP || !p.payload) return p;
+    let r: Msg;
+    try {
+      r = fromBinary(P.Mesh.RouteDiscoverySchema, p.payload);
+    } catch {
+      return p;
+    }
+    const towards = p.requestId === 0;
+    const route: number[] = towards ? r.route : r.routeBack;
+    const snrs: number[] = towards ? r.snrTowards : r.snrBack;
+    if (p.hopStart !== 0 && p.hopLimit <= p.hopStart) {
+      const hopsTaken = p.hopStart - p.hopLimit;
+      while (route.length < hopsTaken && route.length < ROUTE_SIZE) route.push(BROADCAST_NUM);
+      while (snrs.length < route.length && snrs.length < ROUTE_SIZE) snrs.push(INT8_MIN);
+    }
+    if (snrs.length < ROUTE_SIZE) snrs.push(Math.trunc(rxSnr * 4));
+    if (p.to !== this.node.num && route.length < ROUTE_SIZE) route.push(this.node.num);
+    const payload = toBinary(P.Mesh.RouteDiscoverySchema, r);
+    const c: SimPacket = { ...p, payload, payloadBytes: payload.length };
+    c.onAirBytes = computeOnAirBytes(c);
+    return c;
+  }
+
+  /**
+   * The rest of MeshModule::callModules for a packet from the mesh: learn from it, and prepare the answer to a
+   * want_response request (a reply, or a NO_RESPONSE error when no module serves it). The router sends the answer after
+   * its own ACK and relay decisions (RoutingModule runs last), and skips its ACK when a module replied.
+   */
+  received(p: SimPacket): ModuleAnswer | null {
+    const entry = this.node.router.nodeDb.get(p.from);
+    if (p.portnum === PortNum.NODEINFO_APP && p.payload && entry) {
+      try {
+        const u: Msg = fromBinary(P.Mesh.UserSchema, p.payload);
+        entry.user = { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey };
+      } catch {
+        // undecodable: ignored, as the firmware does
+      }
+    }
+    if (p.portnum === PortNum.POSITION_APP && p.payload && p.payload.length > 0 && entry) {
+      try {
+        const pos: Msg = fromBinary(P.Mesh.PositionSchema, p.payload);
+        if (pos.latitudeI || pos.longitudeI) entry.position = { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 };
+      } catch {
+        // undecodable: ignored
+      }
+    }
+    const toUs = isBroadcast(p.to) || p.to === this.node.num;
+    if (!p.wantResponse || !toUs || p.from === this.node.num) return null;
+    const reply = this.replyTo(p);
+    if (reply === 'ignored') return null;
+    if (!reply) return { request: p, reply: null };
+    const r = this.packet(p.from, p.portnum, reply);
+    // MeshModule::setReplyTo
+    r.channel = p.channel;
+    r.hopLimit = this.node.router.hopLimitForResponse(p.hopStart, p.hopLimit);
+    r.requestId = p.id;
+    r.wantAck = p.wantAck;
+    r.priority = Priority.RESPONSE;
+    r.onAirBytes = computeOnAirBytes(r);
+    return { request: p, reply: r };
+  }
+
+  /** Send what received() prepared. */
+  answer(a: ModuleAnswer): void {
+    const router = this.node.router;
+    const p = a.request;
+    if (a.reply) router.sendLocal(a.reply);
+    // Nobody answered a request for us: the firmware tells the requester.
+    else router.sendAckNak(RoutingError.NO_RESPONSE, p.from, p.id, p.channel, router.hopLimitForResponse(p.hopStart, p.hopLimit));
+  }
+
+  /** The module that handles the port answers (payload), declines ('ignored'), or nobody does (null). */
+  private replyTo(p: SimPacket): Uint8Array | 'ignored' | null {
+    switch (p.portnum) {
+      case PortNum.NODEINFO_APP:
+        return this.allocNodeInfo() ?? 'ignored';
+      case PortNum.POSITION_APP: {
+        const { lat, lon } = this.sim.toLatLon(this.node.x, this.node.y);
+        const position = { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(this.node.z), time: this.epochS(), precisionBits: 32 };
+        return toBinary(P.Mesh.PositionSchema, create(P.Mesh.PositionSchema, position));
+      }
+      case PortNum.TELEMETRY_APP: {
+        let req: Msg = null;
+        try {
+          req = p.payload ? fromBinary(P.Telemetry.TelemetrySchema, p.payload) : null;
+        } catch {
+          return 'ignored';
+        }
+        // DeviceTelemetryModule answers a device-metrics request; other telemetry kinds have no module here.
+        if (req?.variant?.case !== 'deviceMetrics') return null;
+        const t = create(P.Telemetry.TelemetrySchema, { time: this.epochS(), variant: { case: 'deviceMetrics', value: deviceMetrics(this.sim, this.node) } });
+        return toBinary(P.Telemetry.TelemetrySchema, t);
+      }
+      case PortNum.TRACEROUTE_APP:
+        // A multi-hop broadcast request is ignored; otherwise the (already altered) route goes back.
+        if (isBroadcast(p.to) && p.hopLimit < p.hopStart) return 'ignored';
+        return p.payload ?? new Uint8Array(0);
+      default:
+        return null;
+    }
+  }
+
+  private epochS(): number {
+    return this.sim.scenario.startEpochS + Math.floor(this.sim.now / 1000);
+  }
+}
