@@ -9,10 +9,11 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Clip, calibrationCorpus, heldOutCorpus, placeInWindow } from '../src/audio/corpus.js';
 import { compareOnClips } from '../src/audio/evaluate.js';
+import { trainKeywordHead } from '../src/audio/keyword-head.js';
 import { speak } from '../src/audio/speech.js';
 import {
-  Int8WakeWord, OrtWakeWord, type WakeWordHead, type WakeWordInt8, WAKE_WORD_HEADS, embeddingInput, melFeatures, openWakeWordModel,
-  quantizeWakeWord,
+  Int8WakeWord, OrtWakeWord, type WakeWordInt8, WAKE_WORD_HEADS, embeddingInput, melFeatures, openWakeWordModel, pretrainedHead,
+  quantizeHead, quantizeWakeWord,
 } from '../src/audio/wakeword.js';
 import { runFloatOp, type TensorMap } from '../src/graph/float-exec.js';
 import { importOnnx } from '../src/graph/import.js';
@@ -23,7 +24,7 @@ import { Int8Executor } from '../src/quant/executor.js';
 import { Int8FormatError, decodeInt8Model, encodeInt8Model } from '../src/quant/format.js';
 import { OrtProbe } from '../src/quant/ort-calibrate.js';
 
-const HEADS: WakeWordHead[] = ['alexa', 'hey_rhasspy'];
+const HEADS = (['alexa', 'hey_rhasspy'] as const).map(pretrainedHead);
 
 function relativeError(reference: FloatTensor, got: FloatTensor): number {
   expect(got.dims).toEqual(reference.dims);
@@ -129,7 +130,7 @@ describe('openWakeWord in int8 on the kernel', () => {
       snrs: [null, 10], negativePhrases: 2, noiseClips: 1,
     });
     const candidate = new Int8WakeWord(kernels[0]!, models);
-    const table = await compareOnClips(reference, candidate, clips, HEADS);
+    const table = await compareOnClips(reference, candidate, clips, HEADS.map((h) => h.name));
     candidate.dispose();
     // The float models must hear something, or agreement would be trivial.
     expect(table.reduce((n, r) => n + r.float.detected, 0)).toBeGreaterThan(0);
@@ -138,6 +139,27 @@ describe('openWakeWord in int8 on the kernel', () => {
       expect(r.negatives).toBe(10);
       expect(r.clipAgreement, r.head).toBeGreaterThanOrEqual(0.95);
     }
+  }, 300_000);
+});
+
+describe('a new keyword head trained on the speech embedding', () => {
+  it('tells held-out "help me" from other phrases, in int8 as in float', async () => {
+    const head = await trainKeywordHead(reference, 'help_me', 'help me', { seed: 2, positives: 16, negatives: 24, epochs: 20 });
+    expect(head.examples.positive).toBe(32);
+    await reference.addHead(head.spec);
+    const kernel = await loadKernel();
+    const candidate = new Int8WakeWord(kernel, models);
+    candidate.addHead('help_me', await quantizeHead(head.spec.onnx, head.embeddings));
+    const clips = heldOutCorpus({
+      seed: 4, heads: [head.spec], voices: [{ name: 'en-us', speed: 150, pitch: 50 }, { name: 'en-us+f3', speed: 130, pitch: 70 }],
+      snrs: [null], negativePhrases: 3, noiseClips: 1,
+    });
+    const [r] = await compareOnClips(reference, candidate, clips, ['help_me']);
+    candidate.dispose();
+    expect(r!.positives).toBe(2);
+    expect(r!.float.detected).toBeGreaterThanOrEqual(1);
+    expect(r!.float.falseAccepts).toBeLessThanOrEqual(1);
+    expect(r!.clipAgreement).toBeGreaterThanOrEqual(0.85);
   }, 300_000);
 });
 

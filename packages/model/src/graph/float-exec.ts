@@ -86,10 +86,21 @@ function binary(kind: keyof typeof BINARY, a: FloatTensor, b: FloatTensor): Floa
   const dims = broadcastDims(a.dims, b.dims);
   const n = count(dims);
   const out = new Float32Array(n);
+  const f = BINARY[kind];
+  // A scalar operand (the common case: x * 10, max(x, -0.4)) needs no index tables.
+  if (b.data.length === 1 && a.data.length === n) {
+    const y = b.data[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(a.data[i]!, y);
+    return { dims, data: out };
+  }
+  if (a.data.length === 1 && b.data.length === n) {
+    const x = a.data[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(x, b.data[i]!);
+    return { dims, data: out };
+  }
   const same = a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);
   const ia = same ? undefined : broadcastIndex(a.dims, dims);
   const ib = same ? undefined : broadcastIndex(b.dims, dims);
-  const f = BINARY[kind];
   for (let i = 0; i < n; i++) {
     const x = a.data[ia ? ia[i]! : i]!, y = b.data[ib ? ib[i]! : i]!;
     out[i] = f(x, y);
@@ -306,7 +317,12 @@ export function runFloatOp(op: Op, values: TensorMap, constants: TensorMap): voi
     case 'leakyrelu': {
       const alpha = op.alpha;
       const x = get(op.input);
-      y = { dims: [...x.dims], data: x.data.map((v) => (v >= 0 ? v : v * alpha)) };
+      const data = new Float32Array(x.data.length);
+      for (let i = 0; i < data.length; i++) {
+        const v = x.data[i]!;
+        data[i] = v >= 0 ? v : v * alpha;
+      }
+      y = { dims: [...x.dims], data };
       break;
     }
     case 'clip':
