@@ -32,7 +32,7 @@ function option(name: string, fallback: number): number {
 
 const json = process.argv.includes('--json');
 const seed = option('seed', 1);
-const voices = option('voices', 3);
+const voices = option('voices', 2);
 const negatives = option('negatives', 3);
 const log = (msg: string) => { if (!json) console.log(msg); else process.stderr.write(`${msg}\n`); };
 
