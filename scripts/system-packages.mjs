@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes sure the Debian packages the test suite drives are installed, before `pnpm test` runs:
 // wabt (wasm2c, wasm-objdump) and gcc for the kernel's C host and ABI checks, bsdiff for the OTA
-// patch-size comparison, chromium for the web viewer's browser test, socat for the serial tests.
+// patch-size comparison, chromium for the web viewer's browser test, socat for the serial tests,
+// espeak-ng and sox for the speech the wake-word tests synthesize.
 //
 // Missing packages are installed with apt-get when this process may do so (it runs as root, or
 // sudo works without a password). Otherwise it stops at once and prints the exact command to run,
@@ -16,6 +17,8 @@ const NEEDED = [
   { command: 'bsdiff', pkg: 'bsdiff' },
   { command: process.env.CHROMIUM_PATH ?? 'chromium', pkg: 'chromium' },
   { command: 'socat', pkg: 'socat' },
+  { command: 'espeak-ng', pkg: 'espeak-ng' },
+  { command: 'sox', pkg: 'sox' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;

@@ -1,5 +1,5 @@
-// @compotastic/model: the model pipeline. For now: ONNX protobuf I/O and an
-// in-memory graph builder.
+// @compotastic/model: the model pipeline: ONNX protobuf I/O and an in-memory
+// graph builder, import, int8 quantization, the executors, and the audio models.
 export { ModelError, OnnxFormatError, UnsupportedOnnxError, ExternalDataError, GraphBuildError } from './errors.js';
 export { encodeModel, decodeModel } from './onnx/proto.js';
 export type { EncodeOptions, DecodeOptions } from './onnx/proto.js';
@@ -24,9 +24,12 @@ export type { ReferenceModel, ReferenceModelOptions } from './reference-model.js
 export { importOnnx, SUPPORTED_OPS } from './graph/import.js';
 export { runFloat, runFloatOp, linearFloat } from './graph/float-exec.js';
 export type { TensorMap } from './graph/float-exec.js';
-export { UnsupportedOpsError, GraphShapeError, opInputs } from './graph/ir.js';
+export { UnsupportedOpsError, GraphShapeError, opInputs, isGemmOp, OP_KINDS } from './graph/ir.js';
 export type { FloatGraph, FloatTensor, GraphInput, Op } from './graph/ir.js';
-export { calibrate, quantizeGraph, activationParams } from './quant/quantize.js';
+export { calibrate, quantizeGraph, quantizeWithRanges, activationParams } from './quant/quantize.js';
+export { OrtProbe, calibrateWithOnnxRuntime } from './quant/ort-calibrate.js';
+export { measureMemory } from './quant/memory.js';
+export type { ModelMemory } from './quant/memory.js';
 export type { Int8Model, Int8Linear, ActivationRange } from './quant/quantize.js';
 export { encodeInt8Model, decodeInt8Model, Int8FormatError, INT8_FORMAT, INT8_FORMAT_VERSION } from './quant/format.js';
 export type { Int8ModelParts } from './quant/format.js';
@@ -36,3 +39,6 @@ export { compileInt8, compareOutputs, compareWithOnnxRuntime } from './pipeline.
 export type { CompiledInt8Model, AccuracyReport } from './pipeline.js';
 export { activationLayout, activationBytes, encodeActivations, decodeActivations } from './quant/activations.js';
 export type { ActivationLayout } from './quant/activations.js';
+
+// The audio models (openWakeWord, espeak-ng speech) read files and run programs, so they live in
+// '@compotastic/model/audio', keeping this entry free of Node-only imports.

@@ -112,7 +112,8 @@ describe('ONNX import and the float executor', () => {
       .input('x', 'float32', [1, 4])
       .initializer('w', tensor('float32', [4, 4], new Float32Array(16)))
       .node('MatMul', ['x', 'w'], ['a'])
-      .node('Conv', ['a', 'w'], ['b'])
+      .node('Conv', ['a', 'w'], ['a2'], { group: 2 })
+      .node('GRU', ['a2', 'w', 'w'], ['b'])
       .node('LSTM', ['b', 'w', 'w'], ['c'])
       .node('Relu', ['c'], ['y'])
       .output('y', 'float32', [1, 4])
@@ -124,8 +125,8 @@ describe('ONNX import and the float executor', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedOpsError);
-    expect((err as UnsupportedOpsError).ops).toEqual(['Conv', 'LSTM']);
-    expect((err as Error).message).toMatch(/Conv, LSTM/);
+    expect((err as UnsupportedOpsError).ops).toEqual(['Conv with group != 1', 'GRU', 'LSTM']);
+    expect((err as Error).message).toMatch(/Conv with group != 1, GRU, LSTM/);
   });
 
   it('runs a small transformer block (attention with softmax, residual, layer norm, GELU MLP) like ONNX Runtime', async () => {
@@ -275,7 +276,7 @@ describe('int8 quantization and the int8 executor', () => {
     cfg.linears[0].weights.offset = parts.weights.length - 4;
     expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg)), weights: parts.weights })).toThrow(/runs past|bytes/);
     const cfg2 = JSON.parse(new TextDecoder().decode(parts.config));
-    cfg2.ops[0].kind = 'conv';
+    cfg2.ops[0].kind = 'lstm';
     expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg2)), weights: parts.weights })).toThrow(/unknown kind/);
   });
 });

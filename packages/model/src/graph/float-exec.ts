@@ -4,7 +4,8 @@
 // normalization over the given axes).
 
 import { erf } from '../train/math.js';
-import { type FloatGraph, type FloatTensor, type Op, GraphShapeError } from './ir.js';
+import { type FloatGraph, type FloatTensor, type Op, type UnaryOp, GraphShapeError } from './ir.js';
+import { conv2d, maxPool2d } from './conv.js';
 
 export type TensorMap = Map<string, FloatTensor>;
 
@@ -70,16 +71,39 @@ function broadcastIndex(src: readonly number[], out: readonly number[]): Int32Ar
   return idx;
 }
 
-function binary(kind: 'add' | 'sub' | 'mul' | 'div', a: FloatTensor, b: FloatTensor): FloatTensor {
+const BINARY: Record<'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow', (x: number, y: number) => number> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+  // ONNX Max/Min propagate NaN, as Math.max/min do.
+  max: Math.max,
+  min: Math.min,
+  pow: Math.pow,
+};
+
+function binary(kind: keyof typeof BINARY, a: FloatTensor, b: FloatTensor): FloatTensor {
   const dims = broadcastDims(a.dims, b.dims);
   const n = count(dims);
   const out = new Float32Array(n);
+  const f = BINARY[kind];
+  // A scalar operand (the common case: x * 10, max(x, -0.4)) needs no index tables.
+  if (b.data.length === 1 && a.data.length === n) {
+    const y = b.data[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(a.data[i]!, y);
+    return { dims, data: out };
+  }
+  if (a.data.length === 1 && b.data.length === n) {
+    const x = a.data[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(x, b.data[i]!);
+    return { dims, data: out };
+  }
   const same = a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);
   const ia = same ? undefined : broadcastIndex(a.dims, dims);
   const ib = same ? undefined : broadcastIndex(b.dims, dims);
   for (let i = 0; i < n; i++) {
     const x = a.data[ia ? ia[i]! : i]!, y = b.data[ib ? ib[i]! : i]!;
-    out[i] = kind === 'add' ? x + y : kind === 'sub' ? x - y : kind === 'mul' ? x * y : x / y;
+    out[i] = f(x, y);
   }
   return { dims, data: out };
 }
@@ -174,13 +198,90 @@ function reshape(x: FloatTensor, shape: number[]): FloatTensor {
   return { dims: resolved, data: x.data };
 }
 
-function unary(kind: 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity', x: FloatTensor): FloatTensor {
+const UNARY: Record<Exclude<UnaryOp['kind'], 'identity'>, (v: number) => number> = {
+  relu: (v) => (v > 0 ? v : 0),
+  gelu: (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+  tanh: Math.tanh,
+  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+  sqrt: Math.sqrt,
+  log: Math.log,
+  exp: Math.exp,
+  neg: (v) => -v,
+  abs: Math.abs,
+};
+
+function unary(kind: UnaryOp['kind'], x: FloatTensor): FloatTensor {
   if (kind === 'identity') return x;
-  const f = kind === 'relu' ? (v: number) => (v > 0 ? v : 0)
-    : kind === 'gelu' ? (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2))
-    : kind === 'tanh' ? Math.tanh
-    : (v: number) => 1 / (1 + Math.exp(-v));
-  return { dims: [...x.dims], data: x.data.map(f) };
+  return { dims: [...x.dims], data: x.data.map(UNARY[kind]) };
+}
+
+function scalar(t: FloatTensor, what: string): number {
+  if (t.data.length !== 1) throw new GraphShapeError(`${what} must be a scalar, got [${t.dims.join(', ')}]`);
+  return t.data[0]!;
+}
+
+function clip(x: FloatTensor, min: FloatTensor | undefined, max: FloatTensor | undefined): FloatTensor {
+  const lo = min ? scalar(min, 'Clip min') : -Infinity, hi = max ? scalar(max, 'Clip max') : Infinity;
+  return { dims: [...x.dims], data: x.data.map((v) => (v < lo ? lo : v > hi ? hi : v)) };
+}
+
+function reduce(kind: 'reducemean' | 'reducemax', x: FloatTensor, axes: number[] | undefined, keepdims: boolean): FloatTensor {
+  const rank = x.dims.length;
+  const reduced = new Set((axes ?? x.dims.map((_, i) => i)).map((a) => normAxis(a, rank)));
+  const outDims = x.dims.map((d, i) => (reduced.has(i) ? 1 : d));
+  const n = count(outDims);
+  const acc = new Float64Array(n).fill(kind === 'reducemax' ? -Infinity : 0);
+  const idx = broadcastIndex(outDims, x.dims); // each input element's output slot
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i]!, o = idx[i]!;
+    if (kind === 'reducemax') acc[o] = v > acc[o]! || Number.isNaN(v) ? v : acc[o]!;
+    else acc[o]! += v;
+  }
+  const per = x.data.length / Math.max(1, n);
+  const data = kind === 'reducemean' ? Float32Array.from(acc, (v) => v / per) : Float32Array.from(acc);
+  return { dims: keepdims ? outDims : x.dims.filter((_, i) => !reduced.has(i)), data };
+}
+
+function flatten(x: FloatTensor, axis: number): FloatTensor {
+  const a = axis < 0 ? axis + x.dims.length : axis;
+  if (a < 0 || a > x.dims.length) throw new GraphShapeError(`Flatten axis ${axis} is out of range for rank ${x.dims.length}`);
+  return { dims: [count(x.dims.slice(0, a)), count(x.dims.slice(a))], data: x.data };
+}
+
+function unsqueeze(x: FloatTensor, axes: number[]): FloatTensor {
+  const rank = x.dims.length + axes.length;
+  const at = new Set(axes.map((a) => normAxis(a, rank)));
+  if (at.size !== axes.length) throw new GraphShapeError(`Unsqueeze axes [${axes.join(', ')}] repeat`);
+  const dims: number[] = [];
+  let j = 0;
+  for (let i = 0; i < rank; i++) dims.push(at.has(i) ? 1 : x.dims[j++]!);
+  return { dims, data: x.data };
+}
+
+function squeeze(x: FloatTensor, axes: number[] | undefined): FloatTensor {
+  const at = new Set((axes ?? x.dims.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(a, x.dims.length)));
+  for (const a of at) if (x.dims[a] !== 1) throw new GraphShapeError(`Squeeze axis ${a} has size ${x.dims[a]}, not 1`);
+  return { dims: x.dims.filter((_, i) => !at.has(i)), data: x.data };
+}
+
+function concat(xs: FloatTensor[], axis: number): FloatTensor {
+  const first = xs[0]!;
+  const ax = normAxis(axis, first.dims.length);
+  for (const x of xs) {
+    if (x.dims.length !== first.dims.length || x.dims.some((d, i) => i !== ax && d !== first.dims[i])) {
+      throw new GraphShapeError(`Concat inputs [${first.dims.join(', ')}] and [${x.dims.join(', ')}] differ off axis ${ax}`);
+    }
+  }
+  const outer = count(first.dims.slice(0, ax)), inner = count(first.dims.slice(ax + 1));
+  const total = xs.reduce((n, x) => n + x.dims[ax]!, 0);
+  const data = new Float32Array(outer * total * inner);
+  let off = 0;
+  for (const x of xs) {
+    const chunk = x.dims[ax]! * inner;
+    for (let o = 0; o < outer; o++) data.set(x.data.subarray(o * chunk, (o + 1) * chunk), o * total * inner + off);
+    off += chunk;
+  }
+  return { dims: first.dims.map((d, i) => (i === ax ? total : d)), data };
 }
 
 /** Runs one op, reading and writing `values`. */
@@ -198,11 +299,50 @@ export function runFloatOp(op: Op, values: TensorMap, constants: TensorMap): voi
     case 'matmul':
       y = matmulFloat(get(op.a), get(op.b));
       break;
+    case 'conv':
+      y = conv2d(get(op.input), op, get(op.weight), op.bias ? get(op.bias) : undefined);
+      break;
+    case 'maxpool':
+      y = maxPool2d(get(op.input), op);
+      break;
     case 'add':
     case 'sub':
     case 'mul':
     case 'div':
+    case 'max':
+    case 'min':
+    case 'pow':
       y = binary(op.kind, get(op.a), get(op.b));
+      break;
+    case 'leakyrelu': {
+      const alpha = op.alpha;
+      const x = get(op.input);
+      const data = new Float32Array(x.data.length);
+      for (let i = 0; i < data.length; i++) {
+        const v = x.data[i]!;
+        data[i] = v >= 0 ? v : v * alpha;
+      }
+      y = { dims: [...x.dims], data };
+      break;
+    }
+    case 'clip':
+      y = clip(get(op.input), op.min ? get(op.min) : undefined, op.max ? get(op.max) : undefined);
+      break;
+    case 'reducemean':
+    case 'reducemax':
+      y = reduce(op.kind, get(op.input), op.axes, op.keepdims);
+      break;
+    case 'flatten':
+      y = flatten(get(op.input), op.axis);
+      break;
+    case 'unsqueeze':
+      y = unsqueeze(get(op.input), op.axes ?? []);
+      break;
+    case 'squeeze':
+      y = squeeze(get(op.input), op.axes);
+      break;
+    case 'concat':
+      y = concat(op.inputs.map(get), op.axis);
       break;
     case 'softmax':
       y = softmax(get(op.input), op.axis);

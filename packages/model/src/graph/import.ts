@@ -6,14 +6,18 @@
 import { ModelError } from '../errors.js';
 import type { Attribute, Model, Node, Tensor } from '../onnx/types.js';
 import {
-  type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, GraphShapeError, UnsupportedOpsError,
+  type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError,
 } from './ir.js';
 
 /** ONNX operators (default domain unless noted) the pipeline imports. */
 export const SUPPORTED_OPS = [
   'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Tanh', 'Sigmoid', 'Identity', 'Softmax',
-  'LayerNormalization', 'Transpose', 'Reshape', 'Constant',
+  'LayerNormalization', 'Transpose', 'Reshape', 'Constant', 'Conv', 'MaxPool', 'LeakyRelu', 'Max', 'Min', 'Pow', 'Sqrt',
+  'Log', 'Exp', 'Neg', 'Abs', 'Clip', 'ReduceMean', 'ReduceMax', 'Flatten', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast',
 ] as const;
+
+/** ONNX tensor element type code of float32, the only type Cast may produce here. */
+const ONNX_FLOAT = 1;
 
 const SUPPORTED = new Set<string>(SUPPORTED_OPS);
 
@@ -76,11 +80,35 @@ function unsupportedUse(node: Node, opset: number): string | undefined {
   }
   if (node.opType === 'Gemm' && intAttr(node, 'transA', 0) !== 0) return 'Gemm with transA=1';
   if (node.opType === 'Softmax' && opset < 13) return `Softmax (opset ${opset} flattening semantics)`;
+  if (node.opType === 'Conv' || node.opType === 'MaxPool') {
+    const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+    if (autoPad !== 'NOTSET' && autoPad !== 'VALID') return `${node.opType} with auto_pad=${autoPad}`;
+    if (node.opType === 'Conv' && intAttr(node, 'group', 1) !== 1) return 'Conv with group != 1';
+    if (node.opType === 'MaxPool' && intAttr(node, 'ceil_mode', 0) !== 0) return 'MaxPool with ceil_mode=1';
+    if (node.opType === 'MaxPool' && node.outputs.filter(Boolean).length > 1) return 'MaxPool with an indices output';
+    const ks = intsAttr(node, 'kernel_shape');
+    if (ks && ks.length !== 1 && ks.length !== 2) return `${node.opType} over ${ks.length} spatial dims`;
+    if (node.opType === 'MaxPool' && !ks) return 'MaxPool without kernel_shape';
+    if (node.opType === 'MaxPool' && (intsAttr(node, 'dilations') ?? []).some((d) => d !== 1)) return 'MaxPool with dilations';
+  }
+  if ((node.opType === 'Max' || node.opType === 'Min') && node.inputs.length !== 2) return `${node.opType} with ${node.inputs.length} inputs`;
+  if (node.opType === 'Cast' && intAttr(node, 'to', 0) !== ONNX_FLOAT) return `Cast to type ${intAttr(node, 'to', 0)}`;
+  if ((node.opType === 'ReduceMean' || node.opType === 'ReduceMax') && intAttr(node, 'noop_with_empty_axes', 0) !== 0) {
+    return `${node.opType} with noop_with_empty_axes=1`;
+  }
   if (node.opType === 'Gelu') {
     const approx = stringAttr(node, 'approximate', 'none');
     if (approx !== 'none' && approx !== 'tanh') return `Gelu (approximate=${approx})`;
   }
   return undefined;
+}
+
+/** Conv/MaxPool pads as [top, left, bottom, right] (a 1-D op pads only left and right). */
+function pads4(node: Node, spatialRank: 1 | 2): [number, number, number, number] {
+  const p = intsAttr(node, 'pads');
+  if (!p) return [0, 0, 0, 0];
+  if (p.length !== 2 * spatialRank || p.some((v) => v < 0)) throw new GraphShapeError(`${node.opType} pads [${p.join(', ')}] do not fit ${spatialRank} spatial dims`);
+  return spatialRank === 1 ? [0, p[0]!, 0, p[1]!] : [p[0]!, p[1]!, p[2]!, p[3]!];
 }
 
 /** Imports a float ONNX model; throws UnsupportedOpsError naming every operator it cannot run. */
@@ -133,6 +161,14 @@ export function importOnnx(model: Model): FloatGraph {
     if (!name) throw new GraphShapeError(`${node.opType} has no output`);
     defined.add(name);
     return name;
+  };
+
+  // Reduce*, Squeeze and Unsqueeze take axes as an attribute in older opsets and as an optional constant input in newer ones.
+  const axesOf = (node: Node): number[] | undefined => {
+    if (!node.inputs[1]) return intsAttr(node, 'axes');
+    const axes = intConstants.get(need(node, 1));
+    if (!axes) throw new UnsupportedOpsError([`${node.opType} with non-constant axes`]);
+    return axes;
   };
 
   for (const node of g.nodes) {
@@ -191,11 +227,92 @@ export function importOnnx(model: Model): FloatGraph {
         ops.push({ kind, a, b, output: out(node) });
         break;
       }
+      case 'Max':
+      case 'Min':
+      case 'Pow':
+        ops.push({ kind: node.opType.toLowerCase() as 'max' | 'min' | 'pow', a: need(node, 0), b: need(node, 1), output: out(node) });
+        break;
       case 'Relu':
       case 'Tanh':
       case 'Sigmoid':
       case 'Identity':
-        ops.push({ kind: node.opType.toLowerCase() as 'relu' | 'tanh' | 'sigmoid' | 'identity', input: need(node, 0), output: out(node) });
+      case 'Sqrt':
+      case 'Log':
+      case 'Exp':
+      case 'Neg':
+      case 'Abs':
+        ops.push({ kind: node.opType.toLowerCase() as UnaryOp['kind'], input: need(node, 0), output: out(node) });
+        break;
+      case 'Cast': // to float32 only (checked above): the executors hold every value as float32
+        ops.push({ kind: 'identity', input: need(node, 0), output: out(node) });
+        break;
+      case 'LeakyRelu':
+        ops.push({ kind: 'leakyrelu', input: need(node, 0), output: out(node), alpha: floatAttr(node, 'alpha', 0.01) });
+        break;
+      case 'Clip': {
+        const input = need(node, 0);
+        const bound = (i: number, attrName: string): string | undefined => {
+          if (opset >= 11) return node.inputs[i] ? need(node, i) : undefined;
+          const a = attr(node, attrName);
+          if (!a) return undefined;
+          const name = `${node.outputs[0]}::${attrName}`;
+          constants.set(name, { dims: [], data: Float32Array.of(floatAttr(node, attrName, 0)) });
+          return name;
+        };
+        const min = bound(1, 'min'), max = bound(2, 'max');
+        ops.push({ kind: 'clip', input, output: out(node), ...(min ? { min } : {}), ...(max ? { max } : {}) });
+        break;
+      }
+      case 'Conv': {
+        const input = need(node, 0), weightName = need(node, 1);
+        const w = constants.get(weightName);
+        if (!w || (w.dims.length !== 3 && w.dims.length !== 4)) throw new UnsupportedOpsError(['Conv with a non-constant or non-1-D/2-D weight']);
+        const spatialRank = (w.dims.length - 2) as 1 | 2;
+        const to2d = (v: number[] | undefined, fill: number): [number, number] =>
+          spatialRank === 1 ? [fill, v?.[0] ?? fill] : [v?.[0] ?? fill, v?.[1] ?? fill];
+        const [cout, cin] = w.dims as [number, number];
+        const kernel: [number, number] = spatialRank === 1 ? [1, w.dims[2]!] : [w.dims[2]!, w.dims[3]!];
+        const output = out(node);
+        const weight4 = `${output}::weight`;
+        constants.set(weight4, { dims: [cout, cin, ...kernel], data: w.data });
+        const biasName = node.inputs[2] || undefined;
+        if (biasName && constants.get(biasName)?.data.length !== cout) throw new UnsupportedOpsError(['Conv with a bias that is not a constant of cout values']);
+        ops.push({
+          kind: 'conv', input, output, weight: weight4, ...(biasName ? { bias: biasName } : {}), spatialRank, kernel,
+          strides: to2d(intsAttr(node, 'strides'), 1), dilations: to2d(intsAttr(node, 'dilations'), 1), pads: pads4(node, spatialRank),
+        });
+        break;
+      }
+      case 'MaxPool': {
+        const ks = intsAttr(node, 'kernel_shape')!;
+        if (ks.length !== 2) throw new UnsupportedOpsError(['MaxPool over 1 spatial dim']);
+        ops.push({
+          kind: 'maxpool', input: need(node, 0), output: out(node), kernel: [ks[0]!, ks[1]!],
+          strides: ((s) => [s?.[0] ?? 1, s?.[1] ?? 1] as [number, number])(intsAttr(node, 'strides')), pads: pads4(node, 2),
+        });
+        break;
+      }
+      case 'ReduceMean':
+      case 'ReduceMax': {
+        const axes = axesOf(node);
+        ops.push({
+          kind: node.opType.toLowerCase() as 'reducemean' | 'reducemax', input: need(node, 0), output: out(node),
+          ...(axes ? { axes } : {}), keepdims: intAttr(node, 'keepdims', 1) !== 0,
+        });
+        break;
+      }
+      case 'Flatten':
+        ops.push({ kind: 'flatten', input: need(node, 0), output: out(node), axis: intAttr(node, 'axis', 1) });
+        break;
+      case 'Unsqueeze':
+      case 'Squeeze': {
+        const axes = axesOf(node);
+        if (node.opType === 'Unsqueeze' && !axes) throw new UnsupportedOpsError(['Unsqueeze without axes']);
+        ops.push({ kind: node.opType.toLowerCase() as 'unsqueeze' | 'squeeze', input: need(node, 0), output: out(node), ...(axes ? { axes } : {}) });
+        break;
+      }
+      case 'Concat':
+        ops.push({ kind: 'concat', inputs: node.inputs.map((_, i) => need(node, i)), output: out(node), axis: intAttr(node, 'axis', 0) });
         break;
       case 'Gelu':
         if (stringAttr(node, 'approximate', 'none') === 'tanh') throw new UnsupportedOpsError(['Gelu (approximate=tanh)']);

@@ -27,17 +27,89 @@ export interface MatMulOp {
   output: string;
 }
 
+/** A 2-D convolution (a 1-D one is imported with height 1), weight [cout, cin, kh, kw]. */
+export interface ConvOp {
+  kind: 'conv';
+  input: string;
+  output: string;
+  weight: string;
+  bias?: string;
+  /** Rank of the spatial dims in the ONNX graph (1 or 2); the executors run both as 2-D. */
+  spatialRank: 1 | 2;
+  kernel: [number, number];
+  strides: [number, number];
+  /** top, left, bottom, right */
+  pads: [number, number, number, number];
+  dilations: [number, number];
+}
+
+export interface MaxPoolOp {
+  kind: 'maxpool';
+  input: string;
+  output: string;
+  kernel: [number, number];
+  strides: [number, number];
+  pads: [number, number, number, number];
+}
+
 export interface BinaryOp {
-  kind: 'add' | 'sub' | 'mul' | 'div';
+  kind: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow';
   a: string;
   b: string;
   output: string;
 }
 
 export interface UnaryOp {
-  kind: 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity';
+  kind: 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity' | 'sqrt' | 'log' | 'exp' | 'neg' | 'abs';
   input: string;
   output: string;
+}
+
+export interface LeakyReluOp {
+  kind: 'leakyrelu';
+  input: string;
+  output: string;
+  alpha: number;
+}
+
+/** Clip to [min, max]; either bound is a value name (a scalar), absent for no bound. */
+export interface ClipOp {
+  kind: 'clip';
+  input: string;
+  output: string;
+  min?: string;
+  max?: string;
+}
+
+export interface ReduceOp {
+  kind: 'reducemean' | 'reducemax';
+  input: string;
+  output: string;
+  /** Axes to reduce; absent for all. */
+  axes?: number[];
+  keepdims: boolean;
+}
+
+export interface FlattenOp {
+  kind: 'flatten';
+  input: string;
+  output: string;
+  axis: number;
+}
+
+export interface AxesOp {
+  kind: 'unsqueeze' | 'squeeze';
+  input: string;
+  output: string;
+  /** Absent on squeeze: every dimension of size 1. */
+  axes?: number[];
+}
+
+export interface ConcatOp {
+  kind: 'concat';
+  inputs: string[];
+  output: string;
+  axis: number;
 }
 
 export interface SoftmaxOp {
@@ -71,7 +143,23 @@ export interface ReshapeOp {
   shape: number[];
 }
 
-export type Op = LinearOp | MatMulOp | BinaryOp | UnaryOp | SoftmaxOp | LayerNormOp | TransposeOp | ReshapeOp;
+export type Op =
+  | LinearOp | ConvOp | MatMulOp | BinaryOp | UnaryOp | LeakyReluOp | ClipOp | SoftmaxOp | LayerNormOp | TransposeOp | ReshapeOp
+  | MaxPoolOp | ReduceOp | FlattenOp | AxesOp | ConcatOp;
+
+/** Every op kind, for validating decoded graphs. */
+export const OP_KINDS: readonly Op['kind'][] = [
+  'linear', 'conv', 'matmul', 'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'relu', 'gelu', 'tanh', 'sigmoid', 'identity',
+  'sqrt', 'log', 'exp', 'neg', 'abs', 'leakyrelu', 'clip', 'softmax', 'layernorm', 'transpose', 'reshape', 'maxpool',
+  'reducemean', 'reducemax', 'flatten', 'unsqueeze', 'squeeze', 'concat',
+];
+
+/** Ops whose weights the int8 model multiplies on the kernel. */
+export type GemmOp = LinearOp | ConvOp;
+
+export function isGemmOp(op: Op): op is GemmOp {
+  return op.kind === 'linear' || op.kind === 'conv';
+}
 
 export interface GraphInput {
   name: string;
@@ -107,7 +195,15 @@ export class GraphShapeError extends ModelError {
 export function opInputs(op: Op): string[] {
   switch (op.kind) {
     case 'linear':
+    case 'conv':
       return op.bias ? [op.input, op.weight, op.bias] : [op.input, op.weight];
+    case 'clip':
+      return [op.input, ...(op.min ? [op.min] : []), ...(op.max ? [op.max] : [])];
+    case 'concat':
+      return [...op.inputs];
+    case 'max':
+    case 'min':
+    case 'pow':
     case 'matmul':
     case 'add':
     case 'sub':

@@ -1,12 +1,14 @@
-// Runs an int8 model layer by layer on a kernel build: linear layers quantize
-// their input with the calibrated uint8 scale, multiply on the int8 kernel with
-// weights packed once, and come back to float32 with the per-channel scales;
-// the other ops run in float32. Any range of layers can run on its own, so a
+// Runs an int8 model layer by layer on a kernel build: linear and conv layers
+// quantize their input with the calibrated uint8 scale, multiply on the int8
+// kernel with weights packed once (a convolution multiplies its im2col columns),
+// and come back to float32 with the per-channel scales; the other ops run in
+// float32. Any range of layers can run on its own, so a
 // model can be split across nodes as a pipeline.
 
 import type { Kernel, PackedMatrix } from '@compotastic/kernel';
+import { convGeometry, convOutputDims, im2col } from '../graph/conv.js';
 import { runFloatOp, type TensorMap } from '../graph/float-exec.js';
-import { GraphShapeError, opInputs } from '../graph/ir.js';
+import { type ConvOp, type FloatTensor, GraphShapeError, opInputs } from '../graph/ir.js';
 import type { Int8Linear, Int8Model } from './quantize.js';
 
 export interface LayerRange {
@@ -32,11 +34,32 @@ export class Int8Executor {
     return this.model.ops.length;
   }
 
-  /** Multiply-accumulates of the linear layers in [from, to) for `rows` input rows. */
+  /** Multiply-accumulates of the linear layers in [from, to) for `rows` input rows (conv layers are not counted). */
   macs(rows: number, range: LayerRange = {}): number {
     let total = 0;
-    for (const [i, l] of this.model.linears) if (i >= (range.from ?? 0) && i < (range.to ?? this.layerCount)) total += rows * l.k * l.n;
+    for (const [i, l] of this.model.linears) {
+      if (this.model.ops[i]!.kind === 'linear' && i >= (range.from ?? 0) && i < (range.to ?? this.layerCount)) total += rows * l.k * l.n;
+    }
     return total;
+  }
+
+  private conv(index: number, op: ConvOp, l: Int8Linear, x: FloatTensor): FloatTensor {
+    const g = convGeometry(x.dims, op.spatialRank, op, `layer ${index} (Conv)`);
+    const positions = g.outHeight * g.outWidth;
+    if (g.channels * op.kernel[0] * op.kernel[1] !== l.k) throw new GraphShapeError(`layer ${index} expects ${l.k / (op.kernel[0] * op.kernel[1])} channels, got [${x.dims.join(', ')}]`);
+    const q = this.kernel.quantizeLinear(x.data, { scale: l.inputScale, zeroPoint: l.inputZeroPoint, type: 'uint8' }) as Uint8Array;
+    const cols = new Uint8Array(positions * l.k);
+    const out = new Float32Array(g.batch * l.n * positions);
+    const scales = Float32Array.from(l.weightScales, (w) => Math.fround(l.inputScale * w));
+    for (let n = 0; n < g.batch; n++) {
+      im2col(q, n, g, op, l.inputZeroPoint, cols, true);
+      const acc = this.kernel.matmulInteger(cols, positions, this.packed.get(index)!, l.inputZeroPoint);
+      const base = n * l.n * positions;
+      for (let p = 0; p < positions; p++) {
+        for (let c = 0; c < l.n; c++) out[base + c * positions + p] = (acc[p * l.n + c]! + l.bias[c]!) * scales[c]!;
+      }
+    }
+    return { dims: convOutputDims(g, l.n, op.spatialRank), data: out };
   }
 
   private linear(index: number, l: Int8Linear, x: { dims: number[]; data: Float32Array }) {
@@ -69,6 +92,10 @@ export class Int8Executor {
         const x = values.get(op.input);
         if (!x) throw new GraphShapeError(`value '${op.input}' is not available at layer ${i}`);
         values.set(op.output, this.linear(i, this.model.linears.get(i)!, x));
+      } else if (op.kind === 'conv') {
+        const x = values.get(op.input);
+        if (!x) throw new GraphShapeError(`value '${op.input}' is not available at layer ${i}`);
+        values.set(op.output, this.conv(i, op, this.model.linears.get(i)!, x));
       } else {
         runFloatOp(op, values, this.model.constants);
       }

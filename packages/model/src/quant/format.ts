@@ -5,11 +5,12 @@
 // typed error, never half-loaded.
 
 import { ModelError } from '../errors.js';
-import type { FloatTensor, GraphInput, Op } from '../graph/ir.js';
+import { type FloatTensor, type GraphInput, type Op, OP_KINDS, isGemmOp, opInputs } from '../graph/ir.js';
 import type { Int8Linear, Int8Model } from './quantize.js';
 
 export const INT8_FORMAT = 'compotastic-int8';
-export const INT8_FORMAT_VERSION = 1;
+/** Version 2 adds convolution, pooling, reductions and shape ops; version 1 configs still decode. */
+export const INT8_FORMAT_VERSION = 2;
 
 /** A config or weights blob that is not a valid int8 model (code INT8_FORMAT). */
 export class Int8FormatError extends ModelError {
@@ -77,7 +78,7 @@ export function encodeInt8Model(model: Int8Model): Int8ModelParts {
   return { config: new TextEncoder().encode(JSON.stringify(config)), weights };
 }
 
-const OP_KINDS = new Set(['linear', 'matmul', 'add', 'sub', 'mul', 'div', 'relu', 'gelu', 'tanh', 'sigmoid', 'identity', 'softmax', 'layernorm', 'transpose', 'reshape']);
+const KINDS = new Set<string>(OP_KINDS);
 
 function fail(why: string): never {
   throw new Int8FormatError(why);
@@ -85,6 +86,51 @@ function fail(why: string): never {
 
 function isInt(v: unknown, min = 0): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min;
+}
+
+const isInts = (v: unknown, length: number, min: number): boolean =>
+  Array.isArray(v) && v.length === length && v.every((x) => isInt(x, min));
+const isAxes = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x));
+
+/** Why an op read from a config is malformed, or undefined. */
+function opProblem(op: Op): string | undefined {
+  if (typeof op.output !== 'string') return 'has no output name';
+  if (op.kind === 'concat' && (!Array.isArray(op.inputs) || op.inputs.length === 0)) return 'has no inputs';
+  if (opInputs(op).some((n) => typeof n !== 'string')) return 'has an input that is not a name';
+  const o = op as unknown as Record<string, unknown>;
+  switch (op.kind) {
+    case 'conv':
+      if (op.spatialRank !== 1 && op.spatialRank !== 2) return 'has a bad spatial rank';
+      if (!isInts(o.kernel, 2, 1) || !isInts(o.strides, 2, 1) || !isInts(o.dilations, 2, 1) || !isInts(o.pads, 4, 0)) return 'has a bad window';
+      break;
+    case 'maxpool':
+      if (!isInts(o.kernel, 2, 1) || !isInts(o.strides, 2, 1) || !isInts(o.pads, 4, 0)) return 'has a bad window';
+      break;
+    case 'leakyrelu':
+      if (typeof op.alpha !== 'number' || !Number.isFinite(op.alpha)) return 'has a bad alpha';
+      break;
+    case 'reducemean':
+    case 'reducemax':
+      if ((o.axes !== undefined && !isAxes(o.axes)) || typeof op.keepdims !== 'boolean') return 'has bad axes or keepdims';
+      break;
+    case 'unsqueeze':
+    case 'squeeze':
+      if ((op.kind === 'unsqueeze' || o.axes !== undefined) && !isAxes(o.axes)) return 'has bad axes';
+      break;
+    case 'flatten':
+    case 'concat':
+    case 'softmax':
+    case 'layernorm':
+      if (!isInt(op.axis, -64)) return 'has a bad axis';
+      break;
+    case 'reshape':
+      if (!isAxes(op.shape)) return 'has a bad shape';
+      break;
+    case 'transpose':
+      if (op.perm !== undefined && !isAxes(op.perm)) return 'has a bad perm';
+      break;
+  }
+  return undefined;
 }
 
 /** Decodes and validates an int8 model from its parts. */
@@ -97,14 +143,15 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
   }
   if (typeof cfg !== 'object' || cfg === null) fail('config is not an object');
   if (cfg.format !== INT8_FORMAT) fail(`config format '${String(cfg.format)}' is not ${INT8_FORMAT}`);
-  if (cfg.version !== INT8_FORMAT_VERSION) fail(`config version ${String(cfg.version)} is not supported`);
+  if (cfg.version !== INT8_FORMAT_VERSION && cfg.version !== 1) fail(`config version ${String(cfg.version)} is not supported`);
   if (cfg.weightsBytes !== parts.weights.length) fail(`weights are ${parts.weights.length} bytes, the config expects ${String(cfg.weightsBytes)}`);
   if (!Array.isArray(cfg.ops) || !Array.isArray(cfg.linears) || !Array.isArray(cfg.constants) || !Array.isArray(cfg.inputs) || !Array.isArray(cfg.outputs)) {
     fail('config misses ops, linears, constants, inputs or outputs');
   }
   for (const [i, op] of cfg.ops.entries()) {
-    if (typeof op !== 'object' || op === null || !OP_KINDS.has((op as Op).kind)) fail(`op ${i} has an unknown kind`);
-    if (typeof (op as { output?: unknown }).output !== 'string') fail(`op ${i} has no output name`);
+    if (typeof op !== 'object' || op === null || !KINDS.has((op as Op).kind)) fail(`op ${i} has an unknown kind`);
+    const problem = opProblem(op);
+    if (problem) fail(`op ${i} (${op.kind}) ${problem}`);
   }
   const buf = parts.weights;
   const view = <T>(span: Span, elem: number, Ctor: { new (b: ArrayBuffer, o: number, n: number): T }, count: number, what: string): T => {
@@ -119,8 +166,10 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
   };
   const linears = new Map<number, Int8Linear>();
   for (const [i, l] of cfg.linears.entries()) {
-    if (!isInt(l.op) || l.op >= cfg.ops.length || cfg.ops[l.op]!.kind !== 'linear') fail(`linear ${i} does not point at a linear op`);
+    if (!isInt(l.op) || l.op >= cfg.ops.length || !isGemmOp(cfg.ops[l.op]!)) fail(`linear ${i} does not point at a linear or conv op`);
     if (!isInt(l.k, 1) || !isInt(l.n, 1)) fail(`linear ${i}: bad shape`);
+    const target = cfg.ops[l.op]!;
+    if (target.kind === 'conv' && l.k % (target.kernel[0] * target.kernel[1]) !== 0) fail(`linear ${i}: K ${l.k} does not fit the conv window`);
     if (!(l.inputScale > 0) || !Number.isFinite(l.inputScale)) fail(`linear ${i}: bad input scale`);
     if (!isInt(l.inputZeroPoint) || l.inputZeroPoint > 255) fail(`linear ${i}: bad input zero point`);
     if (linears.has(l.op)) fail(`linear ${i}: op ${l.op} quantized twice`);
@@ -132,7 +181,7 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
     });
   }
   cfg.ops.forEach((op, i) => {
-    if (op.kind === 'linear' && !linears.has(i)) fail(`op ${i} is linear but has no int8 weights`);
+    if (isGemmOp(op) && !linears.has(i)) fail(`op ${i} is ${op.kind} but has no int8 weights`);
   });
   const constants = new Map<string, FloatTensor>();
   for (const [i, c] of cfg.constants.entries()) {

@@ -1,13 +1,17 @@
-// Post-training int8 quantization of a float graph: linear layers get int8
-// weights quantized symmetrically per output channel, uint8 input activations
-// with a scale and zero point calibrated on sample inputs, and int32 biases in
-// the accumulator's scale. Everything else stays float32 (cheap elementwise ops).
+// Post-training int8 quantization of a float graph: linear and convolution
+// layers get int8 weights quantized symmetrically per output channel, uint8
+// input activations with a scale and zero point calibrated on sample inputs
+// (static: fixed at quantization time), and int32 biases in the accumulator's
+// scale. Everything else stays float32 (cheap elementwise ops).
 
 import { ModelError } from '../errors.js';
 import { runFloat, type TensorMap } from '../graph/float-exec.js';
-import { type FloatGraph, type FloatTensor, type LinearOp, type Op, opInputs } from '../graph/ir.js';
+import { type FloatGraph, type FloatTensor, type GemmOp, type Op, isGemmOp, opInputs } from '../graph/ir.js';
 
-/** One linear layer in int8 form. */
+/**
+ * One linear or convolution layer in int8 form: the K x N matrix the kernel
+ * multiplies (for a convolution K = cin*kh*kw over the im2col columns, N = cout).
+ */
 export interface Int8Linear {
   k: number;
   n: number;
@@ -22,7 +26,7 @@ export interface Int8Linear {
   inputZeroPoint: number;
 }
 
-/** A quantized model: the float graph's ops, int8 linear layers by op index, and the remaining float constants. */
+/** A quantized model: the float graph's ops, int8 linear and conv layers by op index, and the remaining float constants. */
 export interface Int8Model {
   name: string;
   inputs: FloatGraph['inputs'];
@@ -47,24 +51,36 @@ export function roundHalfEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** Records the range of every linear layer's input over the calibration inputs. */
-export function calibrate(graph: FloatGraph, samples: TensorMap): Map<number, ActivationRange> {
+/**
+ * Records the range of every linear and conv layer's input over the calibration
+ * inputs: one batch, or several run one after another (ranges are merged).
+ */
+export function calibrate(graph: FloatGraph, samples: TensorMap | TensorMap[]): Map<number, ActivationRange> {
   const ranges = new Map<number, ActivationRange>();
+  for (const batch of Array.isArray(samples) ? samples : [samples]) calibrateBatch(graph, batch, ranges);
+  return ranges;
+}
+
+function calibrateBatch(graph: FloatGraph, samples: TensorMap, ranges: Map<number, ActivationRange>): void {
   runFloat(graph, samples, {}, (op, index, values) => {
-    if (op.kind !== 'linear') return;
+    if (!isGemmOp(op)) return;
     const x = values.get(op.input) ?? graph.constants.get(op.input);
     if (!x) return;
-    let min = 0, max = 0; // the range always includes 0, so 0 is exact
-    for (const v of x.data) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (!Number.isFinite(min) || !Number.isFinite(max)) {
-      throw new ModelError('CALIBRATION', `layer ${index} sees non-finite activations during calibration`);
-    }
-    ranges.set(index, { min, max });
+    ranges.set(index, widenRange(ranges.get(index), x.data, index));
   });
-  return ranges;
+}
+
+/** `range` (or [0, 0]) widened to cover `data`; the range always includes 0, so 0 is exact. */
+export function widenRange(range: ActivationRange | undefined, data: Float32Array, layer: number): ActivationRange {
+  let min = range?.min ?? 0, max = range?.max ?? 0;
+  for (const v of data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) {
+    throw new ModelError('CALIBRATION', `layer ${layer} sees non-finite activations during calibration`);
+  }
+  return { min, max };
 }
 
 /** uint8 scale and zero point for a range that includes 0. */
@@ -76,8 +92,18 @@ export function activationParams(range: ActivationRange): { scale: number; zeroP
   return { scale, zeroPoint };
 }
 
-function quantizeLinear(op: LinearOp, graph: FloatGraph, range: ActivationRange): Int8Linear {
+/** The layer's float weights as the K x N matrix the kernel multiplies. */
+function gemmWeights(op: GemmOp, graph: FloatGraph): FloatTensor {
   const w = graph.constants.get(op.weight)!;
+  if (op.kind === 'linear') return w;
+  const n = w.dims[0]!, k = w.data.length / n; // [cout, cin, kh, kw] -> [cin*kh*kw, cout]
+  const data = new Float32Array(k * n);
+  for (let c = 0; c < n; c++) for (let r = 0; r < k; r++) data[r * n + c] = w.data[c * k + r]!;
+  return { dims: [k, n], data };
+}
+
+function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange): Int8Linear {
+  const w = gemmWeights(op, graph);
   const [k, n] = w.dims as [number, number];
   const weights = new Int8Array(k * n);
   const weightScales = new Float32Array(n);
@@ -101,15 +127,19 @@ function quantizeLinear(op: LinearOp, graph: FloatGraph, range: ActivationRange)
 }
 
 /**
- * Quantizes every linear layer of the graph, calibrating input activation
- * ranges on `samples` (a batch of representative inputs).
+ * Quantizes every linear and conv layer of the graph, calibrating input
+ * activation ranges on `samples` (one or several batches of representative inputs).
  */
-export function quantizeGraph(graph: FloatGraph, samples: TensorMap): Int8Model {
-  const ranges = calibrate(graph, samples);
+export function quantizeGraph(graph: FloatGraph, samples: TensorMap | TensorMap[]): Int8Model {
+  return quantizeWithRanges(graph, calibrate(graph, samples));
+}
+
+/** Quantizes with activation ranges measured elsewhere (e.g. calibrateWithOnnxRuntime), by op index. */
+export function quantizeWithRanges(graph: FloatGraph, ranges: Map<number, ActivationRange>): Int8Model {
   const linears = new Map<number, Int8Linear>();
   const constants = new Map<string, FloatTensor>();
   graph.ops.forEach((op, i) => {
-    if (op.kind === 'linear') {
+    if (isGemmOp(op)) {
       const range = ranges.get(i);
       if (!range) throw new ModelError('CALIBRATION', `layer ${i} was not reached during calibration`);
       linears.set(i, quantizeLinear(op, graph, range));
@@ -117,7 +147,7 @@ export function quantizeGraph(graph: FloatGraph, samples: TensorMap): Int8Model 
   });
   // Keep only the float constants that non-linear ops read.
   for (const op of graph.ops) {
-    if (op.kind === 'linear') continue;
+    if (isGemmOp(op)) continue;
     for (const name of opInputs(op)) {
       const t = graph.constants.get(name);
       if (t) constants.set(name, t);

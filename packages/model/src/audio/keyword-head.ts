@@ -1,0 +1,98 @@
+// A new wake-word head trained here, as openWakeWord trains one: positives are
+// the phrase spoken by many synthetic voices (espeak-ng at random speeds and
+// pitches, some with noise), negatives are other phrases, noise and silence;
+// the features are the frozen speech-embedding model's outputs, 16 embeddings
+// (1.28 s) per example. The head is the project's MLP (Linear -> LayerNorm ->
+// GELU -> Linear -> ReLU -> Linear -> softmax over {other, keyword}), exported
+// to ONNX so it takes the same import and int8 path as any other model.
+
+import { Prng } from '@compotastic/mesh';
+import type { FloatTensor } from '../graph/ir.js';
+import { encodeModel } from '../onnx/proto.js';
+import { mlpToOnnx } from '../reference-model.js';
+import { type MlpWeights, trainMlp } from '../train/mlp.js';
+import { placeInWindow } from './corpus.js';
+import { AUDIO_RATE_HZ, type Voice, mixAtSnr, noise, speak } from './speech.js';
+import { EMBEDDING_SIZE, type HeadSpec, type OrtWakeWord, clipEmbeddings, headInputs } from './wakeword.js';
+
+/** Embeddings a trained head reads. */
+export const KEYWORD_WINDOW = 16;
+
+/** Voices for training only: none of them is a held-out voice. */
+const TRAINING_VOICES = ['en-gb-x-rp', 'en-us+m4', 'en-gb-scotland+f4', 'en+m7', 'en-gb+f1', 'en-us+m1', 'en+f4', 'en-029+m2'];
+
+/**
+ * Negative phrases for training only (the held-out negatives are other phrases). The first
+ * ones sound like the end of a keyword ending in "me" (openWakeWord trains on such adversarial
+ * phrases too), so they come up three times as often.
+ */
+const CONFUSABLE_NEGATIVES = ['hear me', 'tell me', 'near me', 'follow me', 'held me', 'feel me', 'help', 'kelp tea'];
+const TRAINING_NEGATIVES = [
+  ...CONFUSABLE_NEGATIVES, ...CONFUSABLE_NEGATIVES, ...CONFUSABLE_NEGATIVES,
+  'help is on the way', 'move the rubble', 'over there by the wall', 'call the team', 'hold still', 'can you walk',
+  'we need light', 'the signal is weak', 'me too', 'keep talking', 'where are you', 'the stairs are gone',
+  'hello', 'yes', 'no', 'this way', 'heavy machinery', 'check the basement', 'give me a hand', 'hurry up', 'stand back',
+  'the roof collapsed', 'is it safe', 'anybody home', 'bring water', 'they are trapped', 'listen', 'quiet please',
+];
+
+export interface KeywordTrainingOptions {
+  seed?: number;
+  /** Synthetic positive clips. */
+  positives?: number;
+  /** Negative phrase clips (plus a quarter as many noise and near-silence clips). */
+  negatives?: number;
+  epochs?: number;
+}
+
+export interface TrainedKeywordHead {
+  spec: HeadSpec;
+  weights: MlpWeights;
+  /** The embeddings of the training clips (they calibrate the int8 head). */
+  embeddings: FloatTensor[];
+  examples: { positive: number; negative: number };
+}
+
+function randomVoice(rng: Prng): Voice {
+  return { name: TRAINING_VOICES[rng.int(0, TRAINING_VOICES.length)]!, speed: rng.int(115, 195), pitch: rng.int(15, 85) };
+}
+
+function augment(clip: Float32Array, rng: Prng): Float32Array {
+  const snr = [null, 20, 10, 5][rng.int(0, 4)]!;
+  return snr === null ? clip : mixAtSnr(clip, noise(clip.length, rng, rng.float() < 0.5 ? 'white' : 'pink'), snr);
+}
+
+/** Synthesizes the examples, embeds them with the float reference, and trains the head. */
+export async function trainKeywordHead(reference: OrtWakeWord, name: string, phrase: string, o: KeywordTrainingOptions = {}): Promise<TrainedKeywordHead> {
+  const rng = new Prng(o.seed ?? 1);
+  const rows: { x: Float32Array; y: number }[] = [];
+  const embeddings: FloatTensor[] = [];
+  const features = (e: FloatTensor) => headInputs(e, KEYWORD_WINDOW).map((w) => w.data);
+  for (let i = 0; i < (o.positives ?? 60); i++) {
+    const e = await clipEmbeddings(reference, augment(placeInWindow(speak(phrase, randomVoice(rng), 0.2), KEYWORD_WINDOW, 0.1 + 0.3 * rng.float()), rng));
+    embeddings.push(e);
+    // The last windows end just after the phrase: those are the positives.
+    for (const x of features(e).slice(-2)) rows.push({ x, y: 1 });
+  }
+  const negatives = o.negatives ?? 100;
+  for (let i = 0; i < negatives; i++) {
+    const text = TRAINING_NEGATIVES[i % TRAINING_NEGATIVES.length]!;
+    const e = await clipEmbeddings(reference, augment(placeInWindow(speak(text, randomVoice(rng), 0.2), KEYWORD_WINDOW), rng));
+    embeddings.push(e);
+    for (const x of features(e)) rows.push({ x, y: 0 });
+  }
+  for (let i = 0; i < negatives / 4; i++) {
+    const clip = noise(3 * AUDIO_RATE_HZ, rng, i % 2 ? 'white' : 'pink').map((v) => v * (i % 3 === 0 ? 0.003 : 0.3));
+    const e = await clipEmbeddings(reference, clip);
+    embeddings.push(e);
+    for (const x of features(e)) rows.push({ x, y: 0 });
+  }
+  const d = KEYWORD_WINDOW * EMBEDDING_SIZE;
+  const x = new Float32Array(rows.length * d), y = new Uint8Array(rows.length);
+  rows.forEach((r, i) => { x.set(r.x, i * d); y[i] = r.y; });
+  const weights = trainMlp({ x, y, count: rows.length, features: d, classes: 2 }, { hidden1: 64, hidden2: 32, epochs: o.epochs ?? 30, seed: o.seed ?? 1 });
+  const positive = y.reduce((n, v) => n + v, 0);
+  return {
+    spec: { name, phrase, onnx: encodeModel(mlpToOnnx(weights, name)) }, weights, embeddings,
+    examples: { positive, negative: rows.length - positive },
+  };
+}

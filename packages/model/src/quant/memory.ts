@@ -1,0 +1,45 @@
+// What an int8 model needs on a device: the bundle (config + weights, as shipped)
+// and the peak arena, the most bytes of activations alive at once while it runs:
+// every value still to be read, the op's output, and a conv or linear layer's
+// scratch (its uint8 input, im2col columns and int32 accumulators).
+
+import type { FloatTensor } from '../graph/ir.js';
+import type { Int8Executor } from './executor.js';
+import type { Int8ModelParts } from './format.js';
+import { opInputs } from '../graph/ir.js';
+
+export interface ModelMemory {
+  bundleBytes: number;
+  /** Packed int8 weights, int32 biases and float constants. */
+  weightsBytes: number;
+  peakArenaBytes: number;
+}
+
+const bytes = (t: FloatTensor) => t.data.length * 4;
+
+/** Runs the model once on `inputs`, op by op, and measures its peak arena. */
+export function measureMemory(exec: Int8Executor, parts: Int8ModelParts, inputs: Map<string, FloatTensor>): ModelMemory {
+  const ops = exec.model.ops;
+  const lastUse = new Map<string, number>();
+  ops.forEach((op, i) => { for (const n of opInputs(op)) lastUse.set(n, i); });
+  for (const o of exec.model.outputs) lastUse.set(o, ops.length);
+  let values = new Map(inputs);
+  let peak = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    values = exec.run(values, { from: i, to: i + 1 });
+    const out = values.get(op.output)!;
+    let scratch = 0;
+    const l = exec.model.linears.get(i);
+    if (l) {
+      const rows = out.data.length / l.n; // output positions (conv) or rows (linear)
+      const input = values.get((op as { input: string }).input)!;
+      scratch = input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * 4;
+    }
+    let live = scratch;
+    for (const [name, t] of values) if ((lastUse.get(name) ?? -1) >= i || name === op.output) live += exec.model.constants.has(name) ? 0 : bytes(t);
+    peak = Math.max(peak, live);
+    for (const name of [...values.keys()]) if ((lastUse.get(name) ?? -1) <= i && name !== op.output && !exec.model.outputs.includes(name)) values.delete(name);
+  }
+  return { bundleBytes: parts.config.length + parts.weights.length, weightsBytes: parts.weights.length, peakArenaBytes: peak };
+}

@@ -1,0 +1,61 @@
+// Calibration and per-op checks through onnxruntime-web: the float model runs in
+// ONNX Runtime with chosen intermediate values added as graph outputs, which is
+// far faster than the float reference executor on convolution-heavy graphs and
+// gives ONNX Runtime's own values to compare each imported op against.
+
+import type { TensorMap } from '../graph/float-exec.js';
+import { type FloatGraph, isGemmOp } from '../graph/ir.js';
+import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { type ActivationRange, widenRange } from './quantize.js';
+
+type Ort = typeof import('onnxruntime-web');
+
+/** A float model in ONNX Runtime that also returns the named intermediate values. */
+export class OrtProbe {
+  private constructor(private readonly ort: Ort, private readonly session: import('onnxruntime-web').InferenceSession, readonly names: string[]) {}
+
+  static async create(onnx: Uint8Array, names: string[]): Promise<OrtProbe> {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    const model = decodeModel(onnx);
+    const existing = new Set(model.graph.outputs.map((o) => o.name));
+    const extra = names.filter((n) => !existing.has(n)).map((name) => ({ name }));
+    const probed = encodeModel({ ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...extra] } });
+    return new OrtProbe(ort, await ort.InferenceSession.create(probed), names);
+  }
+
+  /** Runs the model; returns the probed values (and the graph outputs). */
+  async run(inputs: TensorMap): Promise<TensorMap> {
+    const feeds: Record<string, import('onnxruntime-web').Tensor> = {};
+    for (const [name, t] of inputs) feeds[name] = new this.ort.Tensor('float32', t.data, t.dims);
+    const result = await this.session.run(feeds);
+    const out: TensorMap = new Map();
+    for (const [name, t] of Object.entries(result)) out.set(name, { dims: t.dims.map(Number), data: t.data as Float32Array });
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/** Activation ranges of every linear and conv layer's input, measured in ONNX Runtime over the batches. */
+export async function calibrateWithOnnxRuntime(onnx: Uint8Array, graph: FloatGraph, batches: TensorMap[]): Promise<Map<number, ActivationRange>> {
+  const layers = graph.ops.flatMap((op, i) => (isGemmOp(op) ? [[i, op.input] as const] : []));
+  const inputNames = new Set(graph.inputs.map((i) => i.name));
+  const probe = await OrtProbe.create(onnx, [...new Set(layers.map(([, n]) => n).filter((n) => !inputNames.has(n)))]);
+  const ranges = new Map<number, ActivationRange>();
+  try {
+    for (const batch of batches) {
+      const values = await probe.run(batch);
+      for (const [i, name] of layers) {
+        const x = values.get(name) ?? batch.get(name);
+        if (!x) continue;
+        ranges.set(i, widenRange(ranges.get(i), x.data, i));
+      }
+    }
+  } finally {
+    await probe.release();
+  }
+  return ranges;
+}
