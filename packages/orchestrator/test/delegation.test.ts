@@ -237,13 +237,18 @@ describe('delegation and recovery (unit mesh)', () => {
     const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
     a.orch.start();
     b.orch.start();
-    await mesh.run(20_000);
+    await mesh.run(120_000);
     const before = b.orch.messenger.stats.decodeErrors;
-    // What an older build sent for OTA_HAVE, OTA_WANT and OTA_FRAGMENT.
+    // What an older build sent for OTA_HAVE, OTA_WANT and OTA_FRAGMENT, authenticated by a real peer.
     for (const code of [0x10, 0x11, 0x12]) {
-      mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc1, code, 1, 2, 3), hops: 0, snr: null, relayNode: null });
+      mesh.link(2).deliver({ from: 1, to: 2, payload: a.orch.auth.seal(2, Uint8Array.of(0xc1, code, 1, 2, 3), false), hops: 0, snr: null, relayNode: null });
     }
     expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
+    // Without a trailer they do not even reach the decoder.
+    const rejected = b.orch.auth.stats.rejected.BAD_TRAILER ?? 0;
+    mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc1, 0x10, 1, 2, 3), hops: 0, snr: null, relayNode: null });
+    expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
+    expect(b.orch.auth.stats.rejected.BAD_TRAILER).toBe(rejected + 1);
     // Still in touch: b keeps hearing a's adverts.
     await mesh.run(mesh.scheduler.now + 1_200_000);
     expect(b.orch.registry.get(1)?.state).toBeTruthy();
@@ -278,7 +283,7 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(Array.from(o?.output ?? [])).toEqual(Array.from(input).map((b) => (b + 1 + 2 + 3 + 4) & 0xff));
   });
 
-  it('checks results: a wrong shape is rejected and reassigned, a corrupted transfer is fetched again', async () => {
+  it('checks results: a wrong shape is rejected and reassigned, a corrupted packet is dropped by its MAC and fetched again', async () => {
     const mesh = new FakeMesh(11, (x, y) => (x === 2 || y === 2 ? 1 : 2));
     const short: Executor = { name: 'short', supports: () => true, run: async (s, input) => (await new KernelExecutor(kernel, weights).run(s, input)).subarray(1) };
     const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
@@ -291,7 +296,7 @@ describe('delegation and recovery (unit mesh)', () => {
     mesh.tamper = (from, _to, payload) => {
       if (!flipped && from === 3 && payload[1] === 0x09 && payload.length > 20) {
         flipped = true;
-        payload[payload.length - 1] = (payload[payload.length - 1] as number) ^ 0xff;
+        payload[10] = (payload[10] as number) ^ 0xff;
       }
       return payload;
     };
@@ -302,7 +307,7 @@ describe('delegation and recovery (unit mesh)', () => {
     const [o] = owner.outcomes;
     expect(owner.events.some((e) => e.type === 'attempt_lost' && String(e.data.reason).startsWith('BAD_RESULT') && e.data.node === 2)).toBe(true);
     expect(flipped).toBe(true);
-    expect(owner.events.some((e) => e.type === 'result_corrupt' && e.data.node === 3)).toBe(true);
+    expect(owner.events.some((e) => e.type === 'auth_reject' && e.data.from === 3 && e.data.code === 'BAD_MAC')).toBe(true);
     expect(o?.status).toBe('done');
     expect(o?.workers).toEqual([3]);
     expect(o?.output).toEqual(expected(input, bigger));
