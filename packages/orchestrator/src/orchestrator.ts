@@ -293,8 +293,8 @@ export class Orchestrator {
     this.registry.setBleNeighbors(near);
     const now = this.options.host.clock.now();
     for (const peer of near) {
-      // The GATT record is not authenticated: only peers whose key is pinned (heard on the mesh) are read.
-      if (!this.auth.isAuthenticated(peer)) continue;
+      // The GATT record is not authenticated, but it only informs planning: every message to the peer is sealed for
+      // its pinned key (none yet: NO_PEER_KEY), so a spoofed record cannot draw work to another device.
       const e = this.registry.get(peer);
       if (e && e.state && now - e.lastAdvertMs < this.config.advertIntervalMs) continue;
       ble.read(peer).then(
