@@ -36,3 +36,5 @@ export { COUNTER_BLOCK } from './auth/send-counter.js';
 export { JobIdPermutation } from './auth/job-ids.js';
 export { resultBindingBytes, type ResultBinding } from './auth/result-binding.js';
 export { Reputation, DEMOTE_MIN_LOSSES } from './auth/reputation.js';
+export { SwarmAdmission, issueCertificate, certificateExpiry, signRevocationList, CERTIFICATE_BYTES, type RevocationList } from './auth/certificate.js';
+export { fuzzAuthenticatedFrames, type AuthFuzzStats } from './auth/fuzz.js';

@@ -43,6 +43,8 @@ export interface OrchestratorOptions {
   authStore?: AuthStore;
   /** Swarm admission: refuse peers whose key this does not admit (e.g. no valid operator certificate). */
   admit?: AdmissionCheck;
+  /** This node's swarm certificate (from `issueCertificate`), carried with its key introductions. */
+  certificate?: Uint8Array;
   modelProfile?(modelId: number, modelVersion: number): ModelProfile | undefined;
   /** A neighbour that drops this layer's port was seen. */
   onRouterWarning?: (w: { kind: 'router-neighbour'; router: number; peer: null; message: string }) => void;
@@ -96,7 +98,7 @@ export class Orchestrator {
     this.willingToWork = options.capabilities.acceptsJobs;
     this.local = new LocalCapabilities(this.currentState({ ...options.capabilities, epoch: 0 }));
     const keys: NodeKeyPair = options.identity ? keyPairFromSecret(options.identity.secretKey) : keyPairFromPrng(this.rng.derive('identity'));
-    this.auth = new Authenticator({ num: this.num, keys, store: options.authStore ?? new MemoryAuthStore(), admit: options.admit });
+    this.auth = new Authenticator({ num: this.num, keys, store: options.authStore ?? new MemoryAuthStore(), admit: options.admit, certificate: options.certificate });
     this.reputation = new Reputation(this.auth.durable);
     const jobIds = new JobIdPermutation(keys.secretKey);
     const onReject = (r: AuthRejection): void => this.onAuthReject(r);
@@ -407,6 +409,7 @@ export class Orchestrator {
         this.coordinator.handle(from, msg, meta);
         return;
       case 'AUTH_REJECT':
+        this.auth.forgetConfirmation(from);
         this.report('auth_rejected_by_peer', { peer: from, reason: msg.reason === AuthRejectReason.KEY_CONFLICT ? 'KEY_CONFLICT' : 'NOT_ADMITTED' });
         return;
       case 'FRAGMENT':

@@ -8,6 +8,7 @@ import { Reputation } from '../src/auth/reputation.js';
 import { COUNTER_BLOCK, SendCounter } from '../src/auth/send-counter.js';
 import { MemoryAuthStore } from '../src/auth/store.js';
 import { splitTrailer, trailerBytes } from '../src/auth/trailer.js';
+import { fuzzAuthenticatedFrames } from '../src/auth/fuzz.js';
 
 const BROADCAST = 0xffffffff;
 
@@ -144,5 +145,16 @@ describe('reputation', () => {
     const again = new Reputation(new Authenticator({ num: 1, keys: keyPairFromPrng(new Prng(1)), store }).durable);
     expect(again.of(7)).toEqual({ votesWon: 1, votesLost: 2 });
     expect(again.isDemoted(8)).toBe(false);
+  });
+});
+
+describe('authenticated frame fuzzing', () => {
+  it('refuses every mutated sealed frame with a typed reason', () => {
+    const s = fuzzAuthenticatedFrames(3, 3000);
+    expect(s.frames).toBe(3000);
+    expect(s.crashes).toBe(0);
+    expect(s.accepted).toBe(0);
+    expect(s.rejected).toBe(3000);
+    expect(Object.keys(s.byCode)).toEqual(expect.arrayContaining(['BAD_MAC', 'BAD_TRAILER']));
   });
 });

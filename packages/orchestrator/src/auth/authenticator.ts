@@ -12,14 +12,19 @@ const BROADCAST = 0xffffffff;
 const MAC_DOMAIN = new TextEncoder().encode('cmp-mac1');
 const SIG_DOMAIN = new TextEncoder().encode('cmp-sig1');
 
-/** Decides whether a peer with this key may join (swarm admission); null admits, a string says why not. */
-export type AdmissionCheck = (num: number, publicKey: Uint8Array) => string | null;
+/**
+ * Decides whether a peer with this key may join (swarm admission), given the certificate its introduction carried
+ * (null when the packet carried none); null admits, a string says why not.
+ */
+export type AdmissionCheck = (num: number, publicKey: Uint8Array, certificate: Uint8Array | null) => string | null;
 
 export interface AuthenticatorOptions {
   num: number;
   keys: NodeKeyPair;
   store: AuthStore;
   admit?: AdmissionCheck;
+  /** This node's swarm certificate, carried with every introduction of its key. */
+  certificate?: Uint8Array;
 }
 
 export type OpenResult =
@@ -79,7 +84,7 @@ export class Authenticator {
   /** A peer counts as authenticated once its key is pinned (and, in a swarm, admitted). */
   isAuthenticated(num: number): boolean {
     const key = this.peerKey(num);
-    return key !== null && (this.options.admit?.(num, key) ?? null) === null;
+    return key !== null && (this.options.admit?.(num, key, null) ?? null) === null;
   }
 
   /** Unicasts to this peer should introduce our key (it has not shown that it knows it). */
@@ -89,7 +94,12 @@ export class Authenticator {
 
   /** Bytes of a trailer on a packet to `to`. */
   overhead(to: number | 'broadcast', intro: boolean): number {
-    return trailerBytes(to === 'broadcast', intro);
+    return trailerBytes(to === 'broadcast', intro, intro && this.options.certificate !== undefined);
+  }
+
+  /** A peer refused us (AUTH_REJECT): introduce our key (and certificate) again on the next packets to it. */
+  forgetConfirmation(peer: number): void {
+    this.confirmed.delete(peer >>> 0);
   }
 
   private pairKeyFor(peer: number, key: Uint8Array): Uint8Array {
@@ -116,17 +126,18 @@ export class Authenticator {
   seal(to: number | 'broadcast', payload: Uint8Array, intro: boolean, peerKey?: Uint8Array): Uint8Array {
     const counter = this.counter.take();
     const introKey = intro ? this.publicKey : null;
+    const cert = intro ? (this.options.certificate ?? null) : null;
     this.stats.sealed++;
     if (to === 'broadcast') {
-      const part = signedPart(payload, true, introKey, counter);
+      const part = signedPart(payload, true, introKey, counter, cert);
       const tag = sign(this.options.keys, concat([SIG_DOMAIN, u32(this.num), part]));
-      return appendTrailer(payload, { signed: true, intro: introKey, counter, tag });
+      return appendTrailer(payload, { signed: true, intro: introKey, cert, counter, tag });
     }
     const key = peerKey ?? this.peerKey(to);
     if (!key) throw new AuthError('NO_PEER_KEY', `no key known for node ${to}: it has not introduced itself`);
-    const part = signedPart(payload, false, introKey, counter);
+    const part = signedPart(payload, false, introKey, counter, cert);
     const tag = this.mac(this.pairKeyFor(to >>> 0, key), this.num, to >>> 0, part);
-    return appendTrailer(payload, { signed: false, intro: introKey, counter, tag });
+    return appendTrailer(payload, { signed: false, intro: introKey, cert, counter, tag });
   }
 
   private reject(code: AuthErrorCode, message: string, presentedKey: Uint8Array | null = null): OpenResult {
@@ -153,7 +164,7 @@ export class Authenticator {
     const key = trailer.intro ?? pinned;
     if (!key) return this.reject('UNKNOWN_PEER', `node ${from} has not introduced its key`);
     if (trailer.intro && !isValidPublicKey(trailer.intro)) return this.reject('BAD_KEY', `node ${from} introduced an invalid key`);
-    const part = signedPart(payload, trailer.signed, trailer.intro, trailer.counter);
+    const part = signedPart(payload, trailer.signed, trailer.intro, trailer.counter, trailer.cert);
     if (broadcast) {
       if (!verifySignature(key, concat([SIG_DOMAIN, u32(from), part]), trailer.tag)) return this.reject('BAD_SIGNATURE', `broadcast from ${from} fails its signature`);
     } else {
@@ -168,7 +179,7 @@ export class Authenticator {
     }
     // The sender proved it holds `key`; a different key than the pinned one is another device claiming the number.
     if (pinned && !bytesEqual(pinned, key)) return this.reject('KEY_CONFLICT', `node ${from} presented a key other than the one pinned for it`, key);
-    const refused = this.options.admit?.(from, key) ?? null;
+    const refused = this.options.admit?.(from, key, trailer.cert) ?? null;
     if (refused !== null) return this.reject('NOT_ADMITTED', `node ${from} is not admitted: ${refused}`, key);
     let window = this.windows.get(from);
     if (!window) {

@@ -639,7 +639,8 @@ export class Coordinator {
     const crc = crc32(bytes);
     if (!a.trusted) {
       const entry = s.pending.get(crc) ?? { bytes, nodes: [] };
-      entry.nodes.push(a.node);
+      // Two copies from one node (two attempts of it) are one opinion: a second node must agree.
+      if (!entry.nodes.includes(a.node)) entry.nodes.push(a.node);
       s.pending.set(crc, entry);
       if (entry.nodes.length < 2) {
         this.ctx.report('result_unconfirmed', { jobId: run.p.id, shard: s.index, node: a.node, crc });

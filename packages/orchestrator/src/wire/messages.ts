@@ -1,7 +1,7 @@
 import { CodecError } from '../errors.js';
 import type { JobSpec } from '../jobs/spec.js';
 import { MAX_DIM } from '../jobs/spec.js';
-import { type CapabilityRecord, encodeCapabilityRecord, readCapabilityRecord } from '../registry/capability.js';
+import { type CapabilityRecord, DEVICE_CLASS_CODES, encodeCapabilityRecord, readCapabilityRecord } from '../registry/capability.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { decodeUfloat16, encodeUfloat16 } from './ufloat16.js';
 
@@ -289,7 +289,11 @@ function readDelta(r: ByteReader): DeltaValues {
   if (has('firmware')) v.firmware = r.u16('firmware');
   if (has('computeDrain')) v.computeDrain = decodeUfloat16(r.u16('compute drain')) / 100;
   if (has('ttlS')) v.ttlS = r.u16('ttl');
-  if (has('deviceClass')) v.deviceClass = r.u8('device class');
+  if (has('deviceClass')) {
+    v.deviceClass = r.u8('device class');
+    // Checked here, not when the delta is applied: a frame that decodes must be safe to apply.
+    if (v.deviceClass >= DEVICE_CLASS_CODES.length) throw new CodecError('BAD_VALUE', `state delta: unknown device class code ${v.deviceClass}`);
+  }
   return v;
 }
 
