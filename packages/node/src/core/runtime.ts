@@ -3,7 +3,7 @@ import { type ModemPresetName, Prng, getRegion } from '@compotastic/mesh';
 import { type Int8Model, type Int8ModelParts, Int8Executor, decodeInt8Model } from '@compotastic/model';
 import {
   type CapabilityRecord, type Executor, type JobOutcome, type JobSpec, type NodeHost, type Orchestrator,
-  type AuthStore, type JobStore, type OrchestratorConfig, type PacketLink, type MeshLink, nodeName,
+  type AuthStore, type JobStore, type OrchestratorConfig, type OrchestratorOptions, type PacketLink, type MeshLink, nodeName,
 } from '@compotastic/orchestrator';
 import {
   type BroadcastSender, type Flash, OTA_PORTNUM, type OfferMessage, OtaError, type ProgressStore, type SenderReport, type TransferReceiver,
@@ -62,6 +62,8 @@ export interface NodeRuntimeOptions {
   otaPort?: number;
   seed: number;
   config?: Partial<OrchestratorConfig>;
+  /** Swarm admission: this node's certificate and the check its peers must pass. */
+  swarm?: Pick<OrchestratorOptions, 'admit' | 'certificate'>;
   onEvent?: (e: NodeEvent) => void;
 }
 
@@ -156,6 +158,7 @@ export class CompotasticNode {
       store: storage.jobs,
       identity: storage.identity,
       authStore: storage.auth,
+      ...o.swarm,
       modelProfile: (id, version) => this.library?.profileOf(id, version),
     });
 
