@@ -18,9 +18,11 @@ const nodes = flag('--nodes', 30);
 const kernel = await loadKernel({ build: 'scalar' });
 const executor = new KernelExecutor(kernel);
 
+const progress = (r) => process.stderr.write(`  ${r.attack} @${(r.maliciousFraction * 100).toFixed(0)}%: ${r.forgeriesAccepted + r.replaysAccepted + r.wrongResultsAccepted} accepted, jobs ${r.jobsCompleted}/${r.baselineJobsCompleted}\n`);
+
 // Every suite in one list; each resolves to AttackReport[] (an OTA suite joins with one more entry).
 const SUITES = [
-  { name: 'compute', run: () => runComputeAttacks({ world: simWorld, executor, seed, nodes }) },
+  { name: 'compute', run: () => runComputeAttacks({ world: simWorld, executor, seed, nodes, onReport: progress }) },
 ];
 
 const reports = [];

@@ -28,6 +28,8 @@ export interface ComputeAttackOptions {
   fractions?: readonly number[];
   attacks?: readonly ComputeAttack[];
   jobsPerOwner?: number;
+  /** Called with each report as it is made (progress for long runs). */
+  onReport?: (r: AttackReport) => void;
 }
 
 const FORGED_GOPS = 4000;
@@ -353,7 +355,7 @@ export async function runComputeAttacks(o: ComputeAttackOptions): Promise<Attack
         tried = run.tried;
         rejected = tried - run.outcomes.filter((x) => x.outcome.status === 'done' && x.outcome.workers.some((w) => run.attackers.includes(w)) && !bytesEqual(x.outcome.output ?? new Uint8Array(0), x.expected)).length;
       }
-      reports.push({
+      const report: AttackReport = {
         suite: 'compute',
         attack,
         maliciousFraction: fraction,
@@ -365,7 +367,9 @@ export async function runComputeAttacks(o: ComputeAttackOptions): Promise<Attack
         jobsCompleted: completed,
         baselineJobsCompleted: baseline.completed,
         notes: [`${run.honest.length} honest, ${run.attackers.length} malicious`, ...run.notes, failureNote('failed', run), failureNote('baseline failed', baseRun)].filter((n) => n).join('; '),
-      });
+      };
+      reports.push(report);
+      o.onReport?.(report);
     }
   }
   return reports;
