@@ -312,4 +312,26 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(o?.workers).toEqual([3]);
     expect(o?.output).toEqual(expected(input, bigger));
   });
+
+  it('admits within limits: oversized claims TOO_LARGE, a fourth shard of one owner OWNER_QUOTA, leases capped at maxLeaseS', async () => {
+    const mesh = new FakeMesh(12);
+    const owner = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    const worker = makeNode(mesh, 2, { gops: 1, ramKiB: 1 << 20, battery: 80, hasModel: true });
+    owner.orch.start();
+    worker.orch.start();
+    await mesh.run(120_000);
+    const send = (jobId: number, s: GemmSpec | { kind: 'model'; modelId: number; modelVersion: number; layerStart: number; layerEnd: number; batch: number; inputBytes: number; outputBytes: number }) =>
+      void owner.orch.messenger.send(2, { type: 'ASSIGN', jobId, shard: 0, attempt: 0, leaseS: 65535, redundant: false, inputCrc: 0, spec: s });
+    send(1, { kind: 'model', modelId: 1, modelVersion: 1, layerStart: 0, layerEnd: 1, batch: 1, inputBytes: 0xffffffff, outputBytes: 1 });
+    send(2, { ...spec, m: 256, k: 1 << 24 });
+    for (let j = 3; j <= 6; j++) send(j, spec);
+    await mesh.run(mesh.scheduler.now + 60_000);
+    const declines = worker.events.filter((e) => e.type === 'decline').map((e) => e.data.reason);
+    expect(declines).toEqual(['TOO_LARGE', 'TOO_LARGE', 'OWNER_QUOTA']);
+    expect(worker.orch.worker.activeTasks().length).toBe(3);
+    // The owner never feeds them: the worker lets go after its own lease cap (1 h), not the 18 h asked for.
+    await mesh.run(mesh.scheduler.now + 3_700_000);
+    expect(worker.orch.worker.activeTasks().length).toBe(0);
+    expect(worker.events.filter((e) => e.type === 'lease_expired').length).toBe(3);
+  });
 });
