@@ -1,7 +1,8 @@
 /* global process, console */
-// The adversarial suite: `pnpm attacks [-- --json] [--seed S] [--nodes N]` after `pnpm build`. Every attack runs in
-// the simulator at 1, 3 and 30 % malicious nodes, against an honest baseline on the same seed. Exits non-zero when
-// any forgery, replay or wrong result was accepted.
+// The adversarial suite: `pnpm attacks [-- --json] [--seed S] [--nodes N] [--tofu]` after `pnpm build`. Every attack
+// runs in the simulator at 1, 3 and 30 % malicious nodes (at least one), against an honest baseline on the same seed,
+// in a swarm with operator certificates (the malicious nodes are certified insiders), or with --tofu under plain
+// trust on first use. Exits non-zero when any forgery, replay or wrong result was accepted.
 import { loadKernel } from '@compotastic/kernel';
 import { KernelExecutor } from '../dist/index.js';
 import { runComputeAttacks } from '../dist/attacks/index.js';
@@ -13,8 +14,9 @@ const flag = (name, fallback) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const json = args.includes('--json');
+const admission = args.includes('--tofu') ? 'tofu' : 'swarm';
 const seed = flag('--seed', 20261203);
-const nodes = flag('--nodes', 30);
+const nodes = flag('--nodes', 12);
 const kernel = await loadKernel({ build: 'scalar' });
 const executor = new KernelExecutor(kernel);
 
@@ -22,7 +24,7 @@ const progress = (r) => process.stderr.write(`  ${r.attack} @${(r.maliciousFract
 
 // Every suite in one list; each resolves to AttackReport[] (an OTA suite joins with one more entry).
 const SUITES = [
-  { name: 'compute', run: () => runComputeAttacks({ world: simWorld, executor, seed, nodes, onReport: progress }) },
+  { name: 'compute', run: () => runComputeAttacks({ world: simWorld, executor, seed, nodes, admission, onReport: progress }) },
 ];
 
 const reports = [];
@@ -32,7 +34,7 @@ for (const suite of SUITES) {
 }
 const failed = reports.filter((r) => r.forgeriesAccepted + r.replaysAccepted + r.wrongResultsAccepted > 0);
 if (json) {
-  console.log(JSON.stringify({ seed, nodes, reports, failed: failed.length }, null, 2));
+  console.log(JSON.stringify({ seed, nodes, admission, reports, failed: failed.length }, null, 2));
 } else {
   for (const r of reports) {
     console.log(`${r.suite}/${r.attack} @${(r.maliciousFraction * 100).toFixed(0)}%: tried ${r.tried}, rejected ${r.rejected}, forgeries ${r.forgeriesAccepted}, replays ${r.replaysAccepted}, wrong results ${r.wrongResultsAccepted}, jobs ${r.jobsCompleted}/${r.baselineJobsCompleted} of baseline${r.notes ? ` (${r.notes})` : ''}`);

@@ -12,8 +12,7 @@ const rows = [
   ['unicast (job packets: ASSIGN, DATA, RESULT...)', trailerBytes(false, false)],
   ['first control packet to a peer (key introduction)', trailerBytes(false, true)],
   ['  ... in a swarm (introduction + certificate)', trailerBytes(false, true, true)],
-  ['broadcast (STATE_DELTA, heartbeat, CAP_QUERY, JOB_REQUEST)', trailerBytes(true, false)],
-  ['CAP_ADVERT (signed, introduces the key)', trailerBytes(true, true)],
+  ['broadcast (CAP_ADVERT, STATE_DELTA, heartbeat, CAP_QUERY, JOB_REQUEST: signed, introduces the key)', trailerBytes(true, true)],
   ['  ... in a swarm (with certificate)', trailerBytes(true, true, true)],
 ];
 console.log('bytes added per packet:');

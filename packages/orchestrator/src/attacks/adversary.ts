@@ -16,10 +16,13 @@ export class Adversary {
   readonly keys: NodeKeyPair;
   readonly auth: Authenticator;
   readonly peerKeys = new Map<number, Uint8Array>();
+  private readonly certificate: Uint8Array | undefined;
 
-  constructor(readonly world: AttackWorld, readonly num: number, rng: Prng, private readonly onInject: (bytes: Uint8Array) => void) {
+  /** `certify`: a swarm certificate for the adversary's own number and key (an insider), when the swarm has one. */
+  constructor(readonly world: AttackWorld, readonly num: number, rng: Prng, private readonly onInject: (bytes: Uint8Array) => void, certify?: (num: number, key: Uint8Array) => Uint8Array) {
     this.keys = keyPairFromPrng(rng);
-    this.auth = new Authenticator({ num, keys: this.keys, store: new MemoryAuthStore() });
+    this.certificate = certify?.(num, this.keys.publicKey);
+    this.auth = new Authenticator({ num, keys: this.keys, store: new MemoryAuthStore(), certificate: this.certificate });
     world.link(num).onPacket((p) => {
       const r = this.auth.open(p.from, p.to, p.payload);
       if (r.ok && r.introduced) this.peerKeys.set(p.from, this.auth.peerKey(p.from) as Uint8Array);
@@ -40,13 +43,14 @@ export class Adversary {
 
   /**
    * A packet claiming `from`, authenticated as well as the adversary can: `impostor` signs or MACs under the
-   * adversary's own key bound to the victim's number and introduces that key (refused as KEY_CONFLICT once the
-   * victim is pinned); otherwise the tag is random bytes (refused as BAD_MAC / BAD_SIGNATURE).
+   * adversary's own key bound to the victim's number and introduces that key, with the adversary's own certificate
+   * in a swarm (refused as KEY_CONFLICT once the victim is pinned, NOT_ADMITTED in a swarm); otherwise the tag is
+   * random bytes (refused as BAD_MAC / BAD_SIGNATURE).
    */
   forge(from: number, to: number | 'broadcast', msg: Message, impostor: boolean, rng: Prng): Uint8Array {
     const payload = encodeMessage(msg, { maxPayload: Infinity });
     if (impostor) {
-      const as = new Authenticator({ num: from, keys: this.keys, store: new MemoryAuthStore() });
+      const as = new Authenticator({ num: from, keys: this.keys, store: new MemoryAuthStore(), certificate: this.certificate });
       const peerKey = to === 'broadcast' ? undefined : this.peerKeys.get(to);
       if (to === 'broadcast' || peerKey) return as.seal(to, payload, true, peerKey);
     }

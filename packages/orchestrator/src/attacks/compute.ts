@@ -7,6 +7,8 @@ import { type GemmSpec, type JobSpec, inputBytes, outputBytes } from '../jobs/sp
 import { Orchestrator } from '../orchestrator.js';
 import type { CapabilityRecord } from '../registry/capability.js';
 import { MemoryAuthStore } from '../auth/store.js';
+import { SwarmAdmission, issueCertificate } from '../auth/certificate.js';
+import { type NodeKeyPair, keyPairFromPrng, keyPairFromSecret } from '../auth/keys.js';
 import type { MeshLink, ReceivedPacket } from '../transport/link.js';
 import { type Message, type MessageOf, encodeMessage } from '../wire/messages.js';
 import { sampleMessages } from '../wire/samples.js';
@@ -23,11 +25,17 @@ export interface ComputeAttackOptions {
   /** What honest workers compute with (and what the oracle uses). */
   executor: Executor;
   seed: number;
-  /** Nodes in each run, malicious ones included (default 30). */
+  /** Nodes in each run, malicious ones included (default 12). */
   nodes?: number;
   fractions?: readonly number[];
   attacks?: readonly ComputeAttack[];
   jobsPerOwner?: number;
+  /**
+   * 'swarm' (default): every node, the malicious ones too (insiders), holds an operator certificate for its own number
+   * and key, and nodes admit certified keys only. 'tofu': plain trust on first use, where a node that has not yet
+   * heard a victim can be first to hear an impostor.
+   */
+  admission?: 'swarm' | 'tofu';
   /** Called with each report as it is made (progress for long runs). */
   onReport?: (r: AttackReport) => void;
 }
@@ -39,6 +47,9 @@ const RUN_MS = 150 * MINUTE;
 /** replayed-result: the owners lose their job stores here and submit a second batch. */
 const RESET_MS = 75 * MINUTE;
 const SPEC: GemmSpec = { kind: 'gemm', m: 4, k: 32, n: 8, aType: 'uint8', bType: 'int8', aZeroPoint: 0, bZeroPoint: 0, weights: 'inline' };
+/** The swarm's clock for certificate expiry, and the expiry the harness certifies with. */
+const NOW_S = 1_900_000_000;
+const EXPIRES_S = 2_000_000_000;
 const CONFIG: Partial<OrchestratorConfig> = { startJitterMs: 60_000, advertIntervalMs: 20 * MINUTE, defaultDeadlineMs: 40 * MINUTE };
 
 function capabilities(gops: number, acceptsJobs: boolean): Omit<CapabilityRecord, 'epoch'> {
@@ -51,6 +62,19 @@ function capabilities(gops: number, acceptsJobs: boolean): Omit<CapabilityRecord
 
 /** Owners compute nothing themselves, so every job crosses the mesh. */
 const NO_LOCAL: Executor = { name: 'none', supports: () => false, run: () => Promise.reject(new Error('owners do not compute')) };
+
+/** Certificates of the run's swarm (null: trust on first use). */
+type Swarm = { operator: NodeKeyPair } | null;
+
+function certify(swarm: Swarm, num: number, key: Uint8Array): Uint8Array | undefined {
+  return swarm ? issueCertificate(swarm.operator, num, key, EXPIRES_S) : undefined;
+}
+
+function admission(swarm: Swarm): { admit?: (num: number, key: Uint8Array, cert: Uint8Array | null) => string | null } {
+  if (!swarm) return {};
+  const check = new SwarmAdmission(swarm.operator.publicKey, () => NOW_S);
+  return { admit: (num, key, cert) => check.check(num, key, cert) };
+}
 
 interface HonestNode {
   num: number;
@@ -87,7 +111,7 @@ function tapped(link: MeshLink, ledger: InjectionLedger, opened: () => number): 
   });
 }
 
-function honestNode(run: Pick<Run, 'world' | 'ledger'>, num: number, executor: Executor, owner: boolean, config: Partial<OrchestratorConfig>, reuse?: { secret: Uint8Array; authStore: MemoryAuthStore }): HonestNode & { secret: Uint8Array; authStore: MemoryAuthStore } {
+function honestNode(run: Pick<Run, 'world' | 'ledger'> & { swarm: Swarm }, num: number, executor: Executor, owner: boolean, config: Partial<OrchestratorConfig>, reuse?: { secret: Uint8Array; authStore: MemoryAuthStore }): HonestNode & { secret: Uint8Array; authStore: MemoryAuthStore } {
   const events: HonestNode['events'] = [];
   const secret = reuse?.secret ?? new Prng(num).derive('attack-harness-identity').bytes(32);
   const authStore = reuse?.authStore ?? new MemoryAuthStore();
@@ -103,6 +127,8 @@ function honestNode(run: Pick<Run, 'world' | 'ledger'>, num: number, executor: E
     store: new MemoryJobStore(),
     identity: { secretKey: secret },
     authStore,
+    certificate: certify(run.swarm, num, keyPairFromSecret(secret).publicKey),
+    ...admission(run.swarm),
   });
   return { num, orch, events, secret, authStore };
 }
@@ -139,12 +165,13 @@ function layout(world: AttackWorld, fraction: number): { honest: number[]; attac
 }
 
 async function runOnce(o: ComputeAttackOptions, attack: ComputeAttack, fraction: number, active: boolean): Promise<Run> {
-  const world = o.world({ seed: o.seed, nodes: o.nodes ?? 30 });
+  const world = o.world({ seed: o.seed, nodes: o.nodes ?? 12 });
   const { honest: honestNums, attackers } = layout(world, fraction);
   const ledger = new InjectionLedger();
   const rng = new Prng(o.seed).derive(`attack:${attack}:${fraction}`);
   const config: Partial<OrchestratorConfig> = attack === 'lying-worker' ? { redundancy: 'untrusted' } : {};
-  const base = { world, ledger };
+  const swarm: Swarm = (o.admission ?? 'swarm') === 'swarm' ? { operator: keyPairFromPrng(new Prng(o.seed).derive('operator')) } : null;
+  const base = { world, ledger, swarm };
   const ownerCount = Math.min(3, Math.max(1, Math.floor(honestNums.length / 3)));
   const nodes = honestNums.map((num, i) => honestNode(base, num, o.executor, i < ownerCount, config));
   const run: Run = { world, honest: nodes, owners: nodes.slice(0, ownerCount), attackers, ledger, outcomes: [], rng, notes: [], tried: 0, failures: [] };
@@ -153,9 +180,9 @@ async function runOnce(o: ComputeAttackOptions, attack: ComputeAttack, fraction:
   await submitBatch(run, o, run.owners, 0, jobs);
   const liars: Orchestrator[] = [];
   if (attack === 'lying-worker') {
-    if (active) for (const num of attackers) liars.push(liar(world, num, o.executor));
+    if (active) for (const num of attackers) liars.push(liar(world, num, o.executor, swarm));
   } else {
-    const adversaries = attackers.map((num) => new Adversary(world, num, rng.derive(`adversary:${num}`), (b) => ledger.add(b, attack === 'replayed-result' ? 'replay' : 'forgery')));
+    const adversaries = attackers.map((num) => new Adversary(world, num, rng.derive(`adversary:${num}`), (b) => ledger.add(b, attack === 'replayed-result' ? 'replay' : 'forgery'), swarm ? (num, key) => certify(swarm, num, key) as Uint8Array : undefined));
     if (active) schedule(run, attack, adversaries);
   }
   if (attack === 'replayed-result') {
@@ -185,9 +212,10 @@ async function runOnce(o: ComputeAttackOptions, attack: ComputeAttack, fraction:
   return run;
 }
 
-function liar(world: AttackWorld, num: number, executor: Executor): Orchestrator {
+function liar(world: AttackWorld, num: number, executor: Executor, swarm: Swarm): Orchestrator {
   // Each liar lies its own way (colluding liars that return the same wrong bytes are outside what two copies catch).
   const pattern = 1 + (num % 255);
+  const keys = keyPairFromPrng(new Prng(num).derive('liar'));
   const wrong: Executor = { name: 'liar', supports: (s) => executor.supports(s), run: async (s, input) => (await executor.run(s, input)).map((v) => v ^ pattern) };
   const orch = new Orchestrator({
     host: { clock: world.clock, batteryPct: () => null, freeRamKiB: () => 1 << 20, computeTimeMs: () => 500 },
@@ -197,6 +225,10 @@ function liar(world: AttackWorld, num: number, executor: Executor): Orchestrator
     capabilities: { ...capabilities(50, true), freeRamKiB: 1 << 20 },
     seed: num,
     config: CONFIG,
+    identity: { secretKey: keys.secretKey },
+    // An insider: certified like everyone else.
+    certificate: certify(swarm, num, keys.publicKey),
+    ...admission(swarm),
   });
   orch.start();
   return orch;
@@ -356,7 +388,7 @@ export async function runComputeAttacks(o: ComputeAttackOptions): Promise<Attack
         rejected = tried - run.outcomes.filter((x) => x.outcome.status === 'done' && x.outcome.workers.some((w) => run.attackers.includes(w)) && !bytesEqual(x.outcome.output ?? new Uint8Array(0), x.expected)).length;
       }
       const report: AttackReport = {
-        suite: 'compute',
+        suite: (o.admission ?? 'swarm') === 'swarm' ? 'compute' : 'compute-tofu',
         attack,
         maliciousFraction: fraction,
         tried,

@@ -90,8 +90,8 @@ export class Messenger {
 
   /**
    * Queue a message; resolves when every packet of it was accepted/acknowledged, or with the first failure. On an
-   * authenticated link a unicast needs the peer's key (else NO_PEER_KEY); capability adverts, and control messages
-   * to a peer that has not yet shown it knows our key, introduce it. `peerKey` seals for a key other than the pinned.
+   * authenticated link a unicast needs the peer's key (else NO_PEER_KEY); broadcasts, capability adverts, and control
+   * messages to a peer that has not yet shown it knows our key, introduce it. `peerKey` seals for a key other than the pinned.
    */
   send(to: Destination, msg: Message, options: { via?: 'lora' | 'ble'; wantAck?: boolean; priority?: Priority; hopLimit?: number; peerKey?: Uint8Array } = {}): Promise<SendResult> {
     const link = options.via === 'ble' && this.links.ble ? this.links.ble : this.links.lora;
@@ -99,8 +99,9 @@ export class Messenger {
     if (!q || this.stopped) return Promise.resolve({ ok: false, error: 'STOPPED' });
     const sealed = link instanceof SealedLink ? link : null;
     if (sealed && !options.peerKey && !sealed.canReach(to)) return Promise.resolve({ ok: false, error: 'NO_PEER_KEY' });
-    // Bulk data rides without the key: the control message in front of it (ASSIGN, RESULT) introduces it.
-    const introduce = sealed !== null && (msg.type === 'CAP_ADVERT' || (to !== 'broadcast' && msg.type !== 'DATA' && sealed.wantsIntro(to)));
+    // Broadcasts always introduce the key (a node that missed our advert learns it from any heartbeat); bulk data
+    // rides without it: the control message in front of it (ASSIGN, RESULT) introduces it.
+    const introduce = sealed !== null && (to === 'broadcast' || msg.type === 'CAP_ADVERT' || (msg.type !== 'DATA' && sealed.wantsIntro(to)));
     this.msgId = (this.msgId + 1) & 0xffff;
     let payloads: Uint8Array[];
     try {
