@@ -36,6 +36,8 @@ export interface ComputeAttackOptions {
    * heard a victim can be first to hear an impostor.
    */
   admission?: 'swarm' | 'tofu';
+  /** Orchestrator settings for every node (over the suite's own). */
+  config?: Partial<OrchestratorConfig>;
   /** Called with each report as it is made (progress for long runs). */
   onReport?: (r: AttackReport) => void;
 }
@@ -169,7 +171,7 @@ async function runOnce(o: ComputeAttackOptions, attack: ComputeAttack, fraction:
   const { honest: honestNums, attackers } = layout(world, fraction);
   const ledger = new InjectionLedger();
   const rng = new Prng(o.seed).derive(`attack:${attack}:${fraction}`);
-  const config: Partial<OrchestratorConfig> = attack === 'lying-worker' ? { redundancy: 'untrusted' } : {};
+  const config: Partial<OrchestratorConfig> = { ...o.config, ...(attack === 'lying-worker' ? { redundancy: 'untrusted' as const } : {}) };
   const swarm: Swarm = (o.admission ?? 'swarm') === 'swarm' ? { operator: keyPairFromPrng(new Prng(o.seed).derive('operator')) } : null;
   const base = { world, ledger, swarm };
   const ownerCount = Math.min(3, Math.max(1, Math.floor(honestNums.length / 3)));
