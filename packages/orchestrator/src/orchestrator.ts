@@ -423,7 +423,7 @@ export class Orchestrator {
    */
   private onAuthReject(r: AuthRejection): void {
     this.report('auth_reject', { from: r.from, code: r.code, message: r.message, link: r.link });
-    if (!this.running || !r.presentedKey || r.to !== this.num) return;
+    if (!this.running || !r.presentedKey) return;
     const reason = r.code === 'KEY_CONFLICT' ? AuthRejectReason.KEY_CONFLICT : r.code === 'NOT_ADMITTED' ? AuthRejectReason.NOT_ADMITTED : null;
     if (reason === null) return;
     const now = this.options.host.clock.now();

@@ -334,4 +334,28 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(worker.orch.worker.activeTasks().length).toBe(0);
     expect(worker.events.filter((e) => e.type === 'lease_expired').length).toBe(3);
   });
+
+  it('keeps the first key pinned and tells a device with another key for the same number (AUTH_REJECT)', async () => {
+    const mesh = new FakeMesh(13);
+    const real = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    real.orch.start();
+    b.orch.start();
+    await mesh.run(120_000);
+    const pinned = b.orch.auth.peerKey(1);
+    expect(pinned).toEqual(real.orch.auth.publicKey);
+    real.orch.close();
+    const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const impostor = new Orchestrator({
+      host: { clock: mesh.clock, batteryPct: () => 80, freeRamKiB: () => 100, report: (type, data) => events.push({ type, data }) },
+      mesh: mesh.link(1), executor: new KernelExecutor(kernel), seed: 99, identity: { secretKey: new Prng(99).bytes(32) },
+      capabilities: { ...real.orch.local.state.record },
+      config: FAST,
+    });
+    impostor.start();
+    await mesh.run(mesh.scheduler.now + 120_000);
+    expect(b.events.filter((e) => e.type === 'auth_reject').map((e) => e.data.code)).toContain('KEY_CONFLICT');
+    expect(b.orch.auth.peerKey(1)).toEqual(pinned);
+    expect(events.filter((e) => e.type.startsWith('auth')).map((e) => [e.type, e.data.peer ?? e.data.from, e.data.reason ?? e.data.code])).toContainEqual(['auth_rejected_by_peer', 2, 'KEY_CONFLICT']);
+  });
 });

@@ -101,7 +101,8 @@ export class Messenger {
     if (sealed && !options.peerKey && !sealed.canReach(to)) return Promise.resolve({ ok: false, error: 'NO_PEER_KEY' });
     // Broadcasts always introduce the key (a node that missed our advert learns it from any heartbeat); bulk data
     // rides without it: the control message in front of it (ASSIGN, RESULT) introduces it.
-    const introduce = sealed !== null && (to === 'broadcast' || msg.type === 'CAP_ADVERT' || (msg.type !== 'DATA' && sealed.wantsIntro(to)));
+    // A packet sealed for a key we refuse (AUTH_REJECT) goes to a device that may know nothing of us: introduce too.
+    const introduce = sealed !== null && (to === 'broadcast' || msg.type === 'CAP_ADVERT' || options.peerKey !== undefined || (msg.type !== 'DATA' && sealed.wantsIntro(to)));
     this.msgId = (this.msgId + 1) & 0xffff;
     let payloads: Uint8Array[];
     try {
