@@ -19,6 +19,8 @@ import { defaultStateDir } from './paths.js';
 import { CompotasticNode, type NodeStatus } from './core/runtime.js';
 import { nodeStorage } from './node-storage.js';
 import { NodeState } from './state.js';
+import { joinSwarm } from './swarm-files.js';
+import { swarmCommand } from './swarm-cli.js';
 import { formatEvent, renderStatus } from './view.js';
 
 const USAGE = `Usage: compotastic <command> [options]      (compotastic <command> --help for its options)
@@ -27,6 +29,7 @@ const USAGE = `Usage: compotastic <command> [options]      (compotastic <command
   submit    hand a job to a running node (through its local control socket) and print the outcome
   publish   roll a signed bundle, or a model version as tailored bundles, out from a running node
   status    show a running node's state: image, peers, jobs, OTA
+  swarm     create a swarm (operator key), admit a node to it, revoke one
 
 Simulated swarms are compotastic-swarm's (@compotastic/swarm, pnpm swarm); a simulated mesh to join is pnpm sim -- --serve.
 `;
@@ -49,6 +52,7 @@ Options (exactly one of --tcp and --serial):
   --no-accept           take no work: only advertise, submit and publish
   --no-onnx             do not run int32 GEMMs through onnxruntime-web
   --seed S              seed for ids and jitter (default: from the node number)
+  --swarm DIR           admit only peers certified by this swarm (compotastic swarm); this node needs a certificate
   --advert-interval S   full capability advert every S seconds (default 1800; a liveness heartbeat at most every S/3)
 `;
 
@@ -166,6 +170,7 @@ async function node(args: string[], io: Io): Promise<number> {
   let onnx = true;
   let seed: number | null = null;
   let advertS: number | null = null;
+  let swarmDir: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const v = (): string => take(args, i++, a);
@@ -195,6 +200,7 @@ async function node(args: string[], io: Io): Promise<number> {
       case '--no-accept': accept = false; break;
       case '--no-onnx': onnx = false; break;
       case '--seed': seed = numberArg(a, v(), 0, 0xffffffff, true); break;
+      case '--swarm': swarmDir = v(); break;
       default:
         throw new ConfigError('BAD_OPTION', `unknown option ${a} (compotastic node --help)`);
     }
@@ -223,10 +229,18 @@ async function node(args: string[], io: Io): Promise<number> {
     await link.close();
     throw e;
   }
+  let swarm: ReturnType<typeof joinSwarm> | undefined;
+  try {
+    swarm = swarmDir === null ? undefined : joinSwarm(swarmDir, link.nodeNum, state.identity.publicKey, () => Date.now() / 1000);
+  } catch (e) {
+    state.close();
+    await link.close();
+    throw e;
+  }
   const live = !json && io.isTty === true;
   const events: string[] = [];
   const runtime = new CompotasticNode({
-    link, storage: nodeStorage(state, (w) => log(`warning: ${w.message}\n`)), kernel, kernelWasm, trustedKeys: trust, otaPort, seed: seed ?? link.nodeNum,
+    link, storage: nodeStorage(state, (w) => log(`warning: ${w.message}\n`)), kernel, kernelWasm, trustedKeys: trust, otaPort, seed: seed ?? link.nodeNum, swarm,
     host: { clock, batteryPct: () => battery, freeRamKiB: () => Math.floor((ramMb ?? freemem() / 2 / 1048576) * 1024) },
     executors: [onnx ? new ExecutorChain([new OnnxExecutor(), new KernelExecutor(kernel)]) : new KernelExecutor(kernel)],
     capabilities: {
@@ -422,6 +436,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'submit': return submit(rest, io);
       case 'publish': return publish(rest, io);
       case 'status': return status(rest, io);
+      case 'swarm': return swarmCommand(rest, io, take);
       default:
         io.out(USAGE);
         return command === undefined || command === '--help' || command === '-h' || command === 'help' ? 0 : 1;

@@ -1,13 +1,18 @@
 import type { NodeStorage } from './core/runtime.js';
 import type { StateWarningHandler } from './errors.js';
+import { FilePeerKeyStore } from './peer-keys.js';
 import { PersistentJobStore } from './persistent-jobs.js';
 import type { NodeState } from './state.js';
 
-/** A runtime's storage on a node's state directory: identity, job files, OTA progress log, device flash, models.json. */
+/**
+ * A runtime's storage on a node's state directory: identity, pinned peer keys and counters (peer-keys.json), job
+ * files, OTA progress log, device flash, models.json.
+ */
 export function nodeStorage(state: NodeState, onWarning?: StateWarningHandler): NodeStorage {
   return {
     location: state.dir,
     identity: state.identity,
+    auth: new FilePeerKeyStore(state.dir, (w) => onWarning?.(w)),
     jobs: new PersistentJobStore(state.jobs, { onCorrupt: (_id, e) => onWarning?.(e) }),
     otaProgress: state.ota.store,
     flash: state.device.flash,

@@ -1,8 +1,9 @@
 /* global process, console, performance */
-// The long fuzz run: `pnpm fuzz [frames] [seed]` after `pnpm build`. Random and mutated frames go through the message
-// decoder (and fragments through a reassembler); every frame must decode to a message that re-encodes to the same
-// bytes or be rejected with a typed error. Exits non-zero on any crash.
-import { fuzzDecoder } from '../dist/index.js';
+// The long fuzz run: `pnpm fuzz [frames] [seed] [authFrames]` after `pnpm build`. Random and mutated frames go through
+// the message decoder (and fragments through a reassembler); every frame must decode to a message that re-encodes to
+// the same bytes or be rejected with a typed error. Then mutated authenticated frames (default 100k) go through a
+// receiver's authentication: every one must be refused. Exits non-zero on any crash or accepted mutation.
+import { fuzzAuthenticatedFrames, fuzzDecoder } from '../dist/index.js';
 
 const frames = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? 20261124);
@@ -25,4 +26,9 @@ process.stderr.write('\n');
 console.log(`${total.frames} frames in ${secs.toFixed(1)} s: ${total.decoded} decoded, ${total.rejected} rejected with typed errors, ${total.crashes} crashes`);
 console.log(`rejections by code: ${JSON.stringify(total.byCode)}`);
 if (firstCrash) console.log(`first crash: ${JSON.stringify(firstCrash)}`);
-process.exit(total.crashes === 0 ? 0 : 1);
+const authFrames = Number(process.argv[4] ?? 100_000);
+const t1 = performance.now();
+const auth = fuzzAuthenticatedFrames(seed, authFrames);
+console.log(`${auth.frames} mutated authenticated frames in ${((performance.now() - t1) / 1000).toFixed(1)} s: ${auth.accepted} accepted, ${auth.rejected} rejected, ${auth.crashes} crashes; by code: ${JSON.stringify(auth.byCode)}`);
+if (auth.firstCrash) console.log(`first crash: ${auth.firstCrash}`);
+process.exit(total.crashes === 0 && auth.crashes === 0 && auth.accepted === 0 ? 0 : 1);

@@ -1,4 +1,6 @@
 import type { Clock, Prng } from '@compotastic/mesh';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Reputation } from './auth/reputation.js';
 import type { Executor } from './jobs/executor.js';
 import type { JobSpec } from './jobs/spec.js';
 import type { CapabilityRegistry } from './registry/registry.js';
@@ -66,7 +68,15 @@ export interface OrchestratorConfig {
   maxTasks: number;
   /** Run every shard on two peers when a peer is not trusted, and accept matching results only. */
   redundancy: 'none' | 'untrusted';
+  /**
+   * Peers whose results are taken without a second copy when redundancy is on. Only authenticated peers can be
+   * trusted, whatever this says; by default nobody is.
+   */
   trusted: (num: number) => boolean;
+  /** Worker: shards held at once for one owner (so one owner cannot fill the queue). */
+  maxTasksPerOwner: number;
+  /** Worker: the longest lease it grants, whatever the ASSIGN asks for, s. */
+  maxLeaseS: number;
   /** Window for offers after a JOB_REQUEST, ms. */
   offerWindowMs: number;
   /** Answer a JOB_REQUEST only from owners at most this many relays away (each relay multiplies the cost). */
@@ -97,7 +107,9 @@ export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
   abortBatteryPct: 10,
   maxTasks: 4,
   redundancy: 'none',
-  trusted: () => true,
+  trusted: () => false,
+  maxTasksPerOwner: 3,
+  maxLeaseS: 3600,
   offerWindowMs: 30_000,
   offerMaxHops: 2,
   eagerInput: true,
@@ -123,6 +135,11 @@ export interface NodeContext {
   registry: CapabilityRegistry;
   local: LocalCapabilities;
   executor: Executor;
+  /** Packet authentication: peer keys, signatures, unique values. */
+  auth: Authenticator;
+  reputation: Reputation;
+  /** A fresh job id, never used before by this node and not predictable by others. */
+  nextJobId(): number;
   /** Links that reach a peer, for the cost model. */
   pathsTo(num: number): LinkPath[];
   /** Largest tensor chunk worth sending to a peer over a link now (shrinks on a busy channel). */

@@ -70,3 +70,24 @@ export class TransportError extends OrchestratorError {
     this.name = 'TransportError';
   }
 }
+
+/** A packet, key, certificate or auth state that did not pass authentication, or cannot be produced. */
+export class AuthError extends OrchestratorError {
+  constructor(code: AuthErrorCode, message: string) {
+    super(code, message);
+    this.name = 'AuthError';
+  }
+}
+
+export type AuthErrorCode =
+  | 'BAD_TRAILER'
+  | 'BAD_MAC'
+  | 'BAD_SIGNATURE'
+  | 'UNKNOWN_PEER'
+  | 'KEY_CONFLICT'
+  | 'REPLAY'
+  | 'NOT_ADMITTED'
+  | 'NO_PEER_KEY'
+  | 'COUNTER_EXHAUSTED'
+  | 'BAD_KEY'
+  | 'BAD_STATE';

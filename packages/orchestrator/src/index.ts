@@ -26,3 +26,15 @@ export { MemoryJobStore, type JobStore, type PersistedJob, type JobStatus } from
 export { Orchestrator, type OrchestratorOptions, type OrchestratorStats } from './orchestrator.js';
 export { fuzzDecoder, sampleFrames, type FuzzStats } from './wire/fuzz.js';
 export { sampleMessages, randomRecord, randomSpec } from './wire/samples.js';
+export { Authenticator, type AdmissionCheck, type AuthenticatorOptions, type AuthStats, type OpenResult } from './auth/authenticator.js';
+export { type NodeKeyPair, keyPairFromSecret, keyPairFromPrng, isValidPublicKey, sign, verifySignature, pairKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './auth/keys.js';
+export { SealedLink, type AuthRejection, type SealedSendOptions } from './auth/sealed-link.js';
+export { MemoryAuthStore, emptyAuthState, validateAuthState, type AuthState, type AuthStore, type PeerReputation } from './auth/store.js';
+export { trailerBytes, MAC_BYTES } from './auth/trailer.js';
+export { ReplayWindow, REPLAY_WINDOW } from './auth/replay-window.js';
+export { COUNTER_BLOCK } from './auth/send-counter.js';
+export { JobIdPermutation } from './auth/job-ids.js';
+export { resultBindingBytes, type ResultBinding } from './auth/result-binding.js';
+export { Reputation, DEMOTE_MIN_LOSSES } from './auth/reputation.js';
+export { SwarmAdmission, issueCertificate, certificateExpiry, signRevocationList, CERTIFICATE_BYTES, type RevocationList } from './auth/certificate.js';
+export { fuzzAuthenticatedFrames, type AuthFuzzStats } from './auth/fuzz.js';

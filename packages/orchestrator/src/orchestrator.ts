@@ -1,4 +1,10 @@
 import { Prng, type TimerHandle } from '@compotastic/mesh';
+import { type AdmissionCheck, Authenticator } from './auth/authenticator.js';
+import { JobIdPermutation } from './auth/job-ids.js';
+import { type NodeKeyPair, keyPairFromPrng, keyPairFromSecret } from './auth/keys.js';
+import { Reputation } from './auth/reputation.js';
+import { type AuthRejection, SealedLink } from './auth/sealed-link.js';
+import { type AuthStore, MemoryAuthStore } from './auth/store.js';
 import { type NodeContext, type NodeHost, type OrchestratorConfig, resolveConfig } from './context.js';
 import { Coordinator, type JobOutcome, type SubmitOptions } from './delegation/coordinator.js';
 import { type JobStore } from './delegation/job-store.js';
@@ -15,7 +21,7 @@ import { type LinkPath, bestDataChunk } from './scheduler/links.js';
 import { nodeName } from './scheduler/planner.js';
 import type { MeshLink } from './transport/link.js';
 import { type MessageMeta, Messenger } from './transport/messenger.js';
-import { BATTERY_UNKNOWN, type Message, Stream } from './wire/messages.js';
+import { AuthRejectReason, BATTERY_UNKNOWN, type Message, Stream } from './wire/messages.js';
 
 export interface OrchestratorOptions {
   host: NodeHost;
@@ -28,6 +34,17 @@ export interface OrchestratorOptions {
   seed: number;
   config?: Partial<OrchestratorConfig>;
   store?: JobStore;
+  /**
+   * The node's Ed25519 identity key (32-byte secret). Without it the key is drawn from `seed`, which suits simulated
+   * swarms and tests only: anyone who knows the seed holds the key.
+   */
+  identity?: { secretKey: Uint8Array };
+  /** Where pinned peer keys, counters and reputations persist (default: memory, lost with the process). */
+  authStore?: AuthStore;
+  /** Swarm admission: refuse peers whose key this does not admit (e.g. no valid operator certificate). */
+  admit?: AdmissionCheck;
+  /** This node's swarm certificate (from `issueCertificate`), carried with its key introductions. */
+  certificate?: Uint8Array;
   modelProfile?(modelId: number, modelVersion: number): ModelProfile | undefined;
   /** A neighbour that drops this layer's port was seen. */
   onRouterWarning?: (w: { kind: 'router-neighbour'; router: number; peer: null; message: string }) => void;
@@ -56,6 +73,8 @@ export class Orchestrator {
   readonly messenger: Messenger;
   readonly coordinator: Coordinator;
   readonly worker: Worker;
+  readonly auth: Authenticator;
+  readonly reputation: Reputation;
   readonly stats: OrchestratorStats = { peersKnown: 0, peersFresh: 0, adverts: 0, deltas: 0, heartbeats: 0, queries: 0 };
   private readonly ctx: NodeContext;
   private readonly rng: Prng;
@@ -68,6 +87,7 @@ export class Orchestrator {
   private deltaPending = false;
   private readonly warnedRouters = new Set<number>();
   private readonly willingToWork: boolean;
+  private readonly lastRejectMs = new Map<number, number>();
 
   constructor(private readonly options: OrchestratorOptions) {
     const { host, mesh } = options;
@@ -77,8 +97,14 @@ export class Orchestrator {
     this.registry = new CapabilityRegistry({ defaultTtlS: this.ttlS() });
     this.willingToWork = options.capabilities.acceptsJobs;
     this.local = new LocalCapabilities(this.currentState({ ...options.capabilities, epoch: 0 }));
+    const keys: NodeKeyPair = options.identity ? keyPairFromSecret(options.identity.secretKey) : keyPairFromPrng(this.rng.derive('identity'));
+    this.auth = new Authenticator({ num: this.num, keys, store: options.authStore ?? new MemoryAuthStore(), admit: options.admit, certificate: options.certificate });
+    this.reputation = new Reputation(this.auth.durable);
+    const jobIds = new JobIdPermutation(keys.secretKey);
+    const onReject = (r: AuthRejection): void => this.onAuthReject(r);
+    const ble = options.ble?.link;
     this.messenger = new Messenger(
-      { lora: mesh, ble: options.ble?.link },
+      { lora: new SealedLink(mesh, this.auth, onReject), ble: ble ? new SealedLink(ble, this.auth, onReject) : undefined },
       { clock: host.clock, onDecodeError: (from, e) => this.report('decode_error', { from, code: e.code, message: e.message }) },
     );
     this.ctx = {
@@ -91,6 +117,9 @@ export class Orchestrator {
       registry: this.registry,
       local: this.local,
       executor: options.executor,
+      auth: this.auth,
+      reputation: this.reputation,
+      nextJobId: () => jobIds.idFor(this.auth.uniqueValue()),
       pathsTo: (num) => this.pathsTo(num),
       chunkLimit: (num, via) => this.chunkLimit(num, via),
       modelProfile: options.modelProfile,
@@ -266,6 +295,8 @@ export class Orchestrator {
     this.registry.setBleNeighbors(near);
     const now = this.options.host.clock.now();
     for (const peer of near) {
+      // The GATT record is not authenticated, but it only informs planning: every message to the peer is sealed for
+      // its pinned key (none yet: NO_PEER_KEY), so a spoofed record cannot draw work to another device.
       const e = this.registry.get(peer);
       if (e && e.state && now - e.lastAdvertMs < this.config.advertIntervalMs) continue;
       ble.read(peer).then(
@@ -302,7 +333,7 @@ export class Orchestrator {
       channelUtilPct: Math.max(facts.channelUtilPct, e?.state?.channelUtil ?? 0),
       dutyCyclePct: facts.dutyCyclePct,
       txUtilPct: facts.txUtilPct,
-      maxPayload: this.options.mesh.maxPayload,
+      maxPayload: this.messenger.links.lora.maxPayload,
     });
     const ble = this.options.ble;
     if (ble && e?.bleNear) paths.push(ble.path);
@@ -377,9 +408,28 @@ export class Orchestrator {
       case 'FAILURE':
         this.coordinator.handle(from, msg, meta);
         return;
+      case 'AUTH_REJECT':
+        this.auth.forgetConfirmation(from);
+        this.report('auth_rejected_by_peer', { peer: from, reason: msg.reason === AuthRejectReason.KEY_CONFLICT ? 'KEY_CONFLICT' : 'NOT_ADMITTED' });
+        return;
       case 'FRAGMENT':
         return;
     }
+  }
+
+  /**
+   * A packet failed authentication. A device that proved it holds a key, but not the one pinned for its number (or
+   * one the swarm does not admit), is told so, sealed for the key it presented, at most once per advert interval.
+   */
+  private onAuthReject(r: AuthRejection): void {
+    this.report('auth_reject', { from: r.from, code: r.code, message: r.message, link: r.link });
+    if (!this.running || !r.presentedKey) return;
+    const reason = r.code === 'KEY_CONFLICT' ? AuthRejectReason.KEY_CONFLICT : r.code === 'NOT_ADMITTED' ? AuthRejectReason.NOT_ADMITTED : null;
+    if (reason === null) return;
+    const now = this.options.host.clock.now();
+    if (now - (this.lastRejectMs.get(r.from) ?? -Infinity) < this.config.advertIntervalMs) return;
+    this.lastRejectMs.set(r.from, now);
+    void this.messenger.send(r.from, { type: 'AUTH_REJECT', reason }, { via: r.link, wantAck: false, peerKey: r.presentedKey });
   }
 
   private rateLimited(peer: number, fn: () => void): void {

@@ -237,13 +237,18 @@ describe('delegation and recovery (unit mesh)', () => {
     const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
     a.orch.start();
     b.orch.start();
-    await mesh.run(20_000);
+    await mesh.run(120_000);
     const before = b.orch.messenger.stats.decodeErrors;
-    // What an older build sent for OTA_HAVE, OTA_WANT and OTA_FRAGMENT.
+    // What an older build sent for OTA_HAVE, OTA_WANT and OTA_FRAGMENT, authenticated by a real peer.
     for (const code of [0x10, 0x11, 0x12]) {
-      mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc1, code, 1, 2, 3), hops: 0, snr: null, relayNode: null });
+      mesh.link(2).deliver({ from: 1, to: 2, payload: a.orch.auth.seal(2, Uint8Array.of(0xc1, code, 1, 2, 3), false), hops: 0, snr: null, relayNode: null });
     }
     expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
+    // Without a trailer they do not even reach the decoder.
+    const rejected = b.orch.auth.stats.rejected.BAD_TRAILER ?? 0;
+    mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc1, 0x10, 1, 2, 3), hops: 0, snr: null, relayNode: null });
+    expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
+    expect(b.orch.auth.stats.rejected.BAD_TRAILER).toBe(rejected + 1);
     // Still in touch: b keeps hearing a's adverts.
     await mesh.run(mesh.scheduler.now + 1_200_000);
     expect(b.orch.registry.get(1)?.state).toBeTruthy();
@@ -278,7 +283,7 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(Array.from(o?.output ?? [])).toEqual(Array.from(input).map((b) => (b + 1 + 2 + 3 + 4) & 0xff));
   });
 
-  it('checks results: a wrong shape is rejected and reassigned, a corrupted transfer is fetched again', async () => {
+  it('checks results: a wrong shape is rejected and reassigned, a corrupted packet is dropped by its MAC and fetched again', async () => {
     const mesh = new FakeMesh(11, (x, y) => (x === 2 || y === 2 ? 1 : 2));
     const short: Executor = { name: 'short', supports: () => true, run: async (s, input) => (await new KernelExecutor(kernel, weights).run(s, input)).subarray(1) };
     const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
@@ -291,7 +296,7 @@ describe('delegation and recovery (unit mesh)', () => {
     mesh.tamper = (from, _to, payload) => {
       if (!flipped && from === 3 && payload[1] === 0x09 && payload.length > 20) {
         flipped = true;
-        payload[payload.length - 1] = (payload[payload.length - 1] as number) ^ 0xff;
+        payload[10] = (payload[10] as number) ^ 0xff;
       }
       return payload;
     };
@@ -302,9 +307,55 @@ describe('delegation and recovery (unit mesh)', () => {
     const [o] = owner.outcomes;
     expect(owner.events.some((e) => e.type === 'attempt_lost' && String(e.data.reason).startsWith('BAD_RESULT') && e.data.node === 2)).toBe(true);
     expect(flipped).toBe(true);
-    expect(owner.events.some((e) => e.type === 'result_corrupt' && e.data.node === 3)).toBe(true);
+    expect(owner.events.some((e) => e.type === 'auth_reject' && e.data.from === 3 && e.data.code === 'BAD_MAC')).toBe(true);
     expect(o?.status).toBe('done');
     expect(o?.workers).toEqual([3]);
     expect(o?.output).toEqual(expected(input, bigger));
+  });
+
+  it('admits within limits: oversized claims TOO_LARGE, a fourth shard of one owner OWNER_QUOTA, leases capped at maxLeaseS', async () => {
+    const mesh = new FakeMesh(12);
+    const owner = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    const worker = makeNode(mesh, 2, { gops: 1, ramKiB: 1 << 20, battery: 80, hasModel: true });
+    owner.orch.start();
+    worker.orch.start();
+    await mesh.run(120_000);
+    const send = (jobId: number, s: GemmSpec | { kind: 'model'; modelId: number; modelVersion: number; layerStart: number; layerEnd: number; batch: number; inputBytes: number; outputBytes: number }) =>
+      void owner.orch.messenger.send(2, { type: 'ASSIGN', jobId, shard: 0, attempt: 0, leaseS: 65535, redundant: false, inputCrc: 0, spec: s });
+    send(1, { kind: 'model', modelId: 1, modelVersion: 1, layerStart: 0, layerEnd: 1, batch: 1, inputBytes: 0xffffffff, outputBytes: 1 });
+    send(2, { ...spec, m: 256, k: 1 << 24 });
+    for (let j = 3; j <= 6; j++) send(j, spec);
+    await mesh.run(mesh.scheduler.now + 60_000);
+    const declines = worker.events.filter((e) => e.type === 'decline').map((e) => e.data.reason);
+    expect(declines).toEqual(['TOO_LARGE', 'TOO_LARGE', 'OWNER_QUOTA']);
+    expect(worker.orch.worker.activeTasks().length).toBe(3);
+    // The owner never feeds them: the worker lets go after its own lease cap (1 h), not the 18 h asked for.
+    await mesh.run(mesh.scheduler.now + 3_700_000);
+    expect(worker.orch.worker.activeTasks().length).toBe(0);
+    expect(worker.events.filter((e) => e.type === 'lease_expired').length).toBe(3);
+  });
+
+  it('keeps the first key pinned and tells a device with another key for the same number (AUTH_REJECT)', async () => {
+    const mesh = new FakeMesh(13);
+    const real = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    const b = makeNode(mesh, 2, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    real.orch.start();
+    b.orch.start();
+    await mesh.run(120_000);
+    const pinned = b.orch.auth.peerKey(1);
+    expect(pinned).toEqual(real.orch.auth.publicKey);
+    real.orch.close();
+    const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const impostor = new Orchestrator({
+      host: { clock: mesh.clock, batteryPct: () => 80, freeRamKiB: () => 100, report: (type, data) => events.push({ type, data }) },
+      mesh: mesh.link(1), executor: new KernelExecutor(kernel), seed: 99, identity: { secretKey: new Prng(99).bytes(32) },
+      capabilities: { ...real.orch.local.state.record },
+      config: FAST,
+    });
+    impostor.start();
+    await mesh.run(mesh.scheduler.now + 120_000);
+    expect(b.events.filter((e) => e.type === 'auth_reject').map((e) => e.data.code)).toContain('KEY_CONFLICT');
+    expect(b.orch.auth.peerKey(1)).toEqual(pinned);
+    expect(events.filter((e) => e.type.startsWith('auth')).map((e) => [e.type, e.data.peer ?? e.data.from, e.data.reason ?? e.data.code])).toContainEqual(['auth_rejected_by_peer', 2, 'KEY_CONFLICT']);
   });
 });

@@ -3,7 +3,7 @@ import { type ModemPresetName, Prng, getRegion } from '@compotastic/mesh';
 import { type Int8Model, type Int8ModelParts, Int8Executor, decodeInt8Model } from '@compotastic/model';
 import {
   type CapabilityRecord, type Executor, type JobOutcome, type JobSpec, type NodeHost, type Orchestrator,
-  type JobStore, type OrchestratorConfig, type PacketLink, type MeshLink, nodeName,
+  type AuthStore, type JobStore, type OrchestratorConfig, type OrchestratorOptions, type PacketLink, type MeshLink, nodeName,
 } from '@compotastic/orchestrator';
 import {
   type BroadcastSender, type Flash, OTA_PORTNUM, type OfferMessage, OtaError, type ProgressStore, type SenderReport, type TransferReceiver,
@@ -24,6 +24,8 @@ export interface NodeStorage {
   /** Where it lives, for status (null in memory). */
   readonly location: string | null;
   readonly identity: { readonly publicKey: Uint8Array; readonly secretKey: Uint8Array };
+  /** Pinned peer keys, packet counters, reputations (none: in memory, lost with the process). */
+  readonly auth?: AuthStore;
   readonly jobs: JobStore;
   readonly otaProgress: ProgressStore;
   /** The device flash the A/B image lives in. */
@@ -60,6 +62,8 @@ export interface NodeRuntimeOptions {
   otaPort?: number;
   seed: number;
   config?: Partial<OrchestratorConfig>;
+  /** Swarm admission: this node's certificate and the check its peers must pass. */
+  swarm?: Pick<OrchestratorOptions, 'admit' | 'certificate'>;
   onEvent?: (e: NodeEvent) => void;
 }
 
@@ -152,6 +156,9 @@ export class CompotasticNode {
       seed: o.seed,
       config: o.config,
       store: storage.jobs,
+      identity: storage.identity,
+      authStore: storage.auth,
+      ...o.swarm,
       modelProfile: (id, version) => this.library?.profileOf(id, version),
     });
 

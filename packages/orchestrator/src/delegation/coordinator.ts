@@ -10,6 +10,7 @@ import type { LinkPath } from '../scheduler/links.js';
 import { type Plan, type PlanKind, type PlanNode, nodeName, planJob } from '../scheduler/planner.js';
 import { BATTERY_UNKNOWN, type MessageOf, MAX_WANT_RANGES, Reason, ResultAckStatus, Stream, dataRoom, reasonName } from '../wire/messages.js';
 import { isLocalSendError } from '../transport/link.js';
+import { resultBindingBytes } from '../auth/result-binding.js';
 import type { MessageMeta } from '../transport/messenger.js';
 import { type JobStore, MemoryJobStore, type PersistedJob } from './job-store.js';
 
@@ -110,21 +111,20 @@ export class Coordinator {
   private readonly listeners = new Set<(o: JobOutcome) => void>();
   private readonly offerRounds = new Map<number, OfferRound>();
   private suspended = true;
-  private nextJobId: number;
 
   constructor(private readonly ctx: NodeContext, private readonly store: JobStore = new MemoryJobStore()) {
-    this.nextJobId = 1 + ctx.rng.int(0, 0x3fffffff);
-    for (const p of store.load()) {
-      this.jobs.set(p.id, this.runFromPersisted(p));
-      this.nextJobId = Math.max(this.nextJobId, (p.id + 1) >>> 0);
-    }
+    for (const p of store.load()) this.jobs.set(p.id, this.runFromPersisted(p));
   }
 
+  /**
+   * Job ids come from a keyed permutation of a persisted counter: unpredictable to anyone overhearing earlier ids,
+   * and never repeated, even after the job store is lost (a replayed RESULT then names no job).
+   */
   private allocateId(): number {
-    if (this.store.allocateJobId) return this.store.allocateJobId();
-    const id = this.nextJobId;
-    this.nextJobId = (this.nextJobId + 1) >>> 0 || 1;
-    return id;
+    for (;;) {
+      const id = this.ctx.nextJobId();
+      if (id !== 0 && !this.jobs.has(id)) return id;
+    }
   }
 
   /** A job's name in reports: its tag, or owner and id. */
@@ -259,7 +259,8 @@ export class Coordinator {
     for (const e of ctx.registry.fresh(now)) {
       if (!e.state || e.num === ctx.num) continue;
       const links: LinkPath[] = ctx.pathsTo(e.num);
-      peers.push({ num: e.num, state: e.state, links, mtbfMs: ctx.registry.mtbfMs(e, now), excluded: exclude.has(e.num) ? 'already tried for this shard' : undefined });
+      const excluded = exclude.has(e.num) ? 'already tried for this shard' : ctx.reputation.isDemoted(e.num) ? 'demoted: its results lost redundant votes' : !ctx.auth.isAuthenticated(e.num) ? 'not authenticated' : undefined;
+      peers.push({ num: e.num, state: e.state, links, mtbfMs: ctx.registry.mtbfMs(e, now), excluded });
     }
     const battery = ctx.host.batteryPct();
     const selfState = { ...ctx.local.state, battery: battery === null ? BATTERY_UNKNOWN : Math.round(battery) };
@@ -281,7 +282,7 @@ export class Coordinator {
   }
 
   private isTrusted(node: number): boolean {
-    return node === this.ctx.num || this.ctx.config.redundancy === 'none' || this.ctx.config.trusted(node);
+    return node === this.ctx.num || this.ctx.config.redundancy === 'none' || (this.ctx.auth.isAuthenticated(node) && this.ctx.config.trusted(node));
   }
 
   /** Start attempts until the shard has as many as it needs (two untrusted copies when redundancy is on). */
@@ -563,9 +564,10 @@ export class Coordinator {
     }
     this.heard(a);
     if (msg.type === 'RESULT') {
-      if (msg.status !== 0 || msg.length !== outputBytes(s.spec)) {
+      const unsigned = this.redundant(a) && !this.signatureHolds(run, s, a, msg);
+      if (unsigned || msg.status !== 0 || msg.length !== outputBytes(s.spec)) {
         void this.ctx.messenger.send(from, { type: 'RESULT_ACK', ...ref, status: ResultAckStatus.REJECTED }, { via: meta.link });
-        this.lost(run, s, a, `BAD_RESULT: ${msg.length} bytes, expected ${outputBytes(s.spec)}`, 'refused');
+        this.lost(run, s, a, unsigned ? 'BAD_RESULT: no valid signature over its assignment' : `BAD_RESULT: ${msg.length} bytes, expected ${outputBytes(s.spec)}`, 'refused');
         return;
       }
       if (!a.result) a.result = new InboundStream(msg.length, msg.crc);
@@ -600,6 +602,34 @@ export class Coordinator {
     this.accept(run, s, a, bytes);
   }
 
+  private redundant(a: Attempt): boolean {
+    return this.ctx.config.redundancy !== 'none' && !a.trusted;
+  }
+
+  /**
+   * A redundant copy's RESULT must carry the worker's signature over its assignment (job, shard, attempt, the CRC of
+   * the input we sent) and its output, so the vote it casts can be checked by anyone holding the worker's key.
+   */
+  private signatureHolds(run: JobRun, s: ShardRun, a: Attempt, msg: MessageOf<'RESULT'>): boolean {
+    const key = this.ctx.auth.peerKey(a.node);
+    if (!msg.signature || !key) return false;
+    const binding = resultBindingBytes({ owner: this.ctx.num, worker: a.node, jobId: run.p.id, shard: s.index, attempt: a.n, inputCrc: s.inputCrc, outputCrc: msg.crc, length: msg.length, workerKey: key });
+    return this.ctx.auth.verify(a.node, binding, msg.signature);
+  }
+
+  /** The vote on a shard is decided: copies that matched the accepted result win, the others lose. */
+  private settleVotes(s: ShardRun, winners: readonly number[]): void {
+    for (const n of winners) if (n !== this.ctx.num) this.ctx.reputation.record(n, true);
+    for (const entry of s.pending.values()) {
+      if (entry.nodes === winners) continue;
+      for (const n of entry.nodes) {
+        if (n === this.ctx.num) continue;
+        this.ctx.reputation.record(n, false);
+        if (this.ctx.reputation.isDemoted(n)) this.ctx.report('peer_demoted', { peer: n, ...this.ctx.reputation.of(n) });
+      }
+    }
+  }
+
   /** A verified result for a shard: done if trusted or matched by another copy, else wait for a second opinion. */
   private accept(run: JobRun, s: ShardRun, a: Attempt, bytes: Uint8Array): void {
     this.close(a);
@@ -609,13 +639,15 @@ export class Coordinator {
     const crc = crc32(bytes);
     if (!a.trusted) {
       const entry = s.pending.get(crc) ?? { bytes, nodes: [] };
-      entry.nodes.push(a.node);
+      // Two copies from one node (two attempts of it) are one opinion: a second node must agree.
+      if (!entry.nodes.includes(a.node)) entry.nodes.push(a.node);
       s.pending.set(crc, entry);
       if (entry.nodes.length < 2) {
         this.ctx.report('result_unconfirmed', { jobId: run.p.id, shard: s.index, node: a.node, crc });
         this.dispatch(run, s);
         return;
       }
+      this.settleVotes(s, entry.nodes);
     }
     for (const x of this.live(s)) {
       this.close(x);

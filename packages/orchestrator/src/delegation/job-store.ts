@@ -25,12 +25,6 @@ export interface JobStore {
   save(job: PersistedJob): void;
   load(): PersistedJob[];
   delete(id: number): void;
-  /**
-   * The next job id, when the store keeps a counter that survives restarts (ids must never repeat for a node, or a
-   * late result for an old job could be taken for a new one). Without it the coordinator counts from a random start
-   * above the stored jobs' ids.
-   */
-  allocateJobId?(): number;
 }
 
 /** Keeps jobs in memory: survives a simulated power cycle because the object outlives the node's volatile state. */

@@ -3,7 +3,9 @@ import type { TimerHandle } from '@compotastic/mesh';
 import type { NodeContext } from '../context.js';
 import { ExecutionError } from '../jobs/executor.js';
 import { chunksOf, InboundStream } from '../jobs/stream.js';
-import { type JobSpec, inputBytes, memoryBytes } from '../jobs/spec.js';
+import { JobSpecError } from '../errors.js';
+import { type JobSpec, inputBytes, memoryBytes, validateJobSpec } from '../jobs/spec.js';
+import { resultBindingBytes } from '../auth/result-binding.js';
 import { computeMs, jobOps } from '../scheduler/cost-model.js';
 import { type MessageOf, MAX_WANT_RANGES, Reason, ResultAckStatus, Stage, Stream, dataRoom } from '../wire/messages.js';
 import type { MessageMeta } from '../transport/messenger.js';
@@ -21,6 +23,9 @@ interface Task {
   shard: number;
   attempt: number;
   spec: JobSpec;
+  /** A redundant copy: its RESULT carries our signature over the assignment. */
+  redundant: boolean;
+  inputCrc: number;
   link: 'lora' | 'ble';
   leaseMs: number;
   input: InboundStream;
@@ -69,17 +74,35 @@ export class Worker {
     return [...this.tasks.values()].map((t) => ({ owner: t.owner, jobId: t.jobId, shard: t.shard, stage: t.stage }));
   }
 
-  /** Whether this node takes new work now, and why not. */
-  admission(spec: JobSpec): { ok: true } | { ok: false; reason: number } {
+  /**
+   * Whether this node takes new work now, and why not. Sizes are checked before anything is reserved: a spec over
+   * MAX_JOB_BYTES, or needing more memory than is free after the shards already held, is refused; so is an owner
+   * that already holds maxTasksPerOwner shards here.
+   */
+  admission(spec: JobSpec, owner: number | null = null): { ok: true } | { ok: false; reason: number } {
     const cfg = this.ctx.config;
     const state = this.ctx.local.state;
     const battery = this.ctx.host.batteryPct();
+    try {
+      validateJobSpec(spec);
+    } catch (e) {
+      if (e instanceof JobSpecError) return { ok: false, reason: e.code === 'TOO_LARGE' ? Reason.TOO_LARGE : Reason.BAD_INPUT };
+      throw e;
+    }
     if (battery !== null && !state.record.externalPower && battery < cfg.acceptBatteryPct) return { ok: false, reason: Reason.LOW_BATTERY };
     if (!state.record.acceptsJobs) return { ok: false, reason: Reason.NOT_ACCEPTING };
     if (!this.ctx.executor.supports(spec)) return { ok: false, reason: spec.kind === 'model' || (spec.kind === 'gemm' && spec.weights !== 'inline') ? Reason.MODEL_MISSING : Reason.UNSUPPORTED };
-    if (Math.ceil(memoryBytes(spec) / 1024) > this.ctx.host.freeRamKiB()) return { ok: false, reason: Reason.NO_MEMORY };
+    if (Math.ceil(memoryBytes(spec) / 1024) > this.ctx.host.freeRamKiB() - this.heldKiB()) return { ok: false, reason: Reason.NO_MEMORY };
     if (this.tasks.size >= cfg.maxTasks) return { ok: false, reason: Reason.BUSY };
+    if (owner !== null && [...this.tasks.values()].filter((t) => t.owner === owner).length >= cfg.maxTasksPerOwner) return { ok: false, reason: Reason.OWNER_QUOTA };
     return { ok: true };
+  }
+
+  /** Memory the shards held here take, KiB. */
+  private heldKiB(): number {
+    let bytes = 0;
+    for (const t of this.tasks.values()) bytes += memoryBytes(t.spec);
+    return Math.ceil(bytes / 1024);
   }
 
   /** Expected time to finish a job here (queue included), ms. */
@@ -137,7 +160,7 @@ export class Worker {
       if (existing.stage === 'returning') this.sendResult(existing);
       return;
     }
-    const verdict = this.admission(m.spec);
+    const verdict = this.admission(m.spec, from);
     if (!verdict.ok) {
       const name = Object.entries(Reason).find(([, v]) => v === verdict.reason)?.[0] ?? String(verdict.reason);
       this.stats.declined[name] = (this.stats.declined[name] ?? 0) + 1;
@@ -152,8 +175,10 @@ export class Worker {
       shard: m.shard,
       attempt: m.attempt,
       spec: m.spec,
+      redundant: m.redundant,
+      inputCrc: m.inputCrc,
       link: meta.link,
-      leaseMs: m.leaseS * 1000,
+      leaseMs: Math.min(m.leaseS, this.ctx.config.maxLeaseS) * 1000,
       input: new InboundStream(inputBytes(m.spec), m.inputCrc),
       stage: 'receiving',
       output: null,
@@ -327,15 +352,25 @@ export class Worker {
     if (!out) return;
     const ref = { jobId: task.jobId, shard: task.shard, attempt: task.attempt };
     const link = task.link === 'ble' && this.ctx.messenger.links.ble ? this.ctx.messenger.links.ble : this.ctx.messenger.links.lora;
-    const header: MessageOf<'RESULT'> = { type: 'RESULT', ...ref, status: 0, length: out.length, crc: task.outputCrc, inline: null };
+    const signature = task.redundant ? this.signResult(task) : null;
+    const header: MessageOf<'RESULT'> = { type: 'RESULT', ...ref, status: 0, length: out.length, crc: task.outputCrc, inline: null, signature };
     // Small results ride inside the RESULT message itself.
-    const inlineSize = 2 + 5 + 3 + 1 + 1 + 5 + 4 + 1 + out.length;
+    const inlineSize = 2 + 5 + 3 + 1 + 1 + 5 + 4 + 1 + (signature?.length ?? 0) + out.length;
     if (inlineSize <= link.maxPayload) {
       this.send(task, { ...header, inline: out });
       return;
     }
     this.send(task, header);
     if (!headerOnly) this.sendChunks(task, out, 0, out.length);
+  }
+
+  /** Our signature over what this result answers, so the owner (or anyone) can check the vote it casts. */
+  private signResult(task: Task): Uint8Array {
+    const out = task.output as Uint8Array;
+    return this.ctx.auth.sign(resultBindingBytes({
+      owner: task.owner, worker: this.ctx.num, jobId: task.jobId, shard: task.shard, attempt: task.attempt,
+      inputCrc: task.inputCrc, outputCrc: task.outputCrc, length: out.length, workerKey: this.ctx.auth.publicKey,
+    }));
   }
 
   private sendChunks(task: Task, data: Uint8Array, offset: number, length: number): void {

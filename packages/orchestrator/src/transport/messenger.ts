@@ -2,6 +2,7 @@ import type { Clock } from '@compotastic/mesh';
 import { CodecError, OrchestratorError } from '../errors.js';
 import { encodeForLink, Reassembler } from '../wire/fragment.js';
 import { type Message, type MessageTypeName, decodeMessage, looksLikeProfile } from '../wire/messages.js';
+import { SealedLink } from '../auth/sealed-link.js';
 import type { Destination, PacketLink, ReceivedPacket, SendResult } from './link.js';
 
 export type Priority = 'control' | 'bulk';
@@ -33,6 +34,8 @@ interface QueuedSend {
   payloads: Uint8Array[];
   wantAck: boolean;
   hopLimit: number | undefined;
+  introduce: boolean;
+  peerKey: Uint8Array | undefined;
   resolve: (r: SendResult) => void;
   type: MessageTypeName;
 }
@@ -85,21 +88,31 @@ export class Messenger {
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
-  /** Queue a message; resolves when every packet of it was accepted/acknowledged, or with the first failure. */
-  send(to: Destination, msg: Message, options: { via?: 'lora' | 'ble'; wantAck?: boolean; priority?: Priority; hopLimit?: number } = {}): Promise<SendResult> {
+  /**
+   * Queue a message; resolves when every packet of it was accepted/acknowledged, or with the first failure. On an
+   * authenticated link a unicast needs the peer's key (else NO_PEER_KEY); broadcasts, capability adverts, and control
+   * messages to a peer that has not yet shown it knows our key, introduce it. `peerKey` seals for a key other than the pinned.
+   */
+  send(to: Destination, msg: Message, options: { via?: 'lora' | 'ble'; wantAck?: boolean; priority?: Priority; hopLimit?: number; peerKey?: Uint8Array } = {}): Promise<SendResult> {
     const link = options.via === 'ble' && this.links.ble ? this.links.ble : this.links.lora;
     const q = this.queues.get(link);
     if (!q || this.stopped) return Promise.resolve({ ok: false, error: 'STOPPED' });
+    const sealed = link instanceof SealedLink ? link : null;
+    if (sealed && !options.peerKey && !sealed.canReach(to)) return Promise.resolve({ ok: false, error: 'NO_PEER_KEY' });
+    // Broadcasts always introduce the key (a node that missed our advert learns it from any heartbeat); bulk data
+    // rides without it: the control message in front of it (ASSIGN, RESULT) introduces it.
+    // A packet sealed for a key we refuse (AUTH_REJECT) goes to a device that may know nothing of us: introduce too.
+    const introduce = sealed !== null && (to === 'broadcast' || msg.type === 'CAP_ADVERT' || options.peerKey !== undefined || (msg.type !== 'DATA' && sealed.wantsIntro(to)));
     this.msgId = (this.msgId + 1) & 0xffff;
     let payloads: Uint8Array[];
     try {
-      payloads = encodeForLink(msg, this.msgId, link.maxPayload);
+      payloads = encodeForLink(msg, this.msgId, sealed ? sealed.room(to, introduce) : link.maxPayload);
     } catch (e) {
       if (e instanceof CodecError) return Promise.resolve({ ok: false, error: `ENCODE:${e.code}` });
       throw e;
     }
     return new Promise<SendResult>((resolve) => {
-      const item: QueuedSend = { link, to, payloads, wantAck: options.wantAck ?? to !== 'broadcast', hopLimit: options.hopLimit, resolve, type: msg.type };
+      const item: QueuedSend = { link, to, payloads, wantAck: options.wantAck ?? to !== 'broadcast', hopLimit: options.hopLimit, introduce, peerKey: options.peerKey, resolve, type: msg.type };
       (options.priority === 'bulk' ? q.bulk : q.control).push(item);
       this.pump(link);
     });
@@ -131,7 +144,8 @@ export class Messenger {
         if (attempt > 0) await this.sleep(QUEUE_FULL_WAIT_MS * 2 ** (attempt - 1));
         if (this.stopped) return { ok: false, error: 'STOPPED' };
         try {
-          r = await item.link.send(item.to, payload, { wantAck: item.wantAck, hopLimit: item.hopLimit });
+          const options = { wantAck: item.wantAck, hopLimit: item.hopLimit };
+          r = await (item.link instanceof SealedLink ? item.link.send(item.to, payload, { ...options, introduce: item.introduce, peerKey: item.peerKey }) : item.link.send(item.to, payload, options));
         } catch (e) {
           r = { ok: false, error: (e as Error).message || 'SEND_FAILED' };
         }

@@ -87,16 +87,21 @@ export function fuzzDecoder(seed: number, frames: number, valid: (r: Prng) => Ui
       if (msg.type === 'FRAGMENT') reassembler.push(r.intBelow(4), msg);
       stats.decoded++;
     } catch (e) {
-      if (e instanceof OrchestratorError) {
-        stats.rejected++;
-        stats.byCode[e.code] = (stats.byCode[e.code] ?? 0) + 1;
-      } else {
+      if (!tallyRejection(stats, e)) {
         stats.crashes++;
         stats.firstCrash ??= { frame: Array.from(frame), error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
       }
     }
   }
   return stats;
+}
+
+/** Count a typed rejection (an OrchestratorError) by its code; false for anything else, which is a crash. */
+export function tallyRejection(stats: { rejected: number; byCode: Record<string, number> }, e: unknown): boolean {
+  if (!(e instanceof OrchestratorError)) return false;
+  stats.rejected++;
+  stats.byCode[e.code] = (stats.byCode[e.code] ?? 0) + 1;
+  return true;
 }
 
 /** Well-formed frames to mutate: one message of every type, plus the fragments of a message split at a tiny MTU. */

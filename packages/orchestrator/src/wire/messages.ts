@@ -1,7 +1,7 @@
 import { CodecError } from '../errors.js';
 import type { JobSpec } from '../jobs/spec.js';
 import { MAX_DIM } from '../jobs/spec.js';
-import { type CapabilityRecord, encodeCapabilityRecord, readCapabilityRecord } from '../registry/capability.js';
+import { type CapabilityRecord, DEVICE_CLASS_CODES, encodeCapabilityRecord, readCapabilityRecord } from '../registry/capability.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { decodeUfloat16, encodeUfloat16 } from './ufloat16.js';
 
@@ -33,6 +33,7 @@ export const MessageType = Object.freeze({
   CANCEL: 0x0e,
   FAILURE: 0x0f,
   FRAGMENT: 0x13,
+  AUTH_REJECT: 0x14,
 } as const);
 /**
  * Type codes that are retired and must never be given to another message: 0x10-0x12 were OTA_HAVE, OTA_WANT and
@@ -60,6 +61,8 @@ export const Reason = Object.freeze({
   SUPERSEDED: 12,
   NOT_ACCEPTING: 13,
   UNREACHABLE: 14,
+  TOO_LARGE: 15,
+  OWNER_QUOTA: 16,
 } as const);
 export type ReasonName = keyof typeof Reason;
 const REASON_NAMES = new Map<number, ReasonName>(Object.entries(Reason).map(([k, v]) => [v, k as ReasonName]));
@@ -74,6 +77,9 @@ const STAGE_NAMES = ['RECEIVING', 'QUEUED', 'COMPUTING', 'SENDING'] as const;
 
 export const Stream = Object.freeze({ INPUT: 0, OUTPUT: 1 } as const);
 export type StreamId = 0 | 1;
+
+/** Why a node refuses a peer's packets (AUTH_REJECT, u8 on the wire). */
+export const AuthRejectReason = Object.freeze({ KEY_CONFLICT: 1, NOT_ADMITTED: 2 } as const);
 
 export const ResultAckStatus = Object.freeze({ ACCEPTED: 0, DUPLICATE: 1, REJECTED: 2 } as const);
 
@@ -133,14 +139,17 @@ export type Message =
   | ({ type: 'DATA'; stream: StreamId; offset: number; bytes: Uint8Array } & ShardRef)
   | ({ type: 'DATA_WANT'; stream: StreamId; ranges: Array<[offset: number, length: number]> } & ShardRef)
   | ({ type: 'PROGRESS'; stage: number; pct: number; etaMs: number } & ShardRef)
-  | ({ type: 'RESULT'; status: number; length: number; crc: number; inline: Uint8Array | null } & ShardRef)
+  | ({ type: 'RESULT'; status: number; length: number; crc: number; inline: Uint8Array | null; signature?: Uint8Array | null } & ShardRef)
   | ({ type: 'RESULT_ACK'; status: number } & ShardRef)
   | { type: 'CANCEL'; jobId: number; shard: number | null; reason: number }
   | ({ type: 'FAILURE'; reason: number; detail: string } & ShardRef)
+  | { type: 'AUTH_REJECT'; reason: number }
   | { type: 'FRAGMENT'; msgId: number; index: number; count: number; totalLength: number | null; crc: number | null; chunk: Uint8Array };
 
 export type MessageOf<T extends MessageTypeName> = Extract<Message, { type: T }>;
 
+/** An Ed25519 signature over a result's binding (redundant execution), on RESULT flag bit 1. */
+export const RESULT_SIGNATURE_BYTES = 64;
 /** Most DATA_WANT ranges in one message. */
 export const MAX_WANT_RANGES = 16;
 /** Longest FAILURE detail, bytes of UTF-8. */
@@ -280,7 +289,11 @@ function readDelta(r: ByteReader): DeltaValues {
   if (has('firmware')) v.firmware = r.u16('firmware');
   if (has('computeDrain')) v.computeDrain = decodeUfloat16(r.u16('compute drain')) / 100;
   if (has('ttlS')) v.ttlS = r.u16('ttl');
-  if (has('deviceClass')) v.deviceClass = r.u8('device class');
+  if (has('deviceClass')) {
+    v.deviceClass = r.u8('device class');
+    // Checked here, not when the delta is applied: a frame that decodes must be safe to apply.
+    if (v.deviceClass >= DEVICE_CLASS_CODES.length) throw new CodecError('BAD_VALUE', `state delta: unknown device class code ${v.deviceClass}`);
+  }
   return v;
 }
 
@@ -370,11 +383,19 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8A
       break;
     case 'RESULT':
       shardRef(w, msg);
-      w.u8(msg.status).varint(msg.length).u32(msg.crc).u8(msg.inline ? 1 : 0);
+      w.u8(msg.status).varint(msg.length).u32(msg.crc).u8((msg.inline ? 1 : 0) | (msg.signature ? 2 : 0));
+      if (msg.signature) {
+        if (msg.signature.length !== RESULT_SIGNATURE_BYTES) throw new CodecError('BAD_VALUE', `a RESULT signature is ${RESULT_SIGNATURE_BYTES} bytes`);
+        w.bytes(msg.signature);
+      }
       if (msg.inline) {
         if (msg.inline.length !== msg.length) throw new CodecError('BAD_VALUE', 'inline RESULT data must have the declared length');
         w.bytes(msg.inline);
       }
+      break;
+    case 'AUTH_REJECT':
+      if (msg.reason < 1 || msg.reason > 2) throw new CodecError('BAD_VALUE', `unknown auth reject reason ${msg.reason}`);
+      w.u8(msg.reason);
       break;
     case 'RESULT_ACK':
       shardRef(w, msg);
@@ -503,12 +524,18 @@ function decodeBody(type: MessageTypeName, r: ByteReader): Message {
       const length = r.varint('length');
       const crc = r.u32('crc');
       const flags = r.u8('flags');
-      if (flags & ~1) throw new CodecError('BAD_VALUE', 'RESULT: reserved flag bits are set');
+      if (flags & ~3) throw new CodecError('BAD_VALUE', 'RESULT: reserved flag bits are set');
+      const signature = flags & 2 ? r.bytes(RESULT_SIGNATURE_BYTES, 'result signature') : null;
       let inline: Uint8Array | null = null;
       if (flags & 1) {
         inline = r.bytes(length, 'inline result');
       }
-      return { type, ...ref, status, length, crc, inline };
+      return { type, ...ref, status, length, crc, inline, signature };
+    }
+    case 'AUTH_REJECT': {
+      const reason = r.u8('reason');
+      if (reason < 1 || reason > 2) throw new CodecError('BAD_VALUE', `AUTH_REJECT: unknown reason ${reason}`);
+      return { type, reason };
     }
     case 'RESULT_ACK': {
       const ref = readShardRef(r);

@@ -93,8 +93,10 @@ export function sampleMessages(r: Prng): Message[] {
     { type: 'PROGRESS', ...ref(r), stage: r.int(0, 4), pct: r.int(0, 101), etaMs: r.uint32() },
     (() => {
       const inline = r.bool() ? bytes(r.int(0, 150)) : null;
-      return { type: 'RESULT' as const, ...ref(r), status: r.int(0, 256), length: inline ? inline.length : r.int(0, 1 << 24), crc: r.uint32(), inline };
+      const signature = r.bool() ? bytes(64) : null;
+      return { type: 'RESULT' as const, ...ref(r), status: r.int(0, 256), length: inline ? inline.length : r.int(0, 1 << 24), crc: r.uint32(), inline, signature };
     })(),
+    { type: 'AUTH_REJECT', reason: r.int(1, 3) },
     { type: 'RESULT_ACK', ...ref(r), status: r.int(0, 3) },
     { type: 'CANCEL', jobId: r.uint32(), shard: r.bool() ? null : r.int(0, 70000), reason: r.int(0, 256) },
     { type: 'FAILURE', ...ref(r), reason: r.int(0, 256), detail: r.bool() ? 'battery 12%' : 'résumé ✓ '.repeat(r.int(0, 6)) },

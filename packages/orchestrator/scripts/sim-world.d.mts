@@ -1,0 +1,3 @@
+import type { AttackWorldFactory } from '../src/attacks/index.js';
+
+export declare const simWorld: AttackWorldFactory;
