@@ -2,6 +2,8 @@
 // animation loop and the panels. Counters are mirrored on <body data-*> so
 // tests (and curious users) can read the state without parsing the canvas.
 
+// First: the simulator's index now loads @meshtastic/core, whose logger reads `process` at load time.
+import './shims/process.js';
 import { MODEM_PRESETS } from '@compotastic/mesh';
 import { BUILTIN_SCENARIOS } from '@compotastic/sim';
 import { Player } from './player.js';
