@@ -210,6 +210,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     });
 
     // Delegated inference, the first one with a worker that drops mid-job.
+    const waitingSinceMs = new Map<string, number>();
     const delegate = (label: string, armDrop: boolean): void => {
       const candidates = sensors()
         .map((n) => ({ n, peers: peersWithModel(ctx.orchestrator(n.num)!, 1) }))
@@ -217,13 +218,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         .sort((a, b) => b.peers.length - a.peers.length || a.n.index - b.n.index);
       const pick = candidates.find((c) => !story.some((st) => st.rec.owner === c.n.num)) ?? candidates[0];
       if (!pick) {
-        step('note', `${label}: no sensor has a peer with the model in reach yet; trying again in a minute`);
+        // Said once; the retry every minute is silent until a sensor qualifies.
+        if (!waitingSinceMs.has(label)) {
+          waitingSinceMs.set(label, s.now);
+          step('note', `${label}: no sensor knows ${armDrop ? 'two peers' : 'a peer'} with the model within one relay yet; trying again every minute`);
+        }
         s.clock.setTimer(60_000, () => delegate(label, armDrop));
         return;
       }
       if (armDrop) dropArmedFor = { owner: pick.n.num, tag: label };
       submitClassification(ctx, pick.n.num, 1, label);
-      step('delegation', `${pick.n.name} (microcontroller, no model) asks for a vibration classification; ${pick.peers.length} peers with the model are known`);
+      const since = waitingSinceMs.get(label);
+      const waited = since === undefined ? '' : ` (after waiting ${Math.round((s.now - since) / 60_000)} min for discovery)`;
+      step('delegation', `${pick.n.name} (microcontroller, no model) asks for a vibration classification; ${pick.peers.length === 1 ? '1 peer with the model is' : `${pick.peers.length} peers with the model are`} known${waited}`);
     };
     s.clock.setTimer(300_000, () => delegate('classify-1', true));
     s.clock.setTimer(480_000, () => delegate('classify-2', false));
