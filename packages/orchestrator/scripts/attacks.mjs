@@ -19,7 +19,7 @@ const flag = (name, fallback) => {
 const json = args.includes('--json');
 const admission = args.includes('--tofu') ? 'tofu' : 'swarm';
 const seed = flag('--seed', 20261203);
-const nodes = flag('--nodes', 12);
+const nodes = flag('--nodes', 30);
 const only = args.includes('--suite') ? args[args.indexOf('--suite') + 1] : undefined;
 const kernel = await loadKernel({ build: 'scalar' });
 const executor = new KernelExecutor(kernel);

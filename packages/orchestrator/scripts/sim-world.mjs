@@ -22,10 +22,11 @@ export function simWorld({ seed, nodes }) {
   const overhearers = [];
   const maxPayload = maxPayloadFor({ portnum: PORT });
 
-  const transmit = (radio, from, to, payload) => {
+  // `options` are the link's SendOptions (want_ack, hop limit), as the firmware takes them from its client.
+  const transmit = (radio, from, to, payload, options = { wantAck: to !== 'broadcast' }) => {
     const node = sim.requireNode(radio);
     for (const h of overhearers) h({ from, to, payload });
-    if (from === radio) return sim.sendFromApp(radio, { to: to === 'broadcast' ? BROADCAST : to, portnum: PORT, payload, wantAck: to !== 'broadcast' }).error;
+    if (from === radio) return sim.sendFromApp(radio, { to: to === 'broadcast' ? BROADCAST : to, portnum: PORT, payload, wantAck: options.wantAck, hopLimit: options.hopLimit }).error;
     const p = {
       origin: node.index, from, to: to === 'broadcast' ? BROADCAST : to, id: 0, hopLimit: node.hopLimit, hopStart: 0, wantAck: false, channel: 0,
       nextHop: 0, relayNode: 0, portnum: PORT, payload, payloadBytes: payload.length, wantResponse: false, requestId: 0, replyId: 0,
@@ -43,7 +44,7 @@ export function simWorld({ seed, nodes }) {
       kind: 'lora',
       nodeNum: num,
       maxPayload,
-      send: (to, payload) => Promise.resolve(transmit(num, num, to, payload) === 0 ? { ok: true } : { ok: false, error: 'NO_INTERFACE' }),
+      send: (to, payload, options) => Promise.resolve(transmit(num, num, to, payload, options) === 0 ? { ok: true } : { ok: false, error: 'NO_INTERFACE' }),
       onPacket: (handler) => {
         const listener = {
           onPacket: (p, snr) => {

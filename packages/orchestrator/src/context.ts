@@ -45,6 +45,12 @@ export interface OrchestratorConfig {
   discoveryHopLimit: number | null;
   /** Answer a newcomer's advert with ours when it is at most this many hops away. */
   advertReplyHops: number;
+  /**
+   * How many of the willing workers that hear a newcomer answer it, on average: each answers with probability this
+   * over the willing workers it knows, so the replies stay bounded as the mesh grows (every one of N answering is N
+   * unicasts, each flooded, per newcomer). The rest reach it with their periodic adverts.
+   */
+  advertRepliers: number;
   /** Worker: progress report (lease heartbeat) interval, ms. */
   progressIntervalMs: number;
   /** Worker: a gap in incoming data this long triggers a DATA_WANT, ms. */
@@ -95,6 +101,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
   startJitterMs: 90_000,
   discoveryHopLimit: null,
   advertReplyHops: 2,
+  advertRepliers: 3,
   progressIntervalMs: 60_000,
   stallMs: 45_000,
   leaseS: 1800,

@@ -363,7 +363,7 @@ export class Orchestrator {
         // missed our advert: answer it, if it is close. (At start-up everyone is new to everyone and the staggered
         // first adverts cover it; answering those too would flood the channel.)
         const newcomer = known === undefined && now - this.startedMs > this.config.startJitterMs;
-        if (!wasFresh && (known !== undefined || newcomer) && this.willingToWork && (hops ?? 99) < this.config.advertReplyHops) {
+        if (!wasFresh && (known !== undefined || newcomer) && this.willingToWork && (hops ?? 99) < this.config.advertReplyHops && this.amongRepliers(now, from)) {
           this.replyAdvert(from, meta.link);
         }
         return;
@@ -430,6 +430,12 @@ export class Orchestrator {
     if (now - (this.lastRejectMs.get(r.from) ?? -Infinity) < this.config.advertIntervalMs) return;
     this.lastRejectMs.set(r.from, now);
     void this.messenger.send(r.from, { type: 'AUTH_REJECT', reason }, { via: r.link, wantAck: false, peerKey: r.presentedKey });
+  }
+
+  /** Whether we are among the few willing workers (advertRepliers on average) that answer a newcomer's advert. */
+  private amongRepliers(now: number, newcomer: number): boolean {
+    const willing = 1 + this.registry.fresh(now).filter((e) => e.num !== newcomer && e.state?.record.acceptsJobs).length;
+    return willing <= this.config.advertRepliers || this.rng.uniform(0, willing) < this.config.advertRepliers;
   }
 
   private rateLimited(peer: number, fn: () => void): void {

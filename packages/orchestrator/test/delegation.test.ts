@@ -8,6 +8,7 @@ import { type GemmSpec, inputBytes, residentWeightsId } from '../src/jobs/spec.j
 import { Orchestrator } from '../src/orchestrator.js';
 import type { CapabilityRecord } from '../src/registry/capability.js';
 import { type ModelProfile, computeMs } from '../src/scheduler/cost-model.js';
+import { overheardMessage } from '../src/attacks/adversary.js';
 import { FakeMesh } from './fake-mesh.js';
 import { gemmOracle } from './oracle.js';
 
@@ -357,5 +358,34 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(b.events.filter((e) => e.type === 'auth_reject').map((e) => e.data.code)).toContain('KEY_CONFLICT');
     expect(b.orch.auth.peerKey(1)).toEqual(pinned);
     expect(events.filter((e) => e.type.startsWith('auth')).map((e) => [e.type, e.data.peer ?? e.data.from, e.data.reason ?? e.data.code])).toContainEqual(['auth_rejected_by_peer', 2, 'KEY_CONFLICT']);
+  });
+});
+
+describe('answering a newcomer', () => {
+  /** Unicast adverts a node joining a running mesh of `workers` willing workers receives. */
+  async function repliesToNewcomer(workers: number, config: Partial<OrchestratorConfig>): Promise<number> {
+    const mesh = new FakeMesh(3);
+    const nodes = Array.from({ length: workers }, (_, i) => makeNode(mesh, 10 + i, { gops: 50, ramKiB: 1 << 20, battery: null, hasModel: true, config }));
+    for (const n of nodes) n.orch.start();
+    await mesh.run(60_000);
+    let replies = 0;
+    mesh.link(99).onPacket((p) => {
+      if (p.to !== 99) return;
+      const m = overheardMessage(p.payload);
+      if (m?.type === 'CAP_ADVERT') replies++;
+    });
+    const newcomer = makeNode(mesh, 99, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, config });
+    newcomer.orch.start();
+    await mesh.run(120_000);
+    for (const n of [...nodes, newcomer]) n.orch.close();
+    return replies;
+  }
+
+  it('is left to a few of the willing workers, however many hear it', async () => {
+    const all = await repliesToNewcomer(16, { advertRepliers: 100 });
+    const few = await repliesToNewcomer(16, {});
+    expect(all).toBe(16);
+    expect(few).toBeGreaterThan(0);
+    expect(few).toBeLessThanOrEqual(8);
   });
 });

@@ -25,7 +25,7 @@ export interface ComputeAttackOptions {
   /** What honest workers compute with (and what the oracle uses). */
   executor: Executor;
   seed: number;
-  /** Nodes in each run, malicious ones included (default 12). */
+  /** Nodes in each run, malicious ones included (default 30). */
   nodes?: number;
   fractions?: readonly number[];
   attacks?: readonly ComputeAttack[];
@@ -52,7 +52,13 @@ const SPEC: GemmSpec = { kind: 'gemm', m: 4, k: 32, n: 8, aType: 'uint8', bType:
 /** The swarm's clock for certificate expiry, and the expiry the harness certifies with. */
 const NOW_S = 1_900_000_000;
 const EXPIRES_S = 2_000_000_000;
-const CONFIG: Partial<OrchestratorConfig> = { startJitterMs: 60_000, advertIntervalMs: 20 * MINUTE, defaultDeadlineMs: 40 * MINUTE };
+/**
+ * LoRa airtime is the budget: one authenticated broadcast is about 1.9 s on LONG_FAST, so 30 nodes that all boot within a
+ * minute (the old 60 s jitter) fill the channel for minutes, and the queues never drain. Nodes come up over 5 minutes,
+ * advertise hourly with a heartbeat every 30 minutes (Meshtastic itself sends NodeInfo every 3 hours and device
+ * telemetry every 30 minutes), and discovery takes one relay in a 1.5 km cluster where most nodes hear each other.
+ */
+const CONFIG: Partial<OrchestratorConfig> = { startJitterMs: 5 * MINUTE, advertIntervalMs: 60 * MINUTE, heartbeatIntervalMs: 30 * MINUTE, discoveryHopLimit: 1, defaultDeadlineMs: 40 * MINUTE };
 
 function capabilities(gops: number, acceptsJobs: boolean): Omit<CapabilityRecord, 'epoch'> {
   return {
@@ -96,6 +102,8 @@ interface Run {
   /** Attack-specific count of what was tried, when it is not injected packets (ASSIGNs sent, liar results). */
   tried: number;
   failures: string[];
+  /** When the owners submit their first jobs: after every node's first advert. */
+  firstJobMs: number;
 }
 
 /**
@@ -144,8 +152,8 @@ async function submitBatch(run: Run, o: ComputeAttackOptions, owners: HonestNode
     for (let i = 0; i < jobs; i++) {
       const input = inputFor(o.seed, owner.num, i, batch);
       const expected = await o.executor.run(SPEC, input);
-      // After the first adverts (start jitter), one job every four minutes per owner.
-      run.world.clock.setTimer(3 * MINUTE + i * 4 * MINUTE + (owner.num % 7) * 5000, () => {
+      // Two minutes after the first adverts (start jitter), one job every four minutes per owner.
+      run.world.clock.setTimer(run.firstJobMs + i * 4 * MINUTE + (owner.num % 7) * 5000, () => {
         const tag = `${owner.num}:${batch}:${i}`;
         owner.orch.submit(SPEC, input, { tag });
         const off = owner.orch.onJobEnd((outcome) => {
@@ -167,7 +175,7 @@ function layout(world: AttackWorld, fraction: number): { honest: number[]; attac
 }
 
 async function runOnce(o: ComputeAttackOptions, attack: ComputeAttack, fraction: number, active: boolean): Promise<Run> {
-  const world = o.world({ seed: o.seed, nodes: o.nodes ?? 12 });
+  const world = o.world({ seed: o.seed, nodes: o.nodes ?? 30 });
   const { honest: honestNums, attackers } = layout(world, fraction);
   const ledger = new InjectionLedger();
   const rng = new Prng(o.seed).derive(`attack:${attack}:${fraction}`);
@@ -176,7 +184,8 @@ async function runOnce(o: ComputeAttackOptions, attack: ComputeAttack, fraction:
   const base = { world, ledger, swarm };
   const ownerCount = Math.min(3, Math.max(1, Math.floor(honestNums.length / 3)));
   const nodes = honestNums.map((num, i) => honestNode(base, num, o.executor, i < ownerCount, config));
-  const run: Run = { world, honest: nodes, owners: nodes.slice(0, ownerCount), attackers, ledger, outcomes: [], rng, notes: [], tried: 0, failures: [] };
+  const firstJobMs = (config.startJitterMs ?? CONFIG.startJitterMs ?? 0) + 2 * MINUTE;
+  const run: Run = { world, honest: nodes, owners: nodes.slice(0, ownerCount), attackers, ledger, outcomes: [], rng, notes: [], tried: 0, failures: [], firstJobMs };
   for (const n of nodes) n.orch.start();
   const jobs = o.jobsPerOwner ?? 4;
   await submitBatch(run, o, run.owners, 0, jobs);
