@@ -195,6 +195,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   };
 
   const rollouts: (RolloutOutcome & { encodings: string; parts: OtaPart[] })[] = [];
+  // Story delegations still waiting for a sensor that qualifies, and since when.
+  const waitingSinceMs = new Map<string, number>();
 
   const script = (ctx: SwarmContext): void => {
     const s = ctx.sim;
@@ -210,7 +212,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     });
 
     // Delegated inference, the first one with a worker that drops mid-job.
-    const waitingSinceMs = new Map<string, number>();
     const delegate = (label: string, armDrop: boolean): void => {
       const candidates = sensors()
         .map((n) => ({ n, peers: peersWithModel(ctx.orchestrator(n.num)!, 1) }))
@@ -408,6 +409,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     step(o?.plan === 'local' ? 'local' : o && o.attempts > Math.max(1, o.workers.length) ? 'recovery' : 'delegation',
       `${rec.tag} from ${name(rec.owner)}: ${o?.status ?? 'open'} at ${when}` +
       (o?.status === 'done' ? ` after ${(o.latencyMs / 1000).toFixed(1)} s, plan ${o.plan} on ${(o.workers.map(name).join(', ')) || 'itself'}, ${o.attempts} attempt(s); classified ${predicted} (truth ${truth}); ${matchesReference ? 'equals the reference computation' : 'DIFFERS from the reference computation'}` : o?.reason ? ` (${o.reason})` : ''));
+  }
+  for (const [label, sinceMs] of waitingSinceMs) {
+    if (story.some((st) => st.rec.tag === label)) continue;
+    step('note', `${label}: never asked: from ${fmtClock(sinceMs)} to the end no sensor knew enough peers with the model within one relay`);
   }
   library.dispose();
 
