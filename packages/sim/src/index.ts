@@ -13,6 +13,7 @@ export { RoutingError, ROUTING_ERROR_NAMES, Priority, type SimPacket } from './m
 export { AirtimeTracker, RollingBuckets } from './mesh/airtime.js';
 export { PacketHistory, FLOOD_EXPIRE_MS } from './mesh/history.js';
 export { JsonlTrace, type TraceEvent, type TraceSink } from './output/trace.js';
+export { DirectDeliveryTally, type DirectDeliverySummary } from './output/delivery.js';
 export { LogHistogram, type SimSummary, type NodeSummary } from './output/stats.js';
 export { BUILTIN_SCENARIOS, builtinScenario } from './scenarios/index.js';
 export { runScenario, type RunOptions } from './run.js';

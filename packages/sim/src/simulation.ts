@@ -10,6 +10,7 @@ import {
 } from '@compotastic/mesh';
 import { Scheduler } from './engine/scheduler.js';
 import { SimError } from './errors.js';
+import { DirectDeliveryTally } from './output/delivery.js';
 import { isBroadcast, newPacket, packetKey, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
 import { MeshRouter } from './mesh/router.js';
 import { x25519PublicKey } from './mesh/x25519.js';
@@ -139,8 +140,7 @@ export class Simulation {
   private receptions = 0;
   private transmissions = 0;
   private collisions = 0;
-  private directSent = 0;
-  private directDelivered = 0;
+  private readonly direct = new DirectDeliveryTally();
 
   constructor(scenario: ScenarioConfig | ResolvedScenario, options: SimulationOptions = {}) {
     const resolved = 'durationMs' in scenario ? scenario : resolveScenario(scenario);
@@ -860,7 +860,7 @@ export class Simulation {
           this.uniqueReceptions++;
           const delay = this.now - rec.genMs;
           this.delays.add(delay);
-          if (!isBroadcast(rec.to) && rec.to === node.num) this.directDelivered++;
+          this.direct.received(packetKey(p.origin, p.id), node.num);
           const hops = p.hopStart !== 0 ? p.hopStart - p.hopLimit : null;
           if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'deliver', node: node.num, from: p.from, id: p.id, hopsAway: hops, delayMs: roundTime(delay) });
         }
@@ -897,7 +897,7 @@ export class Simulation {
       this.messages.set(packetKey(p.origin, p.id), { genMs: this.now, from: p.from, to, possible, received: 0, seen: null });
       this.messageCount++;
       this.possibleReceptions += possible;
-      if (!isBroadcast(to)) this.directSent++;
+      this.direct.generated(packetKey(p.origin, p.id), to);
       this.trace({ t: roundTime(this.now), ev: 'gen', node: node.num, from: p.from, id: p.id, to, port: p.portnum, bytes: p.payloadBytes, wantAck: p.wantAck });
     }
     const error = node.router.sendLocal(p);
@@ -1118,7 +1118,7 @@ export class Simulation {
       messages: this.messageCount,
       reachabilityPct: this.possibleReceptions ? round2((this.uniqueReceptions / this.possibleReceptions) * 100) : 0,
       usefulnessPct: this.receptions ? round2((this.uniqueReceptions / this.receptions) * 100) : 0,
-      directMessages: { sent: this.directSent, delivered: this.directDelivered, deliveredPct: this.directSent ? round2((this.directDelivered / this.directSent) * 100) : 0 },
+      directMessages: this.direct.summary(),
       transmissions: this.transmissions,
       receptions: this.receptions,
       collisions: this.collisions,
