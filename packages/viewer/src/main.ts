@@ -7,13 +7,14 @@
 import './shims/process.js';
 import { MODEM_PRESETS } from '@compotastic/mesh';
 import { BUILTIN_SCENARIOS } from '@compotastic/sim';
+import { Basemap } from './basemap.js';
 import { renderCharts } from './charts.js';
 import { nodeTitle } from './names.js';
 import { fmtAgo, fmtTime, renderDefinitions, renderJobs, renderLog, renderNode, renderNodeList, renderOta, renderStats } from './panels.js';
 import { readParams } from './params.js';
 import { Player } from './player.js';
 import type { StartRequest, WorkerMessage } from './protocol.js';
-import { SNR_BANDS, draw, fitView, nodeAt, type View } from './render.js';
+import { SNR_BANDS, draw, nodeAt, type View } from './render.js';
 import { parseTrace } from './trace.js';
 import type { TraceEvent } from './world.js';
 
@@ -59,7 +60,10 @@ speedSel.value = page.speed;
 
 const player = new Player();
 let worker: Worker | undefined;
-let view: View = fitView(player.world, canvas.width, canvas.height);
+const basemap = new Basemap($('basemap'), page.tiles, (s) => (document.body.dataset.basemap = s));
+let view: View = basemap.view();
+/** The origin the map shows, as text, to notice when the source names another. */
+let shownOrigin = '';
 let selected: number | null = null;
 let hovered: number | null = null;
 let knownNodes = 0;
@@ -127,6 +131,8 @@ function begin(): void {
   player.speed = speedOf(speedSel.value);
   selected = null;
   knownNodes = 0;
+  shownOrigin = '';
+  basemap.setOrigin(null);
   sourceText = '';
   errorText = '';
   phase = null;
@@ -329,12 +335,19 @@ function frame(now: number): void {
   resizeCanvas();
   player.tick(now);
   const world = player.world;
+  const origin = world.run.origin ? `${world.run.origin.lat},${world.run.origin.lon}` : '';
+  if (origin !== shownOrigin) {
+    shownOrigin = origin;
+    basemap.setOrigin(world.run.origin ?? null);
+    knownNodes = -1;
+  }
   if (world.nodes.size !== knownNodes) {
-    view = fitView(world, canvas.width, canvas.height);
+    basemap.fit([...world.nodes.values()].map((n) => [n.x, n.y]));
     knownNodes = world.nodes.size;
   }
+  view = basemap.view();
   const route = selected === null ? null : (world.messages.get(world.lastMessageOf.get(selected) ?? '') ?? null);
-  const drawn = draw(ctx, world, view, { selected, hovered, links: $<HTMLInputElement>('show-links').checked, route });
+  const drawn = draw(ctx, world, view, { selected, hovered, links: $<HTMLInputElement>('show-links').checked, route, grid: basemap.state !== 'tiles' });
   if (now - lastPanels > 200) {
     lastPanels = now;
     renderStats($('stats'), world);

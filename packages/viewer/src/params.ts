@@ -9,6 +9,8 @@ export interface PageParams {
   speed: string;
   trace: string | null;
   autostart: boolean;
+  /** Map tiles may be fetched (?tiles=off never fetches one). */
+  tiles: boolean;
   /** Problems that stop the page from doing what the URL asks (it starts nothing). */
   errors: string[];
   /** Adjustments the page made and says so. */
@@ -57,7 +59,9 @@ export function readParams(params: URLSearchParams, allowed: Allowed): PageParam
       notices.push(`speed ${sp} is not one of ${allowed.speeds.join(', ')}: playing at ${speed}x, the nearest`);
     } else errors.push(`speed "${sp}" in the URL is not a speed; use one of ${allowed.speeds.join(', ')}`);
   }
+  const tilesParam = params.get('tiles');
+  if (tilesParam !== null && tilesParam !== 'on' && tilesParam !== 'off') errors.push(`tiles "${tilesParam}" in the URL: use tiles=on or tiles=off`);
   const trace = params.get('trace');
   if (trace === '') errors.push('trace= in the URL names no file');
-  return { scenario, mode, speed, trace: trace || null, autostart: params.get('autostart') === '1', errors, notices };
+  return { scenario, mode, speed, trace: trace || null, autostart: params.get('autostart') === '1', tiles: tilesParam !== 'off', errors, notices };
 }

@@ -3,6 +3,7 @@
 // routers framed by a square, a battery arc), rings for transmissions in
 // flight, OTA progress rings, crosses for collisions, detection markers,
 // dashed lines from a job's requester to the peers working for it, and labels.
+// The projection (a View) comes from the map underneath (basemap.ts).
 
 import { nodeLabel } from './names.js';
 import { COLLISION_MARK_MS, DETECTION_MARK_MS, type MessageView, type World, type NodeView } from './world.js';
@@ -43,32 +44,14 @@ export interface DrawOptions {
   links: boolean;
   /** The message whose route is drawn. */
   route: MessageView | null;
+  /** Draw a metre grid (the plain background when there are no map tiles). */
+  grid: boolean;
 }
 
 export interface DrawResult {
   labels: number;
   links: number;
   routeHops: number;
-}
-
-/** Fits every node (with a margin) into the canvas, keeping the aspect ratio. */
-export function fitView(world: World, width: number, height: number): View {
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-  for (const n of world.nodes.values()) {
-    minX = Math.min(minX, n.x); maxX = Math.max(maxX, n.x);
-    minY = Math.min(minY, n.y); maxY = Math.max(maxY, n.y);
-  }
-  if (!Number.isFinite(minX)) { minX = -1000; maxX = 1000; minY = -1000; maxY = 1000; }
-  const spanX = Math.max(maxX - minX, 100), spanY = Math.max(maxY - minY, 100);
-  // Room for labels on the right, the clock at the top and the scale bar at the bottom.
-  const left = 24, right = 60, top = 56, bottom = 36;
-  const scale = Math.max(1e-6, Math.min((width - left - right) / spanX, (height - top - bottom) / spanY));
-  const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
-  const midX = left + (width - left - right) / 2, midY = top + (height - top - bottom) / 2;
-  return {
-    scale,
-    toScreen: (x, y) => [midX + (x - cx) * scale, midY - (y - cy) * scale],
-  };
 }
 
 /** The radius a node is drawn with. */
@@ -109,6 +92,16 @@ export function draw(ctx: CanvasRenderingContext2D, world: World, view: View, op
   ctx.strokeStyle = '#7a8896'; ctx.fillStyle = '#9aa8b6'; ctx.lineWidth = 2;
   ctx.beginPath(); ctx.moveTo(16, height - 16); ctx.lineTo(16 + bar, height - 16); ctx.stroke();
   ctx.font = '11px system-ui'; ctx.fillText(metres >= 1000 ? `${metres / 1000} km` : `${metres} m`, 16, height - 22);
+
+  // The plain projected background: grid lines every scale-bar length, through the scenario's origin.
+  if (opts.grid && bar >= 8) {
+    const [ox, oy] = view.toScreen(0, 0);
+    ctx.strokeStyle = '#1a232d'; ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let x = ox - Math.ceil(ox / bar) * bar; x <= width; x += bar) { ctx.moveTo(x, 0); ctx.lineTo(x, height); }
+    for (let y = oy - Math.ceil(oy / bar) * bar; y <= height; y += bar) { ctx.moveTo(0, y); ctx.lineTo(width, y); }
+    ctx.stroke();
+  }
 
   // Links heard recently, faint, coloured by the SNR of the last packet on them.
   if (opts.links) {

@@ -116,7 +116,11 @@ async function seek(page: Page, ms: number, { playing = false } = {}): Promise<v
 describe('viewer in Chromium', () => {
   for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
     it(`lays out at ${viewport.width}x${viewport.height}: a wide map, labels, the legend, a compact node panel, no errors`, async () => {
-      const { page, errors } = await replayedSmallTrace(viewport);
+      const { page, errors, offsite } = await replayedSmallTrace(viewport);
+      // Offline (every request off the local server is blocked): the map falls back to the plain background.
+      await shows(page, 'basemap', 'offline');
+      expect(offsite.length).toBeGreaterThan(0);
+      expect(offsite.filter((u) => !u.startsWith('https://tile.openstreetmap.org/'))).toEqual([]);
       const map = await box(page, '#map');
       expect(map.width).toBeGreaterThanOrEqual(size === 'phone' ? 300 : 700);
       expect(map.height).toBeGreaterThanOrEqual(300);
@@ -192,6 +196,7 @@ describe('viewer in Chromium', () => {
     await finished(page);
     expect(await page.$eval('#scenario', (s) => (s as HTMLSelectElement).selectedOptions[0]!.textContent)).toBe('not recorded in the trace');
     expect(await page.inputValue('#seed')).toBe('');
+    expect((await state(page)).basemap).toBe('no-origin'); // nowhere on Earth to put it: the plain background
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -217,8 +222,13 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
-  it('says what is wrong with URL parameters: ?speed=7 plays at 10x, ?scenario=bogus is an error', async () => {
-    const { page, errors } = await watchedPage(browser, served.base, DESKTOP);
+  it('says what is wrong with URL parameters: ?speed=7 plays at 10x, ?scenario=bogus is an error; ?tiles=off fetches no tile', async () => {
+    const { page, errors, offsite } = await watchedPage(browser, served.base, DESKTOP);
+    await page.goto(`${served.base}?trace=test-trace.jsonl&speed=max&tiles=off`);
+    await finished(page);
+    await shows(page, 'nodes', '3');
+    expect((await state(page)).basemap).toBe('off');
+    expect(offsite).toEqual([]);
     await page.goto(`${served.base}?trace=test-trace.jsonl&speed=7`);
     expect(await page.textContent('#notice')).toMatch(/speed 7 is not one of .*playing at 10x/);
     expect(await page.inputValue('#speed')).toBe('10');
