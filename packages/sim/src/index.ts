@@ -2,6 +2,7 @@ export { SimError } from './errors.js';
 export { EventQueue, type SimEvent } from './engine/event-queue.js';
 export { Scheduler } from './engine/scheduler.js';
 export * from './scenario.js';
+export { checkScenarioKeys, nearestName } from './scenario-keys.js';
 export * from './radio/propagation.js';
 export { SpatialGrid } from './radio/spatial-grid.js';
 export { Simulation, type SimulationOptions, type NodeState, type RadioStats, type AppSendOptions } from './simulation.js';
