@@ -10,6 +10,7 @@ import { listBuiltinScenarios, loadScenario } from './node/files.js';
 import { startSerialServers, type SerialServers } from './node/serial-server.js';
 import { startTcpServers, type TcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
+import { simulationProgress } from './output/progress.js';
 import type { SimSummary } from './output/stats.js';
 import { JsonlTrace } from './output/trace.js';
 import { FIRMWARE_NODEINFO_BROADCAST_S, validateScenario } from './scenario.js';
@@ -21,7 +22,8 @@ const USAGE = `Usage: pnpm sim --scenario <name|file.json> [options]
 Scenarios: ${'{names}'}
 ${SCENARIO_ARGS_USAGE}
 Output and running:
-  --trace FILE            JSONL trace of every event        --summary FILE     summary as JSON
+  --trace FILE            JSONL trace of every event
+  --summary FILE          summary as JSON
   --plot FILE             summary plot: an HTML page (.html) or an SVG image (.svg)
   --json                  print the summary as JSON (the lines saying where each output went go to stderr)
   --serve [PORT]          real time, each node's client API on 127.0.0.1:PORT+i (default 4403)
@@ -30,7 +32,9 @@ Output and running:
                           USB serial (compotastic node --serial PATH). NODE is an index, a name, !hex or
                           all; PATH defaults to ${'{ttydir}'}/tty-NAME. Needs socat.
   --speed X               simulated seconds per wall second with --serve/--serve-serial (default 1)
-  --quiet                 no progress bar                   --list             list built-in scenarios
+  --quiet                 no progress bar
+  --list                  list built-in scenarios
+  --help                  this text
 `;
 
 interface CliIo {
@@ -97,30 +101,6 @@ export function parseArgs(argv: string[]): ParsedArgs {
     }
   });
   return { ...scenario, ...own };
-}
-
-function fmtTime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}
-
-function progressBar(io: CliIo): (simMs: number, durationMs: number) => void {
-  let lastPct = -1;
-  return (simMs, durationMs) => {
-    const pct = Math.min(100, Math.floor((simMs / durationMs) * 100));
-    if (io.isTty) {
-      if (pct === lastPct) return;
-      const filled = Math.round(pct / 4);
-      io.err(`\r[${'#'.repeat(filled)}${'-'.repeat(25 - filled)}] ${String(pct).padStart(3)}% ${fmtTime(simMs)}/${fmtTime(durationMs)}`);
-      if (pct === 100) io.err('\n');
-    } else if (pct >= lastPct + 10 || (pct === 100 && lastPct !== 100)) {
-      io.err(`progress ${pct}% (${fmtTime(simMs)}/${fmtTime(durationMs)})\n`);
-    } else return;
-    lastPct = pct;
-  };
 }
 
 export function formatSummary(s: SimSummary): string {
@@ -236,7 +216,7 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
         stream.write(line);
       });
     }
-    const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : progressBar(io) });
+    const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty }) });
     if (args.serve !== undefined || args.serveSerial !== undefined) {
       let servers: TcpServers | undefined;
       let serial: SerialServers | undefined;

@@ -18,5 +18,6 @@ export { LogHistogram, type SimSummary, type NodeSummary } from './output/stats.
 export { BUILTIN_SCENARIOS, builtinScenario } from './scenarios/index.js';
 export { runScenario, type RunOptions } from './run.js';
 export { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
+export { simulationProgress, type ProgressOutput, type ProgressOptions } from './output/progress.js';
 export { fitText, overlappingLabels, overlaps, svgBoxes, textWidth, type Box } from './output/svg-text.js';
 export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';

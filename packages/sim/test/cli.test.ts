@@ -121,6 +121,12 @@ describe('cli', () => {
     const u = io();
     expect(await main(['--scenario', 'urban-canyon', '--preset', 'WARP'], u.io)).toBe(2);
     expect(u.err.join('')).toMatch(/preset/);
+    const h = io();
+    expect(await main(['--help'], h.io)).toBe(0);
+    const help = h.out.join('');
+    expect(help).toMatch(/\n {2}--plot FILE +summary plot/);
+    // One option a line: no line goes on to a second option.
+    expect(help.split('\n').filter((l) => /\S\s{2,}--\w/.test(l.trim()))).toEqual([]);
     const l = io();
     expect(await main(['--list'], l.io)).toBe(0);
     expect(l.out.join('')).toContain('dense-festival');
