@@ -2,6 +2,7 @@ export { SimError } from './errors.js';
 export { EventQueue, type SimEvent } from './engine/event-queue.js';
 export { Scheduler } from './engine/scheduler.js';
 export * from './scenario.js';
+export { checkScenarioKeys, nearestName } from './scenario-keys.js';
 export * from './radio/propagation.js';
 export { SpatialGrid } from './radio/spatial-grid.js';
 export { Simulation, type SimulationOptions, type NodeState, type RadioStats, type AppSendOptions } from './simulation.js';
@@ -18,4 +19,6 @@ export { LogHistogram, type SimSummary, type NodeSummary } from './output/stats.
 export { BUILTIN_SCENARIOS, builtinScenario } from './scenarios/index.js';
 export { runScenario, type RunOptions } from './run.js';
 export { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
+export { simulationProgress, type ProgressOutput, type ProgressOptions } from './output/progress.js';
+export { fitText, overlappingLabels, overlaps, svgBoxes, textWidth, type Box } from './output/svg-text.js';
 export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';
