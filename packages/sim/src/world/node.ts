@@ -19,6 +19,8 @@ export interface Arrival {
   /** Lost: the reason, or null while still intact. */
   lostReason: string | null;
   lostTo: Transmission | null;
+  /** Position in the receiver's `arrivals` list while the signal lasts. */
+  rxSlot: number;
 }
 
 export interface Transmission {
