@@ -12,7 +12,6 @@ import { Scheduler } from './engine/scheduler.js';
 import { SimError } from './errors.js';
 import { isBroadcast, newPacket, packetKey, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
 import { MeshRouter } from './mesh/router.js';
-import { x25519PublicKey } from './mesh/x25519.js';
 import { FirmwareModules } from './modules/firmware-modules.js';
 import { roundTime, type TraceEvent, type TraceSink } from './output/trace.js';
 import { LogHistogram, type NodeSummary, type SimSummary } from './output/stats.js';
@@ -256,9 +255,7 @@ export class Simulation {
     node.phy = this.phy;
     node.router = new MeshRouter(this, node);
     node.modules = new FirmwareModules(this, node);
-    // Seeded identity: the same scenario and seed give every node the same keys and device id.
-    node.privateKey = node.rng.derive('pki').bytes(32);
-    node.publicKey = x25519PublicKey(node.privateKey);
+    // Seeded identity: the same scenario and seed give every node the same keys (see SimNode) and device id.
     node.deviceId = node.rng.derive('device-id').bytes(16);
     node.traffic = spec.traffic ?? true;
     if (sc.battery.enabled) {
