@@ -3,6 +3,11 @@
 // node id (!10001516) for hovering. Names are looked up when shown, so a node
 // described later in a trace is still named consistently.
 
+import { nodeUserId as nodeId } from '@compotastic/mesh';
+
+/** The Meshtastic node id of a node number (`!` and eight hex digits), for hovers and the node list. */
+export { nodeId };
+
 export interface Named {
   num: number;
   name: string;
@@ -10,11 +15,6 @@ export interface Named {
 
 export interface NodeDirectory {
   nodes: ReadonlyMap<number, Named>;
-}
-
-/** The Meshtastic node id of a node number: `!` and eight hex digits. */
-export function nodeId(num: number): string {
-  return `!${(num >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /** The short name shown for a node (its node id when the trace never named it). */
