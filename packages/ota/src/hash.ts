@@ -1,4 +1,5 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import type { RandomAccessSource } from './storage/io.js';
 
 export const SHA256_BYTES = 32;
 
@@ -25,4 +26,11 @@ export function sha256Stream(): Sha256Stream {
     },
   };
   return stream;
+}
+
+/** SHA-256 of everything in a source, read `chunk` bytes at a time (an image on flash never comes into RAM whole). */
+export function sha256Source(src: RandomAccessSource, chunk = 1024): Uint8Array {
+  const h = sha256Stream();
+  for (let at = 0; at < src.length; at += chunk) h.update(src.read(at, Math.min(chunk, src.length - at)));
+  return h.digest();
 }

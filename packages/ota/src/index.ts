@@ -29,6 +29,8 @@ export {
   BlockDecoder, FountainDecoder, FountainEncoder, partitionBlocks, repairCoefficients,
   type FountainParams, type SourceBlock,
 } from './fec/fountain.js';
+export { measureReceiveMemory, type ReceiveMemoryOptions, type ReceiveMemoryResult } from './experiments/receive-memory.js';
+export { FlashFountainDecoder, flashDecoderLayout, type FlashDecoderLayout } from './fec/flash-decoder.js';
 export { symbolsToSend } from './fec/sizing.js';
 
 export {
@@ -40,14 +42,14 @@ export { offerDigest, signHashes, signOffer, symbolHash, verifyHashes, verifyOff
 export { DutyCyclePacer, type DutyCyclePacerOptions, type PacingPolicy } from './transfer/pacing.js';
 export { BroadcastSender, type ReceiverReport, type SenderOptions, type SenderReport } from './transfer/sender.js';
 export {
-  DEFAULT_MAX_PENDING_SYMBOLS, DEFAULT_STALL_TIMEOUT_MS, TransferReceiver, acceptOfferFor, type InstalledVersion, type DeliveryResult, type OfferDecision, type ReceiverOptions, type ReceiverStats,
+  DEFAULT_MAX_PENDING_SYMBOLS, DEFAULT_STALL_TIMEOUT_MS, TransferReceiver, acceptOfferFor, receiverWorkspaceBytes, type InstalledVersion, type DeliveryResult, type OfferDecision, type ReceiverOptions, type ReceiverStats,
 } from './transfer/receiver.js';
 
 export { bufferSource, BufferSink, type ByteSink, type RandomAccessSource } from './storage/io.js';
 export { FaultyFlash, FlashRegion, FlashWriter, MemoryFlash, PowerCutError, checkGeometry, eraseRange, type Flash } from './storage/flash.js';
 export {
   FlashProgressStore, MemoryProgressStore,
-  type ProgressStore, type StoredState, type StoredSymbol, type StoredTransfer,
+  type ProgressStore, type StoredState, type StoredSymbol, type StoredTransfer, type StoredTransferCursor,
 } from './storage/progress.js';
 
 export { BootRecordStore, type BootRecord, type BootState, type SlotIndex } from './update/boot-record.js';

@@ -4,7 +4,7 @@ import { DecodingBitCoder } from '../codec/bit-coder.js';
 import { DiffByteModel, diffModelBytes } from '../codec/diff-model.js';
 import { IntModel, SignedIntModel } from '../codec/int-model.js';
 import { OtaError } from '../errors.js';
-import { sha256Stream } from '../hash.js';
+import { sha256Source, sha256Stream } from '../hash.js';
 import { BufferSink, ChunkedReader, bufferSource, type ByteSink, type RandomAccessSource } from '../storage/io.js';
 import { PATCH_HEADER_MAX_BYTES, decodePatchHeader, type PatchHeader } from './header.js';
 
@@ -122,12 +122,6 @@ class OutputStage {
   }
 }
 
-function hashSource(src: RandomAccessSource): Uint8Array {
-  const h = sha256Stream();
-  for (let at = 0; at < src.length; at += OLD_WINDOW_BYTES) h.update(src.read(at, Math.min(OLD_WINDOW_BYTES, src.length - at)));
-  return h.digest();
-}
-
 /**
  * Applies a patch as a stream: the old image is read from storage through a 1 KiB window, the new image is written
  * to `out` sequentially, and working memory stays within the budget (64 KiB by default). Everything is validated as
@@ -146,7 +140,7 @@ export function applyPatchStream(
   if (old.length !== h.oldLength) {
     throw new OtaError('BASE_MISMATCH', `patch was built for a ${h.oldLength}-byte image, the installed one has ${old.length}`);
   }
-  if ((options.verifyOld ?? true) && !bytesEqual(hashSource(old), h.oldSha256)) {
+  if ((options.verifyOld ?? true) && !bytesEqual(sha256Source(old, OLD_WINDOW_BYTES), h.oldSha256)) {
     throw new OtaError('BASE_MISMATCH', 'patch was built for a different old image (SHA-256 differs)');
   }
   const coder = new DecodingBitCoder(new ChunkedReader(patch, h.mainOffset, h.extraOffset, MAIN_READ_BYTES));

@@ -22,8 +22,18 @@ export interface StoredTransfer {
   symbols: StoredSymbol[];
 }
 
+/** A stored transfer whose symbols are read one at a time (a resume never holds them all in RAM). */
+export interface StoredTransferCursor {
+  offer: Uint8Array;
+  state: StoredState;
+  reason: number;
+  symbols(): Iterable<StoredSymbol>;
+}
+
 export interface ProgressStore {
   load(): StoredTransfer | null;
+  /** The same as load(), with the symbols read lazily. */
+  open(): StoredTransferCursor | null;
   /** Starts a new transfer, discarding any other. */
   begin(offer: Uint8Array): void;
   append(symbol: StoredSymbol): void;
@@ -37,6 +47,10 @@ export class MemoryProgressStore implements ProgressStore {
 
   load(): StoredTransfer | null {
     return this.t ? { ...this.t, symbols: this.t.symbols.slice() } : null;
+  }
+  open(): StoredTransferCursor | null {
+    const t = this.load();
+    return t ? { offer: t.offer, state: t.state, reason: t.reason, symbols: () => t.symbols } : null;
   }
   begin(offer: Uint8Array): void {
     this.t = { offer: offer.slice(), state: 'receiving', reason: 0, symbols: [] };
@@ -72,22 +86,43 @@ export class FlashProgressStore implements ProgressStore {
     this.end = this.scan().end;
   }
 
-  private scan(): { end: number; records: { type: number; payload: Uint8Array }[]; torn: boolean } {
-    const records: { type: number; payload: Uint8Array }[] = [];
+  /** Walks the intact records from the start; the result says where the log ends and whether a torn record ends it. */
+  private *records(): Generator<{ type: number; payload: Uint8Array }, { end: number; torn: boolean }> {
     let at = 0;
     while (at + 3 <= this.region.length) {
       const head = this.region.read(at, 3);
-      if (head[0] === ERASED && head[1] === ERASED && head[2] === ERASED) return { end: at, records, torn: false };
+      if (head[0] === ERASED && head[1] === ERASED && head[2] === ERASED) return { end: at, torn: false };
       const type = head[0]!;
       const len = head[1]! | (head[2]! << 8);
-      if (at + 3 + len + 4 > this.region.length || type < REC_BEGIN || type > REC_FINISH) return { end: at, records, torn: true };
+      if (at + 3 + len + 4 > this.region.length || type < REC_BEGIN || type > REC_FINISH) return { end: at, torn: true };
       const body = this.region.read(at, 3 + len);
       const crc = new ByteReader(this.region.read(at + 3 + len, 4)).u32();
-      if (crc !== crc32(body)) return { end: at, records, torn: true };
-      records.push({ type, payload: body.subarray(3) });
+      if (crc !== crc32(body)) return { end: at, torn: true };
+      yield { type, payload: body.subarray(3) };
       at += 3 + len + 4;
     }
-    return { end: at, records, torn: false };
+    return { end: at, torn: false };
+  }
+
+  private scan(): { end: number; torn: boolean } {
+    const it = this.records();
+    for (;;) {
+      const r = it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * After a torn record, erases from its sector on so appending lands on erased flash; the intact part of that
+   * sector (at most one sector in RAM) is programmed back first.
+   */
+  private repair(end: number): void {
+    const sector = this.region.sectorSize;
+    const first = Math.floor(end / sector);
+    const keep = this.region.read(first * sector, end - first * sector).slice();
+    for (let s = first; s < this.region.length / sector; s++) this.region.erase(s);
+    if (keep.length > 0) this.region.program(first * sector, keep);
+    this.end = end;
   }
 
   private eraseAll(): void {
@@ -104,28 +139,39 @@ export class FlashProgressStore implements ProgressStore {
   }
 
   load(): StoredTransfer | null {
-    const { records, torn } = this.scan();
-    let t: StoredTransfer | null = null;
-    for (const r of records) {
-      if (r.type === REC_BEGIN) t = { offer: r.payload.slice(), state: 'receiving', reason: 0, symbols: [] };
-      else if (t && r.type === REC_SYMBOL) {
-        const rd = new ByteReader(r.payload, 'progress symbol');
-        t.symbols.push({ block: rd.u8(), esi: rd.u16(), data: rd.rest() });
+    const c = this.open();
+    return c ? { offer: c.offer, state: c.state, reason: c.reason, symbols: [...c.symbols()] } : null;
+  }
+
+  open(): StoredTransferCursor | null {
+    const { end, torn } = this.scan();
+    if (torn) this.repair(end);
+    // The last BEGIN starts the transfer; its outcome, if any, follows its symbols.
+    let begin = -1;
+    let t: StoredTransferCursor | null = null;
+    let index = 0;
+    for (const r of this.records()) {
+      if (r.type === REC_BEGIN) {
+        begin = index;
+        t = { offer: r.payload.slice(), state: 'receiving', reason: 0, symbols: () => [] };
       } else if (t && r.type === REC_FINISH) {
         const rd = new ByteReader(r.payload, 'progress outcome');
         t.state = STATES[rd.u8()] ?? 'receiving';
         t.reason = rd.u8();
       }
+      index++;
     }
-    if (torn) {
-      // Rewrite what survived so later records land on erased flash.
-      this.eraseAll();
-      if (t) {
-        this.write(REC_BEGIN, t.offer);
-        for (const s of t.symbols) this.append(s);
-        if (t.state !== 'receiving') this.finish(t.state, t.reason);
+    if (!t) return null;
+    const records = () => this.records();
+    t.symbols = function* () {
+      let i = 0;
+      for (const r of records()) {
+        if (i++ > begin && r.type === REC_SYMBOL) {
+          const rd = new ByteReader(r.payload, 'progress symbol');
+          yield { block: rd.u8(), esi: rd.u16(), data: rd.rest() };
+        }
       }
-    }
+    };
     return t;
   }
 

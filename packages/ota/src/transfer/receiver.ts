@@ -1,11 +1,15 @@
 import { fnv1a32, type Clock, type Prng, type TimerHandle } from '@compotastic/mesh';
 import { bytesEqual } from '../bytes.js';
 import { OtaError, type OtaErrorCode } from '../errors.js';
-import { FountainDecoder } from '../fec/fountain.js';
-import { sha256 } from '../hash.js';
+import { FlashFountainDecoder, flashDecoderLayout } from '../fec/flash-decoder.js';
+import { checkFountainParams, partitionBlocks, type FountainParams } from '../fec/fountain.js';
+import { sha256Source } from '../hash.js';
 import type { TrustStore } from '../signing.js';
+import { FlashRegion, MemoryFlash, type Flash } from '../storage/flash.js';
+import type { RandomAccessSource } from '../storage/io.js';
 import type { ProgressStore } from '../storage/progress.js';
 import { offerDigest, symbolHash, verifyHashes, verifyOffer } from './auth.js';
+import { SymbolHashStore, symbolHashBytes } from './hash-store.js';
 import type { TransferLink } from './link.js';
 import {
   REASON_CODES, decodeMessage, encodeMessage, type DataMessage, type EndMessage, type HashesMessage, type OfferMessage, type PollMessage,
@@ -15,7 +19,8 @@ import {
 // The receiving side of a broadcast transfer. It takes an offer it wants, signed by a publisher it trusts, feeds
 // every symbol whose signed hash matches to the fountain decoder (persisting the useful ones so a reboot resumes),
 // answers polls after a random delay inside the poll's window, checks the reassembled bundle against the offer's
-// SHA-256 and hands it to `deliver` (which verifies and installs). A session holds the receiver only while it is
+// SHA-256 and hands it to `deliver` (which verifies and installs). Symbols live on flash (the `workspace`), so RAM
+// does not grow with the bundle: a few bits per symbol, the hashes of repair symbols in progress, the pending symbols. A session holds the receiver only while it is
 // alive: after END, or stallTimeoutMs without progress, or when a newer signed release of the same model is
 // offered, another verified offer takes over. Bad input never throws out of onMessage: it is counted and dropped.
 
@@ -38,8 +43,15 @@ export interface ReceiverOptions {
   trust: TrustStore;
   /** Whether to take an offer: true, or the reason to decline (INCOMPATIBLE, DOWNGRADE, ...). */
   accept: (offer: OfferMessage) => OfferDecision;
-  /** Receives the complete bundle (its SHA-256 matches the offer): verify and install it. */
-  deliver: (bundle: Uint8Array, offer: OfferMessage) => DeliveryResult;
+  /** Receives the complete bundle (its SHA-256 matches the offer) in RAM: verify and install it. */
+  deliver?: (bundle: Uint8Array, offer: OfferMessage) => DeliveryResult;
+  /** Receives the complete bundle where it was decoded, on the workspace; used instead of `deliver` when given. */
+  deliverStored?: (bundle: RandomAccessSource, offer: OfferMessage) => DeliveryResult;
+  /**
+   * Flash the receiver keeps symbols and their signed hashes on (`receiverWorkspaceBytes`); an offer that does not
+   * fit is declined TOO_LARGE. Default: flash in RAM, sized per offer.
+   */
+  workspace?: Flash;
   /** Largest bundle this node takes (default 4 MiB). */
   maxBundleBytes?: number;
   /** Largest source block this node can decode in RAM (default 1024 symbols). */
@@ -73,7 +85,7 @@ export interface ReceiverStats {
 
 export class TransferReceiver {
   private offer: OfferMessage | null = null;
-  private decoder: FountainDecoder | null = null;
+  private decoder: FlashFountainDecoder | null = null;
   private stateValue: ReceiverState | 'idle' = 'idle';
   private reason: OtaErrorCode | 'NONE' = 'NONE';
   private declined = new Map<number, OtaErrorCode>();
@@ -85,8 +97,8 @@ export class TransferReceiver {
   /** The current offer's publisher key and digest (what its HASHES are signed with and bound to). */
   private publisher: Uint8Array | null = null;
   private digest: Uint8Array | null = null;
-  /** Signed symbol hashes of the current session, by block, then ESI; a block's go once it is decoded. */
-  private hashes = new Map<number, Map<number, Uint8Array>>();
+  /** Signed symbol hashes of the current session (on the workspace, with the decoder). */
+  private hashes: SymbolHashStore | null = null;
   private pending: DataMessage[] = [];
   private lastProgressMs = 0;
   /** END heard for the current session: it no longer holds the receiver (its symbols are still taken). */
@@ -96,6 +108,7 @@ export class TransferReceiver {
   };
 
   constructor(private readonly o: ReceiverOptions) {
+    if (!o.deliver && !o.deliverStored) throw new OtaError('INVALID_ARGUMENT', 'a receiver needs deliver or deliverStored');
     this.resume();
   }
 
@@ -116,6 +129,11 @@ export class TransferReceiver {
     return this.decoder && this.stateValue === 'receiving' ? this.decoder.needed : 0;
   }
 
+  /** Independent symbols each block still needs (empty when not receiving). */
+  blockNeeds(): number[] {
+    return this.decoder && this.stateValue === 'receiving' ? this.decoder.needs() : [];
+  }
+
   private drop(why: string): void {
     this.stats.dropped[why] = (this.stats.dropped[why] ?? 0) + 1;
   }
@@ -124,7 +142,7 @@ export class TransferReceiver {
   private resume(): void {
     let saved;
     try {
-      saved = this.o.store.load();
+      saved = this.o.store.open();
     } catch {
       saved = null;
     }
@@ -148,15 +166,21 @@ export class TransferReceiver {
     this.stateValue = saved.state;
     this.reason = REASON_CODES[saved.reason] ?? 'NONE';
     if (saved.state !== 'receiving') return;
-    this.decoder = this.newDecoder(offer);
-    for (const s of saved.symbols) {
+    try {
+      this.useWorkspace(offer);
+    } catch {
+      this.o.store.clear();
+      this.reset();
+      return;
+    }
+    for (const s of saved.symbols()) {
       try {
-        if (this.decoder.add(s.block, s.esi, s.data) !== 'duplicate') this.received++;
+        if (this.decoder!.add(s.block, s.esi, s.data) !== 'duplicate') this.received++;
       } catch {
         this.drop('bad stored symbol');
       }
     }
-    if (this.decoder.complete) this.finish();
+    if (this.decoder!.complete) this.finish();
   }
 
   /** Makes `offer` (verified, signed by `publisher`) the current session. */
@@ -164,7 +188,6 @@ export class TransferReceiver {
     this.offer = offer;
     this.publisher = publisher;
     this.digest = offerDigest(offer);
-    this.hashes = new Map();
     this.pending = [];
     this.ended = false;
     this.lastProgressMs = this.o.clock.now();
@@ -176,12 +199,19 @@ export class TransferReceiver {
     this.digest = null;
     this.decoder = null;
     this.stateValue = 'idle';
-    this.hashes = new Map();
+    this.hashes = null;
     this.pending = [];
   }
 
-  private newDecoder(offer: OfferMessage): FountainDecoder {
-    return new FountainDecoder({ dataLength: offer.length, symbolSize: offer.symbolSize, maxBlockSymbols: offer.maxBlockSymbols, seed: offer.seed });
+  /** Erases the workspace for `offer`: a fresh decoder and hash store (TOO_LARGE when it does not fit). */
+  private useWorkspace(offer: OfferMessage): void {
+    const params = fountainParams(offer);
+    const workspace = this.o.workspace ?? new MemoryFlash(receiverWorkspaceBytes(params, 4096));
+    const need = receiverWorkspaceBytes(params, workspace.sectorSize);
+    if (workspace.length < need) throw new OtaError('TOO_LARGE', `the transfer needs ${need} bytes of flash workspace, ${workspace.length} are available`);
+    const decoderBytes = flashDecoderLayout(params, workspace.sectorSize).bytes;
+    this.decoder = new FlashFountainDecoder(params, new FlashRegion(workspace, 0, decoderBytes));
+    this.hashes = new SymbolHashStore(new FlashRegion(workspace, decoderBytes, need - decoderBytes), this.decoder.blocks);
   }
 
   /** Feed every payload that arrives on the transfer's port. */
@@ -247,16 +277,18 @@ export class TransferReceiver {
       this.declined.set(m.session, decision);
       return;
     }
-    let decoder: FountainDecoder;
     try {
-      decoder = this.newDecoder(m);
+      checkFountainParams(fountainParams(m));
+      if (this.o.workspace && this.o.workspace.length < receiverWorkspaceBytes(fountainParams(m), this.o.workspace.sectorSize)) {
+        throw new OtaError('TOO_LARGE', 'the transfer does not fit the flash workspace');
+      }
     } catch (e) {
       this.declined.set(m.session, e instanceof OtaError ? e.code : 'MALFORMED');
       return;
     }
     if (this.stateValue === 'receiving' && this.received > 0) this.stats.takeovers++;
     this.adopt(m, publisher);
-    this.decoder = decoder;
+    this.useWorkspace(m);
     this.received = 0;
     this.first = null;
     this.stateValue = 'receiving';
@@ -276,11 +308,10 @@ export class TransferReceiver {
     const done = this.blockDone(m.block);
     if (done === null) return this.drop('BAD_FRAGMENT');
     if (done) return; // nothing left to check in this block: not worth a verification
-    const known = this.hashes.get(m.block) ?? new Map<number, Uint8Array>();
-    if (m.hashes.every((h, i) => bytesEqual(known.get(m.firstEsi + i) ?? new Uint8Array(0), h))) return; // a repeat
+    const known = this.hashes!;
+    if (m.hashes.every((h, i) => bytesEqual(known.get(m.block, m.firstEsi + i) ?? new Uint8Array(0), h))) return; // a repeat
     if (!verifyHashes(this.digest!, m, this.publisher!)) return this.drop('BAD_SIGNATURE');
-    m.hashes.forEach((h, i) => known.set(m.firstEsi + i, h));
-    this.hashes.set(m.block, known);
+    m.hashes.forEach((h, i) => known.set(m.block, m.firstEsi + i, h));
     this.lastProgressMs = this.o.clock.now();
     const waiting = this.pending;
     this.pending = [];
@@ -303,7 +334,7 @@ export class TransferReceiver {
       this.stats.redundant++;
       return;
     }
-    if (!this.hashes.get(m.block)?.has(m.esi)) {
+    if (!this.hashes!.get(m.block, m.esi)) {
       // Its HASHES was lost or is yet to come: keep a few symbols for it, never trust one without it.
       this.pending.push({ ...m, symbol: m.symbol.slice() });
       if (this.pending.length > (this.o.maxPendingSymbols ?? DEFAULT_MAX_PENDING_SYMBOLS)) {
@@ -328,7 +359,7 @@ export class TransferReceiver {
   private addVerified(m: DataMessage): void {
     const decoder = this.decoder;
     if (!decoder) return;
-    if (!bytesEqual(symbolHash(m.symbol), this.hashes.get(m.block)!.get(m.esi)!)) {
+    if (!bytesEqual(symbolHash(m.symbol), this.hashes!.get(m.block, m.esi)!)) {
       this.stats.forgedSymbols++;
       return this.drop('forged symbol');
     }
@@ -352,7 +383,7 @@ export class TransferReceiver {
     this.lastProgressMs = this.o.clock.now();
     if (decoder.block(m.block).complete) {
       // Decoded: its hashes and waiting symbols are of no more use (this keeps RAM to the blocks in progress).
-      this.hashes.delete(m.block);
+      this.hashes!.forget(m.block);
       this.pending = this.pending.filter((d) => d.block !== m.block);
     }
     try {
@@ -366,10 +397,10 @@ export class TransferReceiver {
   private finish(): void {
     const offer = this.offer!;
     const bundle = this.decoder!.data();
-    if (!bytesEqual(sha256(bundle), offer.bundleSha256)) {
+    if (!bytesEqual(sha256Source(bundle), offer.bundleSha256)) {
       // Every symbol matched its signed hash, so only a broken publisher gets here: start the transfer over.
       this.stats.corruptBundles++;
-      this.decoder = this.newDecoder(offer);
+      this.useWorkspace(offer);
       this.received = 0;
       this.first = null;
       this.o.store.begin(encodeMessage(offer));
@@ -377,12 +408,12 @@ export class TransferReceiver {
     }
     let result: DeliveryResult;
     try {
-      result = this.o.deliver(bundle, offer);
+      result = this.o.deliverStored ? this.o.deliverStored(bundle, offer) : this.o.deliver!(bundle.read(0, bundle.length), offer);
     } catch (e) {
       result = { ok: false, code: e instanceof OtaError ? e.code : 'INVALID_STATE', message: String(e) };
     }
     this.decoder = null;
-    this.hashes = new Map();
+    this.hashes = null;
     this.pending = [];
     this.stateValue = result.ok ? 'complete' : 'rejected';
     this.reason = result.ok ? 'NONE' : (result.code ?? 'INVALID_STATE');
@@ -415,6 +446,15 @@ export class TransferReceiver {
     this.o.link.send(encodeMessage({ type: 'status', session, round, state, reason, received: this.received, first: this.first, needs }), this.pollFrom ?? undefined);
     this.stats.statusSent++;
   }
+}
+
+function fountainParams(offer: OfferMessage): FountainParams {
+  return { dataLength: offer.length, symbolSize: offer.symbolSize, maxBlockSymbols: offer.maxBlockSymbols, seed: offer.seed };
+}
+
+/** Flash a receiver needs for a transfer: the decoder's symbols and dense rows, then the signed symbol hashes. */
+export function receiverWorkspaceBytes(params: FountainParams, sectorSize: number): number {
+  return flashDecoderLayout(params, sectorSize).bytes + symbolHashBytes(partitionBlocks(params), sectorSize);
 }
 
 /** What a device has installed, as its capability record tells. */
