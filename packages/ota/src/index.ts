@@ -20,6 +20,7 @@ export {
 } from './patch/apply.js';
 export { PATCH_MAGIC, type PatchHeader } from './patch/header.js';
 export { DEFAULT_DIFF_MODEL_SIZE, diffModelBytes, type DiffModelSize } from './codec/diff-model.js';
+export { RawInflater, type ByteInput } from './codec/inflate.js';
 export {
   decodePart, decodePartStream, encodePart, encodePartCandidates,
   type DecodePartOptions, type EncodePartOptions, type EncodedPart,

@@ -1,28 +1,34 @@
-import { deflateSync, inflateSync } from 'fflate';
-import { ByteReader, ByteWriter, concatBytes } from '../bytes.js';
+import { ByteReader } from '../bytes.js';
 import { OtaError } from '../errors.js';
-import type { RandomAccessSource } from '../storage/io.js';
+import { ChunkedReader, type RandomAccessSource } from '../storage/io.js';
+import { RawInflater } from './inflate.js';
 
 // DEFLATE in independent blocks: each block is a varint compressed length followed by raw DEFLATE data of at most
-// `blockBytes` input bytes. A decoder needs one block of output and one of input at a time, never a 32 KiB history
-// window plus an unbounded output, which keeps every streaming decoder in the package inside a fixed budget.
+// `blockBytes` input bytes. A decoder needs one block of output (its history window too) and a small window of
+// compressed input, never a 32 KiB history plus an unbounded output, which keeps every streaming decoder in the
+// package inside a fixed budget. Writing them (block-deflate.ts, fflate) is the publisher's side; a device only
+// inflates, with RawInflater, so the apply path never loads fflate and its tables.
 
 /** DEFLATE's worst-case growth for incompressible input up to 64 KiB (stored blocks), plus the length varint. */
 export const BLOCK_SLACK_BYTES = 16;
 
-export function deflateBlocks(data: Uint8Array, blockBytes: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (let at = 0; at < data.length; at += blockBytes) {
-    const block = deflateSync(data.subarray(at, at + blockBytes), { level: 9 });
-    parts.push(new ByteWriter(4).varint(block.length).finish(), block);
-  }
-  return concatBytes(parts);
+/** Compressed bytes a BlockInflater reads at a time. */
+export const INFLATE_READ_BYTES = 256;
+
+/** RAM a BlockInflater of `blockBytes` holds: its output block, its input window and its code tables. */
+export function blockInflaterBytes(blockBytes: number): number {
+  return blockBytes + INFLATE_READ_BYTES + RawInflater.tableBytes;
 }
 
-/** Reads blocks written by deflateBlocks from a region of a source, one at a time. */
+/**
+ * Reads blocks written by deflateBlocks from a region of a source, one at a time, into one reused buffer: a block
+ * returned by next() is valid until the following call.
+ */
 export class BlockInflater {
   private pos: number;
   private produced = 0;
+  private readonly out: Uint8Array;
+  private readonly inflater = new RawInflater();
 
   constructor(
     private readonly src: RandomAccessSource,
@@ -34,6 +40,7 @@ export class BlockInflater {
     private readonly what: string,
   ) {
     this.pos = start;
+    this.out = new Uint8Array(blockBytes);
   }
 
   get done(): boolean {
@@ -49,16 +56,18 @@ export class BlockInflater {
     const clen = r.varint('block length', this.blockBytes + BLOCK_SLACK_BYTES);
     this.pos += r.offset;
     if (clen === 0 || this.pos + clen > this.end) throw new OtaError('MALFORMED', `${this.what}: block is truncated or empty`);
-    const compressed = this.src.read(this.pos, clen);
-    this.pos += clen;
-    let out: Uint8Array;
+    const input = new ChunkedReader(this.src, this.pos, this.pos + clen, INFLATE_READ_BYTES);
+    const out = this.out.subarray(0, expect);
+    let n: number;
     try {
-      // One spare byte: a block that inflates to more than expected shows up as a wrong length.
-      out = inflateSync(compressed, { out: new Uint8Array(expect + 1) });
+      n = this.inflater.inflate(input, out);
     } catch (e) {
-      throw new OtaError('MALFORMED', `${this.what}: block does not inflate (${(e as Error).message})`, { cause: e });
+      if (!(e instanceof OtaError)) throw e;
+      throw new OtaError('MALFORMED', `${this.what}: block does not inflate (${e.message})`, { cause: e });
     }
-    if (out.length !== expect) throw new OtaError('MALFORMED', `${this.what}: block holds ${out.length} bytes, expected ${expect}`);
+    if (n !== expect) throw new OtaError('MALFORMED', `${this.what}: block holds ${n} bytes, expected ${expect}`);
+    if (input.position !== this.pos + clen) throw new OtaError('MALFORMED', `${this.what}: block has ${this.pos + clen - input.position} bytes after its end`);
+    this.pos += clen;
     this.produced += expect;
     return out;
   }

@@ -30,6 +30,9 @@ const STRETCH = (() => {
   return t;
 })();
 
+/** RAM of the stretch table, shared by every model in a process. */
+export const STRETCH_TABLE_BYTES = STRETCH.byteLength;
+
 export function stretch(p12: number): number {
   return STRETCH[p12]!;
 }

@@ -1,6 +1,7 @@
 import type { Kernel } from '@compotastic/kernel';
 import { ByteReader, ByteWriter, concatBytes } from '../bytes.js';
-import { BLOCK_SLACK_BYTES, BlockInflater, deflateBlocks } from '../codec/blocks.js';
+import { deflateBlocks } from '../codec/block-deflate.js';
+import { BlockInflater, blockInflaterBytes } from '../codec/blocks.js';
 import { OtaError } from '../errors.js';
 import type { PartEncoding } from '../manifest.js';
 import { createPatch, type CreatePatchOptions } from '../patch/encode.js';
@@ -55,18 +56,19 @@ export function encodePart(kernel: Kernel, next: Uint8Array, base: Uint8Array | 
   return encodePartCandidates(kernel, next, base, options)[0]!;
 }
 
-/** Working memory a DEFLATE block stream needs to decode: one block of input (with DEFLATE's slack) and one of output. */
-export function blockWorkingBytes(blockBytes: number): number {
-  return 2 * blockBytes + BLOCK_SLACK_BYTES;
+/** Working memory a part's blocks need to decode: the inflater, and for a tensor delta the base block and the result. */
+export function blockWorkingBytes(blockBytes: number, encoding: Exclude<PartEncoding, 'bindiff'> = 'full'): number {
+  return blockInflaterBytes(blockBytes) + (encoding === 'full' ? 0 : 2 * blockBytes);
 }
 
-function readBlockBytes(src: RandomAccessSource, memoryBudget: number): { blockBytes: number; offset: number } {
+function readBlockBytes(src: RandomAccessSource, encoding: Exclude<PartEncoding, 'bindiff'>, memoryBudget: number): { blockBytes: number; offset: number } {
   const r = new ByteReader(src.read(0, Math.min(8, src.length)), 'encoded part');
   const blockBytes = r.varint('block size', 1 << 20);
   if (blockBytes < 256) throw new OtaError('MALFORMED', `encoded part block size ${blockBytes} is too small`);
   // Refused on the claim, before a byte of it is allocated.
-  if (blockWorkingBytes(blockBytes) > memoryBudget) {
-    throw new OtaError('TOO_LARGE', `encoded part blocks of ${blockBytes} bytes need ${blockWorkingBytes(blockBytes)} bytes of working memory, the budget is ${memoryBudget}`);
+  const need = blockWorkingBytes(blockBytes, encoding);
+  if (need > memoryBudget) {
+    throw new OtaError('TOO_LARGE', `encoded part blocks of ${blockBytes} bytes need ${need} bytes of working memory, the budget is ${memoryBudget}`);
   }
   return { blockBytes, offset: r.offset };
 }
@@ -93,7 +95,7 @@ export function decodePartStream(
     if (r.newLength !== options.size) throw new OtaError('MANIFEST_MISMATCH', `patched part has ${r.newLength} bytes, the manifest says ${options.size}`);
     return;
   }
-  const { blockBytes, offset } = readBlockBytes(encoded, options.patch?.memoryBudget ?? DEFAULT_APPLY_MEMORY_BYTES);
+  const { blockBytes, offset } = readBlockBytes(encoded, encoding, options.patch?.memoryBudget ?? DEFAULT_APPLY_MEMORY_BYTES);
   const blocks = new BlockInflater(encoded, offset, encoded.length, options.size, blockBytes, `${encoding} part`);
   if (encoding === 'full') {
     while (!blocks.done) out.write(blocks.next());

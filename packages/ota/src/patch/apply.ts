@@ -1,5 +1,6 @@
 import { bytesEqual } from '../bytes.js';
-import { BLOCK_SLACK_BYTES, BlockInflater } from '../codec/blocks.js';
+import { BlockInflater, blockInflaterBytes } from '../codec/blocks.js';
+import { STRETCH_TABLE_BYTES } from '../codec/context-mixing.js';
 import { DecodingBitCoder } from '../codec/bit-coder.js';
 import { DiffByteModel, diffModelBytes } from '../codec/diff-model.js';
 import { IntModel, SignedIntModel } from '../codec/int-model.js';
@@ -30,10 +31,13 @@ export interface ApplyPatchResult {
   workingBytes: number;
 }
 
-/** Working memory a patch with this header needs to apply. */
+/**
+ * Working memory a patch with this header needs to apply: the model, the literal inflater (one block, its input
+ * window and code tables), the buffers, and the shared stretch table the model's mixers read.
+ */
 export function patchWorkingBytes(h: Pick<PatchHeader, 'model' | 'extraBlockBytes'>): number {
-  return diffModelBytes(h.model) + 2 * h.extraBlockBytes + BLOCK_SLACK_BYTES + OLD_WINDOW_BYTES + OUT_BUFFER_BYTES +
-    MAIN_READ_BYTES + PATCH_HEADER_MAX_BYTES + FIXED_OVERHEAD_BYTES;
+  return diffModelBytes(h.model) + blockInflaterBytes(h.extraBlockBytes) + OLD_WINDOW_BYTES + OUT_BUFFER_BYTES +
+    MAIN_READ_BYTES + PATCH_HEADER_MAX_BYTES + FIXED_OVERHEAD_BYTES + STRETCH_TABLE_BYTES;
 }
 
 /** Reads a patch's header without applying it. */

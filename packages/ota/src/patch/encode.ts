@@ -3,7 +3,7 @@ import { EncodingBitCoder } from '../codec/bit-coder.js';
 import { DEFAULT_DIFF_MODEL_SIZE, DiffByteModel, MAX_MODEL_BITS, MIN_MODEL_BITS, type DiffModelSize } from '../codec/diff-model.js';
 import { IntModel, SignedIntModel } from '../codec/int-model.js';
 import { concatBytes } from '../bytes.js';
-import { deflateBlocks } from '../codec/blocks.js';
+import { deflateBlocks } from '../codec/block-deflate.js';
 import { OtaError } from '../errors.js';
 import { sha256 } from '../hash.js';
 import { DEFAULT_EXTRA_BLOCK_BYTES, MAX_EXTRA_BLOCK_BYTES, MAX_IMAGE_BYTES, MIN_EXTRA_BLOCK_BYTES, encodePatchHeader } from './header.js';
