@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the Debian packages the test suite drives are installed, before `pnpm test` runs:
-// wabt (wasm2c, wasm-objdump) and gcc for the kernel's C host and ABI checks, bsdiff for the OTA
-// patch-size comparison, chromium for the web viewer's browser test, socat for the serial tests,
+// wabt (wasm2c, wasm-objdump) and gcc for the kernel's C host and ABI checks, bsdiff and zstd for the OTA
+// patch comparisons (the bench's peers, run by CI's gates after the tests), chromium for the web viewer's browser test, socat for the serial tests,
 // espeak-ng and sox for the speech the wake-word tests synthesize.
 //
 // Missing packages are installed with apt-get when this process may do so (it runs as root, or
@@ -15,6 +15,7 @@ const NEEDED = [
   { command: 'wasm-objdump', pkg: 'wabt' },
   { command: 'gcc', pkg: 'gcc' },
   { command: 'bsdiff', pkg: 'bsdiff' },
+  { command: 'zstd', pkg: 'zstd' },
   { command: process.env.CHROMIUM_PATH ?? 'chromium', pkg: 'chromium' },
   { command: 'socat', pkg: 'socat' },
   { command: 'espeak-ng', pkg: 'espeak-ng' },

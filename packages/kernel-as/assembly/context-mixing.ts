@@ -1,0 +1,397 @@
+// The hot loop of applying an OTA binary patch: the range decoder and the context-mixing model of the difference
+// bytes (the OTA package's codec/range-coder.ts and codec/diff-model.ts, which specify it; integer-only, so every
+// build decodes the same bytes as the TypeScript decoder). The host keeps the rest (headers, lengths, literals):
+// it feeds coded bytes into the state's input window, decodes the few integers of each patch op bit by bit with
+// cm_bit/cm_direct, and hands runs of old bytes to cm_diff, which writes old + difference for each.
+//
+// One state block (cm_state_size) holds everything: registers, the input window, the old and new byte runs, the
+// model's tables and mixer weights, and the stretch table.
+
+import { ERR_ARGUMENT, ERR_BOUNDS, ERR_FORMAT, OK } from './abi';
+import { inMemory } from './util';
+
+const INPUTS = 5;
+const ZERO_SETS = 8;
+const VALUE_SETS = 256;
+const ZERO_RATE = 20;
+const VALUE_RATE = 10;
+const INITIAL_WEIGHT = 19660;
+const TOP: u32 = 1 << 24;
+const MIN_BITS = 8;
+const MAX_BITS = 20;
+
+/** Bytes of coded input the window holds. */
+export const CM_INPUT_BYTES = 512;
+/** Longest run of old bytes one cm_diff call takes. */
+export const CM_RUN_BYTES = 1024;
+/** A difference byte never takes more coded bytes than this (9 bits of at most 12 bits of range each, rounded up). */
+const BYTES_PER_DIFF = 20;
+
+// Register offsets in the state block.
+const R_RANGE = 0;
+const R_CODE = 4;
+const R_IN_POS = 8;
+const R_IN_LEN = 12;
+const R_EOF = 16;
+const R_ERROR = 20;
+const R_ZBITS = 24;
+const R_VBITS = 28;
+const R_PBITS = 32;
+const R_O1 = 36;
+const R_O2 = 40;
+const R_O3 = 44;
+const R_P1 = 48;
+const R_P2 = 52;
+const R_DIST = 56;
+const R_PR = 60;
+const HEADER = 64;
+const O_INPUT = HEADER;
+const O_OLD = O_INPUT + CM_INPUT_BYTES;
+const O_NEW = O_OLD + CM_RUN_BYTES;
+const O_IDX = O_NEW + CM_RUN_BYTES;
+const O_ST = O_IDX + 4 * INPUTS;
+const O_STRETCH = O_ST + 4 * INPUTS;
+const O_ZW = O_STRETCH + 2 * 4096;
+const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
+const O_TABLES = O_VW + 4 * INPUTS * VALUE_SETS;
+
+const SQUASH_POINTS: StaticArray<i32> = [
+  1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608, 3785, 3902,
+  3976, 4022, 4051, 4069, 4079, 4086, 4090, 4092, 4094, 4095,
+];
+
+function squash(x: i32): i32 {
+  if (x > 2047) return 4095;
+  if (x < -2047) return 1;
+  const w = x & 127;
+  const i = (x >> 7) + 16;
+  return (unchecked(SQUASH_POINTS[i]) * (128 - w) + unchecked(SQUASH_POINTS[i + 1]) * w + 64) >> 7;
+}
+
+@inline function hash2(a: u32, b: u32, bits: i32): u32 {
+  return ((a ^ (b * 0x9e3779b1)) * 0x85ebca6b) >>> (32 - bits);
+}
+
+// The coder's registers live in globals while a call runs (loaded from the state block at its start, stored back at
+// its end), so the hot loop keeps them out of memory.
+let gRange: u32 = 0;
+let gCode: u32 = 0;
+let gPos: i32 = 0;
+let gLen: i32 = 0;
+let gError: i32 = 0;
+let gPr: i32 = 2048;
+let gInput: usize = 0;
+
+function loadCoder(s: usize): void {
+  gRange = <u32>load<i32>(s + R_RANGE);
+  gCode = <u32>load<i32>(s + R_CODE);
+  gPos = load<i32>(s + R_IN_POS);
+  gLen = load<i32>(s + R_IN_LEN);
+  gError = load<i32>(s + R_ERROR);
+  gPr = load<i32>(s + R_PR);
+  gInput = s + O_INPUT;
+}
+
+function storeCoder(s: usize): void {
+  store<i32>(s + R_RANGE, <i32>gRange);
+  store<i32>(s + R_CODE, <i32>gCode);
+  store<i32>(s + R_IN_POS, gPos);
+  store<i32>(s + R_IN_LEN, gLen);
+  store<i32>(s + R_ERROR, gError);
+  store<i32>(s + R_PR, gPr);
+}
+
+@inline function reg(s: usize, r: i32): i32 {
+  return load<i32>(s + <usize>r);
+}
+
+@inline function setReg(s: usize, r: i32, v: i32): void {
+  store<i32>(s + <usize>r, v);
+}
+
+function bitsValid(zb: i32, vb: i32, pb: i32): bool {
+  return zb >= MIN_BITS && zb <= MAX_BITS && vb >= MIN_BITS && vb <= MAX_BITS && pb >= MIN_BITS && pb <= MAX_BITS;
+}
+
+/** Bytes of a state block for these table sizes (log2 entries), or ERR_ARGUMENT. */
+export function cm_state_size(zb: i32, vb: i32, pb: i32): i32 {
+  if (!bitsValid(zb, vb, pb)) return ERR_ARGUMENT;
+  return O_TABLES + 2 * ((1 << zb) + (1 << vb) + (1 << pb));
+}
+
+/** Sizes of the input window and of the old and new runs. */
+export function cm_input_bytes(): i32 {
+  return CM_INPUT_BYTES;
+}
+export function cm_run_bytes(): i32 {
+  return CM_RUN_BYTES;
+}
+
+/** Offsets of the input window, the old run and the new run inside a state block. */
+export function cm_input_offset(): i32 {
+  return O_INPUT;
+}
+export function cm_old_offset(): i32 {
+  return O_OLD;
+}
+export function cm_new_offset(): i32 {
+  return O_NEW;
+}
+
+/** Resets a state block: fresh model, empty input. */
+export function cm_init(s: usize, zb: i32, vb: i32, pb: i32): i32 {
+  if (!bitsValid(zb, vb, pb)) return ERR_ARGUMENT;
+  if (!inMemory(s, <u64>cm_state_size(zb, vb, pb))) return ERR_BOUNDS;
+  for (let r = 0; r < HEADER; r += 4) setReg(s, r, 0);
+  setReg(s, R_RANGE, <i32>0xffffffff);
+  setReg(s, R_ZBITS, zb);
+  setReg(s, R_VBITS, vb);
+  setReg(s, R_PBITS, pb);
+  setReg(s, R_PR, 2048);
+  // Stretch: the inverse of squash, built from it so the two agree exactly.
+  let pi = 0;
+  for (let x = -2047; x <= 2047; x++) {
+    const v = squash(x);
+    for (let j = pi; j <= v; j++) store<i16>(s + O_STRETCH + 2 * <usize>j, <i16>x);
+    pi = v + 1;
+  }
+  for (let j = pi; j < 4096; j++) store<i16>(s + O_STRETCH + 2 * <usize>j, 2047);
+  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS); i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  const zt = s + O_TABLES;
+  const vt = zt + (2 << zb);
+  const lic = vt + (2 << vb);
+  for (let i = 0; i < 1 << zb; i++) store<u16>(zt + 2 * <usize>i, 32768);
+  for (let i = 0; i < 1 << vb; i++) store<u16>(vt + 2 * <usize>i, 32768);
+  for (let i = 0; i < 1 << pb; i++) store<u16>(lic + 2 * <usize>i, 0);
+  return OK;
+}
+
+/**
+ * Moves the unread input to the front of the window and returns how many bytes it holds; the host then writes up
+ * to CM_INPUT_BYTES minus that after them and calls cm_input_added.
+ */
+export function cm_input_compact(s: usize): i32 {
+  const pos = reg(s, R_IN_POS);
+  const len = reg(s, R_IN_LEN);
+  const left = len - pos;
+  for (let i = 0; i < left; i++) store<u8>(s + O_INPUT + <usize>i, load<u8>(s + O_INPUT + <usize>(pos + i)));
+  setReg(s, R_IN_POS, 0);
+  setReg(s, R_IN_LEN, left);
+  return left;
+}
+
+/** The host wrote `n` bytes after the unread ones; `eof` says the coded stream ends with them. */
+export function cm_input_added(s: usize, n: i32, eof: i32): i32 {
+  const len = reg(s, R_IN_LEN);
+  if (n < 0 || len + n > CM_INPUT_BYTES) return ERR_ARGUMENT;
+  setReg(s, R_IN_LEN, len + n);
+  setReg(s, R_EOF, eof != 0 ? 1 : 0);
+  return OK;
+}
+
+/** Coded bytes in the window not read yet. */
+export function cm_input_available(s: usize): i32 {
+  return reg(s, R_IN_LEN) - reg(s, R_IN_POS);
+}
+
+@inline function nextByte(): u32 {
+  if (gPos >= gLen) {
+    gError = 1;
+    return 0;
+  }
+  const b = <u32>load<u8>(gInput + <usize>gPos);
+  gPos++;
+  return b;
+}
+
+/** Reads the coded stream's first five bytes (a zero, then the first code word). */
+export function cm_start(s: usize): i32 {
+  if (cm_input_available(s) < 5) return ERR_FORMAT;
+  loadCoder(s);
+  const zero = nextByte();
+  let code: u32 = 0;
+  for (let i = 0; i < 4; i++) code = (code << 8) | nextByte();
+  gCode = code;
+  gRange = 0xffffffff;
+  storeCoder(s);
+  return zero != 0 || code == 0xffffffff ? ERR_FORMAT : OK;
+}
+
+@inline function decodeBit(p1: u32): i32 {
+  const bound = (gRange >>> 12) * p1;
+  let bit = 0;
+  if (gCode < bound) {
+    gRange = bound;
+    bit = 1;
+  } else {
+    gCode -= bound;
+    gRange -= bound;
+  }
+  while (gRange < TOP) {
+    gRange <<= 8;
+    gCode = (gCode << 8) | nextByte();
+  }
+  return bit;
+}
+
+/** One bit with P(1) = p1 / 4096 (p1 in 1..4095), or ERR_FORMAT when the coded stream ran out. */
+export function cm_bit(s: usize, p1: i32): i32 {
+  if (p1 < 1 || p1 > 4095) return ERR_ARGUMENT;
+  loadCoder(s);
+  const bit = decodeBit(<u32>p1);
+  storeCoder(s);
+  return gError != 0 ? ERR_FORMAT : bit;
+}
+
+/** `count` (0..16) raw bits, most significant first, or ERR_FORMAT when the coded stream ran out. */
+export function cm_direct(s: usize, count: i32): i32 {
+  if (count < 0 || count > 16) return ERR_ARGUMENT;
+  loadCoder(s);
+  let v = 0;
+  for (let i = 0; i < count; i++) {
+    gRange >>>= 1;
+    let bit = 0;
+    if (gCode >= gRange) {
+      gCode -= gRange;
+      bit = 1;
+    }
+    v = (v << 1) | bit;
+    while (gRange < TOP) {
+      gRange <<= 8;
+      gCode = (gCode << 8) | nextByte();
+    }
+  }
+  storeCoder(s);
+  return gError != 0 ? ERR_FORMAT : v;
+}
+
+/** Mixes the five stretched inputs with weight set `w`; returns the 12-bit probability (kept for mixUpdate). */
+@inline function mixPredict(s: usize, w: usize): i32 {
+  let dot: i64 = 0;
+  for (let i = 0; i < INPUTS; i++) dot += <i64>load<i32>(w + 4 * <usize>i) * <i64>load<i32>(s + O_ST + 4 * <usize>i);
+  let x = <i32>(dot >> 16);
+  if (x > 2047) x = 2047;
+  else if (x < -2047) x = -2047;
+  gPr = squash(x);
+  return gPr;
+}
+
+@inline function mixUpdate(s: usize, w: usize, bit: i32, rate: i32): void {
+  const err = ((bit << 12) - gPr) * rate;
+  for (let i = 0; i < INPUTS; i++) {
+    let v = load<i32>(w + 4 * <usize>i) + ((load<i32>(s + O_ST + 4 * <usize>i) * err) >> 14);
+    if (v > 0x3fffff) v = 0x3fffff;
+    else if (v < -0x3fffff) v = -0x3fffff;
+    store<i32>(w + 4 * <usize>i, v);
+  }
+}
+
+/** Looks up the five contexts' probabilities in `table` and stores their stretched values as mixer inputs. */
+@inline function gather(s: usize, table: usize): void {
+  for (let k = 0; k < INPUTS; k++) {
+    const p = load<u16>(table + 2 * <usize>load<u32>(s + O_IDX + 4 * <usize>k)) >> 4;
+    store<i32>(s + O_ST + 4 * <usize>k, <i32>load<i16>(s + O_STRETCH + 2 * <usize>p));
+  }
+}
+
+@inline function learn(s: usize, table: usize, bit: i32): void {
+  for (let k = 0; k < INPUTS; k++) {
+    const at = table + 2 * <usize>load<u32>(s + O_IDX + 4 * <usize>k);
+    const v = <i32>load<u16>(at);
+    store<u16>(at, <u16>(bit ? v + ((65536 - v) >> 4) : v - (v >> 4)));
+  }
+}
+
+@inline function setIdx(s: usize, k: i32, v: u32): void {
+  store<u32>(s + O_IDX + 4 * <usize>k, v);
+}
+
+/**
+ * Decodes the difference bytes for positions from..to-1 (to at most CM_RUN_BYTES) of the state's old run and writes
+ * old + difference to the same positions of its new run. Stops early, before a byte that might need more coded
+ * input than the window holds (unless the stream has ended): returns the position it reached, or ERR_FORMAT for a
+ * truncated stream.
+ */
+export function cm_diff(s: usize, from: i32, to: i32): i32 {
+  if (from < 0 || to < from || to > CM_RUN_BYTES) return ERR_ARGUMENT;
+  const zb = reg(s, R_ZBITS);
+  const vb = reg(s, R_VBITS);
+  const pb = reg(s, R_PBITS);
+  const zt = s + O_TABLES;
+  const vt = zt + (2 << zb);
+  const lic = vt + (2 << vb);
+  const eof = reg(s, R_EOF) != 0;
+  let o1 = <u32>reg(s, R_O1);
+  let o2 = <u32>reg(s, R_O2);
+  let o3 = <u32>reg(s, R_O3);
+  let p1 = <u32>reg(s, R_P1);
+  let p2 = <u32>reg(s, R_P2);
+  let dist = reg(s, R_DIST);
+  loadCoder(s);
+  let done = from;
+  for (; done < to; done++) {
+    if (!eof && gLen - gPos < BYTES_PER_DIFF) break;
+    const o0 = <u32>load<u8>(s + O_OLD + <usize>done);
+    const dctx: u32 = dist > 6 ? 7 : <u32>dist;
+    const p1nz: u32 = p1 != 0 ? 1 : 0;
+    const p2nz: u32 = p2 != 0 ? 1 : 0;
+    const old3 = o1 | (o2 << 8) | (o3 << 16);
+    const h = (old3 ^ 0x5bd1e995) * 0x9e3779b1;
+    const predIndex = h >>> (32 - pb);
+    const check = h & 0xff;
+    const entry = <u32>load<u16>(lic + 2 * <usize>predIndex);
+    const known: u32 = entry >> 8 == check ? 1 : 0;
+    const pred: u32 = known ? entry & 0xff : 0;
+    const predNz: u32 = pred != 0 ? 1 : 0;
+
+    setIdx(s, 0, hash2(o0 | (dctx << 8), 1, zb));
+    setIdx(s, 1, hash2(o0 | (o1 << 8), dctx | 0x100, zb));
+    setIdx(s, 2, hash2(old3, p1nz | 0x200, zb));
+    setIdx(s, 3, hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb));
+    setIdx(s, 4, hash2(pred | (o0 << 8) | (known << 16), 0x400, zb));
+    gather(s, zt);
+    const zw = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+    const nz = decodeBit(<u32>mixPredict(s, zw));
+    mixUpdate(s, zw, nz, ZERO_RATE);
+    learn(s, zt, nz);
+
+    let value: u32 = 0;
+    if (nz) {
+      let node: u32 = 1;
+      for (let b = 7; b >= 0; b--) {
+        setIdx(s, 0, node);
+        setIdx(s, 1, hash2(p1 | (node << 8), 0x1000, vb));
+        setIdx(s, 2, hash2(pred | (node << 8) | (known << 16), 0x2000, vb));
+        setIdx(s, 3, hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb));
+        setIdx(s, 4, hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb));
+        gather(s, vt);
+        const vw = s + O_VW + 4 * INPUTS * <usize>node;
+        const bit = decodeBit(<u32>mixPredict(s, vw));
+        mixUpdate(s, vw, bit, VALUE_RATE);
+        learn(s, vt, bit);
+        node = (node << 1) | <u32>bit;
+      }
+      value = node & 0xff;
+    }
+    if (gError != 0) {
+      storeCoder(s);
+      return ERR_FORMAT;
+    }
+    store<u16>(lic + 2 * <usize>predIndex, <u16>((check << 8) | value));
+    p2 = p1;
+    p1 = value;
+    dist = value != 0 ? 0 : dist + 1;
+    o3 = o2;
+    o2 = o1;
+    o1 = o0;
+    store<u8>(s + O_NEW + <usize>done, <u8>(o0 + value));
+  }
+  setReg(s, R_O1, <i32>o1);
+  setReg(s, R_O2, <i32>o2);
+  setReg(s, R_O3, <i32>o3);
+  setReg(s, R_P1, <i32>p1);
+  setReg(s, R_P2, <i32>p2);
+  setReg(s, R_DIST, dist);
+  storeCoder(s);
+  return done;
+}
