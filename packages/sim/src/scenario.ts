@@ -413,9 +413,9 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       historySize: int("firmware.historySize", fw.historySize, 300, 1, 100_000),
       nodeDbSize: int('firmware.nodeDbSize', fw.nodeDbSize, 100, 1, 100_000),
       telemetryToPhoneS: int('firmware.telemetryToPhoneS', fw.telemetryToPhoneS, 60, 0, 86_400),
-      // device.node_info_broadcast_secs (the firmware's default is 10800). Off (0) unless set, so traffic figures stay
-      // comparable with Meshtasticator's, which has none; a served simulation turns it on (see the CLI).
-      nodeInfoBroadcastS: fw.nodeInfoBroadcastS === undefined || fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
+      // device.node_info_broadcast_secs: the firmware's default, 10800, unless set; 0 switches the announcements off
+      // (Meshtasticator has none, so its scenario does).
+      nodeInfoBroadcastS: fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
     },
     app: input.app,
   };

@@ -6,6 +6,7 @@ import { InProcessTransport, VirtualRadio } from '../src/client.js';
 import { JsonlTrace, Simulation, type ScenarioConfig } from '../src/index.js';
 import { TELEMETRY_FIRST_RUN_MS } from '../src/client/phone-telemetry.js';
 import { liIonVoltage } from '../src/world/battery.js';
+import { QUIET_FIRMWARE } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
@@ -14,6 +15,7 @@ const P = Protobuf as Msg;
 const scenario = (extra: Partial<ScenarioConfig> = {}): ScenarioConfig => ({
   name: 'trio',
   duration: '30m',
+  firmware: QUIET_FIRMWARE,
   preset: 'SHORT_FAST',
   pathLoss: { model: 'log-distance', sigmaDb: 0 },
   nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 300, y: 0 }, { name: 'c', x: 600, y: 0 }] },

@@ -1,7 +1,7 @@
 import { MODEM_PRESETS, noiseFloorDbm, timeOnAirMs } from '@compotastic/mesh';
 import { describe, expect, it } from 'vitest';
 import { linkNormal, meanPathLossDb, rangeForBudgetM, Simulation, type PathLossParams, type SimPacket } from '../src/index.js';
-import { clusterScenario, of, traced } from './helpers.js';
+import { clusterScenario, of, QUIET_FIRMWARE, traced } from './helpers.js';
 
 function packet(sim: Simulation, fromIndex: number, id: number, bytes = 40): SimPacket {
   const from = sim.nodes[fromIndex]!;
@@ -35,6 +35,7 @@ function star(xs: number[]) {
   return traced({
     name: 'star',
     duration: '1m',
+    firmware: QUIET_FIRMWARE,
     pathLoss: { model: 'log-distance', sigmaDb: 0 },
     nodes: { txPowerDbm: 20, list: [{ name: 'r', x: 0, y: 0 }, ...xs.map((x, i) => ({ name: `t${i}`, x, y: i % 2 ? 1 : -1 }))] },
   });
