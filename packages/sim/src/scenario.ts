@@ -5,8 +5,8 @@ import { DEVICE_CLASSES, type DeviceClass } from './world/devices.js';
 
 export type Role = 'CLIENT' | 'CLIENT_MUTE' | 'ROUTER';
 export const ROLES: readonly Role[] = ['CLIENT', 'CLIENT_MUTE', 'ROUTER'];
-export type RebroadcastMode = 'ALL' | 'CORE_PORTNUMS_ONLY' | 'NONE';
-export const REBROADCAST_MODES: readonly RebroadcastMode[] = ['ALL', 'CORE_PORTNUMS_ONLY', 'NONE'];
+export type RebroadcastMode = 'ALL' | 'CORE_PORTNUMS_ONLY' | 'NONE' | 'LOCAL_ONLY' | 'KNOWN_ONLY';
+export const REBROADCAST_MODES: readonly RebroadcastMode[] = ['ALL', 'CORE_PORTNUMS_ONLY', 'NONE', 'LOCAL_ONLY', 'KNOWN_ONLY'];
 
 /** A point of a path (m); the optional third value is how long to stop there (s). */
 export type Waypoint = [x: number, y: number, dwellS?: number];
