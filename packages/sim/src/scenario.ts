@@ -166,7 +166,7 @@ export interface ScenarioConfig {
   ble?: { rangeM?: number; connectMs?: number; readMs?: number };
   traffic?: Array<Partial<TrafficConfig> & { kind: TrafficConfig['kind']; periodS: number }>;
   events?: ScenarioEvent[];
-  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number; nodeInfoBroadcastS?: number };
+  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number; nodeInfoBroadcastS?: number; positionBroadcastS?: number; telemetryBroadcastS?: number };
   /** Application data (jobs, workloads...), carried through untouched. */
   app?: unknown;
 }
@@ -208,7 +208,7 @@ export interface ResolvedScenario {
   ble: { rangeM: number; connectMs: number; readMs: number };
   traffic: TrafficConfig[];
   events: ScenarioEvent[];
-  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number; nodeInfoBroadcastS: number };
+  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number; nodeInfoBroadcastS: number; positionBroadcastS: number; telemetryBroadcastS: number };
   app: unknown;
 }
 
@@ -433,6 +433,12 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       // device.node_info_broadcast_secs: the firmware's default, 10800, unless set; 0 switches the announcements off
       // (Meshtasticator has none, so its scenario does).
       nodeInfoBroadcastS: fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
+      // position.position_broadcast_secs and telemetry.device_update_interval for non-routers (routers 43200); a
+      // client's setConfig / setModuleConfig overrides them per node; 0 switches them off. Device telemetry follows the
+      // firmware's default, 3600. Position is off unless set (the firmware's default is 900): PositionModule sends only
+      // a valid position, and a node without GPS or a fixed position (meshtasticd, most simulated nodes) has none.
+      positionBroadcastS: fw.positionBroadcastS === undefined || fw.positionBroadcastS === 0 ? 0 : int('firmware.positionBroadcastS', fw.positionBroadcastS, 900, 30, 365 * 86_400),
+      telemetryBroadcastS: fw.telemetryBroadcastS === 0 ? 0 : int('firmware.telemetryBroadcastS', fw.telemetryBroadcastS, 3600, 30, 365 * 86_400),
     },
     app: input.app,
   };

@@ -196,13 +196,35 @@ export class Simulation {
   /** Longest distance at which a transmission can still matter (reach the interference floor with 4-sigma luck). */
   private maxRangeM(): number {
     const sc = this.scenario;
-    const powers = [sc.nodes.txPowerDbm, ...sc.nodes.list.map((n) => n.txPowerDbm ?? sc.nodes.txPowerDbm)];
-    for (const e of sc.events) if (e.kind === 'pass_through' && e.txPowerDbm !== undefined) powers.push(e.txPowerDbm);
+    const powers = this.scenarioTxPowersDbm();
     const gains = [sc.nodes.antennaGainDbi, ...sc.nodes.list.map((n) => n.antennaGainDbi ?? sc.nodes.antennaGainDbi)];
     const heights = [sc.nodes.heightM, ...sc.nodes.list.map((n) => n.z ?? sc.nodes.heightM)];
     const budget = Math.max(...powers) + 2 * Math.max(...gains) - this.interferenceFloorDbm + 4 * (sc.pathLoss.sigmaDb + sc.pathLoss.fastFadingSigmaDb);
     const h = Math.max(...heights);
     return rangeForBudgetM(sc.pathLoss, budget, h, h);
+  }
+
+  private scenarioTxPowersDbm(): number[] {
+    const sc = this.scenario;
+    const powers = [sc.nodes.txPowerDbm, ...sc.nodes.list.map((n) => n.txPowerDbm ?? sc.nodes.txPowerDbm)];
+    for (const e of sc.events) if (e.kind === 'pass_through' && e.txPowerDbm !== undefined) powers.push(e.txPowerDbm);
+    return powers;
+  }
+
+  /**
+   * A client set lora.tx_power: 0 means the region's limit, as in the firmware; the power is clamped to the region's
+   * limit and to the scenario's strongest radio (reach stays within the scenario's range). Returns the power applied.
+   */
+  setTxPower(nodeNum: number, dbm: number): number {
+    const node = this.requireNode(nodeNum);
+    const limit = Math.min(node.phy.region.powerLimitDbm, Math.max(...this.scenarioTxPowersDbm()));
+    const applied = dbm > 0 ? Math.min(dbm, limit) : limit;
+    if (applied !== node.txPowerDbm) {
+      node.txPowerDbm = applied;
+      node.neighborNodes = null;
+      node.neighborPowerDbm = null;
+    }
+    return applied;
   }
 
   private nodeNumFor(index: number): number {

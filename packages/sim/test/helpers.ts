@@ -2,10 +2,11 @@ import { PortNum } from '@compotastic/mesh';
 import { JsonlTrace, Simulation, type NodeSpec, type ScenarioConfig, type TraceEvent } from '../src/index.js';
 
 /*
- * The hand-built worlds count single packets, so the firmware's NodeInfo announcements (30 s after boot) are off in
- * them unless a test sets `firmware.nodeInfoBroadcastS`; the built-in scenarios keep the firmware's schedule.
+ * The hand-built worlds count single packets, so the firmware's periodic broadcasts (NodeInfo 30 s after boot, position
+ * and device telemetry) are off in them unless a test sets them in `firmware`; the built-in scenarios keep the
+ * firmware's schedule.
  */
-export const QUIET_FIRMWARE = { nodeInfoBroadcastS: 0 };
+export const QUIET_FIRMWARE = { nodeInfoBroadcastS: 0, positionBroadcastS: 0, telemetryBroadcastS: 0 };
 
 /** Deterministic log-distance world (no shadowing) where neighbours `spacing` apart hear each other and no further. */
 export function lineScenario(count: number, overrides: Partial<ScenarioConfig> = {}, specs: Partial<NodeSpec>[] = []): ScenarioConfig {

@@ -15,11 +15,11 @@ const P = Protobuf as Msg;
 const scenario = (extra: Partial<ScenarioConfig> = {}): ScenarioConfig => ({
   name: 'trio',
   duration: '30m',
-  firmware: QUIET_FIRMWARE,
   preset: 'SHORT_FAST',
   pathLoss: { model: 'log-distance', sigmaDb: 0 },
   nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 300, y: 0 }, { name: 'c', x: 600, y: 0 }] },
   ...extra,
+  firmware: { ...QUIET_FIRMWARE, ...extra.firmware },
 });
 
 function toRadio(variant: { case: string; value: unknown }): Uint8Array {

@@ -12,24 +12,25 @@ const GOLDEN: Record<string, string> = {
   'meshtasticator-default / seed 1': 'ac7a165add49fdd92d6e611e97216b422bd8289a43ed2c111ab2eb7031f6179e',
   'meshtasticator-default / seed 7': 'd355cfdbbe7359764dcb171b53b77ffa47150f9de2a10417cca8bcb87576c1c7',
   'meshtasticator-default 60 nodes / seed 3': '7ab8adbbd47cb071b12aab120ba9398b45c293e6cce8fbdc61a06ddbb1e2e54a',
-  'rural-sparse / seed 1': '60c2a9dca9aefb434aae70ef4013f8b1ac02a3e88ba357f9f1904e61424d5e5b',
-  'rural-sparse / seed 2': '4c66bd2b7577d8a558e012a6e0b7162994addc614f50e1b1c6f0d24b7648c066',
-  'urban-canyon / seed 1': 'd9e73ffecf6bb63e29d682442080199072485b2ab3d18ac4f21460b49c9504f6',
-  'urban-canyon / seed 5': '23a2889c6451ca80ce8f2f931a097ee237a2385c1caf8a68103d49d6217939aa',
-  'dense-festival 120 nodes / seed 2': 'f8eb8d031ccd1a3674d3ab9f2a155bca7aae0f7fd0a090ce78012751ad7c62a4',
-  'disaster-zone / seed 1': 'b75f224e892b81f22abbfe42cf91a78a621216e353d33c20694bf36824cfe833',
-  'disaster-zone / seed 9': 'c6eaeea9ea795e7509fdfdd061fbd245f56eb2d13b8c438562afafc2bd296db3',
+  'rural-sparse / seed 1': 'c19ee34ad25f56b358279a7fea992fb0f6b8c4ccbb4594874291319c6ff3346c',
+  'rural-sparse / seed 2': '84fb5dde550a307add0ddbd5b2243f18d55ac806b716f4f7e98ba7508de39a18',
+  'urban-canyon / seed 1': '5f7797bf35590b1c918dc02ca2d3922506bc98738f2dacfb56ea73ff255a1b7d',
+  'urban-canyon / seed 5': 'b281921f537877b91c47e214fc048eeb4fce55d23fab2fb7a9b71c82d775299c',
+  'dense-festival 120 nodes / seed 2': '67d1b93be6915d40603c3c2c4d1ad4975981e644f60335ce1f48a56a9a92572f',
+  'disaster-zone / seed 1': 'f7ea144e066757f0125c2eff905ab93ea3ab6d12abade9973b577b60af189de4',
+  'disaster-zone / seed 9': '74a4f1159ed219dfcbc657251b96677336c4c96a165bcc8630b10a75a46ee58b',
   'connected placement 400 nodes / seed 2': '0c9a73f1dd0e1b584c1cb708a72b9f10861ecf4f604854e8dde1671161a97454',
   'uniform placement 600 nodes / seed 3': 'd466ebd3344ce3c02c83921a1eb8930bc34d2b75fa075f2fd4d0faaf77626ca8',
-  'throughput 200 nodes / seed 1': '4b98f5df4ea9834ab7087e8b20c2560b7f2fad16fdfcecc53ba18eda0d305be8',
-  'throughput 200 nodes / seed 4': '4f5bc2a9482c462410121db64c26b45f24a7330d01d7518a2e539287ebf3b7ec',
-  // Recorded before NodeInfo announcements were modelled: with them off, those worlds are byte for byte as before.
-  'rural-sparse NodeInfo off / seed 1': '724d4f355344f821ecc21c1aa7f8d229af40cf12bdc8fce1bf6e7a0b01a73eff',
-  'disaster-zone NodeInfo off / seed 9': '7e96d52863796803dd138cf1fc32f41f15a1de5b972bf9d6495e965672a170c3',
-  'throughput 200 nodes NodeInfo off / seed 1': 'b2875a0b430445576645afec3b9ae0073224120149270ec1a23fdbcc2f9d6b23',
+  'throughput 200 nodes / seed 1': '2911422bae61ae106cc24ced98f8e4d70503d3c1c8f423c510c31473489f3160',
+  'throughput 200 nodes / seed 4': '642eef9b76c787a75795d7f2c95053503d353b2595c78ba7175241354f8079f5',
+  // Recorded before the periodic broadcasts were modelled: with them off, those worlds are byte for byte as before.
+  'rural-sparse periodic broadcasts off / seed 1': '724d4f355344f821ecc21c1aa7f8d229af40cf12bdc8fce1bf6e7a0b01a73eff',
+  'disaster-zone periodic broadcasts off / seed 9': '7e96d52863796803dd138cf1fc32f41f15a1de5b972bf9d6495e965672a170c3',
+  'throughput 200 nodes periodic broadcasts off / seed 1': 'b2875a0b430445576645afec3b9ae0073224120149270ec1a23fdbcc2f9d6b23',
 };
 
-const NODEINFO_OFF = { 'firmware.nodeInfoBroadcastS': 0 };
+/** The firmware's periodic broadcasts (NodeInfo, position, device telemetry), none of which the pre-rewrite traces had. */
+const PERIODIC_OFF = { 'firmware.nodeInfoBroadcastS': 0, 'firmware.positionBroadcastS': 0, 'firmware.telemetryBroadcastS': 0 };
 
 const cases: Array<{ name: string; config: () => ScenarioConfig; seeds: number[] }> = [
   { name: 'meshtasticator-default', config: () => builtinScenario('meshtasticator-default'), seeds: [1, 7] },
@@ -42,9 +43,9 @@ const cases: Array<{ name: string; config: () => ScenarioConfig; seeds: number[]
   { name: 'connected placement 400 nodes', config: () => applyOverrides(builtinScenario('meshtasticator-default'), { 'nodes.count': 400, duration: '20s' }), seeds: [2] },
   { name: 'uniform placement 600 nodes', config: () => applyOverrides(builtinScenario('urban-canyon'), { 'nodes.count': 600, duration: '20s' }), seeds: [3] },
   { name: 'throughput 200 nodes', config: () => throughputScenario(200, '15m'), seeds: [1, 4] },
-  { name: 'rural-sparse NodeInfo off', config: () => applyOverrides(builtinScenario('rural-sparse'), { duration: '30m', ...NODEINFO_OFF }), seeds: [1] },
-  { name: 'disaster-zone NodeInfo off', config: () => applyOverrides(builtinScenario('disaster-zone'), { duration: '20m', ...NODEINFO_OFF }), seeds: [9] },
-  { name: 'throughput 200 nodes NodeInfo off', config: () => applyOverrides(throughputScenario(200, '15m'), NODEINFO_OFF), seeds: [1] },
+  { name: 'rural-sparse periodic broadcasts off', config: () => applyOverrides(builtinScenario('rural-sparse'), { duration: '30m', ...PERIODIC_OFF }), seeds: [1] },
+  { name: 'disaster-zone periodic broadcasts off', config: () => applyOverrides(builtinScenario('disaster-zone'), { duration: '20m', ...PERIODIC_OFF }), seeds: [9] },
+  { name: 'throughput 200 nodes periodic broadcasts off', config: () => applyOverrides(throughputScenario(200, '15m'), PERIODIC_OFF), seeds: [1] },
 ];
 
 describe('trace bytes are unchanged for a given scenario and seed', () => {

@@ -120,6 +120,7 @@ export class NodeSettings {
       // The radio is reconfigured at once (reloadConfig), and the node reboots as well when a radio parameter changed.
       this.sim.setRadio(this.node.num, presetName, regionName);
       this.node.hopLimit = Math.min(MAX_HOP_LIMIT, value.hopLimit ?? 0);
+      this.sim.setTxPower(this.node.num, value.txPower ?? 0);
       // An unnamed channel is named after the preset, so its hash follows the preset.
       if (this.node.channelIds) this.applyChannels();
     } else if (kind === 'device') {
@@ -211,6 +212,11 @@ export class NodeSettings {
 }
 
 const settings = new WeakMap<SimNode, NodeSettings>();
+
+/** The settings a client stored on a node, if any client ever touched them (the firmware modules read them). */
+export function storedSettings(node: SimNode): NodeSettings | undefined {
+  return settings.get(node);
+}
 
 /** The settings of a node (created with the scenario's values on first use). */
 export function settingsOf(sim: Simulation, node: SimNode): NodeSettings {

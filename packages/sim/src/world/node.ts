@@ -109,7 +109,7 @@ export class SimNode {
     public rebroadcastMode: RebroadcastMode,
     readonly deviceClass: DeviceClass,
     readonly profile: DeviceProfile,
-    readonly txPowerDbm: number,
+    public txPowerDbm: number,
     readonly antennaGainDbi: number,
     readonly extraLossDb: number,
     public hopLimit: number,
