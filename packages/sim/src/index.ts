@@ -21,4 +21,4 @@ export { runScenario, type RunOptions } from './run.js';
 export { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 export { simulationProgress, type ProgressOutput, type ProgressOptions } from './output/progress.js';
 export { fitText, overlappingLabels, overlaps, svgBoxes, textWidth, type Box } from './output/svg-text.js';
-export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';
+export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_MOVEMENT_OFF, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';

@@ -34,6 +34,13 @@ export interface AvailabilityConfig {
   fraction: number;
 }
 
+/** One roaming node of `mobility.movers`. */
+export interface MoverSpec {
+  node: number;
+  stepM: number;
+  gps: boolean;
+}
+
 export interface MobilityConfig {
   /**
    * How roaming nodes move: `random-waypoint` (walk to a random point at speedMps, pause, repeat), or `jumps`
@@ -56,6 +63,12 @@ export interface MobilityConfig {
    * (the firmware's smart position broadcast, as Meshtasticator models it). 0 = none.
    */
   gpsFraction: number;
+  /**
+   * `jumps`: the roaming nodes named one by one (index among the generated nodes, its step in m, whether it has GPS),
+   * instead of drawing them with fraction, jumpStepsM and gpsFraction. Meshtasticator draws them from a generator
+   * seeded with the node's index, not the run's seed, so the same nodes roam at the same steps in every run.
+   */
+  movers: MoverSpec[] | null;
   positionDistanceM: number;
   positionMinIntervalS: number;
   positionPayloadBytes: number;
@@ -408,6 +421,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       jumpStepsM: (input.mobility?.jumpStepsM ?? [96, 390, 1500]).map((v, i) => num(`mobility.jumpStepsM[${i}]`, v, 0, 0)),
       meanJumpIntervalS: num('mobility.meanJumpIntervalS', input.mobility?.meanJumpIntervalS, 60, 0.1),
       gpsFraction: num('mobility.gpsFraction', input.mobility?.gpsFraction, 0, 0, 1),
+      movers: resolveMovers(input.mobility?.movers),
       positionDistanceM: num('mobility.positionDistanceM', input.mobility?.positionDistanceM, 100, 0),
       positionMinIntervalS: num('mobility.positionMinIntervalS', input.mobility?.positionMinIntervalS, 30, 0),
       positionPayloadBytes: int('mobility.positionPayloadBytes', input.mobility?.positionPayloadBytes, 40, 0, 233),
@@ -442,6 +456,24 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     },
     app: input.app,
   };
+}
+
+function resolveMovers(value: unknown): MoverSpec[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) fail('mobility.movers', 'expected a list of { node, stepM, gps }');
+  const seen = new Set<number>();
+  return value.map((m, i) => {
+    const path = `mobility.movers[${i}]`;
+    if (!m || typeof m !== 'object' || Array.isArray(m)) fail(path, `expected { node, stepM, gps }, got ${JSON.stringify(m)}`);
+    const spec = m as Record<string, unknown>;
+    for (const key of Object.keys(spec)) if (!['node', 'stepM', 'gps'].includes(key)) fail(`${path}.${key}`, 'unknown key (a mover has node, stepM, gps)');
+    const node = required(`${path}.node`, spec.node, 0, MAX_NODES - 1);
+    if (!Number.isInteger(node)) fail(`${path}.node`, `expected a node index, got ${node}`);
+    if (seen.has(node)) fail(`${path}.node`, `node ${node} is listed twice`);
+    seen.add(node);
+    if (spec.gps !== undefined && typeof spec.gps !== 'boolean') fail(`${path}.gps`, `expected true or false, got ${JSON.stringify(spec.gps)}`);
+    return { node, stepM: required(`${path}.stepM`, spec.stepM, 0, 100_000), gps: spec.gps === true };
+  });
 }
 
 function resolveNodeSpec(path: string, n: NodeSpec): NodeSpec {

@@ -148,6 +148,23 @@ describe('radio channel', () => {
     expect(of(events, 'drop', { node: r, id: 1, reason: 'busy_rx' }).length).toBe(1);
   });
 
+  it("with captureRule 'anytime' (Meshtasticator's), the strong packet takes the receiver over after the preamble too", () => {
+    const { sim, events } = traced({
+      name: 'star',
+      duration: '1m',
+      firmware: QUIET_FIRMWARE,
+      captureRule: 'anytime',
+      pathLoss: { model: 'log-distance', sigmaDb: 0 },
+      nodes: { txPowerDbm: 20, list: [{ name: 'r', x: 0, y: 0 }, { name: 't0', x: 200, y: -1 }, { name: 't1', x: -550, y: 1 }] },
+    });
+    sim.startTransmission(sim.nodes[2]!, packet(sim, 2, 2));
+    sim.scheduler.schedule(200, () => sim.startTransmission(sim.nodes[1]!, packet(sim, 1, 1)));
+    sim.run();
+    const r = sim.nodes[0]!.num;
+    expect(of(events, 'rx', { node: r }).map((e) => e.id)).toEqual([1]);
+    expect(of(events, 'collision', { node: r, id: 2, reason: 'captured' }).length).toBe(1);
+  });
+
   it('the stronger packet survives a weak interferer starting during it', () => {
     const { sim, events } = star([200, -550]);
     sim.startTransmission(sim.nodes[1]!, packet(sim, 1, 1));
