@@ -82,6 +82,27 @@ describe('MeshDevice in virtual time', () => {
     expect(sim.now).toBeGreaterThan(3 * 4500);
   });
 
+  it('a client waiting on a sim.clock timer resumes on time while the radios keep busy with periodic broadcasts', async () => {
+    // Position every 30 s, checked every 5 s: the radios always have an event due, so the loop must settle the
+    // clients after the clock timer itself, not only after client traffic.
+    const sim = new Simulation({ ...scenario, duration: '30m', firmware: { positionBroadcastS: 30 } }, { seed: 4 });
+    const vt = new VirtualTime(sim);
+    const at = await vt.run(async () => {
+      await new Promise<void>((resolve) => sim.clock.setTimer(50_000, resolve));
+      const first = sim.now;
+      const device = quiet(new MeshDevice(new InProcessTransport(sim, sim.nodes[0]!.num), 1));
+      const configured = new Promise<void>((resolve) => device.events.onDeviceStatus.subscribe((st: number) => st === 7 && resolve()));
+      void device.configure().catch(() => undefined);
+      await configured;
+      const second = sim.now;
+      device.disconnect();
+      return { first, second };
+    });
+    expect(at.first).toBe(50_000);
+    expect(at.second).toBeGreaterThanOrEqual(50_000);
+    expect(at.second).toBeLessThan(60_000);
+  });
+
   it('is deterministic: same seed, same trace', async () => {
     const r1 = await exchange(11);
     const r2 = await exchange(11);
