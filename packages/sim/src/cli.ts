@@ -13,7 +13,7 @@ import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 import { simulationProgress } from './output/progress.js';
 import type { SimSummary } from './output/stats.js';
 import { JsonlTrace } from './output/trace.js';
-import { FIRMWARE_NODEINFO_BROADCAST_S, validateScenario } from './scenario.js';
+import { validateScenario } from './scenario.js';
 import { SCENARIO_ARGS_USAGE, parseScenarioArgs, type ScenarioArgs } from './scenario-args.js';
 import { Simulation } from './simulation.js';
 
@@ -198,10 +198,8 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
   let traceRecords = 0;
   try {
     const base = await loadScenario(args.scenario as string);
-    const applied = validateScenario(base, args.overrides);
-    // Clients attached to a served node expect the firmware's NodeInfo announcements (their node list comes from them).
-    const serving = args.serve !== undefined || args.serveSerial !== undefined;
-    const config = serving && applied.firmware?.nodeInfoBroadcastS === undefined ? { ...applied, firmware: { ...applied.firmware, nodeInfoBroadcastS: FIRMWARE_NODEINFO_BROADCAST_S } } : applied;
+    // NodeInfo announcements, which attached clients build their node list from, are on by default (the firmware's).
+    const config = validateScenario(base, args.overrides);
     let trace: JsonlTrace | undefined;
     if (args.summary) await ensureWritableDir('--summary', args.summary);
     if (args.plot) await ensureWritableDir('--plot', args.plot);
