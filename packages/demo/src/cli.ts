@@ -3,13 +3,14 @@
 // the trace and a summary, and with --serve serves the web viewer on localhost
 // with the trace ready to replay.
 
-import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
-import type { ScenarioConfig } from '@compotastic/sim';
+import { SimError, validateScenario, type ScenarioConfig } from '@compotastic/sim';
+import { listBuiltinScenarios, loadScenario } from '@compotastic/sim/node';
 import { runDemo, type DemoStep, type DemoSummary } from './demo.js';
 
 interface Args {
@@ -78,6 +79,7 @@ function parseArgs(argv: string[]): Args {
         const next = argv[i + 1];
         if (next !== undefined && /^\d+$/.test(next)) {
           a.serve = Number(next);
+          if (a.serve < 1 || a.serve > 65535) fail(`--serve needs a port 1..65535, got ${next}`);
           i++;
         } else {
           a.serve = 5173;
@@ -102,8 +104,9 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/** A usage mistake: one line saying what is wrong and where to look, exit code 2. */
 function fail(message: string): never {
-  console.error(`${message}\n${USAGE}`);
+  console.error(`error: ${message} (see --help)`);
   process.exit(2);
 }
 
@@ -178,19 +181,53 @@ function serve(viewerDist: string, outDir: string, port: number, traceName: stri
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
+  server.on('error', (e) => {
+    console.error(`error: cannot serve on 127.0.0.1:${port}: ${e.message}`);
+    process.exitCode = 1;
+  });
   server.listen(port, '127.0.0.1', () => {
     console.log(`\nviewer: http://127.0.0.1:${port}/?trace=${encodeURIComponent(traceName)}  (live runs: http://127.0.0.1:${port}/) - Ctrl-C to stop`);
   });
 }
 
+/** Resolves once `port` is free on 127.0.0.1, so a busy port is refused before the run rather than after it. */
+function checkPortFree(port: number): Promise<void> {
+  return new Promise((res, rej) => {
+    const probe: Server = createServer();
+    probe.once('error', (e) => rej(new Error(`cannot serve on 127.0.0.1:${port}: ${e.message}`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => res()));
+  });
+}
+
+/** The scenario named on the command line, with its overrides checked: every mistake is caught before any work. */
+async function checkedScenario(args: Args, cwd: string): Promise<ScenarioConfig> {
+  try {
+    const config = await loadScenario(listBuiltinScenarios().includes(args.scenario) ? args.scenario : resolve(cwd, args.scenario));
+    validateScenario(config, args.overrides);
+    return config;
+  } catch (e) {
+    if (e instanceof SimError) fail(e.message);
+    throw e;
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  enableRelaxedSimd();
   const cwd = process.env.INIT_CWD ?? process.cwd();
+  const scenario = await checkedScenario(args, cwd);
+  const viewerDist = resolve(dirname(fileURLToPath(import.meta.url)), '../../viewer/dist');
+  if (args.serve !== null) {
+    if (!existsSync(join(viewerDist, 'index.html'))) fail(`the viewer is not built (${viewerDist}); run pnpm build`);
+    await checkPortFree(args.serve).catch((e: Error) => fail(e.message));
+  }
+  enableRelaxedSimd();
   const outDir = resolve(cwd, args.out);
   mkdirSync(outDir, { recursive: true });
   const tracePath = join(outDir, 'demo-trace.jsonl');
-  const trace = createWriteStream(tracePath);
+  const summaryPath = join(outDir, 'demo-summary.json');
+  // The previous trace stays whole until this run has finished its own: a failed run leaves it untouched.
+  const partialPath = join(outDir, `.demo-trace.jsonl.${process.pid}.partial`);
+  const trace = createWriteStream(partialPath);
   let events = 0;
   const progress = new Progress(!args.quiet && process.stderr.isTTY === true);
   const say = (s: DemoStep): void => {
@@ -198,33 +235,46 @@ async function main(): Promise<void> {
     progress.clear();
     console.log(`[${clock(s.t)}] ${s.kind.padEnd(10)} ${s.text}`);
   };
-  let scenario: string | ScenarioConfig = args.scenario;
-  if (args.scenario.endsWith('.json')) scenario = JSON.parse(readFileSync(resolve(cwd, args.scenario), 'utf8')) as ScenarioConfig;
-  const kernel = await loadKernel({ build: 'auto' });
-  if (!args.quiet && !args.json) console.log(`Compotastic demo: ${args.scenario}${args.seed !== undefined ? `, seed ${args.seed}` : ''} (kernel ${kernel.build} build)`);
-  const summary = await runDemo({
-    scenario,
-    seed: args.seed, overrides: args.overrides, withWorkload: args.withWorkload, kernel,
-    trace: (e) => {
-      events++;
-      trace.write(JSON.stringify(e) + '\n');
-    },
-    onProgress: (t, until) => progress.update(t, until),
-    onStep: say,
-  });
-  progress.clear();
-  await new Promise<void>((r) => trace.end(r));
-  writeFileSync(join(outDir, 'demo-summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  let summary: DemoSummary;
+  try {
+    const kernel = await loadKernel({ build: 'auto' });
+    if (!args.quiet && !args.json) console.log(`Compotastic demo: ${args.scenario}${args.seed !== undefined ? `, seed ${args.seed}` : ''} (kernel ${kernel.build} build)`);
+    summary = await runDemo({
+      scenario,
+      seed: args.seed, overrides: args.overrides, withWorkload: args.withWorkload, kernel,
+      trace: (e) => {
+        events++;
+        trace.write(JSON.stringify(e) + '\n');
+      },
+      onProgress: (t, until) => progress.update(t, until),
+      onStep: say,
+    });
+    progress.clear();
+    await new Promise<void>((res, rej) => trace.end((err?: Error | null) => (err ? rej(err) : res())));
+    renameSync(partialPath, tracePath);
+  } catch (e) {
+    trace.destroy();
+    rmSync(partialPath, { force: true });
+    throw e;
+  }
+  writeFileSync(summaryPath, JSON.stringify(summary, null, 2) + '\n');
   if (args.json) console.log(JSON.stringify(summary, null, 2));
-  else printSummary(summary, tracePath, events);
+  else {
+    printSummary(summary, tracePath, events);
+    console.log(`  summary       ${summaryPath}`);
+  }
   const ok = summary.jobs.lost === 0 && summary.jobs.mismatches === 0;
   if (args.serve !== null) {
-    const viewerDist = resolve(dirname(fileURLToPath(import.meta.url)), '../../viewer/dist');
-    if (!existsSync(join(viewerDist, 'index.html'))) fail(`the viewer is not built (${viewerDist}); run pnpm build`);
     serve(viewerDist, outDir, args.serve, 'demo-trace.jsonl');
     return;
   }
   process.exitCode = ok ? 0 : 1;
 }
 
-await main();
+await main().catch((e: unknown) => {
+  // Expected failures (a file that cannot be written, a port taken meanwhile) say so in one line; a bug keeps its stack.
+  if (e instanceof SimError || (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string')) {
+    console.error(`error: ${e.message}`);
+    process.exitCode = 1;
+  } else throw e;
+});

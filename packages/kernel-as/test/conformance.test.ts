@@ -18,6 +18,17 @@ function run(dir: string, ...args: string[]) {
 }
 
 describe('conformance runner', () => {
+  it('answers --help with its usage and options, one line each, and exit code 0', () => {
+    const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: conformance <dir> \[--build scalar\|simd\|relaxed\|all\]\n/);
+    expect(r.stdout).toMatch(/\n {2}--build B +scalar, simd, relaxed or all/);
+    expect(r.stdout).toMatch(/\n {2}--help, -h +this text/);
+    const bad = spawnSync(process.execPath, [cli, '--bogus'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('error: unknown option --bogus (see --help)\n');
+  });
+
   it('passes the shared ONNX Runtime cases on every build', () => {
     const r = run(sharedCases, '--build', 'all');
     expect(r.stdout).not.toMatch(/FAIL/);

@@ -12,3 +12,4 @@ export * from './crc32.js';
 export * from './prng.js';
 export * from './clock.js';
 export * from './device-output.js';
+export * from './node-id.js';

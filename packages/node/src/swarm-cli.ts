@@ -33,6 +33,10 @@ export function swarmCommand(args: string[], io: Io, take: (args: string[], i: n
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
     switch (a) {
+      case '--help':
+      case '-h':
+        io.out(SWARM_USAGE);
+        return 0;
       case '--out':
       case '--swarm': dir = take(rest, i++, a); break;
       case '--node': num = nodeNumArg(take(rest, i++, a)); break;

@@ -14,6 +14,12 @@ describe('compotastic CLI', () => {
       expect(await main([command, '--help'], { out: (s) => (out += s), err: () => undefined })).toBe(0);
       expect(out).toMatch(pattern);
     }
+    // The swarm command's subcommands too.
+    for (const sub of ['create', 'admit', 'revoke']) {
+      let out = '';
+      expect(await main(['swarm', sub, '--help'], { out: (s) => (out += s), err: () => undefined })).toBe(0);
+      expect(out).toMatch(/compotastic swarm create --out DIR/);
+    }
   });
 
   it('parses node numbers in decimal, 0x and !hex, and refuses the rest', () => {

@@ -21,7 +21,7 @@ import { type LinkPath, bestDataChunk } from './scheduler/links.js';
 import { nodeName } from './scheduler/planner.js';
 import type { MeshLink } from './transport/link.js';
 import { type MessageMeta, Messenger } from './transport/messenger.js';
-import { AuthRejectReason, BATTERY_UNKNOWN, type Message, Stream } from './wire/messages.js';
+import { AuthRejectReason, BATTERY_UNKNOWN, type Detection, type Message, Stream } from './wire/messages.js';
 
 export interface OrchestratorOptions {
   host: NodeHost;
@@ -88,6 +88,7 @@ export class Orchestrator {
   private readonly warnedRouters = new Set<number>();
   private readonly willingToWork: boolean;
   private readonly lastRejectMs = new Map<number, number>();
+  private readonly detectionListeners: ((from: number, detection: Detection, meta: MessageMeta) => void)[] = [];
 
   constructor(private readonly options: OrchestratorOptions) {
     const { host, mesh } = options;
@@ -419,9 +420,32 @@ export class Orchestrator {
         this.auth.forgetConfirmation(from);
         this.report('auth_rejected_by_peer', { peer: from, reason: msg.reason === AuthRejectReason.KEY_CONFLICT ? 'KEY_CONFLICT' : 'NOT_ADMITTED' });
         return;
+      case 'DETECTION': {
+        const { type: _type, ...detection } = msg;
+        this.report('detection_heard', { peer: from, hops, ...detection });
+        for (const l of this.detectionListeners) l(from, detection, meta);
+        return;
+      }
       case 'FRAGMENT':
         return;
     }
+  }
+
+  /**
+   * Tells the mesh what this node's detector heard: one DETECTION (10 bytes before the authentication trailer),
+   * broadcast and signed by default, or sealed for one listener. Never retried: a detection is news only while fresh.
+   */
+  sendDetection(detection: Detection, to: number | 'broadcast' = 'broadcast'): Promise<boolean> {
+    return this.messenger.send(to, { type: 'DETECTION', ...detection }, { wantAck: false }).then((r) => r.ok);
+  }
+
+  /** Called for every DETECTION heard from a peer (after authentication). */
+  onDetection(listener: (from: number, detection: Detection, meta: MessageMeta) => void): () => void {
+    this.detectionListeners.push(listener);
+    return () => {
+      const i = this.detectionListeners.indexOf(listener);
+      if (i >= 0) this.detectionListeners.splice(i, 1);
+    };
   }
 
   /**

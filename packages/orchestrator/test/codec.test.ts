@@ -11,6 +11,7 @@ import {
   decodeMessage,
   encodeMessage,
   looksLikeProfile,
+  scoreByte,
 } from '../src/wire/messages.js';
 import { sampleMessages as randomMessages } from '../src/wire/samples.js';
 
@@ -48,6 +49,11 @@ describe('message profile codec', () => {
       mission: { profile: 'search-and-rescue', priority: 'critical' },
       spec: { kind: 'gemm', m: 1, k: 1024, n: 256, aType: 'uint8', bType: 'int8', aZeroPoint: 128, bZeroPoint: -1, weights: { resident: 0x00010002 }, requant: { multiplier: 1 << 30, shift: -12, zeroPoint: -3, type: 'int8' } },
     });
+    // keyword 3, score 0.9 -> 229, at 1000 s, sequence 258: ten bytes, never audio.
+    expect([...encodeMessage({ type: 'DETECTION', keyword: 3, score255: scoreByte(0.9), timeS: 1000, seq: 258 })]).toEqual([0xc2, 0x15, 3, 229, 0xe8, 0x03, 0, 0, 0x02, 0x01]);
+    expect(scoreByte(1)).toBe(255);
+    expect(scoreByte(0.4999)).toBe(127); // rounded down: under a 0.5 threshold stays under it
+    for (const bad of [-0.1, 1.01, Number.NaN]) expect(() => scoreByte(bad)).toThrow(expect.objectContaining({ code: 'BAD_VALUE' }));
     expect([...gemm]).toEqual([0xc2, 0x04, 1, 0x58, 0x02, 3 | (1 << 2), 1, 2 | 4 | 8 | 16, 1, 0x80, 0x08, 0x80, 0x02, 128, 0xff, 2, 0, 1, 0, 0, 0, 0, 0x40, 0xf4, 0xfd]);
   });
 
@@ -77,6 +83,10 @@ describe('message profile codec', () => {
       [{ type: 'FRAGMENT', msgId: 1, index: 0, count: 1, totalLength: 3, crc: 0, chunk: new Uint8Array(1) }, 'BAD_VALUE'],
       [{ type: 'RESULT', jobId: 1, shard: 0, attempt: 0, status: 0, length: 3, crc: 0, inline: new Uint8Array(2) }, 'BAD_VALUE'],
       [{ type: 'DATA', jobId: 1, shard: 0, attempt: 0, stream: 0, offset: 0, bytes: new Uint8Array(300) }, 'TOO_LARGE'],
+      [{ type: 'DETECTION', keyword: 256, score255: 0, timeS: 0, seq: 0 }, 'BAD_VALUE'],
+      [{ type: 'DETECTION', keyword: 1, score255: 256, timeS: 0, seq: 0 }, 'BAD_VALUE'],
+      [{ type: 'DETECTION', keyword: 1, score255: 0, timeS: 2 ** 32, seq: 0 }, 'BAD_VALUE'],
+      [{ type: 'DETECTION', keyword: 1, score255: 0, timeS: 0, seq: 65536 }, 'BAD_VALUE'],
     ];
     for (const [m, code] of bad) {
       expect(() => encodeMessage(m)).toThrow(CodecError);

@@ -75,6 +75,16 @@ function makeNode(mesh: FakeMesh, num: number, opts: { gops: number; ramKiB: num
 }
 
 /** What the job must return, from the plain-TS reference (not the kernel the workers run). */
+/** A device that claims `victim`'s node number and record but holds another key (drawn from `seed`). */
+function impostorOf(mesh: FakeMesh, victim: Orchestrator, seed: number, report?: (type: string, data: Record<string, unknown>) => void): Orchestrator {
+  return new Orchestrator({
+    host: { clock: mesh.clock, batteryPct: () => 80, freeRamKiB: () => 100, report },
+    mesh: mesh.link(victim.num), executor: new KernelExecutor(kernel), seed, identity: { secretKey: new Prng(seed).bytes(32) },
+    capabilities: { ...victim.local.state.record },
+    config: FAST,
+  });
+}
+
 function expected(input: Uint8Array, s: GemmSpec = spec): Uint8Array {
   return gemmOracle(s, input, weights.get(W)?.bytes);
 }
@@ -347,17 +357,36 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(pinned).toEqual(real.orch.auth.publicKey);
     real.orch.close();
     const events: Array<{ type: string; data: Record<string, unknown> }> = [];
-    const impostor = new Orchestrator({
-      host: { clock: mesh.clock, batteryPct: () => 80, freeRamKiB: () => 100, report: (type, data) => events.push({ type, data }) },
-      mesh: mesh.link(1), executor: new KernelExecutor(kernel), seed: 99, identity: { secretKey: new Prng(99).bytes(32) },
-      capabilities: { ...real.orch.local.state.record },
-      config: FAST,
-    });
+    const impostor = impostorOf(mesh, real.orch, 99, (type, data) => events.push({ type, data }));
     impostor.start();
     await mesh.run(mesh.scheduler.now + 120_000);
     expect(b.events.filter((e) => e.type === 'auth_reject').map((e) => e.data.code)).toContain('KEY_CONFLICT');
     expect(b.orch.auth.peerKey(1)).toEqual(pinned);
     expect(events.filter((e) => e.type.startsWith('auth')).map((e) => [e.type, e.data.peer ?? e.data.from, e.data.reason ?? e.data.code])).toContainEqual(['auth_rejected_by_peer', 2, 'KEY_CONFLICT']);
+  });
+});
+
+describe('detections', () => {
+  it('carries a sensor\'s DETECTION to its peers, signed, and refuses a forged one', async () => {
+    const mesh = new FakeMesh(14);
+    const [sensor, phone] = ([[1, 0.05], [2, 1]] as const).map(([num, gops]) => makeNode(mesh, num, { gops, ramKiB: 100, battery: 80, hasModel: false })) as [TestNode, TestNode];
+    for (const n of [sensor, phone]) n.orch.start();
+    await mesh.run(120_000);
+    const heard: Array<[number, unknown]> = [];
+    phone.orch.onDetection((from, d) => heard.push([from, d]));
+    const detection = { keyword: 2, score255: 240, timeS: 130, seq: 1 };
+    expect(await sensor.orch.sendDetection(detection)).toBe(true);
+    await mesh.run(mesh.scheduler.now + 30_000);
+    expect(heard).toEqual([[1, detection]]);
+    expect(phone.events.filter((e) => e.type === 'detection_heard').map((e) => e.data)).toEqual([expect.objectContaining({ peer: 1, ...detection })]);
+    // The same frame from a device without the sensor's key is refused before it is a detection.
+    const forger = impostorOf(mesh, sensor.orch, 98);
+    sensor.orch.close();
+    forger.start();
+    await forger.sendDetection({ ...detection, seq: 2 });
+    await mesh.run(mesh.scheduler.now + 30_000);
+    expect(heard).toHaveLength(1);
+    expect(phone.events.some((e) => e.type === 'auth_reject' && e.data.from === 1)).toBe(true);
   });
 });
 

@@ -2,11 +2,28 @@
 /* global process, console, performance */
 // Prints the simulator's performance and fidelity figures. Run after `pnpm build`:
 //   node --expose-gc scripts/measure.mjs [--quick]
+//   node --expose-gc scripts/measure.mjs --nodes 100000 [--duration 1h]
 import { applyOverrides, builtinScenario, measureEventsPerSecond, measureMeshtasticatorReachability, measureNodeHour, Simulation } from '../dist/index.js';
 import { measureMemoryAtNodes } from '../dist/node.js';
 
 const quick = process.argv.includes('--quick');
 const line = (label, value) => console.log(`${label.padEnd(34)} ${value}`);
+const option = (name) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+
+// --nodes N [--duration D]: only one large mesh, with its time and memory (e.g. --nodes 100000 --duration 1h).
+if (option('--nodes') !== undefined) {
+  const nodes = Number(option('--nodes'));
+  if (!Number.isInteger(nodes) || nodes < 1) throw new Error(`--nodes needs a positive integer, got ${option('--nodes')}`);
+  const duration = option('--duration') ?? '1h';
+  const m = measureMemoryAtNodes(nodes, duration, 1, (simMs) => process.stderr.write(`\r${(simMs / 1000).toFixed(0)} s simulated`));
+  process.stderr.write('\n');
+  line(`${m.nodes}-node ${duration}`, `${(m.wallMs / 1000).toFixed(1)} s wall (build ${(m.buildMs / 1000).toFixed(1)} s), ${m.events} events, ${m.eventsPerSecond.toLocaleString('en')} events/s`);
+  line('  memory', `heap after GC ${m.heapUsedMb} MB, peak heap ${m.peakHeapUsedMb} MB, RSS ${m.rssMb} MB, peak RSS ${m.peakRssMb} MB`);
+  process.exit(0);
+}
 
 const ev = measureEventsPerSecond(quick ? 100 : 300, '1h');
 line('events/s (scheduler events)', `${ev.eventsPerSecond.toLocaleString('en')} (${ev.events} events, ${ev.nodes} nodes, 1 h simulated, ${ev.wallMs} ms)`);

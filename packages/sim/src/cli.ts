@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,9 +10,10 @@ import { listBuiltinScenarios, loadScenario } from './node/files.js';
 import { startSerialServers, type SerialServers } from './node/serial-server.js';
 import { startTcpServers, type TcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
+import { simulationProgress } from './output/progress.js';
 import type { SimSummary } from './output/stats.js';
 import { JsonlTrace } from './output/trace.js';
-import { applyOverrides, FIRMWARE_NODEINFO_BROADCAST_S } from './scenario.js';
+import { FIRMWARE_NODEINFO_BROADCAST_S, validateScenario } from './scenario.js';
 import { SCENARIO_ARGS_USAGE, parseScenarioArgs, type ScenarioArgs } from './scenario-args.js';
 import { Simulation } from './simulation.js';
 
@@ -21,15 +22,19 @@ const USAGE = `Usage: pnpm sim --scenario <name|file.json> [options]
 Scenarios: ${'{names}'}
 ${SCENARIO_ARGS_USAGE}
 Output and running:
-  --trace FILE            JSONL trace of every event        --summary FILE     summary as JSON
-  --plot FILE             summary plot (.html or .svg)      --json             print the summary as JSON
+  --trace FILE            JSONL trace of every event
+  --summary FILE          summary as JSON
+  --plot FILE             summary plot: an HTML page (.html) or an SVG image (.svg)
+  --json                  print the summary as JSON (the lines saying where each output went go to stderr)
   --serve [PORT]          real time, each node's client API on 127.0.0.1:PORT+i (default 4403)
   --serve-serial NODE[=PATH][,NODE[=PATH]...]
                           real time, these nodes' client API on pseudo-terminals, opened like a radio's
                           USB serial (compotastic node --serial PATH). NODE is an index, a name, !hex or
                           all; PATH defaults to ${'{ttydir}'}/tty-NAME. Needs socat.
   --speed X               simulated seconds per wall second with --serve/--serve-serial (default 1)
-  --quiet                 no progress bar                   --list             list built-in scenarios
+  --quiet                 no progress bar
+  --list                  list built-in scenarios
+  --help                  this text
 `;
 
 interface CliIo {
@@ -64,6 +69,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
         return true;
       case '--plot':
         own.plot = a.value();
+        if (!/\.(html?|svg)$/i.test(own.plot)) {
+          throw new SimError('INVALID_ARGUMENT', `--plot writes an HTML page (.html) or an SVG image (.svg), got "${own.plot}"`);
+        }
         return true;
       case '--json':
         own.json = true;
@@ -93,30 +101,6 @@ export function parseArgs(argv: string[]): ParsedArgs {
     }
   });
   return { ...scenario, ...own };
-}
-
-function fmtTime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}
-
-function progressBar(io: CliIo): (simMs: number, durationMs: number) => void {
-  let lastPct = -1;
-  return (simMs, durationMs) => {
-    const pct = Math.min(100, Math.floor((simMs / durationMs) * 100));
-    if (io.isTty) {
-      if (pct === lastPct) return;
-      const filled = Math.round(pct / 4);
-      io.err(`\r[${'#'.repeat(filled)}${'-'.repeat(25 - filled)}] ${String(pct).padStart(3)}% ${fmtTime(simMs)}/${fmtTime(durationMs)}`);
-      if (pct === 100) io.err('\n');
-    } else if (pct >= lastPct + 10 || (pct === 100 && lastPct !== 100)) {
-      io.err(`progress ${pct}% (${fmtTime(simMs)}/${fmtTime(durationMs)})\n`);
-    } else return;
-    lastPct = pct;
-  };
 }
 
 export function formatSummary(s: SimSummary): string {
@@ -163,9 +147,30 @@ export function parseSerialSpec(sim: Simulation, spec: string, ttyDir = DEFAULT_
   return out;
 }
 
-async function ensureDir(file: string): Promise<void> {
-  await mkdir(dirname(resolve(file)), { recursive: true });
+/** Makes the folder of an output file and checks it can be written, so a bad path is refused before the run. */
+async function ensureWritableDir(flag: string, file: string): Promise<void> {
+  const dir = dirname(resolve(file));
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new SimError('OUTPUT_FAILED', `${flag} ${file}: cannot write there (${(e as Error).message})`);
+  }
 }
+
+/** Opens the trace before the run: a path that cannot be written is refused now, not after the run. */
+function openTrace(file: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (e) {
+    throw new SimError('OUTPUT_FAILED', `--trace ${file}: cannot write there (${(e as Error).message})`);
+  }
+  return createWriteStream('', { fd });
+}
+
+/** Mistakes in what the user asked for (exit code 2), as against a failure while running or writing (1). */
+const USAGE_ERRORS = new Set(['INVALID_ARGUMENT', 'INVALID_SCENARIO', 'INVALID_OVERRIDE', 'UNKNOWN_SCENARIO']);
 
 /** Run the CLI; returns the exit code. */
 export async function main(argv: string[], io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), isTty: !!process.stderr.isTTY }): Promise<number> {
@@ -173,7 +178,7 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
   try {
     args = parseArgs(argv);
   } catch (e) {
-    io.err(`${(e as Error).message}\n`);
+    io.err(`error: ${(e as Error).message}\n`);
     return 2;
   }
   const names = listBuiltinScenarios();
@@ -189,20 +194,29 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
     return 0;
   }
   let traceStream: WriteStream | undefined;
+  let traceError: Error | undefined;
+  let traceRecords = 0;
   try {
     const base = await loadScenario(args.scenario as string);
-    const applied = applyOverrides(base, args.overrides);
+    const applied = validateScenario(base, args.overrides);
     // Clients attached to a served node expect the firmware's NodeInfo announcements (their node list comes from them).
     const serving = args.serve !== undefined || args.serveSerial !== undefined;
     const config = serving && applied.firmware?.nodeInfoBroadcastS === undefined ? { ...applied, firmware: { ...applied.firmware, nodeInfoBroadcastS: FIRMWARE_NODEINFO_BROADCAST_S } } : applied;
     let trace: JsonlTrace | undefined;
+    if (args.summary) await ensureWritableDir('--summary', args.summary);
+    if (args.plot) await ensureWritableDir('--plot', args.plot);
     if (args.trace) {
-      await ensureDir(args.trace);
-      traceStream = createWriteStream(args.trace);
+      await ensureWritableDir('--trace', args.trace);
+      traceStream = openTrace(args.trace);
       const stream = traceStream;
-      trace = new JsonlTrace((line) => stream.write(line));
+      // A write that fails later (a full disk) ends the stream; it is reported after the run, never as a crash.
+      stream.on('error', (e) => (traceError ??= e));
+      trace = new JsonlTrace((line) => {
+        traceRecords++;
+        stream.write(line);
+      });
     }
-    const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : progressBar(io) });
+    const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty }) });
     if (args.serve !== undefined || args.serveSerial !== undefined) {
       let servers: TcpServers | undefined;
       let serial: SerialServers | undefined;
@@ -234,26 +248,33 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
       sim.run();
     }
     const summary = sim.summary();
+    const written: string[] = [];
     if (traceStream) {
       const stream = traceStream;
       await new Promise<void>((res, rej) => stream.end((err?: Error | null) => (err ? rej(err) : res())));
       traceStream = undefined;
+      if (traceError) throw new SimError('OUTPUT_FAILED', `--trace ${args.trace}: writing failed (${traceError.message})`);
+      written.push(`trace          ${resolve(args.trace as string)} (${traceRecords} records)`);
     }
     if (args.summary) {
-      await ensureDir(args.summary);
       await writeFile(args.summary, JSON.stringify(summary, null, 2) + '\n');
+      written.push(`summary        ${resolve(args.summary)}`);
     }
     if (args.plot) {
-      await ensureDir(args.plot);
-      await writeFile(args.plot, args.plot.endsWith('.svg') ? renderSummarySvg(summary) : renderSummaryHtml(summary));
+      await writeFile(args.plot, /\.svg$/i.test(args.plot) ? renderSummarySvg(summary) : renderSummaryHtml(summary));
+      written.push(`plot           ${resolve(args.plot)}`);
     }
-    io.out(args.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary));
+    const where = written.map((l) => `${l}\n`).join('');
+    if (args.json) {
+      io.out(JSON.stringify(summary, null, 2) + '\n');
+      io.err(where);
+    } else io.out(formatSummary(summary) + where);
     return 0;
   } catch (e) {
     traceStream?.destroy();
     if (e instanceof SimError || (e instanceof Error && 'code' in e)) {
       io.err(`error: ${(e as Error).message}\n`);
-      return 1;
+      return e instanceof SimError && USAGE_ERRORS.has(e.code) ? 2 : 1;
     }
     throw e;
   }

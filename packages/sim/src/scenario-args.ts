@@ -31,17 +31,27 @@ interface NumberLimits {
 
 /** Help text for the scenario flags, for a command's usage message. */
 export const SCENARIO_ARGS_USAGE = `Scenario options (every scenario parameter can be overridden):
-  --scenario NAME|FILE    built-in scenario or JSON file    --seed S           random seed (0..2^32-1)
-  --nodes N               generated node count              --duration D       e.g. 90s, 30m, 1h
-  --preset NAME           modem preset (LONG_FAST ...)      --region NAME      US, EU_868, EU_433, UA_868 ...
-  --hop-limit N           default hop limit (0..7)          --area WxH         area in metres, e.g. 5000x5000
+  --scenario NAME|FILE    built-in scenario or JSON file
+  --seed S                random seed (0..2^32-1)
+  --nodes N               generated node count
+  --duration D            simulated time, e.g. 90s, 30m, 1h
+  --preset NAME           modem preset (LONG_FAST ...)
+  --region NAME           US, EU_868, EU_433, UA_868 ...
+  --hop-limit N           default hop limit (0..7)
+  --area WxH              area in metres, e.g. 5000x5000
   --path-loss MODEL       log-distance | urban | 3gpp-suburban-macro | 3gpp-urban-macro | free-space
-  --gamma G               path loss exponent                --sigma DB         per-link shadowing
-  --extra-loss DB         extra loss on every link          --latency-ms MS    client API latency
-  --processing-ms MS      per-packet processing delay       --churn-per-hour X drop-outs per churning node per hour
-  --churn-fraction F      share of nodes that churn (0..1)  --mean-down-s S    mean down time after a drop-out
-  --battery on|off        battery model                     --battery-mah MAH  battery capacity
-  --battery-pct P         initial charge (0..100)       --start-epoch S    Unix time at t = 0 (default: now)
+  --gamma G               path loss exponent
+  --sigma DB              per-link shadowing
+  --extra-loss DB         extra loss on every link
+  --latency-ms MS         client API latency
+  --processing-ms MS      per-packet processing delay
+  --churn-per-hour X      drop-outs per churning node per hour
+  --churn-fraction F      share of nodes that churn (0..1)
+  --mean-down-s S         mean down time after a drop-out
+  --battery on|off        battery model
+  --battery-mah MAH       battery capacity
+  --battery-pct P         initial charge (0..100)
+  --start-epoch S         Unix time at t = 0 (default: now)
   --set path=value        any scenario field (repeatable, JSON values parsed), e.g. --set pathLoss.d0M=40
 `;
 

@@ -1,5 +1,6 @@
 import { DEFAULT_HOP_LIMIT, MAX_HOP_LIMIT, defaultFrequencyMHz, getModemPreset, getRegion, isModemPresetName, type ModemPresetName } from '@compotastic/mesh';
 import { SimError } from './errors.js';
+import { checkScenarioKeys } from './scenario-keys.js';
 import { LOG_DISTANCE_DEFAULTS, PATH_LOSS_MODELS, URBAN_DEFAULTS, type PathLossModelName, type PathLossParams } from './radio/propagation.js';
 import { DEVICE_CLASSES, type DeviceClass } from './world/devices.js';
 
@@ -285,9 +286,21 @@ function waypoints(path: string, value: unknown): Waypoint[] {
   });
 }
 
-/** Validate a scenario and fill in every default. Throws SimError INVALID_SCENARIO naming the bad field. */
+/** The most nodes a scenario may have (ten times the largest the benches run). */
+export const MAX_NODES = 100_000;
+/** The longest simulated time a scenario may ask for. */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+
+/**
+ * Validate a scenario and fill in every default. Throws SimError INVALID_SCENARIO naming the bad field: an unknown key
+ * (with the nearest valid name), a value of the wrong type or out of its range, a missing `duration`.
+ */
 export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
-  if (!input || typeof input !== 'object') fail('scenario', 'expected an object');
+  if (!input || typeof input !== 'object' || Array.isArray(input)) fail('scenario', `expected an object, got ${Array.isArray(input) ? 'a list' : JSON.stringify(input)}`);
+  checkScenarioKeys(input);
+  if (input.duration === undefined || input.duration === null) fail('duration', 'is required (seconds, or e.g. "90s", "30m", "1h")');
+  const durationMs = parseDurationMs(input.duration);
+  if (durationMs > MAX_DURATION_MS) fail('duration', `must be at most ${MAX_DURATION_MS / 86_400_000} days, got ${input.duration}`);
   const presetName = input.preset ?? 'LONG_FAST';
   if (!isModemPresetName(presetName)) fail('preset', `unknown modem preset ${JSON.stringify(presetName)}`);
   const preset = getModemPreset(presetName);
@@ -301,9 +314,10 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
   const channelName = typeof input.channelName === 'string' && input.channelName ? input.channelName : preset.displayName;
   const frequencyMHz = defaultFrequencyMHz(region, preset, channelName);
   const nodesIn = input.nodes ?? {};
-  if (typeof nodesIn !== 'object') fail('nodes', 'expected an object');
+  if (nodesIn.list !== undefined && !Array.isArray(nodesIn.list)) fail('nodes.list', 'expected a list of nodes');
+  if ((nodesIn.list ?? []).length > MAX_NODES) fail('nodes.list', `must have at most ${MAX_NODES} nodes`);
   const list = (nodesIn.list ?? []).map((n, i) => resolveNodeSpec(`nodes.list[${i}]`, n));
-  const count = int('nodes.count', nodesIn.count, list.length > 0 ? 0 : 10, 0, 1_000_000);
+  const count = int('nodes.count', nodesIn.count, list.length > 0 ? 0 : 10, 0, MAX_NODES - list.length);
   if (count + list.length < 1) fail('nodes', 'a scenario needs at least one node');
   const area = {
     widthM: num('area.widthM', input.area?.widthM, 5000, 1),
@@ -314,7 +328,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     kind: oneOf('nodes.placement.kind', placementIn.kind, ['uniform', 'connected', 'grid', 'line', 'clusters'] as const, 'uniform'),
     minDistM: num('nodes.placement.minDistM', placementIn.minDistM, 0, 0),
     spacingM: placementIn.spacingM === undefined ? undefined : num('nodes.placement.spacingM', placementIn.spacingM, 0, 0.01),
-    clusters: placementIn.clusters === undefined ? undefined : int('nodes.placement.clusters', placementIn.clusters, 1, 1),
+    clusters: placementIn.clusters === undefined ? undefined : int('nodes.placement.clusters', placementIn.clusters, 1, 1, MAX_NODES),
     clusterRadiusM: placementIn.clusterRadiusM === undefined ? undefined : num('nodes.placement.clusterRadiusM', placementIn.clusterRadiusM, 100, 0),
   };
   const model = oneOf('pathLoss.model', input.pathLoss?.model, PATH_LOSS_MODELS, 'log-distance');
@@ -336,6 +350,9 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
   if (Array.isArray(initialPct)) {
     resolvedInitial = [num('battery.initialPct[0]', initialPct[0], 100, 0, 100), num('battery.initialPct[1]', initialPct[1], 100, 0, 100)];
   } else if (initialPct !== undefined) resolvedInitial = num('battery.initialPct', initialPct, 100, 0, 100);
+  if (input.traffic !== undefined && !Array.isArray(input.traffic)) fail('traffic', 'expected a list of traffic streams');
+  if (input.events !== undefined && !Array.isArray(input.events)) fail('events', 'expected a list of events');
+  if (input.mobility?.jumpStepsM !== undefined && !Array.isArray(input.mobility.jumpStepsM)) fail('mobility.jumpStepsM', 'expected a list of steps (m)');
   const traffic = (input.traffic ?? []).map((t, i) => resolveTraffic(`traffic[${i}]`, t));
   const events = (input.events ?? []).map((e, i) => resolveEvent(`events[${i}]`, e));
   const fw = input.firmware ?? {};
@@ -343,7 +360,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     name: typeof input.name === 'string' && input.name ? input.name : 'unnamed',
     description: typeof input.description === 'string' ? input.description : '',
     seed: int('seed', input.seed, 1, 0, 0xffffffff),
-    durationMs: parseDurationMs(input.duration ?? '30m'),
+    durationMs,
     preset: presetName,
     region: region.name,
     hopLimit: int('hopLimit', input.hopLimit, DEFAULT_HOP_LIMIT, 0, MAX_HOP_LIMIT),
@@ -481,6 +498,17 @@ function resolveEvent(path: string, e: ScenarioEvent): ScenarioEvent {
     default:
       fail(`${path}.kind`, `unknown event kind ${JSON.stringify((e as { kind: unknown }).kind)}`);
   }
+}
+
+/**
+ * A scenario with its command-line overrides applied, checked the way a run checks it (every CLI calls this before it
+ * writes anything or starts work). Throws SimError INVALID_SCENARIO or INVALID_OVERRIDE naming the bad field.
+ */
+export function validateScenario(config: unknown, overrides: Record<string, unknown> = {}): ScenarioConfig {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) fail('scenario', `expected an object, got ${Array.isArray(config) ? 'a list' : JSON.stringify(config)}`);
+  const applied = applyOverrides(config as ScenarioConfig, overrides);
+  resolveScenario(applied);
+  return applied;
 }
 
 /**

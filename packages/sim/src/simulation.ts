@@ -10,9 +10,9 @@ import {
 } from '@compotastic/mesh';
 import { Scheduler } from './engine/scheduler.js';
 import { SimError } from './errors.js';
+import { DirectDeliveryTally } from './output/delivery.js';
 import { isBroadcast, newPacket, packetKey, ROUTING_ERROR_NAMES, type SimPacket } from './mesh/packet.js';
 import { MeshRouter } from './mesh/router.js';
-import { x25519PublicKey } from './mesh/x25519.js';
 import { FirmwareModules } from './modules/firmware-modules.js';
 import { roundTime, type TraceEvent, type TraceSink } from './output/trace.js';
 import { LogHistogram, type NodeSummary, type SimSummary } from './output/stats.js';
@@ -21,6 +21,7 @@ import { RadioPhy } from './radio/phy.js';
 import { SpatialGrid } from './radio/spatial-grid.js';
 import { resolveScenario, ROLES, type NodeSpec, type ResolvedScenario, type Role, type ScenarioConfig, type TrafficConfig, type Waypoint } from './scenario.js';
 import { Battery } from './world/battery.js';
+import { IndexSet } from './world/index-set.js';
 import { assignByFractions, placeNodes } from './world/placement.js';
 import { DEVICE_CLASSES, DEVICE_PROFILES, txCurrentMa, type DeviceClass } from './world/devices.js';
 import { SimNode, type Arrival, type NodeAppListener, type Transmission } from './world/node.js';
@@ -81,7 +82,8 @@ interface MessageRecord {
   to: number;
   possible: number;
   received: number;
-  seen: Uint8Array | null;
+  /** Nodes that got it over the radio (created at the first). */
+  seen: IndexSet | null;
 }
 
 const BATTERY_CHECK_MAX_MS = 10 * 60 * 1000;
@@ -114,7 +116,6 @@ export class Simulation {
   private interferenceFloorDbm: number;
   private readonly linkSeed: number;
   private readonly nearScratch: SimNode[] = [];
-  private readonly plannedNodes: number;
   private readonly bleCharacteristics = new Map<number, Uint8Array>();
   private txSeq = 0;
   /** Arrival records are recycled: a busy mesh creates millions. */
@@ -139,8 +140,7 @@ export class Simulation {
   private receptions = 0;
   private transmissions = 0;
   private collisions = 0;
-  private directSent = 0;
-  private directDelivered = 0;
+  private readonly direct = new DirectDeliveryTally();
 
   constructor(scenario: ScenarioConfig | ResolvedScenario, options: SimulationOptions = {}) {
     const resolved = 'durationMs' in scenario ? scenario : resolveScenario(scenario);
@@ -160,7 +160,6 @@ export class Simulation {
     this.interferenceFloorDbm = this.phy.interferenceFloorDbm;
 
     const passThrough = sc.events.filter((e) => e.kind === 'pass_through') as Array<Extract<ResolvedScenario['events'][number], { kind: 'pass_through' }>>;
-    this.plannedNodes = sc.nodes.list.length + sc.nodes.count + passThrough.length;
     const range = Math.max(1, this.maxRangeM());
     this.grid = new SpatialGrid<SimNode>(range);
     this.mobileGrid = new SpatialGrid<SimNode>(range);
@@ -256,9 +255,7 @@ export class Simulation {
     node.phy = this.phy;
     node.router = new MeshRouter(this, node);
     node.modules = new FirmwareModules(this, node);
-    // Seeded identity: the same scenario and seed give every node the same keys and device id.
-    node.privateKey = node.rng.derive('pki').bytes(32);
-    node.publicKey = x25519PublicKey(node.privateKey);
+    // Seeded identity: the same scenario and seed give every node the same keys (see SimNode) and device id.
     node.deviceId = node.rng.derive('device-id').bytes(16);
     node.traffic = spec.traffic ?? true;
     if (sc.battery.enabled) {
@@ -692,7 +689,7 @@ export class Simulation {
     const fading = this.scenario.pathLoss.fastFadingSigmaDb;
     const power = fading > 0 ? meanPowerDbm + fading * tx.sender.rng.gaussian() : meanPowerDbm;
     if (power < rx.phy.interferenceFloorDbm) return;
-    const arrival = this.arrivalPool.pop() ?? { tx, rx, powerDbm: 0, criticalStartMs: 0, locked: false, lostReason: null, lostTo: null };
+    const arrival = this.arrivalPool.pop() ?? { tx, rx, powerDbm: 0, criticalStartMs: 0, locked: false, lostReason: null, lostTo: null, rxSlot: -1 };
     arrival.tx = tx;
     arrival.rx = rx;
     arrival.powerDbm = power;
@@ -732,6 +729,7 @@ export class Simulation {
         else this.loseArrival(a, 'busy_rx', locked.tx);
       }
     }
+    a.rxSlot = rx.arrivals.length;
     rx.arrivals.push(a);
   }
 
@@ -751,11 +749,15 @@ export class Simulation {
     if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'tx_end', node: sender.num, from: p.from, id: p.id });
     for (const a of tx.arrivals) {
       const rx = a.rx;
+      // Swap-remove by the slot the arrival remembers (searching the list read every arrival's memory).
       const list = rx.arrivals;
-      const i = list.indexOf(a);
-      if (i >= 0) {
-        list[i] = list[list.length - 1] as Arrival;
-        list.pop();
+      const i = a.rxSlot;
+      if (list[i] === a) {
+        const last = list.pop() as Arrival;
+        if (last !== a) {
+          list[i] = last;
+          last.rxSlot = i;
+        }
       }
       const wasLocked = a.locked;
       if (wasLocked) {
@@ -851,16 +853,13 @@ export class Simulation {
     if (viaRadio) {
       const rec = this.messages.get(packetKey(p.origin, p.id));
       if (rec && node.num !== rec.from) {
-        if (!rec.seen) rec.seen = new Uint8Array(Math.ceil(this.plannedNodes / 8));
-        const byte = node.index >> 3;
-        const bit = 1 << (node.index & 7);
-        if (!((rec.seen[byte] as number) & bit)) {
-          rec.seen[byte] = (rec.seen[byte] as number) | bit;
+        rec.seen ??= new IndexSet();
+        if (rec.seen.add(node.index)) {
           rec.received++;
           this.uniqueReceptions++;
           const delay = this.now - rec.genMs;
           this.delays.add(delay);
-          if (!isBroadcast(rec.to) && rec.to === node.num) this.directDelivered++;
+          this.direct.received(packetKey(p.origin, p.id), node.num);
           const hops = p.hopStart !== 0 ? p.hopStart - p.hopLimit : null;
           if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'deliver', node: node.num, from: p.from, id: p.id, hopsAway: hops, delayMs: roundTime(delay) });
         }
@@ -897,7 +896,7 @@ export class Simulation {
       this.messages.set(packetKey(p.origin, p.id), { genMs: this.now, from: p.from, to, possible, received: 0, seen: null });
       this.messageCount++;
       this.possibleReceptions += possible;
-      if (!isBroadcast(to)) this.directSent++;
+      this.direct.generated(packetKey(p.origin, p.id), to);
       this.trace({ t: roundTime(this.now), ev: 'gen', node: node.num, from: p.from, id: p.id, to, port: p.portnum, bytes: p.payloadBytes, wantAck: p.wantAck });
     }
     const error = node.router.sendLocal(p);
@@ -1118,7 +1117,7 @@ export class Simulation {
       messages: this.messageCount,
       reachabilityPct: this.possibleReceptions ? round2((this.uniqueReceptions / this.possibleReceptions) * 100) : 0,
       usefulnessPct: this.receptions ? round2((this.uniqueReceptions / this.receptions) * 100) : 0,
-      directMessages: { sent: this.directSent, delivered: this.directDelivered, deliveredPct: this.directSent ? round2((this.directDelivered / this.directSent) * 100) : 0 },
+      directMessages: this.direct.summary(),
       transmissions: this.transmissions,
       receptions: this.receptions,
       collisions: this.collisions,

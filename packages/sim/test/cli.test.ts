@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main, parseArgs } from '../src/cli.js';
 import { SimError } from '../src/index.js';
@@ -114,13 +116,74 @@ describe('cli', () => {
 
   it('reports bad input with an exit code, not a crash', async () => {
     const t = io();
-    expect(await main(['--scenario', 'no-such-place'], t.io)).toBe(1);
+    expect(await main(['--scenario', 'no-such-place'], t.io)).toBe(2);
     expect(t.err.join('')).toMatch(/neither a built-in scenario/);
     const u = io();
-    expect(await main(['--scenario', 'urban-canyon', '--preset', 'WARP'], u.io)).toBe(1);
+    expect(await main(['--scenario', 'urban-canyon', '--preset', 'WARP'], u.io)).toBe(2);
     expect(u.err.join('')).toMatch(/preset/);
+    const h = io();
+    expect(await main(['--help'], h.io)).toBe(0);
+    const help = h.out.join('');
+    expect(help).toMatch(/\n {2}--plot FILE +summary plot/);
+    // One option a line: no line goes on to a second option.
+    expect(help.split('\n').filter((l) => /\S\s{2,}--\w/.test(l.trim()))).toEqual([]);
     const l = io();
     expect(await main(['--list'], l.io)).toBe(0);
     expect(l.out.join('')).toContain('dense-festival');
+  });
+
+  it('says where each output went', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const t = io();
+    expect(await main(['--scenario', 'rural-sparse', '--duration', '2m', '--trace', join(dir, 't.jsonl'), '--summary', join(dir, 's.json'), '--plot', join(dir, 'p.svg')], t.io)).toBe(0);
+    const out = t.out.join('');
+    const records = readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').length;
+    expect(out).toContain(`trace          ${join(dir, 't.jsonl')} (${records} records)`);
+    expect(out).toContain(`summary        ${join(dir, 's.json')}`);
+    expect(out).toContain(`plot           ${join(dir, 'p.svg')}`);
+    expect(readFileSync(join(dir, 'p.svg'), 'utf8')).toMatch(/^<svg /);
+    // With --json, stdout is the JSON alone and the paths go to stderr.
+    const j = io();
+    expect(await main(['--scenario', 'rural-sparse', '--duration', '2m', '--quiet', '--json', '--summary', join(dir, 's2.json')], j.io)).toBe(0);
+    expect(() => JSON.parse(j.out.join(''))).not.toThrow();
+    expect(j.err.join('')).toContain(`summary        ${join(dir, 's2.json')}`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the built CLI with an output it cannot write', () => {
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, '--scenario', 'rural-sparse', '--duration', '2m', ...args], { encoding: 'utf8' });
+
+  it.each([
+    ['/proc/t.jsonl', /^error: --trace \/proc\/t\.jsonl: cannot write there \(/],
+    ['FILE/t.jsonl', /^error: --trace .*\/t\.jsonl: cannot write there \(/],
+  ])('--trace %s is refused in one line before the run, with no crash', (where, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    // A folder path through a plain file can never be made, whoever runs the test.
+    writeFileSync(join(dir, 'FILE'), 'x');
+    const r = run(['--trace', where.replace('FILE', join(dir, 'FILE')), '--summary', join(dir, 's.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at |Unhandled 'error' event/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(dir, 's.json'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses --plot p.png (the plot is HTML or SVG) before the run, with exit code 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const r = run(['--plot', join(dir, 'p.png')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: --plot writes an HTML page \(\.html\) or an SVG image \(\.svg\), got ".*p\.png"\n$/);
+    expect(existsSync(join(dir, 'p.png'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a misspelled --set path with the nearest name and exit code 2', () => {
+    const r = run(['--set', 'nodes.cuont=5']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('error: unknown key nodes.cuont; did you mean nodes.count?\n');
   });
 });

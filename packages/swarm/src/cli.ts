@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, OrchestratorError } from '@compotastic/orchestrator';
 import { type Io, processIo, reportingTypedErrors, runIfScript } from '@compotastic/orchestrator/cli-support';
-import { JsonlTrace } from '@compotastic/sim';
+import { JsonlTrace, SimError, simulationProgress, validateScenario } from '@compotastic/sim';
 import { SCENARIO_ARGS_USAGE, listBuiltinScenarios, loadScenario, parseScenarioArgs } from '@compotastic/sim/node';
 import { runSwarm, type SwarmReport } from './swarm.js';
 import { type JobTemplate, parseWorkload } from './workload.js';
@@ -15,8 +17,11 @@ ${SCENARIO_ARGS_USAGE.replace(/^/gm, '  ').trimEnd()}
   --jobs FILE           job templates (JSON list), replacing the scenario's app.jobs
   --port N              Meshtastic port for the compute layer (default 256)
   --trace FILE          JSONL trace of every radio and application event
-  --json                print the report as JSON        --onnx    laptops and Jetsons use onnxruntime-web
-  --no-ble              no BLE links between nodes       --quiet   no progress
+  --json                print the report as JSON
+  --onnx                laptops and Jetsons use onnxruntime-web
+  --no-ble              no BLE links between nodes
+  --quiet               no progress (otherwise on stderr: a bar on a terminal, a line every 10 % or 5 s when piped)
+  --help                this text
 Built-in scenarios: ${'{scenarios}'}
 `;
 
@@ -94,7 +99,15 @@ export function formatReport(r: SwarmReport): string {
 
 async function swarm(args: string[], io: Io): Promise<number> {
   const a = parseSwarmArgs(args);
-  const scenario = await loadScenario(a.scenario);
+  let scenario;
+  try {
+    // The simulator's own check, before any work: a misspelled key or --set path is named with its nearest valid one.
+    scenario = await loadScenario(a.scenario);
+    validateScenario(scenario, a.overrides);
+  } catch (e) {
+    if (e instanceof SimError) throw new ConfigError('BAD_SCENARIO', e.message);
+    throw e;
+  }
   let workload: JobTemplate[] | undefined;
   if (a.jobs) {
     const text = await readFile(a.jobs, 'utf8');
@@ -106,8 +119,15 @@ async function swarm(args: string[], io: Io): Promise<number> {
     }
     workload = parseWorkload({ jobs: parsed });
   }
+  if (a.trace) {
+    // Refused now rather than after the run, when the trace is written.
+    await access(dirname(resolve(a.trace)), constants.W_OK).catch((e: Error) => {
+      throw new ConfigError('BAD_OPTION', `--trace ${a.trace}: cannot write there (${e.message})`);
+    });
+  }
   const trace = a.trace ? new JsonlTrace() : null;
-  let lastPct = -1;
+  const show = a.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty === true });
+  let untilMs = 0;
   const { report } = await runSwarm(scenario, {
     seed: a.seed,
     overrides: a.overrides,
@@ -116,19 +136,16 @@ async function swarm(args: string[], io: Io): Promise<number> {
     ble: a.ble,
     orchestrator: a.port !== undefined ? { portnum: a.port } : undefined,
     trace: trace?.sink,
-    onProgress: a.quiet || !io.isTty
-      ? undefined
-      : (t, until) => {
-          const pct = Math.floor((t / until) * 100);
-          if (pct !== lastPct) {
-            lastPct = pct;
-            io.err(`\rsimulating ${pct}%`);
-          }
-        },
+    onProgress: show && ((t, until) => show(t, (untilMs = until))),
   });
-  if (!a.quiet && io.isTty) io.err('\r\x1b[K');
-  if (trace && a.trace) await writeFile(a.trace, trace.text());
+  // The run ends between two progress calls: say it is done.
+  show?.(untilMs, untilMs);
   io.out(a.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  if (trace && a.trace) {
+    await writeFile(a.trace, trace.text());
+    // Where the output went; on stderr with --json so that stdout stays JSON.
+    (a.json ? io.err : io.out)(`${a.json ? '' : '\n'}trace: ${resolve(a.trace)} (${trace.lines.length} records)\n`);
+  }
   return report.jobs.lost === 0 && report.jobs.mismatches === 0 ? 0 : 2;
 }
 

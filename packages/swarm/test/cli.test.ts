@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@compotastic/orchestrator';
@@ -33,6 +33,9 @@ describe('compotastic-swarm CLI', () => {
     expect(out).toMatch(/^Usage: compotastic-swarm --scenario/);
     expect(out).toMatch(/--churn-fraction/);
     expect(out).toMatch(/Built-in scenarios: .*disaster-zone/);
+    // One option a line: no line goes on to a second option.
+    expect(out.split('\n').filter((l) => /\S\s{2,}--\w/.test(l.trim()))).toEqual([]);
+    expect(out).toMatch(/\n {2}--help +this text/);
     expect(await main([], io)).toBe(1);
   });
 
@@ -55,5 +58,31 @@ describe('compotastic-swarm CLI', () => {
     let err = '';
     expect(await main(['--scenario', join(dir, 'missing.json')], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
     expect(err).toMatch(/error: .*missing\.json/);
+  });
+
+  it('refuses a misspelled --set path or an unwritable trace before the run, naming the nearest key', async () => {
+    let err = '';
+    const io = { out: () => undefined, err: (s: string) => (err += s) };
+    expect(await main(['--scenario', 'disaster-zone', '--set', 'nodes.cuont=5'], io)).toBe(1);
+    expect(err).toBe('error: unknown key nodes.cuont; did you mean nodes.count?\n');
+    err = '';
+    expect(await main(['--scenario', 'disaster-zone', '--trace', '/nonexistent-dir/t.jsonl'], io)).toBe(1);
+    expect(err).toMatch(/^error: --trace \/nonexistent-dir\/t\.jsonl: cannot write there/);
+  });
+
+  it('shows progress when piped, and says where the trace went', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'compotastic-'));
+    const scenario = join(dir, 'pair.json');
+    await writeFile(scenario, JSON.stringify({ name: 'pair', duration: '10m', preset: 'SHORT_FAST', pathLoss: { model: 'log-distance', sigmaDb: 0 }, nodes: { list: [{ x: 0, y: 0 }, { x: 200, y: 0, deviceClass: 'phone' }] } }));
+    let out = '';
+    let err = '';
+    const io = { out: (s: string) => (out += s), err: (s: string) => (err += s), isTty: false };
+    expect(await main(['--scenario', scenario, '--trace', join(dir, 't.jsonl')], io)).toBe(0);
+    const lines = err.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    expect(lines.every((l) => /^progress \d+% \(\d+m\d\ds\/\d+m\d\ds, \d+ s elapsed/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^progress 100% /);
+    const records = (await readFile(join(dir, 't.jsonl'), 'utf8')).trim().split('\n').length;
+    expect(out).toContain(`trace: ${join(dir, 't.jsonl')} (${records} records)`);
   });
 });

@@ -12,8 +12,12 @@ export interface StartRequest {
 }
 
 export type WorkerMessage =
-  | { type: 'meta'; durationMs: number; scenario: string }
+  /** The run about to start. `durationMs` is exact for a radio run; a swarm run may end before it (`upTo`). */
+  | { type: 'meta'; durationMs: number; upTo: boolean; scenario: string; seed: number; nodes: number; origin: { lat: number; lon: number } }
+  /** What the worker is busy with before the first simulated second (building a large swarm takes a while). */
+  | { type: 'phase'; text: string }
   | { type: 'events'; events: TraceEvent[] }
   | { type: 'progress'; simMs: number; durationMs: number }
-  | { type: 'done'; summary: unknown }
+  /** The run is over at simulated time `endMs`. */
+  | { type: 'done'; endMs: number; summary: unknown }
   | { type: 'error'; message: string };

@@ -24,9 +24,19 @@ function batcher(): { push: (e: TraceEvent) => void; flush: () => void } {
   };
 }
 
-async function runRadio(req: StartRequest): Promise<void> {
+/** Resolves the scenario (throwing a clear error for a bad name or override) and tells the page what will run. */
+function announce(req: StartRequest, upTo: boolean): ReturnType<typeof resolveScenario> {
   const resolved = resolveScenario(applyOverrides(builtinScenario(req.scenario), req.overrides));
-  post({ type: 'meta', durationMs: resolved.durationMs, scenario: req.scenario });
+  const durationMs = resolved.durationMs;
+  post({ type: 'meta', durationMs, upTo, scenario: req.scenario, seed: req.seed, nodes: resolved.nodes.count, origin: resolved.origin });
+  // The run header a trace may carry: the page shows the scenario, seed and origin from it.
+  post({ type: 'events', events: [{ t: 0, ev: 'run', scenario: req.scenario, seed: req.seed, durationMs, origin: resolved.origin }] });
+  post({ type: 'phase', text: `setting up ${resolved.nodes.count} nodes` });
+  return resolved;
+}
+
+async function runRadio(req: StartRequest): Promise<void> {
+  const resolved = announce(req, false);
   const out = batcher();
   const sim = new Simulation(resolved, {
     seed: req.seed,
@@ -35,13 +45,16 @@ async function runRadio(req: StartRequest): Promise<void> {
   });
   sim.run();
   out.flush();
-  post({ type: 'done', summary: sim.summary() });
+  post({ type: 'done', endMs: resolved.durationMs, summary: sim.summary() });
 }
 
 async function runSwarmDemo(req: StartRequest): Promise<void> {
   // Loaded on demand: the compute swarm (orchestrator, models, OTA) is most of the worker's code, and a radio-only run
   // needs none of it.
+  const resolved = announce(req, true);
+  post({ type: 'phase', text: `loading the compute swarm for ${resolved.nodes.count} nodes` });
   const { runDemo } = await import('@compotastic/demo');
+  post({ type: 'phase', text: `setting up ${resolved.nodes.count} nodes (orchestrators, kernels, models)` });
   const out = batcher();
   let announced = false;
   const summary = await runDemo({
@@ -51,7 +64,8 @@ async function runSwarmDemo(req: StartRequest): Promise<void> {
     trace: (e) => out.push(e as TraceEvent),
     onProgress: (simMs, untilMs) => {
       if (!announced) {
-        post({ type: 'meta', durationMs: untilMs, scenario: req.scenario });
+        // The swarm runs on after the scenario until updates on the air finish, up to untilMs.
+        post({ type: 'meta', durationMs: untilMs, upTo: true, scenario: req.scenario, seed: req.seed, nodes: resolved.nodes.count, origin: resolved.origin });
         announced = true;
       }
       out.flush(); // keep the page's playback fed while the swarm runs
@@ -59,7 +73,7 @@ async function runSwarmDemo(req: StartRequest): Promise<void> {
     },
   });
   out.flush();
-  post({ type: 'done', summary });
+  post({ type: 'done', endMs: summary.simulatedS * 1000, summary });
 }
 
 self.onmessage = (msg: MessageEvent<StartRequest>) => {

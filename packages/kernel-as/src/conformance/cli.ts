@@ -11,8 +11,16 @@ import { loadKernel, KERNEL_BUILDS, type KernelBuild } from '../loader.js';
 import { enableRelaxedSimd } from '../node.js';
 import { parseCase, runCase, type ConformanceCase } from './index.js';
 
+const USAGE = `Usage: conformance <dir> [--build scalar|simd|relaxed|all]
+Runs every *.json case under <dir> (subfolders too) on the chosen kernel builds; one line per failure, a summary per
+build, then "N passed, M failed". Exits 1 when anything fails or no case is found, 2 on a usage mistake.
+
+Options:
+  --build B      scalar, simd, relaxed or all (default all); also --build=B
+  --help, -h     this text`;
+
 function usage(message: string): never {
-  console.error(`${message}\nusage: conformance <dir> [--build scalar|simd|relaxed|all]`);
+  console.error(`error: ${message} (see --help)`);
   process.exit(2);
 }
 
@@ -21,7 +29,10 @@ function parseArgs(argv: string[]): { dir: string; builds: KernelBuild[] } {
   let build = 'all';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--build') build = argv[++i] ?? usage('--build needs a value');
+    if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (a === '--build') build = argv[++i] ?? usage('--build needs a value');
     else if (a.startsWith('--build=')) build = a.slice('--build='.length);
     else if (a === '--') continue;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);

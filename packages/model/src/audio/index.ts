@@ -11,6 +11,7 @@ export {
 export type { WakeWordHead, HeadSpec, WakeWordStages, WakeWordInt8 } from './wakeword.js';
 export { heldOutCorpus, calibrationCorpus, placeInWindow, durationSeconds, HELD_OUT_VOICES, NEGATIVE_PHRASES, SNRS_DB } from './corpus.js';
 export type { Clip, CorpusOptions } from './corpus.js';
+export { GATE_FRAME_SAMPLES, GATE_THRESHOLD_DBFS, gateOpens, peakFrameDbfs } from './energy-gate.js';
 export { compareOnClips } from './evaluate.js';
 export type { HeadComparison, PipelineResult } from './evaluate.js';
 export { trainKeywordHead, KEYWORD_WINDOW } from './keyword-head.js';

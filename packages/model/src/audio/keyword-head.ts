@@ -42,6 +42,8 @@ export interface KeywordTrainingOptions {
   /** Negative phrase clips (plus a quarter as many noise and near-silence clips). */
   negatives?: number;
   epochs?: number;
+  /** Widths of the head's two hidden layers (default 64 and 32): smaller heads make smaller over-the-air bundles. */
+  hidden?: [number, number];
 }
 
 export interface TrainedKeywordHead {
@@ -89,7 +91,7 @@ export async function trainKeywordHead(reference: OrtWakeWord, name: string, phr
   const d = KEYWORD_WINDOW * EMBEDDING_SIZE;
   const x = new Float32Array(rows.length * d), y = new Uint8Array(rows.length);
   rows.forEach((r, i) => { x.set(r.x, i * d); y[i] = r.y; });
-  const weights = trainMlp({ x, y, count: rows.length, features: d, classes: 2 }, { hidden1: 64, hidden2: 32, epochs: o.epochs ?? 30, seed: o.seed ?? 1 });
+  const weights = trainMlp({ x, y, count: rows.length, features: d, classes: 2 }, { hidden1: o.hidden?.[0] ?? 64, hidden2: o.hidden?.[1] ?? 32, epochs: o.epochs ?? 30, seed: o.seed ?? 1 });
   const positive = y.reduce((n, v) => n + v, 0);
   return {
     spec: { name, phrase, onnx: encodeModel(mlpToOnnx(weights, name)) }, weights, embeddings,

@@ -1,3 +1,4 @@
+import { nodeUserId } from '@compotastic/mesh';
 import { type ShardSlice, proportionalRanges, sliceSpec } from '../jobs/split.js';
 import { type JobSpec, describeSpec, inputBytes, outputBytes } from '../jobs/spec.js';
 import type { AdvertisedState } from '../registry/state.js';
@@ -509,9 +510,8 @@ function pipelineCandidate(req: PlanRequest, policy: PlanPolicy, profile: ModelP
   return { kind: 'pipeline', expectedMs: expectedWithRecovery(t, p, policy.leaseDetectMs), nominalMs: t, p, assignments };
 }
 
-export function nodeName(num: number): string {
-  return `!${(num >>> 0).toString(16).padStart(8, '0')}`;
-}
+/** A node as the planner's explanations name it: its Meshtastic user id. */
+export const nodeName = nodeUserId;
 
 function fmtMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -36,6 +36,7 @@ export const MessageType = Object.freeze({
   FAILURE: 0x0f,
   FRAGMENT: 0x13,
   AUTH_REJECT: 0x14,
+  DETECTION: 0x15,
 } as const);
 /**
  * Type codes that are retired and must never be given to another message: 0x10-0x12 were OTA_HAVE, OTA_WANT and
@@ -147,6 +148,7 @@ export type Message =
   | { type: 'CANCEL'; jobId: number; shard: number | null; reason: number }
   | ({ type: 'FAILURE'; reason: number; detail: string } & ShardRef)
   | { type: 'AUTH_REJECT'; reason: number }
+  | ({ type: 'DETECTION' } & Detection)
   | { type: 'FRAGMENT'; msgId: number; index: number; count: number; totalLength: number | null; crc: number | null; chunk: Uint8Array };
 
 export type MessageOf<T extends MessageTypeName> = Extract<Message, { type: T }>;
@@ -157,6 +159,25 @@ export const RESULT_SIGNATURE_BYTES = 64;
 export const MAX_WANT_RANGES = 16;
 /** Longest FAILURE detail, bytes of UTF-8. */
 export const MAX_DETAIL_BYTES = 64;
+
+/**
+ * What a sensor heard (DETECTION): a keyword id from the swarm's keyword table, the detector's score in 1/255 steps,
+ * when (seconds on the sensor's clock) and a per-sensor sequence number (wrapping at 2^16) so listeners can tell a
+ * repeat from a new event. Never audio: 8 bytes of body.
+ */
+export interface Detection {
+  keyword: number;
+  /** 0..255: the score times 255, rounded down (scoreByte). */
+  score255: number;
+  timeS: number;
+  seq: number;
+}
+
+/** A detector's score in [0, 1] as DETECTION carries it (rounded down, so a score under a threshold never reads over it). */
+export function scoreByte(score: number): number {
+  if (!Number.isFinite(score) || score < 0 || score > 1) throw new CodecError('BAD_VALUE', `a detection score must be in [0, 1], got ${score}`);
+  return Math.floor(score * 255);
+}
 
 // ---------------------------------------------------------------------------------------------- job spec codec
 
@@ -410,6 +431,9 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8A
       if (msg.reason < 1 || msg.reason > 2) throw new CodecError('BAD_VALUE', `unknown auth reject reason ${msg.reason}`);
       w.u8(msg.reason);
       break;
+    case 'DETECTION':
+      w.u8(msg.keyword).u8(msg.score255).u32(msg.timeS).u16(msg.seq);
+      break;
     case 'RESULT_ACK':
       shardRef(w, msg);
       if (msg.status > 2) throw new CodecError('BAD_VALUE', `unknown result ack status ${msg.status}`);
@@ -550,6 +574,8 @@ function decodeBody(type: MessageTypeName, r: ByteReader): Message {
       if (reason < 1 || reason > 2) throw new CodecError('BAD_VALUE', `AUTH_REJECT: unknown reason ${reason}`);
       return { type, reason };
     }
+    case 'DETECTION':
+      return { type, keyword: r.u8('keyword'), score255: r.u8('score'), timeS: r.u32('time'), seq: r.u16('sequence') };
     case 'RESULT_ACK': {
       const ref = readShardRef(r);
       const status = r.u8('status');

@@ -101,6 +101,7 @@ export function sampleMessages(r: Prng): Message[] {
       return { type: 'RESULT' as const, ...ref(r), status: r.int(0, 256), length: inline ? inline.length : r.int(0, 1 << 24), crc: r.uint32(), inline, signature };
     })(),
     { type: 'AUTH_REJECT', reason: r.int(1, 3) },
+    { type: 'DETECTION', keyword: r.int(0, 256), score255: r.int(0, 256), timeS: r.uint32(), seq: r.int(0, 65536) },
     { type: 'RESULT_ACK', ...ref(r), status: r.int(0, 3) },
     { type: 'CANCEL', jobId: r.uint32(), shard: r.bool() ? null : r.int(0, 70000), reason: r.int(0, 256) },
     { type: 'FAILURE', ...ref(r), reason: r.int(0, 256), detail: r.bool() ? 'battery 12%' : 'résumé ✓ '.repeat(r.int(0, 6)) },

@@ -1,12 +1,11 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BROADCAST_NUM, MAX_TO_FROM_RADIO_BYTES, PortNum } from '@compotastic/mesh';
+import { BROADCAST_NUM, MAX_TO_FROM_RADIO_BYTES, PortNum, nodeUserId } from '@compotastic/mesh';
 import { Protobuf } from '@meshtastic/core';
 import { SimError } from '../errors.js';
 import { RoutingError, type SimPacket } from '../mesh/packet.js';
 import { syntheticPayload } from '../mesh/synthetic-payload.js';
 import type { Simulation } from '../simulation.js';
 import type { SimNode } from '../world/node.js';
-import { userId } from '../modules/firmware-modules.js';
 import { CONFIG_CASES, DEFAULT_REBOOT_SECONDS, MODULE_CONFIG_CASES, settingsOf, type NodeSettings } from './admin.js';
 import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type TelemetryPhone } from './phone-telemetry.js';
 
@@ -112,7 +111,7 @@ export class VirtualRadio implements TelemetryPhone {
   ownUser(): Msg {
     const n = this.node;
     return {
-      id: userId(n.num),
+      id: nodeUserId(n.num),
       longName: n.owner.longName,
       shortName: n.owner.shortName,
       hwModel: P.Mesh.HardwareModel.PORTDUINO,
@@ -158,7 +157,7 @@ export class VirtualRadio implements TelemetryPhone {
     // Other nodes as the node DB knows them: a user only once its NodeInfo was heard, a position once one was.
     for (const entry of n.router.nodeDb.values()) {
       const info: Msg = { num: entry.num, snr: entry.snr, hopsAway: entry.hopsAway, lastHeard: this.sim.scenario.startEpochS + Math.floor(entry.lastHeardMs / 1000) };
-      if (entry.user) info.user = { id: userId(entry.num), ...entry.user };
+      if (entry.user) info.user = { id: nodeUserId(entry.num), ...entry.user };
       if (entry.position) info.position = entry.position;
       out.push(this.fromRadio({ case: 'nodeInfo', value: info }));
     }

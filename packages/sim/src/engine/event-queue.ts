@@ -6,12 +6,18 @@ export interface SimEvent {
   arg: unknown;
 }
 
+const INITIAL_CAPACITY = 1024;
+
 /**
  * Binary min-heap ordered by (time, insertion sequence), so events at the same instant run in the order they were
- * scheduled: that ordering is what makes runs reproducible.
+ * scheduled: that ordering is what makes runs reproducible. The keys sit in typed arrays beside the heap's event
+ * references, so sifting compares numbers in two flat arrays instead of reading an event object at every level.
  */
 export class EventQueue {
-  private heap: SimEvent[] = [];
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private seqs = new Float64Array(INITIAL_CAPACITY);
+  private events: Array<SimEvent | undefined> = new Array(INITIAL_CAPACITY);
+  private length = 0;
   private nextSeq = 0;
   private live = 0;
 
@@ -19,20 +25,38 @@ export class EventQueue {
     return this.live;
   }
 
+  private grow(): void {
+    const cap = this.times.length * 2;
+    const times = new Float64Array(cap);
+    times.set(this.times);
+    const seqs = new Float64Array(cap);
+    seqs.set(this.seqs);
+    this.times = times;
+    this.seqs = seqs;
+    this.events.length = cap;
+  }
+
   push(time: number, fn: (arg: unknown) => void, arg?: unknown): SimEvent {
-    const ev: SimEvent = { time, seq: this.nextSeq++, fn, arg };
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(ev);
+    const seq = this.nextSeq++;
+    const ev: SimEvent = { time, seq, fn, arg };
+    if (this.length === this.times.length) this.grow();
+    const times = this.times;
+    const seqs = this.seqs;
+    const events = this.events;
+    let i = this.length++;
     // Sift up.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent] as SimEvent;
-      if (p.time < time || (p.time === time && p.seq < ev.seq)) break;
-      heap[i] = p;
+      const pt = times[parent] as number;
+      if (pt < time || (pt === time && (seqs[parent] as number) < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[parent] as number;
+      events[i] = events[parent];
       i = parent;
     }
-    heap[i] = ev;
+    times[i] = time;
+    seqs[i] = seq;
+    events[i] = ev;
     this.live++;
     return ev;
   }
@@ -47,8 +71,7 @@ export class EventQueue {
   /** Time of the next live event, or Infinity. */
   peekTime(): number {
     this.dropCancelled();
-    const top = this.heap[0];
-    return top ? top.time : Infinity;
+    return this.length > 0 ? (this.times[0] as number) : Infinity;
   }
 
   /** Remove and return the next live event. */
@@ -60,15 +83,20 @@ export class EventQueue {
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && (this.heap[0] as SimEvent).fn === null) this.removeTop();
+    while (this.length > 0 && (this.events[0] as SimEvent).fn === null) this.removeTop();
   }
 
   private removeTop(): SimEvent | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    if (!top) return undefined;
-    const last = heap.pop() as SimEvent;
-    const n = heap.length;
+    if (this.length === 0) return undefined;
+    const times = this.times;
+    const seqs = this.seqs;
+    const events = this.events;
+    const top = events[0] as SimEvent;
+    const n = --this.length;
+    const lastTime = times[n] as number;
+    const lastSeq = seqs[n] as number;
+    const last = events[n] as SimEvent;
+    events[n] = undefined;
     if (n > 0) {
       let i = 0;
       for (;;) {
@@ -76,19 +104,26 @@ export class EventQueue {
         if (l >= n) break;
         const r = l + 1;
         let c = l;
-        let child = heap[l] as SimEvent;
+        let ct = times[l] as number;
+        let cs = seqs[l] as number;
         if (r < n) {
-          const rc = heap[r] as SimEvent;
-          if (rc.time < child.time || (rc.time === child.time && rc.seq < child.seq)) {
+          const rt = times[r] as number;
+          const rs = seqs[r] as number;
+          if (rt < ct || (rt === ct && rs < cs)) {
             c = r;
-            child = rc;
+            ct = rt;
+            cs = rs;
           }
         }
-        if (last.time < child.time || (last.time === child.time && last.seq < child.seq)) break;
-        heap[i] = child;
+        if (lastTime < ct || (lastTime === ct && lastSeq < cs)) break;
+        times[i] = ct;
+        seqs[i] = cs;
+        events[i] = events[c];
         i = c;
       }
-      heap[i] = last;
+      times[i] = lastTime;
+      seqs[i] = lastSeq;
+      events[i] = last;
     }
     return top;
   }

@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BROADCAST_NUM, PortNum } from '@compotastic/mesh';
+import { BROADCAST_NUM, PortNum, nodeUserId } from '@compotastic/mesh';
 import { Protobuf } from '@meshtastic/core';
 import { deviceMetrics } from '../client/phone-telemetry.js';
 import type { SimEvent } from '../engine/event-queue.js';
@@ -42,10 +42,6 @@ export interface LearnedPosition {
 export interface ModuleAnswer {
   request: SimPacket;
   reply: SimPacket | null;
-}
-
-export function userId(num: number): string {
-  return `!${num.toString(16).padStart(8, '0')}`;
 }
 
 /**
@@ -109,7 +105,7 @@ export class FirmwareModules {
     return toBinary(
       P.Mesh.UserSchema,
       create(P.Mesh.UserSchema, {
-        id: userId(n.num),
+        id: nodeUserId(n.num),
         longName: n.owner.longName,
         shortName: n.owner.shortName,
         hwModel: P.Mesh.HardwareModel.PORTDUINO,

@@ -1,3 +1,4 @@
+import { SimError } from '../errors.js';
 import { cadDurationMs, firmwarePacketTimeMs, noiseFloorDbm, timeOnAirMs, type ModemPreset, type Region } from '@compotastic/mesh';
 
 /**
@@ -15,8 +16,9 @@ export class RadioPhy {
   readonly cadMs: number;
   /** Start of the part of a frame a collision destroys: the preamble minus the 5 symbols a receiver needs. */
   readonly criticalOffsetMs: number;
-  private readonly packetTimeCache = new Map<number, number>();
-  private readonly airtimeCache = new Map<number, number>();
+  /** Per-length figures, computed once (NaN until then): typed tables, as they are read for every transmission. */
+  private readonly packetTimes = new Float64Array(256).fill(NaN);
+  private readonly airtimes = new Float64Array(256).fill(NaN);
 
   constructor(readonly preset: ModemPreset, readonly region: Region, noiseFigureDb: number, captureThresholdDb: number) {
     this.key = RadioPhy.keyOf(preset, region);
@@ -34,21 +36,23 @@ export class RadioPhy {
 
   /** Firmware whole-ms packet time for a PHY payload length (what its airtime counters and delays use). */
   packetTimeMs(onAirBytes: number): number {
-    return memo(this.packetTimeCache, onAirBytes, (n) => firmwarePacketTimeMs(this.preset, n));
+    const n = lengthIndex(onAirBytes);
+    let v = this.packetTimes[n] as number;
+    if (v !== v) v = this.packetTimes[n] = firmwarePacketTimeMs(this.preset, n);
+    return v;
   }
 
   /** Exact time on air, ms. */
   airtimeMs(onAirBytes: number): number {
-    return memo(this.airtimeCache, onAirBytes, (n) => timeOnAirMs(this.preset, n));
+    const n = lengthIndex(onAirBytes);
+    let v = this.airtimes[n] as number;
+    if (v !== v) v = this.airtimes[n] = timeOnAirMs(this.preset, n);
+    return v;
   }
 }
 
-/** A per-length figure, computed once (lengths over the LoRa maximum count as 255). */
-function memo(cache: Map<number, number>, onAirBytes: number, compute: (bytes: number) => number): number {
-  let v = cache.get(onAirBytes);
-  if (v === undefined) {
-    v = compute(Math.min(onAirBytes, 255));
-    cache.set(onAirBytes, v);
-  }
-  return v;
+/** Table index of a PHY payload length: lengths over the LoRa maximum count as 255. */
+function lengthIndex(onAirBytes: number): number {
+  if (!(onAirBytes >= 0) || !Number.isInteger(onAirBytes)) throw new SimError('INVALID_ARGUMENT', `a payload length must be a non-negative integer, got ${onAirBytes}`);
+  return Math.min(onAirBytes, 255);
 }

@@ -1,5 +1,6 @@
 import { lastByteOfNodeNum, type Prng } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
+import { x25519PublicKey } from '../mesh/x25519.js';
 import type { MeshRouter } from '../mesh/router.js';
 import type { FirmwareModules } from '../modules/firmware-modules.js';
 import type { RadioPhy } from '../radio/phy.js';
@@ -19,6 +20,8 @@ export interface Arrival {
   /** Lost: the reason, or null while still intact. */
   lostReason: string | null;
   lostTo: Transmission | null;
+  /** Position in the receiver's `arrivals` list while the signal lasts. */
+  rxSlot: number;
 }
 
 export interface Transmission {
@@ -60,9 +63,8 @@ export class SimNode {
   modules!: FirmwareModules;
   /** Owner names, as a client set them and as NodeInfo announces them. */
   owner: { longName: string; shortName: string; isLicensed: boolean };
-  /** Curve25519 key pair (PKI, firmware 2.5+), seeded per node. */
-  privateKey: Uint8Array = new Uint8Array(32);
-  publicKey: Uint8Array = new Uint8Array(32);
+  /** Curve25519 key pair (PKI, firmware 2.5+), seeded per node; derived on first use (most large runs never ask). */
+  private keyPair: { privateKey: Uint8Array; publicKey: Uint8Array } | null = null;
   /** MyNodeInfo.device_id: 16 bytes, seeded per node. */
   deviceId: Uint8Array = new Uint8Array(16);
   /** Draws for outside interference (created on first use). */
@@ -115,5 +117,22 @@ export class SimNode {
     this.owner = { longName: `Sim ${name}`, shortName: name.slice(-4).padStart(4, '_'), isLicensed: false };
     this.x = x;
     this.y = y;
+  }
+
+  private keys(): { privateKey: Uint8Array; publicKey: Uint8Array } {
+    if (!this.keyPair) {
+      // A derived stream depends only on the node's seed, so the keys are the same whenever they are first read.
+      const privateKey = this.rng.derive('pki').bytes(32);
+      this.keyPair = { privateKey, publicKey: x25519PublicKey(privateKey) };
+    }
+    return this.keyPair;
+  }
+
+  get privateKey(): Uint8Array {
+    return this.keys().privateKey;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.keys().publicKey;
   }
 }

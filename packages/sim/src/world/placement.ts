@@ -1,6 +1,7 @@
 import type { Prng } from '@compotastic/mesh';
-import { meanPathLossDb } from '../radio/propagation.js';
+import { meanPathLossDb, rangeForBudgetM } from '../radio/propagation.js';
 import type { ResolvedScenario, Waypoint } from '../scenario.js';
+import { PointBuckets } from './point-buckets.js';
 
 /** Exact proportions (largest remainder), shuffled: a 5% router share means 5% routers. */
 export function assignByFractions<K extends string>(weights: Record<K, number>, keys: readonly K[], count: number, rng: Prng): K[] {
@@ -22,7 +23,8 @@ export function assignByFractions<K extends string>(weights: Record<K, number>, 
 
 /**
  * Positions for generated nodes, centred on (0, 0). `connected` follows Meshtasticator: uniform, at least minDist from
- * every node, and within mean range (no shadowing) of at least one node placed before.
+ * every node, and within mean range (no shadowing) of at least one node placed before. Both checks read grid buckets
+ * around the candidate, so placing n nodes costs about n tries times the nodes nearby, not n^2 tries.
  */
 export function placeNodes(sc: ResolvedScenario, count: number, rng: Prng, sensitivityDbm: number): Waypoint[] {
   const { widthM: w, heightM: h } = sc.area;
@@ -54,38 +56,53 @@ export function placeNodes(sc: ResolvedScenario, count: number, rng: Prng, sensi
     }
     case 'connected': {
       const budget = sc.nodes.txPowerDbm + 2 * sc.nodes.antennaGainDbi - sensitivityDbm;
+      const h0 = sc.nodes.heightM;
+      const reachable = (d: number): boolean => meanPathLossDb(sc.pathLoss, d, h0, h0) <= budget;
+      // Path loss grows with distance, so nothing beyond the budget's range (plus slack for the search) is reachable.
+      // (The range search stops near 1e8 m: beyond that, one bucket holds everything.)
+      const rangeM = rangeForBudgetM(sc.pathLoss, budget, h0, h0);
+      const near = new PointBuckets(rangeM >= 5e7 ? Infinity : Math.max(1, rangeM * 1.001 + 1));
+      const close = placed(existing, p.minDistM);
+      for (const q of existing) near.add(q[0], q[1]);
       for (let i = 0; i < count; i++) {
         let candidate = uniform();
         for (let tries = 0; tries < 1000; tries++) {
           candidate = uniform();
-          const all = existing.concat(out);
-          if (all.length === 0) break;
-          let tooClose = false;
-          let reachable = false;
-          for (const q of all) {
-            const d = Math.hypot(q[0] - candidate[0], q[1] - candidate[1]);
-            if (d < p.minDistM) {
-              tooClose = true;
-              break;
-            }
-            if (meanPathLossDb(sc.pathLoss, d, sc.nodes.heightM, sc.nodes.heightM) <= budget) reachable = true;
-          }
-          if (!tooClose && reachable) break;
+          if (near.size === 0) break;
+          const [cx, cy] = candidate;
+          if (!tooClose(close, cx, cy, p.minDistM) && near.some(cx, cy, (qx, qy) => reachable(Math.hypot(qx - cx, qy - cy)))) break;
         }
         out.push(candidate);
+        near.add(candidate[0], candidate[1]);
+        close?.add(candidate[0], candidate[1]);
       }
       return out;
     }
     default: {
+      const close = placed(existing, p.minDistM);
       for (let i = 0; i < count; i++) {
         let candidate = uniform();
         for (let tries = 0; tries < 100 && p.minDistM > 0; tries++) {
-          if (existing.concat(out).every((q) => Math.hypot(q[0] - candidate[0], q[1] - candidate[1]) >= p.minDistM)) break;
+          if (!tooClose(close, candidate[0], candidate[1], p.minDistM)) break;
           candidate = uniform();
         }
         out.push(candidate);
+        close?.add(candidate[0], candidate[1]);
       }
       return out;
     }
   }
+}
+
+/** Buckets for the minimum-distance check holding `points`, or null when there is no minimum distance. */
+function placed(points: Waypoint[], minDistM: number): PointBuckets | null {
+  if (!(minDistM > 0)) return null;
+  const b = new PointBuckets(minDistM);
+  for (const q of points) b.add(q[0], q[1]);
+  return b;
+}
+
+/** Whether a placed point lies closer than minDistM to (x, y). */
+function tooClose(close: PointBuckets | null, x: number, y: number, minDistM: number): boolean {
+  return close !== null && close.some(x, y, (qx, qy) => Math.hypot(qx - x, qy - y) < minDistM);
 }
