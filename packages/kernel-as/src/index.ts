@@ -5,7 +5,8 @@ export { Kernel, PackedMatrix } from './kernel.js';
 export type {
   DeltaMode, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
 } from './kernel.js';
-export type { ByteArray, QuantType } from './shapes.js';
+export { QUANT_RANGE } from './tensor.js';
+export type { ByteArray, KernelTensorData, QuantType, Tensor, TensorData, TensorType } from './tensor.js';
 export * from './errors.js';
 export { ABI_VERSION, ErrorCode, FEATURE_SIMD128, FEATURE_RELAXED_SIMD, FEATURE_BULK_MEMORY, FEATURE_NONTRAPPING_F2I } from './abi.js';
 export type { KernelExports } from './abi.js';
