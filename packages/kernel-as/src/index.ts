@@ -2,8 +2,9 @@
 export { loadKernel, loadBuildBytes, instantiateKernel, detectFeatures, supportedBuilds, buildUrl, KERNEL_BUILDS } from './loader.js';
 export type { KernelBuild, LoadKernelOptions, WasmSource, HostFeatures } from './loader.js';
 export { Kernel, PackedMatrix } from './kernel.js';
+export { WasmTensor } from './wasm-tensor.js';
 export type {
-  DeltaMode, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
+  DeltaMode, TensorInit, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
 } from './kernel.js';
 export { QUANT_RANGE } from './tensor.js';
 export type { ByteArray, KernelTensorData, QuantType, Tensor, TensorData, TensorType } from './tensor.js';
