@@ -1,6 +1,7 @@
+import { type QuantType, QUANT_RANGE } from '@compotastic/kernel';
 import { JobSpecError } from '../errors.js';
 
-export type QuantType = 'uint8' | 'int8';
+export type { QuantType };
 
 /**
  * int8 matrix product Y (int32, m x n) = (A - aZeroPoint)(B - bZeroPoint), ONNX MatMulInteger. A GEMV is m = 1; a
@@ -61,8 +62,6 @@ export type JobSpec = GemmSpec | ModelLayersSpec;
 export const MAX_JOB_BYTES = 64 * 1024 * 1024;
 /** Dimensions are varints on the wire; keep products well inside double precision. */
 export const MAX_DIM = 1 << 24;
-
-const QUANT_RANGE: Record<QuantType, [number, number]> = { uint8: [0, 255], int8: [-128, 127] };
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_DIM) throw new JobSpecError('BAD_SHAPE', `${name} must be an integer 1..${MAX_DIM}, got ${v}`);
