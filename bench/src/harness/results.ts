@@ -55,6 +55,10 @@ export interface CaseResult {
   skipped?: string;
   contenders: ContenderResult[];
   ratios: RatioResult[];
+  /** The case's own lower bound on timed calls, when it sets one (slow cases). */
+  minIterations?: number;
+  /** Wall time of the whole case (setup and every round), ms: the next run's progress estimate. */
+  wallMs?: number;
 }
 
 export interface RunSettings {
