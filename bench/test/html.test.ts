@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { axisRange, barChart, colourMap, escapeHtml, renderHtml } from '../src/harness/html.js';
-import { RESULT_SCHEMA, type SuiteResult } from '../src/harness/results.js';
+import { type ChartLayout, axisRange, barChart, boxesOverlap, chartLayout, colourMap, escapeHtml } from '../src/harness/chart.js';
+import { renderHtml } from '../src/harness/html.js';
+import { formatThroughput } from '../src/harness/report.js';
+import { RESULT_SCHEMA, type SuiteResult, isSuiteResult } from '../src/harness/results.js';
 
 function result(): SuiteResult {
   const contender = (id: string, role: 'ours' | 'peer', ms?: number) => ({
@@ -75,5 +79,98 @@ describe('HTML report', () => {
   it('gives each contender the same colour everywhere and escapes attributes', () => {
     expect(colourMap(['b', 'a', 'b'])).toEqual(colourMap(['a', 'b']));
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+// Recorded result files, trimmed: an OTA run (apply and inflate against bspatch, zstd and fflate; the patch sizes of
+// two esbuild releases) and a simulator run (the scaling ratio, Meshtasticator reachability, memory at 10,000 nodes).
+function recorded(name: string): SuiteResult {
+  const json: unknown = JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8'));
+  if (!isSuiteResult(json)) throw new Error(`${name} is not a result file`);
+  return json;
+}
+
+/** Every chart of a report, laid out again from the result, checked to be the layout the SVG draws. */
+function chartsOf(result: SuiteResult): ChartLayout[] {
+  const html = renderHtml([result]);
+  return [...html.matchAll(/<svg[^>]*aria-label="([^"]*)"[\s\S]*?<\/svg>/g)].map((m) => {
+    const layout = chartLayoutFor(result, m[1]!);
+    const drawn = [...m[0].matchAll(/<text x="([\d.]+)" y="([\d.]+)" class="(\w+)"[^>]*>([^<]*)<\/text>/g)].map((t) => `${t[3]} ${t[1]} ${t[2]} ${t[4]}`);
+    expect(drawn).toEqual(layout.texts.map((t) => `${t.cls} ${t.ax.toFixed(1)} ${t.baseline} ${escapeHtml(t.text)}`));
+    return layout;
+  });
+}
+
+function chartLayoutFor(result: SuiteResult, title: string): ChartLayout {
+  const unescaped = title.replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  const bars = result.cases.flatMap((c) => c.ratios.filter((r) => r.value !== undefined && unescaped.endsWith(`than ${r.peer}`))
+    .map((r) => ({ caseId: c.id, contender: r.ours, label: c.contenders.find((x) => x.id === r.ours)?.label ?? r.ours, value: r.value! })));
+  if (bars.length > 0) return chartLayout(unescaped, bars);
+  const sizes = result.build.patchSizes as Record<string, { ours: number; bsdiff: number }>;
+  return chartLayout(unescaped, Object.entries(sizes).map(([pair, s]) => ({ caseId: pair, contender: 'ours', label: 'patch size', value: s.bsdiff / s.ours })));
+}
+
+function expectNoOverlap(layout: ChartLayout): void {
+  for (const [i, a] of layout.texts.entries()) {
+    expect(a.x, a.text).toBeGreaterThanOrEqual(0);
+    expect(a.x + a.width, a.text).toBeLessThanOrEqual(layout.width);
+    for (const b of layout.texts.slice(i + 1)) expect(boxesOverlap(a, b), `"${a.text}" and "${b.text}"`).toBe(false);
+    for (const bar of layout.bars) expect(boxesOverlap(a, bar), `"${a.text}" and the bar of ${bar.bar.caseId}`).toBe(false);
+  }
+}
+
+describe('HTML report from recorded results', () => {
+  const ota = recorded('ota-result.json');
+  const sim = recorded('sim-result.json');
+
+  it('lays out the OTA and simulator charts with no two labels overlapping', () => {
+    const layouts = [...chartsOf(ota), ...chartsOf(sim)];
+    expect(layouts.length).toBeGreaterThanOrEqual(4); // bspatch, zstd, fflate, patch size; the scaling ratio
+    for (const layout of layouts) expectNoOverlap(layout);
+  });
+
+  it('would have caught the old layout: a case name beside a long contender label on the same row', () => {
+    const layout = chartLayout('t', [{ caseId: 'inflate literals esbuild-linux-x64 0.24.0->0.24.1', contender: 'ours', label: 'RawInflater (about 1.1 KB of tables)', value: 0.37 }]);
+    const name = layout.texts.find((t) => t.cls === 'case')!, label = layout.texts.find((t) => t.cls === 'label')!;
+    expect(label.y).toBeGreaterThanOrEqual(name.y + name.height); // its own row
+    const crowded = chartLayout('t', [{ caseId: 'c', contender: 'ours', label: 'x'.repeat(200), value: 2 }]);
+    expectNoOverlap(crowded);
+    expect(crowded.texts.find((t) => t.cls === 'label')!.text.endsWith('…')).toBe(true);
+  });
+
+  it('shows the patch sizes and the Meshtasticator reachability', () => {
+    const otaHtml = renderHtml([ota]);
+    expect(otaHtml).toContain('OTA patch sizes (bytes)');
+    expect(otaHtml).toMatch(/<td>esbuild-linux-x64 0\.24\.0-&gt;0\.24\.1<\/td><td class="num">10,182,808<\/td><td class="num">180,101<\/td><td>1\.77%<\/td><td class="num">256,922<\/td><td>2\.52%<\/td><td>0\.701<\/td>/);
+    expect(otaHtml).toContain('patch size: how many times smaller than bsdiff');
+    expect(otaHtml).toContain('Rollout airtime');
+    const simHtml = renderHtml([sim]);
+    expect(simHtml).toMatch(/<td>moving nodes \(its default\)<\/td><td>77\.8% \(sd 10\.1\)<\/td><td>72\.7%<\/td><td>\+5\.1 points<\/td>/);
+    expect(simHtml).toMatch(/<td>movement off<\/td><td>86\.6% \(sd 8\.3\)<\/td><td>75\.7%<\/td><td>\+10\.9 points<\/td>/);
+    expect(simHtml).toMatch(/<td>memory 10k nodes<\/td><td class="num">10,000<\/td><td class="num">267<\/td><td class="num">545\.1<\/td>/);
+  });
+
+  it('shows no time per call for a case that measures something else, and no column of zeros', () => {
+    const simHtml = renderHtml([sim]);
+    const fidelity = /<h3>fidelity<\/h3>[\s\S]*?<\/table>/.exec(simHtml)![0];
+    expect(fidelity).not.toMatch(/\d ms</);
+    expect(fidelity).toContain('measures reachability against Meshtasticator');
+    expect(fidelity).not.toContain('<th>throughput</th>'); // no case of the group has work per call
+    const otaHtml = renderHtml([ota]);
+    expect(otaHtml).not.toMatch(/>0\.00+ [GMk]?B\/s</);
+    expect(otaHtml).toContain('>2.97 MB/s<'); // streaming apply of 10.2 MB in 3.43 s
+  });
+
+  it('puts throughput in the unit that fits it', () => {
+    expect(formatThroughput({ gbps: 0.0029664 })).toBe('2.97 MB/s');
+    expect(formatThroughput({ gbps: 12.345 })).toBe('12.3 GB/s');
+    expect(formatThroughput({ gbps: 0.0000123 })).toBe('12.3 kB/s');
+    expect(formatThroughput({ gops: 0.5 })).toBe('500 MOPS');
+    expect(formatThroughput({})).toBe('');
+  });
+
+  it('lays out the simulator event-rate figures when a run stored them', () => {
+    const withRates = { ...sim, build: { figures: { '1000-node hour': { nodes: 1000, events: 2_000_000, wallMs: 4000, cpuMs: 2000, eventsPerSecond: 500_000, eventsPerCpuSecond: 1_000_000, goal: 1_000_000 } } } };
+    expect(renderHtml([withRates])).toMatch(/<td>1000-node hour<\/td><td>4\.0<\/td><td>2\.0<\/td><td class="num">2,000,000<\/td><td class="num">500,000<\/td><td class="num">1,000,000<\/td><td>1\.00 of 1,000,000\/s<\/td>/);
   });
 });

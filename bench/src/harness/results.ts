@@ -55,6 +55,8 @@ export interface CaseResult {
   skipped?: string;
   contenders: ContenderResult[];
   ratios: RatioResult[];
+  /** What the case measures instead of time (its figures are stored with the result); its time per call is not shown. */
+  untimed?: string;
   /** The case's own lower bound on timed calls, when it sets one (slow cases). */
   minIterations?: number;
   /** Wall time of the whole case (setup and every round), ms: the next run's progress estimate. */

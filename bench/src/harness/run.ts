@@ -76,6 +76,7 @@ async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts:
   if (c.minIterations !== undefined) out.minIterations = c.minIterations;
   if (c.work) out.work = c.work;
   if (c.note) out.note = c.note;
+  if (c.untimed) out.untimed = c.untimed;
   const wanted = opts.focus?.get(c.id);
   const contenders = focusedContenders(c, opts.focus);
   const ratios = caseRatios(c).filter((r) => !wanted || (wanted.has(r.ours) && wanted.has(r.peer)));
