@@ -174,3 +174,11 @@ describe('HTML report from recorded results', () => {
     expect(renderHtml([withRates])).toMatch(/<td>1000-node hour<\/td><td>4\.0<\/td><td>2\.0<\/td><td class="num">2,000,000<\/td><td class="num">500,000<\/td><td class="num">1,000,000<\/td><td>1\.00 of 1,000,000\/s<\/td>/);
   });
 });
+
+describe('machine line', () => {
+  it('says how busy the machine was when the result records it', () => {
+    const r = result();
+    expect(renderHtml([r])).not.toContain('load average');
+    expect(renderHtml([{ ...r, machine: { ...r.machine, load1: 6.5 } }])).toContain('2 cores, Linux x64, Node v20, V8 11, load average 6.5 at the start; full mode');
+  });
+});

@@ -6,7 +6,7 @@
 import { type ChartBar, barChart, colourMap, escapeHtml } from './chart.js';
 import { figureSections } from './figures.js';
 import type { GateOutcome } from './gates.js';
-import { formatCaseTime, formatRatio, formatThroughput } from './report.js';
+import { formatCaseTime, formatRatio, formatThroughput, machineLine } from './report.js';
 import type { CaseResult, SuiteResult } from './results.js';
 
 function chartsFor(suite: SuiteResult, group: string, cases: readonly CaseResult[], colours: Map<string, string>): string[] {
@@ -69,7 +69,7 @@ export function renderHtml(results: readonly SuiteResult[], title = 'Compotastic
   for (const r of results) {
     const m = r.machine;
     body.push(`<h2>${escapeHtml(r.suite)}</h2><p>${escapeHtml(r.description)}</p>`);
-    body.push(`<p class="machine">${escapeHtml(`${m.cpu}, ${m.cores} cores, ${m.os} ${m.arch}, Node ${m.node}, V8 ${m.v8}; ${r.mode} mode, ${r.settings.rounds} rounds, ${r.startedAt}`)}</p>`);
+    body.push(`<p class="machine">${escapeHtml(`${machineLine(m)}; ${r.mode} mode, ${r.settings.rounds} rounds, ${r.startedAt}`)}</p>`);
     body.push('<p>Ratios are time(peer) / time(ours), the median over rounds in which both were timed moments apart: right of 1x, ours is faster. Dashed lines are targets.</p>');
     for (const group of [...new Set(r.cases.map((c) => c.group))]) {
       const cases = r.cases.filter((c) => c.group === group);

@@ -2,7 +2,7 @@
 // its time per call, throughput, and its ratio against each peer.
 
 import type { GateOutcome } from './gates.js';
-import type { CaseResult, SuiteResult } from './results.js';
+import type { CaseResult, MachineInfo, SuiteResult } from './results.js';
 
 export function formatTime(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';
@@ -72,11 +72,17 @@ function groupTable(cases: readonly CaseResult[]): string {
   return table(rows);
 }
 
+/** The machine a result was measured on, with how busy it was (figures on a loaded machine are slower). */
+export function machineLine(m: MachineInfo): string {
+  const load = m.load1 === undefined ? '' : `, load average ${m.load1} at the start`;
+  return `${m.cpu}, ${m.cores} cores, ${m.os} ${m.arch}, Node ${m.node}, V8 ${m.v8}${load}`;
+}
+
 export function formatSuite(result: SuiteResult): string {
   const m = result.machine;
   const lines = [
     `${result.suite} (${result.mode} mode): ${result.description}`,
-    `machine: ${m.cpu}, ${m.cores} cores, ${m.os} ${m.arch}, Node ${m.node}, V8 ${m.v8}`,
+    `machine: ${machineLine(m)}`,
     `ratios are time(peer) / time(ours): above 1 means ours is faster. Median of ${result.settings.rounds} rounds.`,
   ];
   const groups = [...new Set(result.cases.map((c) => c.group))];
