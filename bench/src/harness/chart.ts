@@ -1,6 +1,7 @@
 // SVG bar charts of ratios on a log scale around 1x (bars grow right of 1x when ours is faster), laid out so that no
 // two texts overlap, and the escaping and colours every part of the HTML report shares.
 
+import { fitText, textWidth } from '@compotastic/sim';
 import { formatRatio } from './report.js';
 
 export function escapeHtml(text: string): string {
@@ -55,29 +56,16 @@ export interface ChartLayout {
   plotBottom: number;
 }
 
-const FONT_PX: Record<string, number> = { title: 13, case: 12, label: 12, value: 11, tick: 11 };
-/** Average advance of a character as a fraction of the font size: generous for system-ui, so estimates err wide. */
-const CHAR_EM = 0.62;
-const BOLD_EM = 0.68;
+/** Font sizes by class, as the report's style sheet sets them (tests read the SVG with the same sizes). */
+export const FONT_PX: Readonly<Record<string, number>> = { title: 13, case: 12, label: 12, value: 11, tick: 11 };
+/** Bold text (titles, case names) runs wider: its width is estimated as that of a text this much larger. */
+const BOLD_WIDTH = 1.1;
 
 function textBox(text: string, cls: string, ax: number, baseline: number, anchor: TextBox['anchor'] = 'start'): TextBox {
   const px = FONT_PX[cls] ?? 12;
-  const width = [...text].length * px * (cls === 'title' || cls === 'case' ? BOLD_EM : CHAR_EM);
+  const width = textWidth(text, cls === 'title' || cls === 'case' ? px * BOLD_WIDTH : px);
   const x = anchor === 'start' ? ax : anchor === 'middle' ? ax - width / 2 : ax - width;
   return { text, cls, ax, baseline, anchor, x, y: baseline - px * 0.85, width, height: px * 1.1 };
-}
-
-/** The longest start of `text` (ending in an ellipsis) that fits `width` as a text of class `cls`. */
-function fitText(text: string, cls: string, width: number): string {
-  if (textBox(text, cls, 0, 0).width <= width) return text;
-  const chars = [...text];
-  let n = chars.length;
-  while (n > 1 && textBox(`${chars.slice(0, n).join('')}…`, cls, 0, 0).width > width) n--;
-  return `${chars.slice(0, n).join('')}…`;
-}
-
-export function boxesOverlap(a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 /** Log-scale axis bounds covering the values, 1x and the targets, on 1-2-5 ticks. */
@@ -114,7 +102,7 @@ export function chartLayout(title: string, bars: readonly ChartBar[], targets: r
     for (const bar of bars.filter((b) => b.caseId === caseId)) {
       const x0 = x(1), x1 = x(bar.value);
       boxes.push({ bar, x: Math.min(x0, x1), y: y + 2, width: Math.max(1, Math.abs(x1 - x0)), height: rowH - 4 });
-      texts.push(textBox(fitText(bar.label, 'label', labelW - 12), 'label', labelW - 6, y + 13, 'end'));
+      texts.push(textBox(fitText(bar.label, FONT_PX.label!, labelW - 12), 'label', labelW - 6, y + 13, 'end'));
       texts.push(textBox(formatRatio(bar.value), 'value', Math.max(x0, x1) + 4, y + 13));
       y += rowH;
     }
