@@ -93,6 +93,7 @@ export default defineSuite({
       id: 'Meshtasticator default scenario (10 seeds)',
       group: 'fidelity',
       minIterations: 1,
+      untimed: 'measures reachability against Meshtasticator',
       note: `mean reachability over seeds 1-10 against Meshtasticator's mean over the same seeds (${MESHTASTICATOR_REACHABILITY_PCT.movingNodes}% with its moving nodes, its default; ${MESHTASTICATOR_REACHABILITY_PCT.movementOff}% with movement off); memory at 10,000 nodes is measured in a child process`,
       contenders: [
         {

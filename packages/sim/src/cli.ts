@@ -12,8 +12,8 @@ import { startTcpServers, type TcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 import { simulationProgress } from './output/progress.js';
 import type { SimSummary } from './output/stats.js';
-import { JsonlTrace } from './output/trace.js';
-import { validateScenario } from './scenario.js';
+import { JsonlTrace, runHeader } from './output/trace.js';
+import { resolveScenario, validateScenario } from './scenario.js';
 import { SCENARIO_ARGS_USAGE, parseScenarioArgs, type ScenarioArgs } from './scenario-args.js';
 import { Simulation } from './simulation.js';
 
@@ -214,7 +214,9 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
         stream.write(line);
       });
     }
-    const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty }) });
+    const resolved = resolveScenario(config);
+    trace?.sink(runHeader(resolved, args.seed));
+    const sim = new Simulation(resolved, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty }) });
     if (args.serve !== undefined || args.serveSerial !== undefined) {
       let servers: TcpServers | undefined;
       let serial: SerialServers | undefined;

@@ -13,7 +13,7 @@ export { MeshRouter, NUM_RELIABLE_RETX, type NodeDbEntry } from './mesh/router.j
 export { RoutingError, ROUTING_ERROR_NAMES, Priority, type SimPacket } from './mesh/packet.js';
 export { AirtimeTracker, RollingBuckets } from './mesh/airtime.js';
 export { PacketHistory, FLOOD_EXPIRE_MS } from './mesh/history.js';
-export { JsonlTrace, type TraceEvent, type TraceSink } from './output/trace.js';
+export { JsonlTrace, SIM_VERSION, runHeader, type TraceEvent, type TraceSink } from './output/trace.js';
 export { DirectDeliveryTally, type DirectDeliverySummary } from './output/delivery.js';
 export { LogHistogram, type SimSummary, type NodeSummary } from './output/stats.js';
 export { BUILTIN_SCENARIOS, builtinScenario } from './scenarios/index.js';
