@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { USAGE, parseArgs } from './harness/args.js';
 import { BenchUsageError, discoverSuites, selectSuites, filterCases } from './harness/discover.js';
 import { GateFileError, checkDeclared, evaluateGates, focusOf, gatesFailed, loadGates, ratchet, saveGates } from './harness/gates.js';
+import { loadHistory } from './harness/history.js';
 import { renderHtml } from './harness/html.js';
 import { Progress } from './harness/progress.js';
 import { formatGates, formatSuite } from './harness/report.js';
@@ -74,7 +75,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const f = found.find((x) => x.suite.name === sel.suite)!;
       const focus = args.gate ? focusOf(f.suite, gates) : undefined;
       if (focus && focus.size === 0) continue;
-      const options = { short: args.short, settings: args.settings, cacheDir: paths.cache, progress };
+      const history = loadHistory(paths.results, f.suite.name, args.short ? 'short' : 'full');
+      const options = { short: args.short, settings: args.settings, cacheDir: paths.cache, progress, history };
       const result = await runSuite(f, sel, { ...options, ...(focus ? { focus } : {}) }, hosts);
       result.gates = evaluateGates(f.suite, result.cases, gates);
       for (let attempt = 1; args.gate && attempt <= GATE_RETRIES; attempt++) {

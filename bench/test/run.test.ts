@@ -90,6 +90,10 @@ describe('runSuite', () => {
     expect(ratios['sum: fast/gone']).toMatchObject({ missing: 'gone skipped' });
     expect(ratios['sum: liar/slow']).toMatchObject({ missing: 'liar wrong' });
     expect(lines.join('')).toContain('liar: WRONG RESULT (liar is wrong)');
+    // A line before each case with its estimate, one after with its wall time, which the next run's estimate uses.
+    expect(lines.join('')).toMatch(/^fake \[1\/2\] sum: about [\d.]+ \S+ \(settings \(at least\)\)$/m);
+    expect(lines.join('')).toMatch(/^fake \[1\/2\] sum: done in [\d.]+ \S+$/m);
+    expect(sum!.wallMs).toBeGreaterThan(0);
 
     const gates = parseGates({ ratchetMargin: 0.5, suites: { fake: { 'sum: fast/slow': { min: 1e-9 }, 'sum: child/slow': { min: 1e9 } } } });
     result.gates = evaluateGates(found!.suite, result.cases, gates);

@@ -2,7 +2,7 @@
 // its time per call, throughput, and its ratio against each peer.
 
 import type { GateOutcome } from './gates.js';
-import type { CaseResult, SuiteResult } from './results.js';
+import type { CaseResult, MachineInfo, SuiteResult } from './results.js';
 
 export function formatTime(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';
@@ -17,9 +17,28 @@ export function formatRatio(v: number | undefined): string {
   return v >= 100 ? `${v.toFixed(0)}x` : v >= 10 ? `${v.toFixed(1)}x` : `${v.toFixed(2)}x`;
 }
 
-function formatRate(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return '';
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+/** A number with three significant figures at most, never a row of zeros. */
+function threeFigures(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v.toPrecision(3);
+}
+
+/**
+ * Throughput in the unit that fits it: GOPS/MOPS for operations, GB/s, MB/s or kB/s for bytes, so that a patch
+ * made at 3 MB/s reads "3.00 MB/s", not "0.00 GB/s". Empty when the case has no work per call.
+ */
+export function formatThroughput(x: { gops?: number; gbps?: number }): string {
+  const scaled = (v: number, units: readonly [number, string][]) => {
+    const [factor, unit] = units.find(([f]) => v * f >= 1) ?? units[units.length - 1]!;
+    return `${threeFigures(v * factor)} ${unit}`;
+  };
+  if (x.gops !== undefined && Number.isFinite(x.gops)) return scaled(x.gops, [[1, 'GOPS'], [1e3, 'MOPS'], [1e6, 'kOPS']]);
+  if (x.gbps !== undefined && Number.isFinite(x.gbps)) return scaled(x.gbps, [[1, 'GB/s'], [1e3, 'MB/s'], [1e6, 'kB/s']]);
+  return '';
+}
+
+/** A case's time per call, or what the case measures instead when its time per call is not the point. */
+export function formatCaseTime(c: Pick<CaseResult, 'untimed'>, ms: number | undefined): string {
+  return c.untimed ? `- (${c.untimed})` : formatTime(ms);
 }
 
 /** Lays out rows as aligned columns (first column left-aligned, the rest right-aligned). */
@@ -33,7 +52,7 @@ export function table(rows: readonly (readonly string[])[]): string {
 
 function groupTable(cases: readonly CaseResult[]): string {
   const peers = [...new Set(cases.flatMap((c) => c.ratios.map((r) => r.peer)))];
-  const rate = cases.some((c) => c.work?.ops) ? 'GOPS' : cases.some((c) => c.work?.bytes) ? 'GB/s' : '';
+  const rate = cases.some((c) => c.work?.ops || c.work?.bytes) ? 'throughput' : '';
   const rows: string[][] = [['case', 'contender', 'time/call', rate, ...peers.map((p) => `vs ${p}`)]];
   for (const c of cases) {
     if (c.skipped) {
@@ -47,17 +66,23 @@ function groupTable(cases: readonly CaseResult[]): string {
         return;
       }
       const cells = peers.map((p) => formatRatio(c.ratios.find((r) => r.ours === x.id && r.peer === p)?.value));
-      rows.push([name, x.label, formatTime(x.medianMs), formatRate(x.gops ?? x.gbps), ...cells]);
+      rows.push([name, x.label, formatCaseTime(c, x.medianMs), c.untimed ? '' : formatThroughput(x), ...cells]);
     });
   }
   return table(rows);
+}
+
+/** The machine a result was measured on, with how busy it was (figures on a loaded machine are slower). */
+export function machineLine(m: MachineInfo): string {
+  const load = m.load1 === undefined ? '' : `, load average ${m.load1} at the start`;
+  return `${m.cpu}, ${m.cores} cores, ${m.os} ${m.arch}, Node ${m.node}, V8 ${m.v8}${load}`;
 }
 
 export function formatSuite(result: SuiteResult): string {
   const m = result.machine;
   const lines = [
     `${result.suite} (${result.mode} mode): ${result.description}`,
-    `machine: ${m.cpu}, ${m.cores} cores, ${m.os} ${m.arch}, Node ${m.node}, V8 ${m.v8}`,
+    `machine: ${machineLine(m)}`,
     `ratios are time(peer) / time(ours): above 1 means ours is faster. Median of ${result.settings.rounds} rounds.`,
   ];
   const groups = [...new Set(result.cases.map((c) => c.group))];

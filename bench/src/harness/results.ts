@@ -2,7 +2,7 @@
 // bench/results/<suite>-<timestamp>.json.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, type, release, arch } from 'node:os';
+import { arch, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import type { GateOutcome } from './gates.js';
 import type { Work } from './suite.js';
@@ -17,6 +17,8 @@ export interface MachineInfo {
   arch: string;
   node: string;
   v8: string;
+  /** The 1-minute load average when the suite started: how busy the cores were (older files lack it). */
+  load1?: number;
 }
 
 export type ContenderStatus = 'ok' | 'skipped' | 'failed' | 'wrong';
@@ -55,6 +57,12 @@ export interface CaseResult {
   skipped?: string;
   contenders: ContenderResult[];
   ratios: RatioResult[];
+  /** What the case measures instead of time (its figures are stored with the result); its time per call is not shown. */
+  untimed?: string;
+  /** The case's own lower bound on timed calls, when it sets one (slow cases). */
+  minIterations?: number;
+  /** Wall time of the whole case (setup and every round), ms: the next run's progress estimate. */
+  wallMs?: number;
 }
 
 export interface RunSettings {
@@ -89,6 +97,7 @@ export function machineInfo(): MachineInfo {
     arch: arch(),
     node: process.version,
     v8: process.versions.v8,
+    load1: Math.round(loadavg()[0]! * 100) / 100,
   };
 }
 

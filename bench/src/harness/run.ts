@@ -5,6 +5,7 @@
 import type { DiscoveredSuite, SuiteSelection } from './discover.js';
 import { filterCases } from './discover.js';
 import { ChildHost, type ContenderHost, LocalHost } from './hosts.js';
+import { type CaseHistory, estimateCase, formatDuration, formatEstimate } from './history.js';
 import type { Progress } from './progress.js';
 import { type CaseResult, type ContenderResult, type RunSettings, type SuiteResult, RESULT_SCHEMA, machineInfo, throughput } from './results.js';
 import { median } from './stats.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   focus?: Map<string, Set<string>>;
   /** Wall-clock source for the result's timestamps (injected so tests stay deterministic). */
   now?: () => Date;
+  /** Earlier results of this suite and mode, for the estimate printed before each case. */
+  history?: CaseHistory;
 }
 
 /** The processes contenders run in, one child per distinct set of Node flags. */
@@ -55,6 +58,12 @@ interface Active {
   result: ContenderResult;
 }
 
+/** The contenders of a case this run measures (in short mode, only those its gates name). */
+function focusedContenders(c: BenchCase, focus: RunOptions['focus']): Contender[] {
+  const wanted = focus?.get(c.id);
+  return wanted ? c.contenders.filter((x) => wanted.has(x.id)) : c.contenders;
+}
+
 function rotate<T>(list: readonly T[], by: number): T[] {
   if (list.length === 0) return [];
   const k = by % list.length;
@@ -62,11 +71,14 @@ function rotate<T>(list: readonly T[], by: number): T[] {
 }
 
 async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts: Hosts, label: string): Promise<CaseResult> {
+  const started = performance.now();
   const out: CaseResult = { id: c.id, group: c.group, contenders: [], ratios: [] };
+  if (c.minIterations !== undefined) out.minIterations = c.minIterations;
   if (c.work) out.work = c.work;
   if (c.note) out.note = c.note;
+  if (c.untimed) out.untimed = c.untimed;
   const wanted = opts.focus?.get(c.id);
-  const contenders = wanted ? c.contenders.filter((x) => wanted.has(x.id)) : c.contenders;
+  const contenders = focusedContenders(c, opts.focus);
   const ratios = caseRatios(c).filter((r) => !wanted || (wanted.has(r.ours) && wanted.has(r.peer)));
   if (c.skipped) {
     out.skipped = c.skipped;
@@ -104,10 +116,17 @@ async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts:
 
   const times = new Map<string, number[]>();
   const { rounds } = opts.settings;
+  const measurements = rounds * active.length;
+  let measured = 0;
+  const roundsStarted = performance.now();
   for (let r = 0; r < rounds; r++) {
     for (const a of rotate(active, r)) {
       if (a.result.status !== 'ok') continue;
-      opts.progress.status(`${label} round ${r + 1}/${rounds} ${a.result.label}`);
+      // Time left, extrapolated from the measurements done in this run (the first one includes the warm-up).
+      const spent = performance.now() - roundsStarted;
+      const left = measured > 0 ? ` (${formatDuration(performance.now() - started)} so far, about ${formatDuration((spent / measured) * (measurements - measured))} left)` : '';
+      opts.progress.tick(`${label}: round ${r + 1}/${rounds} ${a.result.label}${left}`);
+      measured++;
       try {
         const sample = await a.host.measure(a.handle, r === 0 ? settings : { ...settings, warmupMs: 0 });
         const list = times.get(a.contender.id) ?? [];
@@ -121,6 +140,7 @@ async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts:
     }
   }
   for (const a of [...active].reverse()) await a.host.dispose(a.handle).catch(() => undefined);
+  out.wallMs = Math.round(performance.now() - started);
 
   for (const [id, list] of times) {
     const result = results.get(id)!;
@@ -155,8 +175,11 @@ export async function runSuite(found: DiscoveredSuite, selection: SuiteSelection
   const caseResults: CaseResult[] = [];
   for (const [i, c] of cases.entries()) {
     const label = `${found.suite.name} [${i + 1}/${cases.length}] ${c.id}`;
-    opts.progress.line(label);
-    caseResults.push(await runCase(c, found.file, opts, hosts, label));
+    const contenders = focusedContenders(c, opts.focus).length;
+    opts.progress.line(c.skipped ? label : `${label}: ${formatEstimate(estimateCase(c, contenders, opts.settings, opts.history))}`);
+    const result = await runCase(c, found.file, opts, hosts, label);
+    if (!c.skipped) opts.progress.line(`${label}: done in ${formatDuration(result.wallMs ?? 0)}`);
+    caseResults.push(result);
   }
   opts.progress.clear();
   return {

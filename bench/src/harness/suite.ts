@@ -84,6 +84,11 @@ export interface BenchCase {
   skipped?: string;
   /** A remark printed with the case (e.g. which input it used). */
   note?: string;
+  /**
+   * Set when the case's time per call is not its result (it measures accuracy or size, stored by describe()):
+   * says what it measures, and the reports show that instead of a time.
+   */
+  untimed?: string;
   /** Fewer timed calls for slow cases (default: the run's setting). */
   minIterations?: number;
 }

@@ -40,6 +40,14 @@ export function ours(build: KernelBuild, raw: boolean, setup: (k: Kernel) => Run
 }
 
 /**
+ * An 'ours' contender through the zero-copy API: its input and output are WasmTensors made once in setup, so a run
+ * is the typed API's checks and the export, without the copies in and out.
+ */
+export function oursTensor(build: KernelBuild, setup: (k: Kernel) => Runner | Promise<Runner>): Contender {
+  return { ...ours(build, false, setup), id: `${build} tensor`, label: `${build} (tensor API, zero copy)` };
+}
+
+/**
  * Space in the kernel's arena for raw-export runners, released on dispose.
  * Views are re-created on every access because memory growth detaches them.
  */

@@ -11,7 +11,7 @@ import { type BenchCase, type Contender, type RatioSpec, type Runner, type Setup
 import { jsApplyPatch, jsDeltaDecode, jsDeltaEncode, jsDequantize, jsDynamicQuantize, jsGemm, jsPackB, jsQuantize } from '../peers/js.js';
 import { dequantizeModel, dynamicQuantizeModel, matmulIntegerModel, quantizeModel } from '../peers/onnx-models.js';
 import { type OrtInput, ortRunner, ortVersions } from '../peers/ort.js';
-import { ArenaScratch, BUILDS, ours, status } from '../peers/ours.js';
+import { ArenaScratch, BUILDS, ours, oursTensor, status } from '../peers/ours.js';
 import { floats, outputData, quantFloats, randomBytes, sameValues } from '../peers/data.js';
 
 const A_ZERO_POINT = 128;
@@ -209,6 +209,20 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     }
     return { run, output, dispose: () => s.release() };
   };
+  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work).
+  const tensorApi = (kernel: Kernel): Runner => {
+    const input = kernel.tensor('float32', [n], x());
+    const out = kernel.tensor('uint8', [n]);
+    const options = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
+    return {
+      run: () => kernel.quantizeLinearTensor(input, options, out),
+      output: () => out.data.slice(),
+      dispose: () => {
+        out.free();
+        input.free();
+      },
+    };
+  };
   const model = () => (op === 'QuantizeLinear' ? quantizeModel(n, Q_SCALE, Q_ZERO_POINT)
     : op === 'DequantizeLinear' ? dequantizeModel(n, DQ_SCALE, Q_ZERO_POINT) : dynamicQuantizeModel(n));
   const inputs = (): Record<string, OrtInput> => ({
@@ -234,6 +248,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
   const contenders: Contender[] = [
     ...BUILDS.map((b) => ours(b, false, headline)),
     ...BUILDS.map((b) => ours(b, true, raw)),
+    ...(op === 'QuantizeLinear' ? BUILDS.map((b) => oursTensor(b, tensorApi)) : []),
     peer('ort-web', () => ortRunner('web', model(), inputs())),
     peer('ort-node', () => ortRunner('node', model(), inputs())),
     peer('js', jsRun),
@@ -244,7 +259,10 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     group,
     work: { bytes: op === 'DequantizeLinear' ? n : n * 4 },
     contenders,
-    ratios: standardRatios(['ort-web', 'ort-node', 'js']),
+    ratios: [
+      ...standardRatios(['ort-web', 'ort-node', 'js']),
+      ...(op === 'QuantizeLinear' ? BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]) : []),
+    ],
     verify: verifyAgainst(expected),
   };
 }

@@ -9,7 +9,7 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
-import { SimError, validateScenario, type ScenarioConfig } from '@compotastic/sim';
+import { SimError, resolveScenario, runHeader, validateScenario, type ScenarioConfig, type TraceEvent } from '@compotastic/sim';
 import { listBuiltinScenarios, loadScenario } from '@compotastic/sim/node';
 import { runDemo, type DemoStep, type DemoSummary } from './demo.js';
 
@@ -199,12 +199,15 @@ function checkPortFree(port: number): Promise<void> {
   });
 }
 
-/** The scenario named on the command line, with its overrides checked: every mistake is caught before any work. */
-async function checkedScenario(args: Args, cwd: string): Promise<ScenarioConfig> {
+/**
+ * The scenario named on the command line, with its overrides checked: every mistake is caught before any work. With
+ * it, the trace's run header (scenario, seed, version) for the scenario as the overrides leave it.
+ */
+async function checkedScenario(args: Args, cwd: string): Promise<{ scenario: ScenarioConfig; header: TraceEvent }> {
   try {
     const config = await loadScenario(listBuiltinScenarios().includes(args.scenario) ? args.scenario : resolve(cwd, args.scenario));
-    validateScenario(config, args.overrides);
-    return config;
+    const applied = validateScenario(config, args.overrides);
+    return { scenario: config, header: runHeader(resolveScenario(applied), args.seed) };
   } catch (e) {
     if (e instanceof SimError) fail(e.message);
     throw e;
@@ -214,7 +217,7 @@ async function checkedScenario(args: Args, cwd: string): Promise<ScenarioConfig>
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cwd = process.env.INIT_CWD ?? process.cwd();
-  const scenario = await checkedScenario(args, cwd);
+  const { scenario, header } = await checkedScenario(args, cwd);
   const viewerDist = resolve(dirname(fileURLToPath(import.meta.url)), '../../viewer/dist');
   if (args.serve !== null) {
     if (!existsSync(join(viewerDist, 'index.html'))) fail(`the viewer is not built (${viewerDist}); run pnpm build`);
@@ -228,6 +231,7 @@ async function main(): Promise<void> {
   // The previous trace stays whole until this run has finished its own: a failed run leaves it untouched.
   const partialPath = join(outDir, `.demo-trace.jsonl.${process.pid}.partial`);
   const trace = createWriteStream(partialPath);
+  trace.write(JSON.stringify(header) + '\n');
   let events = 0;
   const progress = new Progress(!args.quiet && process.stderr.isTTY === true);
   const say = (s: DemoStep): void => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { maxPayloadFor, onAirPacketBytes, timeOnAirMs } from '@compotastic/mesh';
 import { VIBRATION_CLASSES } from '@compotastic/model';
 import { OTA_PORTNUM } from '@compotastic/ota';
-import type { TraceEvent } from '@compotastic/sim';
+import { SIM_VERSION, type TraceEvent } from '@compotastic/sim';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../src/index.js';
 
@@ -65,7 +65,10 @@ describe('the pnpm start command', () => {
     expect(run.stdout).toMatch(/\n\[00:04:00\] discovery +capability discovery: /);
     expect(run.stdout).toContain(`Summary: ${scenario}, seed ${seed}, ${pinned.nodes} nodes`);
     expect(summary.seed).toBe(seed);
-    expect(events[0]).toMatchObject({ t: 0, ev: 'node_info' });
+    // The trace says what made it (scenario, seed, version) on its first line, then the nodes.
+    expect(events[0]).toMatchObject({ t: 0, ev: 'run', scenario, seed, version: SIM_VERSION });
+    expect(events.filter((e) => e.ev === 'run')).toHaveLength(1);
+    expect(events[1]).toMatchObject({ t: 0, ev: 'node_info' });
     // The trace is in time order.
     expect(events.every((e, i) => i === 0 || e.t >= events[i - 1]!.t)).toBe(true);
     expect(spawnSync(process.execPath, [cli, '--bogus'], { encoding: 'utf8' }).status).toBe(2);

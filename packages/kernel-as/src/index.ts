@@ -2,10 +2,12 @@
 export { loadKernel, loadBuildBytes, instantiateKernel, detectFeatures, supportedBuilds, buildUrl, KERNEL_BUILDS } from './loader.js';
 export type { KernelBuild, LoadKernelOptions, WasmSource, HostFeatures } from './loader.js';
 export { Kernel, PackedMatrix } from './kernel.js';
+export { WasmTensor } from './wasm-tensor.js';
 export type {
-  DeltaMode, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
+  DeltaMode, TensorInit, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
 } from './kernel.js';
-export type { ByteArray, QuantType } from './shapes.js';
+export { QUANT_RANGE } from './tensor.js';
+export type { ByteArray, KernelTensorData, QuantType, Tensor, TensorData, TensorType } from './tensor.js';
 export * from './errors.js';
 export { ABI_VERSION, ErrorCode, FEATURE_SIMD128, FEATURE_RELAXED_SIMD, FEATURE_BULK_MEMORY, FEATURE_NONTRAPPING_F2I } from './abi.js';
 export type { KernelExports } from './abi.js';

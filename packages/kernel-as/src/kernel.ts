@@ -1,7 +1,9 @@
-// The typed API over one kernel instance. Inputs are copied into the module's
-// arena, the export runs, results are copied out, and the scratch space is
-// released: nothing leaks between calls, and a trap never leaves the arena
-// half-used. Long-lived data (packed weights) lives below the scratch area.
+// The typed API over one kernel instance. Two ways in: plain typed arrays, copied
+// into the module's arena and the results copied out; or WasmTensors, which live
+// in the arena across calls so a pipeline never copies. Either way scratch space
+// is released after each call: nothing leaks between calls, and a trap never
+// leaves the arena half-used. Long-lived data (packed weights, tensors) lives
+// below the scratch area.
 
 import {
   DELTA_SUB, DELTA_XOR, FEATURE_RELAXED_SIMD, FEATURE_SIMD128, TYPE_INT32, type KernelExports,
@@ -15,6 +17,9 @@ import {
   type ByteArray, type QuantType, TYPE_CODE, byteType, checkDim, checkDims, checkLength,
   checkScales, checkZeroPoint, paramLayout, product, scalesOf, zeroPoints,
 } from './shapes.js';
+import { tensor as checkedTensor } from './onnx.js';
+import { type TensorType } from './tensor.js';
+import { ELEMENT_BYTES, type TensorOwner, WasmTensor, liveTensor } from './wasm-tensor.js';
 
 export type DeltaMode = 'sub' | 'xor';
 
@@ -118,7 +123,18 @@ interface PersistentBlock {
   live: boolean;
 }
 
-export class Kernel {
+/** A quantization validated against its input: the values quantize_linear takes besides x and y. */
+interface QuantizePlan {
+  type: QuantType;
+  scales: Float32Array;
+  zps: number[];
+  layout: ReturnType<typeof paramLayout>;
+}
+
+/** Data for a new tensor: a typed array of the tensor's type, or plain numbers. */
+export type TensorInit = ArrayLike<number>;
+
+export class Kernel implements TensorOwner {
   readonly build: KernelBuild;
   readonly abiVersion: number;
   readonly features: number;
@@ -132,6 +148,8 @@ export class Kernel {
   private i32v!: Int32Array;
   private f32v!: Float32Array;
   private readonly persistent: PersistentBlock[] = [];
+  /** Tensors made inside each open scope(), innermost last. */
+  private readonly scopes: WasmTensor[][] = [];
 
   /** @internal use loadKernel() */
   constructor(exports: KernelExports, build: KernelBuild) {
@@ -171,11 +189,95 @@ export class Kernel {
     if (status < 0) throw statusError('reserve', status);
   }
 
-  /** Frees every allocation, including packed matrices (which become stale). */
+  /** Frees every allocation, including packed matrices and tensors (which become stale). */
   reset(): void {
     this.ex.arena_reset();
     this.persistent.length = 0;
     this.generation++;
+  }
+
+  /** @internal the memory's current buffer (a new one after each growth). */
+  memoryBuffer(): ArrayBuffer {
+    return this.ex.memory.buffer;
+  }
+
+  // -------------------------------------------------------------------------
+  // Tensors in the kernel's memory
+
+  /**
+   * A tensor in the kernel's memory, zero-filled or holding a copy of `init`. It lives until free(), the end of the
+   * enclosing scope(), or reset(); using it afterwards throws StaleHandleError.
+   */
+  tensor<T extends TensorType>(type: T, dims: readonly number[], init?: TensorInit): WasmTensor<T> {
+    // init is checked like onnx.tensor() checks it: integers in the type's range, or a typed array of the type.
+    if (!(type in ELEMENT_BYTES)) throw new TypeMismatchError(`tensor type must be uint8, int8, int32 or float32, got ${String(type)}`);
+    checkDims(dims, 'dims');
+    const length = product(dims);
+    if (init !== undefined) checkLength(init, length, 'init');
+    const bytes = length * ELEMENT_BYTES[type];
+    if (bytes > 0x7fffffff) throw new ShapeError(`a ${type} tensor of dims [${dims.join(', ')}] is too large`);
+    const values = init === undefined ? undefined : checkedTensor(type, dims, init).data;
+    // At least one byte, so that every live block has its own address.
+    const ptr = this.allocPersistent(Math.max(bytes, 1));
+    const t = new WasmTensor<T>(this, ptr, this.generation, type, [...dims], length);
+    if (values === undefined) t.data.fill(0);
+    else t.data.set(values);
+    this.scopes[this.scopes.length - 1]?.push(t);
+    return t;
+  }
+
+  /**
+   * Runs `body`, then frees every tensor made inside it (by tensor() or by the tensor forms of the kernels), except
+   * those it returns (a tensor, or an array or object of tensors, one level deep).
+   */
+  scope<R>(body: () => R): R {
+    const made: WasmTensor[] = [];
+    this.scopes.push(made);
+    let result: R;
+    try {
+      result = body();
+    } catch (err) {
+      this.scopes.pop();
+      for (let i = made.length - 1; i >= 0; i--) made[i]!.free();
+      throw err;
+    }
+    this.scopes.pop();
+    const kept = new Set<unknown>(result instanceof WasmTensor ? [result]
+      : result !== null && typeof result === 'object' ? Object.values(result as object) : []);
+    const outer = this.scopes[this.scopes.length - 1];
+    for (let i = made.length - 1; i >= 0; i--) {
+      const t = made[i]!;
+      if (!kept.has(t)) t.free();
+      else outer?.push(t);
+    }
+    return result;
+  }
+
+  private allocPersistent(bytes: number): number {
+    const mark = this.ex.arena_mark();
+    const ptr = this.alloc(bytes);
+    this.persistent.push({ ptr, mark, live: true });
+    return ptr;
+  }
+
+  /** `out` checked against the type and dims an operation writes, or a new tensor of them. */
+  private outputTensor<T extends TensorType>(out: WasmTensor | undefined, types: readonly T[], type: T, dims: readonly number[], what: string): WasmTensor<T> {
+    if (out === undefined) return this.tensor(type, dims);
+    const t = liveTensor(out, this, types, what);
+    if (t.type !== type) throw new TypeMismatchError(`${what} must be ${type}, got ${t.type}`);
+    if (t.length !== product(dims)) throw new ShapeError(`${what} has ${t.length} elements, expected ${product(dims)} ([${dims.join(', ')}])`);
+    return t;
+  }
+
+  /** Runs a tensor operation that writes `out`; a tensor it made for the result is freed again if it fails. */
+  private intoTensor<T extends TensorType>(out: WasmTensor<T>, given: boolean, body: () => void): WasmTensor<T> {
+    try {
+      body();
+    } catch (err) {
+      if (!given) out.free();
+      throw err;
+    }
+    return out;
   }
 
   // -------------------------------------------------------------------------
@@ -286,16 +388,18 @@ export class Kernel {
     const zps = zeroPoints(zeroPoint, type, [1, n], 'b zero point');
     const size = this.ex.packed_b_size(k, n);
     if (size <= 0) throw new ShapeError(`B of ${k} x ${n} is too large to pack`);
-    const mark = this.ex.arena_mark();
-    const out = this.alloc(size);
-    const result = this.scoped('packWeights', () => {
-      const pb = this.putBytes(b);
-      const pz = this.putValues(zps, type);
-      this.check('packWeights', this.ex.pack_b(pb, TYPE_CODE[type], k, n, pz, zps.length, out));
-      return out;
-    });
-    this.persistent.push({ ptr: result, mark, live: true });
-    return new PackedMatrix(this, result, this.generation, k, n, type, size);
+    const out = this.allocPersistent(size);
+    try {
+      this.scoped('packWeights', () => {
+        const pb = this.putBytes(b);
+        const pz = this.putValues(zps, type);
+        this.check('packWeights', this.ex.pack_b(pb, TYPE_CODE[type], k, n, pz, zps.length, out));
+      });
+    } catch (err) {
+      this.releasePersistent(out);
+      throw err;
+    }
+    return new PackedMatrix(this, out, this.generation, k, n, type, size);
   }
 
   /**
@@ -313,12 +417,29 @@ export class Kernel {
     const y = out ?? new Int32Array(len);
     return this.scoped('matmulInteger', () => {
       const pa = this.putBytes(a);
-      const pz = this.putValues(zps, type);
       const py = this.alloc(len * 4);
-      this.check('matmulInteger', this.ex.matmul_integer(pa, TYPE_CODE[type], m, p.rows, pz, zps.length, p.ptr, py));
+      this.runMatmul(pa, type, m, p, zps, py);
       y.set(this.i32v.subarray(py >>> 2, (py >>> 2) + len));
       return y;
     });
+  }
+
+  /** matmulInteger on a tensor in the kernel's memory (dims [M, K]), into `out` or a new int32 tensor [M, N]. */
+  matmulIntegerTensor(a: WasmTensor, packed: PackedMatrix, aZeroPoint?: number | ArrayLike<number>, out?: WasmTensor): WasmTensor<'int32'> {
+    const p = this.livePacked(packed);
+    const t = liveTensor(a, this, ['uint8', 'int8'] as const, 'A');
+    const m = t.length / p.rows;
+    if (t.dims.length < 1 || t.dims[t.dims.length - 1] !== p.rows || !Number.isInteger(m) || m <= 0) {
+      throw new ShapeError(`A of dims [${t.dims.join(', ')}] does not end in K = ${p.rows}`);
+    }
+    const zps = zeroPoints(aZeroPoint, t.type, [1, m], 'a zero point');
+    const y = this.outputTensor(out, ['int32'] as const, 'int32', [...t.dims.slice(0, -1), p.cols], 'out');
+    return this.intoTensor(y, out !== undefined, () => this.scoped('matmulInteger', () => this.runMatmul(t.ptr, t.type, m, p, zps, y.ptr)));
+  }
+
+  private runMatmul(pa: number, type: QuantType, m: number, p: PackedMatrix, zps: number[], py: number): void {
+    const pz = this.putValues(zps, type);
+    this.check('matmulInteger', this.ex.matmul_integer(pa, TYPE_CODE[type], m, p.rows, pz, zps.length, p.ptr, py));
   }
 
   /** Q31 multiplier and shift for a positive real multiplier. */
@@ -372,14 +493,31 @@ export class Kernel {
     if (bias !== undefined) checkLength(bias, n, 'bias');
     return this.scoped('requantize', () => {
       const pa = this.putInt32(acc);
-      const pb = bias ? this.putInt32(bias) : 0;
-      const pm = this.putInt32(params.multipliers);
-      const ps = this.putInt32(params.shifts);
       const py = this.alloc(m * n);
-      this.check('requantize', this.ex.requantize(pa, m, n, pb, pm, ps, params.multipliers.length === 1 ? 0 : 1,
-        params.zeroPoint, TYPE_CODE[params.type], py));
+      this.runRequantize(pa, m, n, params, bias, py);
       return this.takeBytes(py, m * n, params.type);
     });
+  }
+
+  /** requantize on an int32 tensor in the kernel's memory (last dim N), into `out` or a new tensor of params.type. */
+  requantizeTensor(acc: WasmTensor, params: RequantParams, bias?: Int32Array, out?: WasmTensor): WasmTensor<QuantType> {
+    const t = liveTensor(acc, this, ['int32'] as const, 'acc');
+    const n = t.dims[t.dims.length - 1] ?? 1;
+    const m = n === 0 ? 0 : t.length / n;
+    checkDim(m, 'M');
+    checkDim(n, 'N');
+    this.checkRequant(params, n);
+    if (bias !== undefined) checkLength(bias, n, 'bias');
+    const y = this.outputTensor(out, ['uint8', 'int8'] as const, params.type, t.dims, 'out');
+    return this.intoTensor(y, out !== undefined, () => this.scoped('requantize', () => this.runRequantize(t.ptr, m, n, params, bias, y.ptr)));
+  }
+
+  private runRequantize(pa: number, m: number, n: number, params: RequantParams, bias: Int32Array | undefined, py: number): void {
+    const pb = bias ? this.putInt32(bias) : 0;
+    const pm = this.putInt32(params.multipliers);
+    const ps = this.putInt32(params.shifts);
+    this.check('requantize', this.ex.requantize(pa, m, n, pb, pm, ps, params.multipliers.length === 1 ? 0 : 1,
+      params.zeroPoint, TYPE_CODE[params.type], py));
   }
 
   /** ONNX QLinearMatMul's integer core, with an optional int32 bias per column. */
@@ -416,26 +554,48 @@ export class Kernel {
    */
   quantizeLinear(x: Float32Array, options: QuantizeOptions): ByteArray {
     if (!(x instanceof Float32Array)) throw new TypeMismatchError('x must be a Float32Array');
+    const plan = this.quantizePlan(x.length, options, options.dims);
+    if (x.length === 0) return plan.type === 'int8' ? new Int8Array(0) : new Uint8Array(0);
+    return this.scoped('quantizeLinear', () => {
+      const px = this.putFloat32(x);
+      const py = this.alloc(x.length);
+      this.runQuantize(plan, px, py);
+      return this.takeBytes(py, x.length, plan.type);
+    });
+  }
+
+  /**
+   * quantizeLinear on a float32 tensor in the kernel's memory, into `out` or a new tensor of the same dims. The
+   * tensor's dims serve as `options.dims` when those are not given.
+   */
+  quantizeLinearTensor(x: WasmTensor, options: QuantizeOptions, out?: WasmTensor): WasmTensor<QuantType> {
+    const t = liveTensor(x, this, ['float32'] as const, 'x');
+    const plan = this.quantizePlan(t.length, options, options.dims ?? t.dims);
+    const y = this.outputTensor(out, ['uint8', 'int8'] as const, plan.type, t.dims, 'out');
+    if (t.length === 0) return y;
+    return this.intoTensor(y, out !== undefined, () => this.scoped('quantizeLinear', () => this.runQuantize(plan, t.ptr, y.ptr)));
+  }
+
+  private quantizePlan(count: number, options: QuantizeOptions, dims: readonly number[] | undefined): QuantizePlan {
     const type = options.type ?? (options.zeroPoint instanceof Int8Array ? 'int8' : 'uint8');
     if (type !== 'uint8' && type !== 'int8') throw new TypeMismatchError(`type must be uint8 or int8, got ${String(type)}`);
-    if (options.dims) {
-      checkDims(options.dims, 'dims');
-      checkLength(x, product(options.dims), 'x');
+    if (dims) {
+      checkDims(dims, 'dims');
+      if (product(dims) !== count) throw new ShapeError(`x has ${count} elements, expected ${product(dims)}`);
     }
     const scales = scalesOf(options.scale);
     checkScales(scales, 'scale', false);
-    const layout = paramLayout(x.length, scales.length, options.dims, options.axis, options.blockSize);
+    const layout = paramLayout(count, scales.length, dims, options.axis, options.blockSize);
     const zps = zeroPoints(options.zeroPoint, type, [layout.params], 'zero point');
-    if (x.length === 0) return type === 'int8' ? new Int8Array(0) : new Uint8Array(0);
-    return this.scoped('quantizeLinear', () => {
-      const px = this.putFloat32(x);
-      const ps = this.putFloat32(scales);
-      const pz = this.putValues(zps, type);
-      const py = this.alloc(x.length);
-      this.check('quantizeLinear', this.ex.quantize_linear(px, layout.outer, layout.axisLen, layout.inner, ps, pz,
-        layout.mode, layout.block, TYPE_CODE[type], py));
-      return this.takeBytes(py, x.length, type);
-    });
+    return { type, scales, zps, layout };
+  }
+
+  private runQuantize(plan: QuantizePlan, px: number, py: number): void {
+    const { layout, type } = plan;
+    const ps = this.putFloat32(plan.scales);
+    const pz = this.putValues(plan.zps, type);
+    this.check('quantizeLinear', this.ex.quantize_linear(px, layout.outer, layout.axisLen, layout.inner, ps, pz,
+      layout.mode, layout.block, TYPE_CODE[type], py));
   }
 
   /** DequantizeLinear: y = float32(x - zeroPoint) * scale, for uint8, int8 or int32 x. */

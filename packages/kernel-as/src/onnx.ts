@@ -4,16 +4,10 @@
 
 import { ShapeError, TypeMismatchError, ValueRangeError, KernelError } from './errors.js';
 import type { Kernel } from './kernel.js';
-import { type QuantType, normalizeAxis, product } from './shapes.js';
+import { normalizeAxis, product } from './shapes.js';
+import { type QuantType, type Tensor, type TensorData, type TensorType, tensorOf } from './tensor.js';
 
-export type TensorType = 'uint8' | 'int8' | 'int32' | 'float32';
-export type TensorData = Uint8Array | Int8Array | Int32Array | Float32Array;
-
-export interface Tensor {
-  type: TensorType;
-  dims: number[];
-  data: TensorData;
-}
+export type { Tensor, TensorData, TensorType };
 
 export type Attributes = Record<string, number | number[] | string | undefined>;
 
@@ -39,7 +33,7 @@ export function tensor(type: TensorType, dims: readonly number[], data: ArrayLik
       if (!Number.isInteger(v) || v < lo || v > hi) throw new ValueRangeError(`value ${v} at ${i} is not a ${type}`);
     }
   }
-  return { type, dims: [...dims], data: typed };
+  return tensorOf(type, [...dims], typed);
 }
 
 function quantType(t: Tensor, what: string): QuantType {
@@ -115,11 +109,11 @@ function runBatchedMatmul<T extends TensorData>(
   const s = matmulShapes(a.dims, b.dims);
   const Out = ARRAY_OF[outType];
   const out = new Out(product(s.outDims));
-  if (out.length === 0) return { type: outType, dims: s.outDims, data: out };
+  if (out.length === 0) return tensorOf(outType, s.outDims, out);
   const zpOf = perColumn(bZp, s.n, s.bBatchCount, `${what} b_zero_point`);
   const bData = b.data as Uint8Array | Int8Array;
   const aData = a.data as Uint8Array | Int8Array;
-  if (s.k === 0) return { type: outType, dims: s.outDims, data: out }; // empty sums
+  if (s.k === 0) return tensorOf(outType, s.outDims, out); // empty sums
   const bSize = s.k * s.n, aSize = s.m * s.k, ySize = s.m * s.n;
   // With a single B, A's batches are consecutive rows: one call covers them all.
   if (s.bBatchCount === 1 && s.count === s.aBatchCount) {
@@ -129,7 +123,7 @@ function runBatchedMatmul<T extends TensorData>(
     } finally {
       packed.dispose();
     }
-    return { type: outType, dims: s.outDims, data: out };
+    return tensorOf(outType, s.outDims, out);
   }
   const packs = new Map<number, ReturnType<Kernel['packWeights']>>();
   try {
@@ -146,7 +140,7 @@ function runBatchedMatmul<T extends TensorData>(
   } finally {
     for (const p of [...packs.values()].reverse()) p.dispose();
   }
-  return { type: outType, dims: s.outDims, data: out };
+  return tensorOf(outType, s.outDims, out);
 }
 
 /** ONNX MatMulInteger (opset 10). */
@@ -234,7 +228,7 @@ export function quantizeLinear(k: Kernel, x: Tensor, yScale: Tensor, yZp?: Tenso
   const y = k.quantizeLinear(data, {
     scale: scales, zeroPoint: yZp ? (yZp.data as ArrayLike<number>) : undefined, type, ...layout,
   });
-  return { type, dims: [...x.dims], data: y };
+  return tensorOf(type, [...x.dims], y);
 }
 
 /** ONNX DequantizeLinear (opset 10-21) for uint8, int8 and int32 inputs. */

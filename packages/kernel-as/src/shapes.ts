@@ -3,13 +3,11 @@
 
 import { MODE_AXIS, MODE_BLOCKED, MODE_TENSOR, TYPE_INT32, TYPE_INT8, TYPE_UINT8 } from './abi.js';
 import { ShapeError, TypeMismatchError, ValueRangeError } from './errors.js';
+import { type ByteArray, type QuantType, QUANT_RANGE } from './tensor.js';
 
-export type QuantType = 'uint8' | 'int8';
-export type ByteArray = Uint8Array | Int8Array;
+export type { ByteArray, QuantType };
 
 export const TYPE_CODE: Record<QuantType | 'int32', number> = { uint8: TYPE_UINT8, int8: TYPE_INT8, int32: TYPE_INT32 };
-
-export const RANGE: Record<QuantType, readonly [number, number]> = { uint8: [0, 255], int8: [-128, 127] };
 
 /** The quantized type of a byte array (Uint8Array -> uint8, Int8Array -> int8). */
 export function byteType(a: unknown, what: string): QuantType {
@@ -44,7 +42,7 @@ export function checkDims(dims: readonly number[], what: string): void {
 
 /** Validates one zero point for a type. */
 export function checkZeroPoint(v: number, type: QuantType, what: string): number {
-  const [lo, hi] = RANGE[type];
+  const [lo, hi] = QUANT_RANGE[type];
   if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new ValueRangeError(`${what} must be an integer in [${lo}, ${hi}] for ${type}, got ${String(v)}`);
   }

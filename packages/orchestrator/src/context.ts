@@ -8,6 +8,7 @@ import type { LocalCapabilities } from './registry/state.js';
 import type { ModelProfile } from './scheduler/cost-model.js';
 import type { LinkPath } from './scheduler/links.js';
 import { DEFAULT_PLAN_POLICY, type PlanPolicy } from './scheduler/planner.js';
+import { type ProfileName, missionProfile } from './mission/profiles.js';
 import type { Messenger } from './transport/messenger.js';
 
 /** The device the orchestrator runs on: time, power, memory, and hooks a simulator uses. */
@@ -39,6 +40,8 @@ export interface OrchestratorConfig {
   deltaMinIntervalMs: number;
   /** Battery changes smaller than this do not by themselves trigger a delta, percent. */
   batteryDeltaStepPct: number;
+  /** Channel utilization changes smaller than this do not by themselves trigger a delta, percent (1: any change). */
+  channelUtilDeltaStepPct: number;
   /** First advert after start is delayed by up to this much (so a swarm does not transmit at once), ms. */
   startJitterMs: number;
   /** Hop limit for registry broadcasts (null: the radio's). */
@@ -90,6 +93,11 @@ export interface OrchestratorConfig {
   /** Send the input right behind the ASSIGN instead of waiting for ACCEPT (saves a round trip on LoRa). */
   eagerInput: boolean;
   plan: PlanPolicy;
+  /**
+   * The swarm's mission profile: the class of jobs submitted without one, and every class's default deadline,
+   * admission ceiling and battery policy. 'default' keeps the settings above for every job.
+   */
+  profile: ProfileName;
 }
 
 export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
@@ -98,6 +106,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
   advertIntervalMs: 30 * 60_000,
   deltaMinIntervalMs: 5 * 60_000,
   batteryDeltaStepPct: 5,
+  channelUtilDeltaStepPct: 1,
   startJitterMs: 90_000,
   discoveryHopLimit: null,
   advertReplyHops: 2,
@@ -121,10 +130,13 @@ export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
   offerMaxHops: 2,
   eagerInput: true,
   plan: DEFAULT_PLAN_POLICY,
+  profile: 'default',
 });
 
 export function resolveConfig(c: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
-  const merged: OrchestratorConfig = { ...DEFAULT_CONFIG, ...c, plan: { ...DEFAULT_CONFIG.plan, ...(c.plan ?? {}) } };
+  // The mission profile's airtime policy for registry broadcasts, unless the caller set them.
+  const background = c.profile !== undefined ? missionProfile(c.profile).background : {};
+  const merged: OrchestratorConfig = { ...DEFAULT_CONFIG, ...background, ...c, plan: { ...DEFAULT_CONFIG.plan, ...(c.plan ?? {}) } };
   // The planner's peer threshold and the workers' admission threshold are the same rule seen from both sides.
   if (c.acceptBatteryPct === undefined && c.plan?.minPeerBatteryPct !== undefined) merged.acceptBatteryPct = c.plan.minPeerBatteryPct;
   if (c.plan?.minPeerBatteryPct === undefined && c.acceptBatteryPct !== undefined) merged.plan.minPeerBatteryPct = c.acceptBatteryPct;
@@ -151,6 +163,8 @@ export interface NodeContext {
   pathsTo(num: number): LinkPath[];
   /** Largest tensor chunk worth sending to a peer over a link now (shrinks on a busy channel). */
   chunkLimit(num: number, via: 'lora' | 'ble'): number;
+  /** The channel utilization this node's radio measures now, percent (its DeviceMetrics telemetry). */
+  channelUtilPct(): number;
   /** Per-layer model figures, when a model runtime provides them. */
   modelProfile?(modelId: number, modelVersion: number): ModelProfile | undefined;
   report(type: string, data: Record<string, unknown>): void;

@@ -106,7 +106,11 @@ export class Orchestrator {
     const ble = options.ble?.link;
     this.messenger = new Messenger(
       { lora: new SealedLink(mesh, this.auth, onReject), ble: ble ? new SealedLink(ble, this.auth, onReject) : undefined },
-      { clock: host.clock, onDecodeError: (from, e) => this.report('decode_error', { from, code: e.code, message: e.message }) },
+      {
+        clock: host.clock,
+        onDecodeError: (from, e) => this.report('decode_error', { from, code: e.code, message: e.message }),
+        channelUtilPct: () => mesh.facts().channelUtilPct,
+      },
     );
     this.ctx = {
       num: this.num,
@@ -123,6 +127,7 @@ export class Orchestrator {
       nextJobId: () => jobIds.idFor(this.auth.uniqueValue()),
       pathsTo: (num) => this.pathsTo(num),
       chunkLimit: (num, via) => this.chunkLimit(num, via),
+      channelUtilPct: () => mesh.facts().channelUtilPct,
       modelProfile: options.modelProfile,
       report: (type, data) => this.report(type, data),
       loadChanged: () => this.refreshState(false),
@@ -230,6 +235,8 @@ export class Orchestrator {
     if (!force && prev.battery !== BATTERY_UNKNOWN && next.battery !== BATTERY_UNKNOWN && Math.abs(next.battery - prev.battery) < step && next.record.acceptsJobs === prev.record.acceptsJobs) {
       next.battery = prev.battery;
     }
+    // Channel utilization moves all the time; a delta for every point of it would flood the mesh every few minutes.
+    if (!force && Math.abs(next.channelUtil - prev.channelUtil) < this.config.channelUtilDeltaStepPct) next.channelUtil = prev.channelUtil;
     const urgent = next.record.acceptsJobs !== prev.record.acceptsJobs;
     if (this.local.update(next)) this.deltaPending = true;
     if (urgent && this.running) this.sendDelta();

@@ -10,7 +10,7 @@ let reports: AttackReport[];
 
 beforeAll(async () => {
   const kernel = await loadKernel({ build: 'scalar' });
-  reports = await runComputeAttacks({ world: simWorld, executor: new KernelExecutor(kernel), seed: 7, nodes: 8, fractions: [0.3], jobsPerOwner: 2 });
+  reports = await runComputeAttacks({ world: simWorld, executor: new KernelExecutor(kernel), seed: 8, nodes: 8, fractions: [0.3], jobsPerOwner: 2 });
 }, 600_000);
 
 describe('compute attacks in the simulator', () => {

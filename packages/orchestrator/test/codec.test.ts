@@ -37,23 +37,24 @@ describe('message profile codec', () => {
   });
 
   it('pins the byte layout of the header and of small messages', () => {
-    expect([...encodeMessage({ type: 'CAP_QUERY', wantAdvert: true })]).toEqual([0xc1, 0x03, 0x01]);
+    expect([...encodeMessage({ type: 'CAP_QUERY', wantAdvert: true })]).toEqual([0xc2, 0x03, 0x01]);
     // job 300 = varint AC 02, shard 1, attempt 2, eta 5
-    expect([...encodeMessage({ type: 'ACCEPT', jobId: 300, shard: 1, attempt: 2, etaMs: 5 })]).toEqual([0xc1, 0x07, 0xac, 0x02, 0x01, 0x02, 0x05]);
-    expect([...encodeMessage({ type: 'CANCEL', jobId: 7, shard: null, reason: 9 })]).toEqual([0xc1, 0x0e, 0x07, 0x01, 0x09]);
-    expect([...encodeMessage({ type: 'STATE_DELTA', baseEpoch: 4, epoch: 5, values: { battery: 42, load: 1 } })]).toEqual([0xc1, 0x02, 4, 0, 5, 0, 0b1001, 42, 1]);
+    expect([...encodeMessage({ type: 'ACCEPT', jobId: 300, shard: 1, attempt: 2, etaMs: 5 })]).toEqual([0xc2, 0x07, 0xac, 0x02, 0x01, 0x02, 0x05]);
+    expect([...encodeMessage({ type: 'CANCEL', jobId: 7, shard: null, reason: 9 })]).toEqual([0xc2, 0x0e, 0x07, 0x01, 0x09]);
+    expect([...encodeMessage({ type: 'STATE_DELTA', baseEpoch: 4, epoch: 5, values: { battery: 42, load: 1 } })]).toEqual([0xc2, 0x02, 4, 0, 5, 0, 0b1001, 42, 1]);
     const gemm = encodeMessage({
       type: 'JOB_REQUEST',
       jobId: 1,
       deadlineS: 600,
+      mission: { profile: 'search-and-rescue', priority: 'critical' },
       spec: { kind: 'gemm', m: 1, k: 1024, n: 256, aType: 'uint8', bType: 'int8', aZeroPoint: 128, bZeroPoint: -1, weights: { resident: 0x00010002 }, requant: { multiplier: 1 << 30, shift: -12, zeroPoint: -3, type: 'int8' } },
     });
     // keyword 3, score 0.9 -> 229, at 1000 s, sequence 258: ten bytes, never audio.
-    expect([...encodeMessage({ type: 'DETECTION', keyword: 3, score255: scoreByte(0.9), timeS: 1000, seq: 258 })]).toEqual([0xc1, 0x15, 3, 229, 0xe8, 0x03, 0, 0, 0x02, 0x01]);
+    expect([...encodeMessage({ type: 'DETECTION', keyword: 3, score255: scoreByte(0.9), timeS: 1000, seq: 258 })]).toEqual([0xc2, 0x15, 3, 229, 0xe8, 0x03, 0, 0, 0x02, 0x01]);
     expect(scoreByte(1)).toBe(255);
     expect(scoreByte(0.4999)).toBe(127); // rounded down: under a 0.5 threshold stays under it
     for (const bad of [-0.1, 1.01, Number.NaN]) expect(() => scoreByte(bad)).toThrow(expect.objectContaining({ code: 'BAD_VALUE' }));
-    expect([...gemm]).toEqual([0xc1, 0x04, 1, 0x58, 0x02, 1, 2 | 4 | 8 | 16, 1, 0x80, 0x08, 0x80, 0x02, 128, 0xff, 2, 0, 1, 0, 0, 0, 0, 0x40, 0xf4, 0xfd]);
+    expect([...gemm]).toEqual([0xc2, 0x04, 1, 0x58, 0x02, 3 | (1 << 2), 1, 2 | 4 | 8 | 16, 1, 0x80, 0x08, 0x80, 0x02, 128, 0xff, 2, 0, 1, 0, 0, 0, 0, 0x40, 0xf4, 0xfd]);
   });
 
   it('keeps every message of a worst-case size within one Meshtastic payload', () => {
@@ -133,21 +134,24 @@ describe('message profile codec', () => {
     };
     expect(code([])).toBe('TRUNCATED');
     expect(code([0x12, 0x03, 0x01])).toBe('BAD_MAGIC');
-    expect(code([0xc2, 0x03, 0x01])).toBe('UNSUPPORTED_VERSION');
-    expect(code([0xc1, 0x7f])).toBe('UNKNOWN_TYPE');
+    // Version 1 (before missions) and any later version are refused with a typed error, not misread.
+    expect(code([0xc1, 0x03, 0x01])).toBe('UNSUPPORTED_VERSION');
+    expect(code([0xc1, 0x04, 1, 0x58, 0x02, 1, 2 | 4 | 8 | 16, 1, 0x80, 0x08, 0x80, 0x02, 128, 0xff, 2, 0, 1, 0, 0, 0, 0, 0x40, 0xf4, 0xfd])).toBe('UNSUPPORTED_VERSION');
+    expect(code([0xc3, 0x03, 0x01])).toBe('UNSUPPORTED_VERSION');
+    expect(code([0xc2, 0x7f])).toBe('UNKNOWN_TYPE');
     // The retired OTA codes stay unknown, whatever follows them, and no message type takes them again.
     expect(RESERVED_TYPE_CODES).toEqual([0x10, 0x11, 0x12]);
     for (const c of RESERVED_TYPE_CODES) {
-      expect(code([0xc1, c])).toBe('UNKNOWN_TYPE');
-      expect(code([0xc1, c, 0x01, 0x02, 0x03])).toBe('UNKNOWN_TYPE');
+      expect(code([0xc2, c])).toBe('UNKNOWN_TYPE');
+      expect(code([0xc2, c, 0x01, 0x02, 0x03])).toBe('UNKNOWN_TYPE');
       expect(Object.values(MessageType)).not.toContain(c);
     }
-    expect(code([0xc1, 0x03, 0x01, 0x00])).toBe('TRAILING_BYTES');
-    expect(code([0xc1, 0x03, 0x02])).toBe('BAD_VALUE');
-    expect(code([0xc1, 0x07, 0x80, 0x00, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // overlong job id
-    expect(code([0xc1, 0x07, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // > 32 bits
-    expect(code([0xc1, 0x0d, 0x01, 0x00, 0x01, 0x03])).toBe('BAD_VALUE'); // unknown ack status
-    expect(looksLikeProfile(Uint8Array.of(0xc1, 0x03))).toBe(true);
+    expect(code([0xc2, 0x03, 0x01, 0x00])).toBe('TRAILING_BYTES');
+    expect(code([0xc2, 0x03, 0x02])).toBe('BAD_VALUE');
+    expect(code([0xc2, 0x07, 0x80, 0x00, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // overlong job id
+    expect(code([0xc2, 0x07, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01, 0x02, 0x05])).toBe('BAD_VARINT'); // > 32 bits
+    expect(code([0xc2, 0x0d, 0x01, 0x00, 0x01, 0x03])).toBe('BAD_VALUE'); // unknown ack status
+    expect(looksLikeProfile(Uint8Array.of(0xc2, 0x03))).toBe(true);
     expect(looksLikeProfile(Uint8Array.of(0x08, 0x01))).toBe(false);
   });
 });

@@ -252,12 +252,12 @@ describe('delegation and recovery (unit mesh)', () => {
     const before = b.orch.messenger.stats.decodeErrors;
     // What an older build sent for OTA_HAVE, OTA_WANT and OTA_FRAGMENT, authenticated by a real peer.
     for (const code of [0x10, 0x11, 0x12]) {
-      mesh.link(2).deliver({ from: 1, to: 2, payload: a.orch.auth.seal(2, Uint8Array.of(0xc1, code, 1, 2, 3), false), hops: 0, snr: null, relayNode: null });
+      mesh.link(2).deliver({ from: 1, to: 2, payload: a.orch.auth.seal(2, Uint8Array.of(0xc2, code, 1, 2, 3), false), hops: 0, snr: null, relayNode: null });
     }
     expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
     // Without a trailer they do not even reach the decoder.
     const rejected = b.orch.auth.stats.rejected.BAD_TRAILER ?? 0;
-    mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc1, 0x10, 1, 2, 3), hops: 0, snr: null, relayNode: null });
+    mesh.link(2).deliver({ from: 1, to: 2, payload: Uint8Array.of(0xc2, 0x10, 1, 2, 3), hops: 0, snr: null, relayNode: null });
     expect(b.orch.messenger.stats.decodeErrors).toBe(before + 3);
     expect(b.orch.auth.stats.rejected.BAD_TRAILER).toBe(rejected + 1);
     // Still in touch: b keeps hearing a's adverts.
@@ -332,7 +332,7 @@ describe('delegation and recovery (unit mesh)', () => {
     worker.orch.start();
     await mesh.run(120_000);
     const send = (jobId: number, s: GemmSpec | { kind: 'model'; modelId: number; modelVersion: number; layerStart: number; layerEnd: number; batch: number; inputBytes: number; outputBytes: number }) =>
-      void owner.orch.messenger.send(2, { type: 'ASSIGN', jobId, shard: 0, attempt: 0, leaseS: 65535, redundant: false, inputCrc: 0, spec: s });
+      void owner.orch.messenger.send(2, { type: 'ASSIGN', jobId, shard: 0, attempt: 0, leaseS: 65535, redundant: false, inputCrc: 0, mission: { profile: 'default', priority: 'routine' }, spec: s });
     send(1, { kind: 'model', modelId: 1, modelVersion: 1, layerStart: 0, layerEnd: 1, batch: 1, inputBytes: 0xffffffff, outputBytes: 1 });
     send(2, { ...spec, m: 256, k: 1 << 24 });
     for (let j = 3; j <= 6; j++) send(j, spec);
@@ -416,5 +416,93 @@ describe('answering a newcomer', () => {
     expect(all).toBe(16);
     expect(few).toBeGreaterThan(0);
     expect(few).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('mission profiles (unit mesh)', () => {
+  const SAR: Partial<OrchestratorConfig> = { profile: 'search-and-rescue' };
+
+  /** A slow owner without the model and a fast worker with it, both started and past their first adverts. */
+  async function ownerAndWorker(seed: number, config?: Partial<OrchestratorConfig>): Promise<{ mesh: FakeMesh; owner: TestNode; worker: TestNode }> {
+    const mesh = new FakeMesh(seed);
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, config });
+    const worker = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true, config });
+    owner.orch.start();
+    worker.orch.start();
+    await mesh.run(30_000);
+    return { mesh, owner, worker };
+  }
+
+  it('fails a routine job fast when its best plan would miss the deadline; a critical one is still tried', async () => {
+    const { mesh, owner, worker } = await ownerAndWorker(21, SAR);
+    const input = new Prng(21).bytes(inputBytes(spec));
+    // 2 rows are a batch: routine under search-and-rescue. One second is far less than the transfer takes.
+    owner.orch.submit(spec, input, { tag: 'routine', deadlineMs: mesh.clock.now() + 1000 });
+    expect(owner.outcomes.map((o) => [o.tag, o.status, o.priority, o.reason?.split(':')[0]])).toEqual([['routine', 'failed', 'routine', 'WOULD_MISS_DEADLINE']]);
+    expect(owner.orch.messenger.stats.sent.ASSIGN ?? 0).toBe(0);
+    owner.orch.submit(spec, input, { tag: 'critical', priority: 'critical', deadlineMs: mesh.clock.now() + 1000 });
+    await mesh.runWhile(() => owner.outcomes.length < 2, 120_000);
+    // The worker was asked: the critical job ran until its deadline instead of being refused.
+    expect(worker.events.filter((e) => e.type === 'accept' || e.type === 'decline').length).toBeGreaterThan(0);
+    expect(owner.outcomes[1]?.reason?.split(':')[0]).toBe('DEADLINE');
+  });
+
+  it('admits only the classes whose ceiling the measured channel utilization is under (CHANNEL_BUSY)', async () => {
+    const { mesh, owner, worker } = await ownerAndWorker(22, SAR);
+    const link = mesh.link(1);
+    const calm = link.facts();
+    link.facts = () => ({ ...calm, channelUtilPct: 70 });
+    const input = new Prng(22).bytes(inputBytes(spec));
+    owner.orch.submit(spec, input, { tag: 'routine' });
+    owner.orch.submit(spec, input, { tag: 'critical', priority: 'critical' });
+    await mesh.runWhile(() => owner.outcomes.length < 2, 900_000);
+    const byTag = Object.fromEntries(owner.outcomes.map((o) => [o.tag, o]));
+    expect(byTag.routine?.reason?.split(':')[0]).toBe('CHANNEL_BUSY');
+    expect(byTag.critical?.status).toBe('done');
+    expect(byTag.critical?.output).toEqual(expected(input));
+  });
+
+  it('pre-empts a routine shard held by a full worker for a critical one, handing it back with PREEMPTED', async () => {
+    const mesh = new FakeMesh(23);
+    const owner = makeNode(mesh, 1, { gops: 1, ramKiB: 100, battery: 80, hasModel: false });
+    const worker = makeNode(mesh, 2, { gops: 1, ramKiB: 1 << 20, battery: 80, hasModel: true, config: { maxTasks: 1 } });
+    owner.orch.start();
+    worker.orch.start();
+    await mesh.run(120_000);
+    const failures: number[] = [];
+    owner.orch.messenger.onMessage((_from, m) => void (m.type === 'FAILURE' && failures.push(m.reason)));
+    const assign = (jobId: number, priority: 'routine' | 'critical' | 'bulk') =>
+      void owner.orch.messenger.send(2, { type: 'ASSIGN', jobId, shard: 0, attempt: 0, leaseS: 600, redundant: false, inputCrc: 0, mission: { profile: 'search-and-rescue', priority }, spec });
+    // No input follows these ASSIGNs: each shard stays in 'receiving' and holds the worker's only slot.
+    assign(1, 'routine');
+    await mesh.run(mesh.scheduler.now + 20_000);
+    assign(2, 'bulk');
+    await mesh.run(mesh.scheduler.now + 20_000);
+    expect(worker.events.filter((e) => e.type === 'decline').map((e) => e.data.reason)).toEqual(['BUSY']);
+    assign(3, 'critical');
+    await mesh.run(mesh.scheduler.now + 20_000);
+    expect(worker.events.filter((e) => e.type === 'shard_preempted').map((e) => [e.data.jobId, e.data.priority, e.data.by])).toEqual([[1, 'routine', 'critical']]);
+    expect(failures).toEqual([17]);
+    expect(worker.orch.worker.activeTasks().map((t) => t.jobId)).toEqual([3]);
+  });
+
+  it('returns only the class and score of each row when the job asks for its top-1', async () => {
+    const { mesh, owner, worker } = await ownerAndWorker(24);
+    const top1: GemmSpec = { ...spec, topK: 1 };
+    const input = new Prng(24).bytes(inputBytes(top1));
+    owner.orch.submit(top1, input, { tag: 'j' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 600_000);
+    const full = expected(input);
+    const out = owner.outcomes[0]?.output as Uint8Array;
+    expect(out.length).toBe(2 * 3);
+    for (let r = 0; r < 2; r++) {
+      const row = [...full.subarray(r * 64, (r + 1) * 64)].map((b) => (b << 24) >> 24);
+      const best = row.indexOf(Math.max(...row));
+      expect(out[r * 3]).toBe(best & 0xff);
+      expect(out[r * 3 + 1]).toBe(best >> 8);
+      expect(((out[r * 3 + 2] as number) << 24) >> 24).toBe(row[best]);
+    }
+    // Small enough to ride inside the RESULT: no output DATA stream.
+    expect(worker.orch.messenger.stats.sent.DATA ?? 0).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ const big: Message = {
   leaseS: 600,
   redundant: true,
   inputCrc: 0xdeadbeef,
+  mission: { profile: 'environmental-monitoring', priority: 'bulk' },
   spec: { kind: 'model', modelId: 9, modelVersion: 2, layerStart: 0, layerEnd: 12, batch: 4, inputBytes: 4096, outputBytes: 40 },
 };
 

@@ -12,8 +12,8 @@ import { startTcpServers, type TcpServers } from './node/tcp-server.js';
 import { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 import { simulationProgress } from './output/progress.js';
 import type { SimSummary } from './output/stats.js';
-import { JsonlTrace } from './output/trace.js';
-import { FIRMWARE_NODEINFO_BROADCAST_S, validateScenario } from './scenario.js';
+import { JsonlTrace, runHeader } from './output/trace.js';
+import { resolveScenario, validateScenario } from './scenario.js';
 import { SCENARIO_ARGS_USAGE, parseScenarioArgs, type ScenarioArgs } from './scenario-args.js';
 import { Simulation } from './simulation.js';
 
@@ -198,10 +198,8 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
   let traceRecords = 0;
   try {
     const base = await loadScenario(args.scenario as string);
-    const applied = validateScenario(base, args.overrides);
-    // Clients attached to a served node expect the firmware's NodeInfo announcements (their node list comes from them).
-    const serving = args.serve !== undefined || args.serveSerial !== undefined;
-    const config = serving && applied.firmware?.nodeInfoBroadcastS === undefined ? { ...applied, firmware: { ...applied.firmware, nodeInfoBroadcastS: FIRMWARE_NODEINFO_BROADCAST_S } } : applied;
+    // NodeInfo announcements, which attached clients build their node list from, are on by default (the firmware's).
+    const config = validateScenario(base, args.overrides);
     let trace: JsonlTrace | undefined;
     if (args.summary) await ensureWritableDir('--summary', args.summary);
     if (args.plot) await ensureWritableDir('--plot', args.plot);
@@ -216,7 +214,9 @@ export async function main(argv: string[], io: CliIo = { out: (t) => process.std
         stream.write(line);
       });
     }
-    const sim = new Simulation(config, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty }) });
+    const resolved = resolveScenario(config);
+    trace?.sink(runHeader(resolved, args.seed));
+    const sim = new Simulation(resolved, { seed: args.seed, trace: trace?.sink, onProgress: args.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty }) });
     if (args.serve !== undefined || args.serveSerial !== undefined) {
       let servers: TcpServers | undefined;
       let serial: SerialServers | undefined;

@@ -13,7 +13,7 @@ export { MeshRouter, NUM_RELIABLE_RETX, type NodeDbEntry } from './mesh/router.j
 export { RoutingError, ROUTING_ERROR_NAMES, Priority, type SimPacket } from './mesh/packet.js';
 export { AirtimeTracker, RollingBuckets } from './mesh/airtime.js';
 export { PacketHistory, FLOOD_EXPIRE_MS } from './mesh/history.js';
-export { JsonlTrace, type TraceEvent, type TraceSink } from './output/trace.js';
+export { JsonlTrace, SIM_VERSION, runHeader, type TraceEvent, type TraceSink } from './output/trace.js';
 export { DirectDeliveryTally, type DirectDeliverySummary } from './output/delivery.js';
 export { LogHistogram, type SimSummary, type NodeSummary } from './output/stats.js';
 export { BUILTIN_SCENARIOS, builtinScenario } from './scenarios/index.js';
@@ -21,4 +21,4 @@ export { runScenario, type RunOptions } from './run.js';
 export { renderSummaryHtml, renderSummarySvg } from './output/plot.js';
 export { simulationProgress, type ProgressOutput, type ProgressOptions } from './output/progress.js';
 export { fitText, overlappingLabels, overlaps, svgBoxes, textWidth, type Box } from './output/svg-text.js';
-export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';
+export { measureEventsPerSecond, measureNodeHour, measureMeshtasticatorReachability, MESHTASTICATOR_MOVEMENT_OFF, MESHTASTICATOR_REACHABILITY_PCT, throughputScenario, type ThroughputMeasurement, type ReachabilityMeasurement } from './measure.js';

@@ -25,9 +25,9 @@ const OBJECTS: Record<string, string[]> = {
   latency: ['processingMs', 'clientMs'],
   availability: ['churnPerHour', 'meanDownS', 'fraction'],
   battery: ['enabled', 'capacityMah', 'initialPct', 'rxMa', 'lowPct', 'criticalPct'],
-  mobility: ['kind', 'fraction', 'speedMps', 'pauseS', 'stepS', 'jumpStepsM', 'meanJumpIntervalS', 'gpsFraction', 'positionDistanceM', 'positionMinIntervalS', 'positionPayloadBytes'],
+  mobility: ['kind', 'fraction', 'speedMps', 'pauseS', 'stepS', 'jumpStepsM', 'meanJumpIntervalS', 'gpsFraction', 'movers', 'positionDistanceM', 'positionMinIntervalS', 'positionPayloadBytes'],
   ble: ['rangeM', 'connectMs', 'readMs'],
-  firmware: ['corePortnumsPolicy', 'overrideDutyCycle', 'txQueueLength', 'historySize', 'nodeDbSize', 'telemetryToPhoneS', 'nodeInfoBroadcastS'],
+  firmware: ['corePortnumsPolicy', 'overrideDutyCycle', 'txQueueLength', 'historySize', 'nodeDbSize', 'telemetryToPhoneS', 'nodeInfoBroadcastS', 'positionBroadcastS', 'telemetryBroadcastS'],
 };
 
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps), for "did you mean". */

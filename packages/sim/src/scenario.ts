@@ -6,8 +6,8 @@ import { DEVICE_CLASSES, type DeviceClass } from './world/devices.js';
 
 export type Role = 'CLIENT' | 'CLIENT_MUTE' | 'ROUTER';
 export const ROLES: readonly Role[] = ['CLIENT', 'CLIENT_MUTE', 'ROUTER'];
-export type RebroadcastMode = 'ALL' | 'CORE_PORTNUMS_ONLY' | 'NONE';
-export const REBROADCAST_MODES: readonly RebroadcastMode[] = ['ALL', 'CORE_PORTNUMS_ONLY', 'NONE'];
+export type RebroadcastMode = 'ALL' | 'CORE_PORTNUMS_ONLY' | 'NONE' | 'LOCAL_ONLY' | 'KNOWN_ONLY';
+export const REBROADCAST_MODES: readonly RebroadcastMode[] = ['ALL', 'CORE_PORTNUMS_ONLY', 'NONE', 'LOCAL_ONLY', 'KNOWN_ONLY'];
 
 /** A point of a path (m); the optional third value is how long to stop there (s). */
 export type Waypoint = [x: number, y: number, dwellS?: number];
@@ -34,6 +34,13 @@ export interface AvailabilityConfig {
   fraction: number;
 }
 
+/** One roaming node of `mobility.movers`. */
+export interface MoverSpec {
+  node: number;
+  stepM: number;
+  gps: boolean;
+}
+
 export interface MobilityConfig {
   /**
    * How roaming nodes move: `random-waypoint` (walk to a random point at speedMps, pause, repeat), or `jumps`
@@ -56,6 +63,12 @@ export interface MobilityConfig {
    * (the firmware's smart position broadcast, as Meshtasticator models it). 0 = none.
    */
   gpsFraction: number;
+  /**
+   * `jumps`: the roaming nodes named one by one (index among the generated nodes, its step in m, whether it has GPS),
+   * instead of drawing them with fraction, jumpStepsM and gpsFraction. Meshtasticator draws them from a generator
+   * seeded with the node's index, not the run's seed, so the same nodes roam at the same steps in every run.
+   */
+  movers: MoverSpec[] | null;
   positionDistanceM: number;
   positionMinIntervalS: number;
   positionPayloadBytes: number;
@@ -166,7 +179,7 @@ export interface ScenarioConfig {
   ble?: { rangeM?: number; connectMs?: number; readMs?: number };
   traffic?: Array<Partial<TrafficConfig> & { kind: TrafficConfig['kind']; periodS: number }>;
   events?: ScenarioEvent[];
-  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number; nodeInfoBroadcastS?: number };
+  firmware?: { corePortnumsPolicy?: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle?: boolean; txQueueLength?: number; historySize?: number; nodeDbSize?: number; telemetryToPhoneS?: number; nodeInfoBroadcastS?: number; positionBroadcastS?: number; telemetryBroadcastS?: number };
   /** Application data (jobs, workloads...), carried through untouched. */
   app?: unknown;
 }
@@ -208,7 +221,7 @@ export interface ResolvedScenario {
   ble: { rangeM: number; connectMs: number; readMs: number };
   traffic: TrafficConfig[];
   events: ScenarioEvent[];
-  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number; nodeInfoBroadcastS: number };
+  firmware: { corePortnumsPolicy: '2.6-blacklist' | '2.7-whitelist'; overrideDutyCycle: boolean; txQueueLength: number; historySize: number; nodeDbSize: number; telemetryToPhoneS: number; nodeInfoBroadcastS: number; positionBroadcastS: number; telemetryBroadcastS: number };
   app: unknown;
 }
 
@@ -408,6 +421,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       jumpStepsM: (input.mobility?.jumpStepsM ?? [96, 390, 1500]).map((v, i) => num(`mobility.jumpStepsM[${i}]`, v, 0, 0)),
       meanJumpIntervalS: num('mobility.meanJumpIntervalS', input.mobility?.meanJumpIntervalS, 60, 0.1),
       gpsFraction: num('mobility.gpsFraction', input.mobility?.gpsFraction, 0, 0, 1),
+      movers: resolveMovers(input.mobility?.movers),
       positionDistanceM: num('mobility.positionDistanceM', input.mobility?.positionDistanceM, 100, 0),
       positionMinIntervalS: num('mobility.positionMinIntervalS', input.mobility?.positionMinIntervalS, 30, 0),
       positionPayloadBytes: int('mobility.positionPayloadBytes', input.mobility?.positionPayloadBytes, 40, 0, 233),
@@ -430,12 +444,36 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
       historySize: int("firmware.historySize", fw.historySize, 300, 1, 100_000),
       nodeDbSize: int('firmware.nodeDbSize', fw.nodeDbSize, 100, 1, 100_000),
       telemetryToPhoneS: int('firmware.telemetryToPhoneS', fw.telemetryToPhoneS, 60, 0, 86_400),
-      // device.node_info_broadcast_secs (the firmware's default is 10800). Off (0) unless set, so traffic figures stay
-      // comparable with Meshtasticator's, which has none; a served simulation turns it on (see the CLI).
-      nodeInfoBroadcastS: fw.nodeInfoBroadcastS === undefined || fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
+      // device.node_info_broadcast_secs: the firmware's default, 10800, unless set; 0 switches the announcements off
+      // (Meshtasticator has none, so its scenario does).
+      nodeInfoBroadcastS: fw.nodeInfoBroadcastS === 0 ? 0 : int('firmware.nodeInfoBroadcastS', fw.nodeInfoBroadcastS, FIRMWARE_NODEINFO_BROADCAST_S, 60, 365 * 86_400),
+      // position.position_broadcast_secs and telemetry.device_update_interval for non-routers (routers 43200); a
+      // client's setConfig / setModuleConfig overrides them per node; 0 switches them off. Device telemetry follows the
+      // firmware's default, 3600. Position is off unless set (the firmware's default is 900): PositionModule sends only
+      // a valid position, and a node without GPS or a fixed position (meshtasticd, most simulated nodes) has none.
+      positionBroadcastS: fw.positionBroadcastS === undefined || fw.positionBroadcastS === 0 ? 0 : int('firmware.positionBroadcastS', fw.positionBroadcastS, 900, 30, 365 * 86_400),
+      telemetryBroadcastS: fw.telemetryBroadcastS === 0 ? 0 : int('firmware.telemetryBroadcastS', fw.telemetryBroadcastS, 3600, 30, 365 * 86_400),
     },
     app: input.app,
   };
+}
+
+function resolveMovers(value: unknown): MoverSpec[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) fail('mobility.movers', 'expected a list of { node, stepM, gps }');
+  const seen = new Set<number>();
+  return value.map((m, i) => {
+    const path = `mobility.movers[${i}]`;
+    if (!m || typeof m !== 'object' || Array.isArray(m)) fail(path, `expected { node, stepM, gps }, got ${JSON.stringify(m)}`);
+    const spec = m as Record<string, unknown>;
+    for (const key of Object.keys(spec)) if (!['node', 'stepM', 'gps'].includes(key)) fail(`${path}.${key}`, 'unknown key (a mover has node, stepM, gps)');
+    const node = required(`${path}.node`, spec.node, 0, MAX_NODES - 1);
+    if (!Number.isInteger(node)) fail(`${path}.node`, `expected a node index, got ${node}`);
+    if (seen.has(node)) fail(`${path}.node`, `node ${node} is listed twice`);
+    seen.add(node);
+    if (spec.gps !== undefined && typeof spec.gps !== 'boolean') fail(`${path}.gps`, `expected true or false, got ${JSON.stringify(spec.gps)}`);
+    return { node, stepM: required(`${path}.stepM`, spec.stepM, 0, 100_000), gps: spec.gps === true };
+  });
 }
 
 function resolveNodeSpec(path: string, n: NodeSpec): NodeSpec {

@@ -19,7 +19,7 @@ import { LogHistogram, type NodeSummary, type SimSummary } from './output/stats.
 import { linkNormal, meanPathLossDb, rangeForBudgetM } from './radio/propagation.js';
 import { RadioPhy } from './radio/phy.js';
 import { SpatialGrid } from './radio/spatial-grid.js';
-import { resolveScenario, ROLES, type NodeSpec, type ResolvedScenario, type Role, type ScenarioConfig, type TrafficConfig, type Waypoint } from './scenario.js';
+import { resolveScenario, ROLES, type MoverSpec, type NodeSpec, type ResolvedScenario, type Role, type ScenarioConfig, type TrafficConfig, type Waypoint } from './scenario.js';
 import { Battery } from './world/battery.js';
 import { IndexSet } from './world/index-set.js';
 import { assignByFractions, placeNodes } from './world/placement.js';
@@ -196,13 +196,35 @@ export class Simulation {
   /** Longest distance at which a transmission can still matter (reach the interference floor with 4-sigma luck). */
   private maxRangeM(): number {
     const sc = this.scenario;
-    const powers = [sc.nodes.txPowerDbm, ...sc.nodes.list.map((n) => n.txPowerDbm ?? sc.nodes.txPowerDbm)];
-    for (const e of sc.events) if (e.kind === 'pass_through' && e.txPowerDbm !== undefined) powers.push(e.txPowerDbm);
+    const powers = this.scenarioTxPowersDbm();
     const gains = [sc.nodes.antennaGainDbi, ...sc.nodes.list.map((n) => n.antennaGainDbi ?? sc.nodes.antennaGainDbi)];
     const heights = [sc.nodes.heightM, ...sc.nodes.list.map((n) => n.z ?? sc.nodes.heightM)];
     const budget = Math.max(...powers) + 2 * Math.max(...gains) - this.interferenceFloorDbm + 4 * (sc.pathLoss.sigmaDb + sc.pathLoss.fastFadingSigmaDb);
     const h = Math.max(...heights);
     return rangeForBudgetM(sc.pathLoss, budget, h, h);
+  }
+
+  private scenarioTxPowersDbm(): number[] {
+    const sc = this.scenario;
+    const powers = [sc.nodes.txPowerDbm, ...sc.nodes.list.map((n) => n.txPowerDbm ?? sc.nodes.txPowerDbm)];
+    for (const e of sc.events) if (e.kind === 'pass_through' && e.txPowerDbm !== undefined) powers.push(e.txPowerDbm);
+    return powers;
+  }
+
+  /**
+   * A client set lora.tx_power: 0 means the region's limit, as in the firmware; the power is clamped to the region's
+   * limit and to the scenario's strongest radio (reach stays within the scenario's range). Returns the power applied.
+   */
+  setTxPower(nodeNum: number, dbm: number): number {
+    const node = this.requireNode(nodeNum);
+    const limit = Math.min(node.phy.region.powerLimitDbm, Math.max(...this.scenarioTxPowersDbm()));
+    const applied = dbm > 0 ? Math.min(dbm, limit) : limit;
+    if (applied !== node.txPowerDbm) {
+      node.txPowerDbm = applied;
+      node.neighborNodes = null;
+      node.neighborPowerDbm = null;
+    }
+    return applied;
   }
 
   private nodeNumFor(index: number): number {
@@ -218,11 +240,13 @@ export class Simulation {
     const classes = assignByFractions(sc.nodes.deviceClasses, DEVICE_CLASSES, sc.nodes.count, this.rng.derive('classes'));
     const positions = placeNodes(sc, sc.nodes.count, placeRng, this.phy.sensitivityDbm);
     const mobileRng = this.rng.derive('mobility');
+    const movers = sc.mobility.kind === 'jumps' ? sc.mobility.movers : null;
     for (let i = 0; i < sc.nodes.count; i++) {
       const [x, y] = positions[i] as Waypoint;
-      const roams = sc.mobility.fraction > 0 && mobileRng.bool(sc.mobility.fraction);
+      const mover = movers?.find((m) => m.node === i);
+      const roams = movers ? mover !== undefined : sc.mobility.fraction > 0 && mobileRng.bool(sc.mobility.fraction);
       const node = this.addNode({ x, y, role: roles[i], deviceClass: classes[i] }, roams);
-      if (roams && sc.mobility.kind === 'jumps') this.startJumps(node, mobileRng.fork());
+      if (roams && sc.mobility.kind === 'jumps') this.startJumps(node, mobileRng.fork(), mover);
       else if (roams) this.startRandomWaypoint(node, mobileRng.fork());
     }
   }
@@ -429,12 +453,12 @@ export class Simulation {
   }
 
   /** Meshtasticator's movement: random jumps, and position broadcasts from nodes with GPS (see MobilityConfig). */
-  private startJumps(node: SimNode, rng: Prng): void {
+  private startJumps(node: SimNode, rng: Prng, mover?: MoverSpec): void {
     const { widthM: w, heightM: h } = this.scenario.area;
     const mob = this.scenario.mobility;
     const steps = mob.jumpStepsM.length > 0 ? mob.jumpStepsM : [0];
-    const gps = rng.bool(mob.gpsFraction);
-    const stepM = steps[rng.intBelow(steps.length)] as number;
+    const gps = mover ? mover.gps : rng.bool(mob.gpsFraction);
+    const stepM = mover ? mover.stepM : (steps[rng.intBelow(steps.length)] as number);
     let lastX = node.x;
     let lastY = node.y;
     let lastBroadcastMs = 0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main, parseArgs } from '../src/cli.js';
-import { SimError } from '../src/index.js';
+import { SIM_VERSION, SimError } from '../src/index.js';
 import { parseScenarioArgs } from '../src/node.js';
 
 function io() {
@@ -102,9 +102,12 @@ describe('cli', () => {
     const events = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: number; ev: string });
     const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { scenario: string; seed: number; durationS: number; nodes: number; messages: number; transmissions: number };
     expect(summary).toMatchObject({ scenario: 'rural-sparse', seed: 3, durationS: 600, nodes: 28 });
+    // The file says what made it: the run header first, with the scenario, the seed and the simulator's version.
+    expect(events[0]).toEqual({ t: 0, ev: 'run', scenario: 'rural-sparse', seed: 3, version: SIM_VERSION, durationMs: 600_000, origin: expect.objectContaining({ lat: expect.any(Number) }) });
+    expect(events.filter((e) => e.ev === 'run')).toHaveLength(1);
     // The trace and the summary describe the same run: a node_info per node at t = 0, then the events they count.
     const count = (ev: string) => events.filter((e) => e.ev === ev).length;
-    expect(events.slice(0, 28).map((e) => [e.t, e.ev])).toEqual(Array.from({ length: 28 }, () => [0, 'node_info']));
+    expect(events.slice(1, 29).map((e) => [e.t, e.ev])).toEqual(Array.from({ length: 28 }, () => [0, 'node_info']));
     expect(count('node_info')).toBe(summary.nodes);
     expect(summary.messages).toBeGreaterThan(0);
     expect(count('gen')).toBe(summary.messages);
@@ -112,6 +115,11 @@ describe('cli', () => {
     expect(events.every((e, i) => i === 0 || e.t >= events[i - 1]!.t)).toBe(true);
     expect(readFileSync(join(dir, 'p.html'), 'utf8')).toContain('<svg');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the version of package.json in run headers', () => {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    expect(SIM_VERSION).toBe(pkg.version);
   });
 
   it('reports bad input with an exit code, not a crash', async () => {

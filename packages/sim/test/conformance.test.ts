@@ -1,24 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { TcpTransport } from '@compotastic/mesh/node';
+import { SerialTransport, TcpTransport } from '@compotastic/mesh/node';
 import { MeshDevice, Protobuf } from '@meshtastic/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runRealtime } from '../src/client.js';
 import { Simulation, type ScenarioConfig } from '../src/index.js';
-import { startTcpServers } from '../src/node.js';
+import { startSerialServers, startTcpServers, type SerialServers } from '../src/node.js';
 import { lineScenario } from './helpers.js';
 import { tcpHarness } from './tcp-harness.js';
 
 /*
- * Conformance: @meshtastic/core's MeshDevice drives simulated nodes over TCP, and each step checks what the
- * firmware (2.6.11) answers.
+ * Conformance: @meshtastic/core's MeshDevice drives simulated nodes over TCP and over pseudo-terminals (the serial
+ * port a radio's USB gives), and each step checks what the firmware (2.6.11) answers. The same steps run on both links.
  */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const P = Protobuf as any;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
-
-const h = tcpHarness();
 
 const scenario: ScenarioConfig = {
   name: 'conformance',
@@ -29,6 +31,57 @@ const scenario: ScenarioConfig = {
   nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 100, y: 0 }, { name: 'c', x: 200, y: 0 }] },
 };
 
+/** How a client reaches a served node: TCP (one port per node) or a pseudo-terminal per node. */
+interface Link {
+  name: string;
+  serve(sim: Simulation): Promise<void>;
+  /** Open the node's client API; retried while it is not back yet (a rebooted node, a pty being recreated). */
+  open(num: number): Promise<TcpTransport | SerialTransport>;
+}
+
+const h = tcpHarness();
+let serial: SerialServers | undefined;
+let dir = '';
+afterEach(async () => {
+  await serial?.close();
+  serial = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+async function retried<T>(open: () => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < 200; i++) {
+    try {
+      return await open();
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw last;
+}
+
+const tcp: Link = {
+  name: 'TCP',
+  serve: async (sim) => {
+    h.servers = await startTcpServers(sim, { basePort: 0 });
+  },
+  open: (num) => retried(() => TcpTransport.connect({ host: '127.0.0.1', port: h.servers!.ports.get(num)! })),
+};
+
+const pty: Link = {
+  name: 'a pseudo-terminal (serial)',
+  serve: async (sim) => {
+    dir = await mkdtemp(join(tmpdir(), 'sim-conformance-'));
+    serial = await startSerialServers(sim, { nodes: new Map(sim.nodes.map((n) => [n.num, join(dir, `tty-${n.name}`)])) });
+  },
+  open: (num) => retried(() => SerialTransport.connect({ path: serial!.paths.get(num)! })),
+};
+
+const hasSocat = !spawnSync('socat', ['-V'], { stdio: 'ignore' }).error;
+if (!hasSocat) throw new Error("the serial conformance tests need socat to make pseudo-terminals: install Debian's socat (sudo apt-get install socat)");
+
 interface Attached {
   device: MeshDevice;
   myNodeNum: number;
@@ -38,8 +91,8 @@ interface Attached {
   status: number[];
 }
 
-async function attach(port: number): Promise<Attached> {
-  const transport = await TcpTransport.connect({ host: '127.0.0.1', port });
+async function attach(link: Link, num: number): Promise<Attached> {
+  const transport = await link.open(num);
   const device = new MeshDevice(transport);
   (device.log.settings as { minLevel: number }).minLevel = 7;
   h.devices.push(device);
@@ -67,18 +120,18 @@ function until<T>(probe: () => T | undefined): Promise<T> {
   });
 }
 
-async function start(config: ScenarioConfig = scenario): Promise<Simulation> {
+async function start(link: Link, config: ScenarioConfig = scenario): Promise<Simulation> {
   const sim = new Simulation(config);
-  h.servers = await startTcpServers(sim, { basePort: 0 });
+  await link.serve(sim);
   h.run = runRealtime(sim, { speed: 10 });
   return sim;
 }
 
-describe('conformance with @meshtastic/core over TCP', () => {
+describe.each([tcp, pty])('conformance with @meshtastic/core over $name', (link) => {
   it('configures: my_info, own node info, channels and configs', async () => {
-    const sim = await start();
+    const sim = await start(link);
     const [a] = sim.nodes;
-    const da = await attach(h.servers!.ports.get(a!.num)!);
+    const da = await attach(link, a!.num);
     expect(da.myNodeNum).toBe(a!.num);
     expect(da.nodes.get(a!.num)?.user?.longName).toBe('Sim a');
     const lora = da.configs.find((c) => c.payloadVariant.case === 'lora')?.payloadVariant.value;
@@ -88,9 +141,9 @@ describe('conformance with @meshtastic/core over TCP', () => {
   });
 
   it('sends a text DM that is delivered and ACKed', async () => {
-    const sim = await start();
+    const sim = await start(link);
     const [a, b] = sim.nodes;
-    const [da, db] = await Promise.all([attach(h.servers!.ports.get(a!.num)!), attach(h.servers!.ports.get(b!.num)!)]);
+    const [da, db] = await Promise.all([attach(link, a!.num), attach(link, b!.num)]);
     const got = new Promise<Msg>((resolve) => db.device.events.onMessagePacket.subscribe((m: Msg) => resolve(m)));
     // sendText resolves on the Routing ACK (a NAK would reject it).
     await da.device.sendText('hello b', b!.num, true);
@@ -101,10 +154,9 @@ describe('conformance with @meshtastic/core over TCP', () => {
   });
 
   it('setConfig of region and hop limit reboots the node like the firmware; getConfig then reports them', async () => {
-    const sim = await start();
+    const sim = await start(link);
     const [a] = sim.nodes;
-    const port = h.servers!.ports.get(a!.num)!;
-    const first = await attach(port);
+    const first = await attach(link, a!.num);
     const lora = { ...first.configs.find((c) => c.payloadVariant.case === 'lora').payloadVariant.value };
     lora.region = P.Config.Config_LoRaConfig_RegionCode.EU_868;
     lora.hopLimit = 5;
@@ -115,7 +167,7 @@ describe('conformance with @meshtastic/core over TCP', () => {
     // The client sees its connection drop, as when a real node reboots.
     await until(() => (first.status.includes(2) ? true : undefined));
     await until(() => (a!.up ? true : undefined));
-    const again = await attach(port);
+    const again = await attach(link, a!.num);
     const n = again.configs.length;
     await again.device.getConfig(P.Admin.AdminMessage_ConfigType.LORA_CONFIG);
     const reported = await until(() => again.configs.slice(n).find((c) => c.payloadVariant.case === 'lora')?.payloadVariant.value);
@@ -126,9 +178,9 @@ describe('conformance with @meshtastic/core over TCP', () => {
   });
 
   it('setChannel stores a secondary channel that getChannel returns', async () => {
-    const sim = await start();
+    const sim = await start(link);
     const [a] = sim.nodes;
-    const da = await attach(h.servers!.ports.get(a!.num)!);
+    const da = await attach(link, a!.num);
     const channel = create(P.Channel.ChannelSchema, { index: 1, role: P.Channel.Channel_Role.SECONDARY, settings: { name: 'ops', psk: new Uint8Array(16).fill(7) } });
     await da.device.setChannel(channel);
     const n = da.channels.length;
@@ -141,9 +193,9 @@ describe('conformance with @meshtastic/core over TCP', () => {
   });
 
   it('a text written just before the client disconnects still goes on air', async () => {
-    const sim = await start();
+    const sim = await start(link);
     const [a, b] = sim.nodes;
-    const transport = await TcpTransport.connect({ host: '127.0.0.1', port: h.servers!.ports.get(a!.num)! });
+    const transport = await link.open(a!.num);
     // Let MeshDevice write through a stream that tells us when its packet has left.
     let written!: () => void;
     const wrote = new Promise<void>((r) => (written = r));
@@ -171,11 +223,11 @@ describe('conformance with @meshtastic/core over TCP', () => {
     const line = lineScenario(3, { duration: '2h', startEpochS: 1_750_000_000, firmware: { nodeInfoBroadcastS: 10_800 } });
 
     it('lists the nodes whose NodeInfo it heard, with their names and public keys', async () => {
-      const sim = await start(line);
+      const sim = await start(link, line);
       const [a, b, c] = sim.nodes;
       // Every node announces itself 30 s after boot; attach once they have.
       await until(() => (sim.now > 45_000 ? true : undefined));
-      const da = await attach(h.servers!.ports.get(a!.num)!);
+      const da = await attach(link, a!.num);
       expect(da.nodes.get(b!.num)?.user?.longName).toBe('Sim n1');
       expect(da.nodes.get(b!.num)?.user?.publicKey).toHaveLength(32);
       expect(da.nodes.get(c!.num)?.user?.longName).toBe('Sim n2');
@@ -183,9 +235,9 @@ describe('conformance with @meshtastic/core over TCP', () => {
     });
 
     it('traces the route with the SNR of every hop', async () => {
-      const sim = await start(line);
+      const sim = await start(link, line);
       const [a, b, c] = sim.nodes;
-      const da = await attach(h.servers!.ports.get(a!.num)!);
+      const da = await attach(link, a!.num);
       const traced = new Promise<Msg>((resolve) => da.device.events.onTraceRoutePacket.subscribe((r: Msg) => resolve(r)));
       void da.device.traceRoute(c!.num).catch(() => {});
       const r = await traced;
@@ -197,9 +249,9 @@ describe('conformance with @meshtastic/core over TCP', () => {
     });
 
     it("answers a telemetry request with the remote node's device metrics", async () => {
-      const sim = await start(line);
+      const sim = await start(link, line);
       const [a, b] = sim.nodes;
-      const da = await attach(h.servers!.ports.get(a!.num)!);
+      const da = await attach(link, a!.num);
       const got = new Promise<Msg>((resolve) => da.device.events.onTelemetryPacket.subscribe((t: Msg) => t.from === b!.num && resolve(t)));
       const request = toBinary(P.Telemetry.TelemetrySchema, create(P.Telemetry.TelemetrySchema, { variant: { case: 'deviceMetrics', value: {} } }));
       void da.device.sendPacket(request, P.Portnums.PortNum.TELEMETRY_APP, b!.num, 0, true, true).catch(() => {});

@@ -158,13 +158,16 @@ describe('scenarios', () => {
   });
 
   // Each built-in scenario, shortened so the whole set stays cheap. The figures are recorded from this simulator at
-  // each scenario's own seed (it is deterministic): re-record them deliberately when the model changes.
+  // each scenario's own seed (it is deterministic): re-record them deliberately when the model changes. Every node
+  // boots at t = 0 and announces its NodeInfo 30 s later and its device metrics 45 s later, as the firmware does, so
+  // the first minute holds that burst (not in meshtasticator-default, whose model has none of them; dense-festival's
+  // 10 s end before it). Nodes have no position of their own to broadcast (no GPS, no fixed position).
   const builtins: Array<[string, string, { nodes: number; messages: number; transmissions: number; reachabilityPct: number }]> = [
-    ['urban-canyon', '1m', { nodes: 82, messages: 7, transmissions: 137, reachabilityPct: 92.2 }],
-    ['disaster-zone', '1m', { nodes: 40, messages: 13, transmissions: 81, reachabilityPct: 40.46 }],
-    ['rural-sparse', '1m', { nodes: 28, messages: 2, transmissions: 9, reachabilityPct: 100 }],
+    ['urban-canyon', '1m', { nodes: 82, messages: 7, transmissions: 198, reachabilityPct: 34.09 }],
+    ['disaster-zone', '1m', { nodes: 40, messages: 13, transmissions: 205, reachabilityPct: 25.45 }],
+    ['rural-sparse', '1m', { nodes: 28, messages: 1, transmissions: 94, reachabilityPct: 0 }],
     ['dense-festival', '10s', { nodes: 300, messages: 21, transmissions: 237, reachabilityPct: 71.12 }],
-    ['meshtasticator-default', '1m', { nodes: 10, messages: 5, transmissions: 24, reachabilityPct: 44.44 }],
+    ['meshtasticator-default', '1m', { nodes: 10, messages: 5, transmissions: 21, reachabilityPct: 51.11 }],
   ];
   it('ships exactly these built-in scenarios', () => {
     expect(Object.keys(BUILTIN_SCENARIOS).sort()).toEqual(builtins.map(([name]) => name).sort());

@@ -1,6 +1,13 @@
 import { PortNum } from '@compotastic/mesh';
 import { JsonlTrace, Simulation, type NodeSpec, type ScenarioConfig, type TraceEvent } from '../src/index.js';
 
+/*
+ * The hand-built worlds count single packets, so the firmware's periodic broadcasts (NodeInfo 30 s after boot, position
+ * and device telemetry) are off in them unless a test sets them in `firmware`; the built-in scenarios keep the
+ * firmware's schedule.
+ */
+export const QUIET_FIRMWARE = { nodeInfoBroadcastS: 0, positionBroadcastS: 0, telemetryBroadcastS: 0 };
+
 /** Deterministic log-distance world (no shadowing) where neighbours `spacing` apart hear each other and no further. */
 export function lineScenario(count: number, overrides: Partial<ScenarioConfig> = {}, specs: Partial<NodeSpec>[] = []): ScenarioConfig {
   return {
@@ -8,6 +15,7 @@ export function lineScenario(count: number, overrides: Partial<ScenarioConfig> =
     duration: '10m',
     pathLoss: { model: 'log-distance', sigmaDb: 0 },
     ...overrides,
+    firmware: { ...QUIET_FIRMWARE, ...overrides.firmware },
     nodes: {
       txPowerDbm: 30,
       list: Array.from({ length: count }, (_, i) => ({ name: `n${i}`, x: i * 1200, y: 0, ...(specs[i] ?? {}) })),
@@ -23,6 +31,7 @@ export function clusterScenario(count: number, specs: Partial<NodeSpec>[] = [], 
     duration: '10m',
     pathLoss: { model: 'log-distance', sigmaDb: 0 },
     ...overrides,
+    firmware: { ...QUIET_FIRMWARE, ...overrides.firmware },
     nodes: { list: Array.from({ length: count }, (_, i) => ({ name: `c${i}`, x: (i % 3) * 20, y: Math.floor(i / 3) * 20, ...(specs[i] ?? {}) })) },
   };
 }

@@ -47,6 +47,14 @@ describe('NodeInfo', () => {
     expect(infos.find((i) => i.num === c!.num)?.user?.longName).toBe('Sim n2');
   });
 
+  it("announces on the firmware's schedule unless a scenario switches it off", () => {
+    const on = new Simulation({ name: 'defaults', duration: '1m', nodes: { count: 2 } });
+    expect(on.scenario.firmware.nodeInfoBroadcastS).toBe(10_800);
+    const off = new Simulation({ name: 'quiet', duration: '1m', nodes: { count: 2 }, firmware: { nodeInfoBroadcastS: 0 } });
+    expect(off.scenario.firmware.nodeInfoBroadcastS).toBe(0);
+    expect(() => new Simulation({ name: 'bad', duration: '1m', nodes: { count: 2 }, firmware: { nodeInfoBroadcastS: 5 } })).toThrow(/nodeInfoBroadcastS/);
+  });
+
   it('without announcements a heard node is listed without a user', () => {
     const sim = new Simulation(lineScenario(2, { startEpochS: 1_750_000_000 }));
     sim.sendFromApp(sim.nodes[1]!.num, { portnum: PortNum.PRIVATE_APP, payload: new Uint8Array(4) });

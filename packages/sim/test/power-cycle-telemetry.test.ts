@@ -6,6 +6,7 @@ import { InProcessTransport, VirtualRadio } from '../src/client.js';
 import { JsonlTrace, Simulation, type ScenarioConfig } from '../src/index.js';
 import { TELEMETRY_FIRST_RUN_MS } from '../src/client/phone-telemetry.js';
 import { liIonVoltage } from '../src/world/battery.js';
+import { QUIET_FIRMWARE } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
@@ -18,6 +19,7 @@ const scenario = (extra: Partial<ScenarioConfig> = {}): ScenarioConfig => ({
   pathLoss: { model: 'log-distance', sigmaDb: 0 },
   nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 300, y: 0 }, { name: 'c', x: 600, y: 0 }] },
   ...extra,
+  firmware: { ...QUIET_FIRMWARE, ...extra.firmware },
 });
 
 function toRadio(variant: { case: string; value: unknown }): Uint8Array {

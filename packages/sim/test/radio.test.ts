@@ -1,7 +1,7 @@
 import { MODEM_PRESETS, noiseFloorDbm, timeOnAirMs } from '@compotastic/mesh';
 import { describe, expect, it } from 'vitest';
 import { linkNormal, meanPathLossDb, rangeForBudgetM, Simulation, type PathLossParams, type SimPacket } from '../src/index.js';
-import { clusterScenario, of, traced } from './helpers.js';
+import { clusterScenario, of, QUIET_FIRMWARE, traced } from './helpers.js';
 
 function packet(sim: Simulation, fromIndex: number, id: number, bytes = 40): SimPacket {
   const from = sim.nodes[fromIndex]!;
@@ -35,6 +35,7 @@ function star(xs: number[]) {
   return traced({
     name: 'star',
     duration: '1m',
+    firmware: QUIET_FIRMWARE,
     pathLoss: { model: 'log-distance', sigmaDb: 0 },
     nodes: { txPowerDbm: 20, list: [{ name: 'r', x: 0, y: 0 }, ...xs.map((x, i) => ({ name: `t${i}`, x, y: i % 2 ? 1 : -1 }))] },
   });
@@ -145,6 +146,23 @@ describe('radio channel', () => {
     expect(of(events, 'rx', { node: r }).length).toBe(0);
     expect(of(events, 'drop', { node: r, id: 2, reason: 'collision' }).length).toBe(1);
     expect(of(events, 'drop', { node: r, id: 1, reason: 'busy_rx' }).length).toBe(1);
+  });
+
+  it("with captureRule 'anytime' (Meshtasticator's), the strong packet takes the receiver over after the preamble too", () => {
+    const { sim, events } = traced({
+      name: 'star',
+      duration: '1m',
+      firmware: QUIET_FIRMWARE,
+      captureRule: 'anytime',
+      pathLoss: { model: 'log-distance', sigmaDb: 0 },
+      nodes: { txPowerDbm: 20, list: [{ name: 'r', x: 0, y: 0 }, { name: 't0', x: 200, y: -1 }, { name: 't1', x: -550, y: 1 }] },
+    });
+    sim.startTransmission(sim.nodes[2]!, packet(sim, 2, 2));
+    sim.scheduler.schedule(200, () => sim.startTransmission(sim.nodes[1]!, packet(sim, 1, 1)));
+    sim.run();
+    const r = sim.nodes[0]!.num;
+    expect(of(events, 'rx', { node: r }).map((e) => e.id)).toEqual([1]);
+    expect(of(events, 'collision', { node: r, id: 2, reason: 'captured' }).length).toBe(1);
   });
 
   it('the stronger packet survives a weak interferer starting during it', () => {

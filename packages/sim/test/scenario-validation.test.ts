@@ -53,6 +53,13 @@ describe('scenario validation (shared by every command)', () => {
     expect(refusal(() => validateScenario(base(), { 'nodes.placement.clusters': 2147483648 }))).toBe('nodes.placement.clusters: must be between 1 and 100000, got 2147483648');
     expect(refusal(() => validateScenario(base(), { 'nodes.count': 1e9 }))).toBe('nodes.count: must be between 0 and 100000, got 1000000000');
     expect(refusal(() => validateScenario(base(), { 'firmware.txQueueLength': 5000 }))).toBe('firmware.txQueueLength: must be between 1 and 1024, got 5000');
+    // The firmware's periodic broadcasts: 0 is off, otherwise at least the firmware's own floor.
+    expect(refusal(() => validateScenario(base(), { 'firmware.nodeInfoBroadcastS': 10 }))).toMatch(/^firmware\.nodeInfoBroadcastS: must be between 60 and /);
+    expect(refusal(() => validateScenario(base(), { 'firmware.positionBroadcastS': 5 }))).toMatch(/^firmware\.positionBroadcastS: must be between 30 and /);
+    expect(refusal(() => validateScenario(base(), { 'firmware.telemetryBroadcastS': -1 }))).toMatch(/^firmware\.telemetryBroadcastS: must be between 30 and /);
+    expect(refusal(() => resolveScenario({ ...base(), firmware: { positionBroadcast: 900 } } as never))).toBe('unknown key firmware.positionBroadcast; did you mean firmware.positionBroadcastS?');
+    expect(validateScenario(base(), { 'firmware.positionBroadcastS': 0 }).firmware?.positionBroadcastS).toBe(0);
+    expect(refusal(() => resolveScenario({ ...base(), nodes: { list: [{ name: 'a', x: 0, y: 0, rebroadcastMode: 'LOCAL' }] } } as never))).toMatch(/^nodes\.list\[0\]\.rebroadcastMode: /);
   });
 
   it('suggests only names close enough to be a misspelling', () => {

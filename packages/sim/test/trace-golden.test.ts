@@ -9,21 +9,34 @@ import { jsonlRun } from './helpers.js';
  * meant to alter behaviour updates these (print the new ones with GOLDEN_PRINT=1).
  */
 const GOLDEN: Record<string, string> = {
-  'meshtasticator-default / seed 1': 'ac7a165add49fdd92d6e611e97216b422bd8289a43ed2c111ab2eb7031f6179e',
-  'meshtasticator-default / seed 7': 'd355cfdbbe7359764dcb171b53b77ffa47150f9de2a10417cca8bcb87576c1c7',
-  'meshtasticator-default 60 nodes / seed 3': '7ab8adbbd47cb071b12aab120ba9398b45c293e6cce8fbdc61a06ddbb1e2e54a',
-  'rural-sparse / seed 1': '724d4f355344f821ecc21c1aa7f8d229af40cf12bdc8fce1bf6e7a0b01a73eff',
-  'rural-sparse / seed 2': '5c8f9cfd14083280623b4b2c5336fc1a02ce18a866fdb082e84cba6e6178fd50',
-  'urban-canyon / seed 1': 'e4ebc622e89ada40a4af1db11efe826fd34baff009802a42832ea4f28c453e86',
-  'urban-canyon / seed 5': 'abbb36186a8590ef9132a2dcd017bb1cfc5be43db585be5ced5fdf4b85c7774e',
-  'dense-festival 120 nodes / seed 2': 'e49007bd258e4ae59407f4894a947cc3313b28763644644c7afb5246c70b6f29',
-  'disaster-zone / seed 1': '806006c9d5d73cbabcd3c83c5bad1dd6c140747204cd8b3a62250ded13b333e6',
-  'disaster-zone / seed 9': '7e96d52863796803dd138cf1fc32f41f15a1de5b972bf9d6495e965672a170c3',
-  'connected placement 400 nodes / seed 2': '0c9a73f1dd0e1b584c1cb708a72b9f10861ecf4f604854e8dde1671161a97454',
+  'meshtasticator-default / seed 1': '6b960f774793263f0018ca2844b908f833184e0c14ae85762188b11c83fb758b',
+  'meshtasticator-default / seed 7': '27b777effe5878dda42318afd30776fde23b307c2355b529c14a7390b6fd49e0',
+  'meshtasticator-default 60 nodes / seed 3': 'e645033c67d687ad5ef4f5418bf3acc2467869b4b8ca7b575c117bf5051af14a',
+  'rural-sparse / seed 1': 'c19ee34ad25f56b358279a7fea992fb0f6b8c4ccbb4594874291319c6ff3346c',
+  'rural-sparse / seed 2': '84fb5dde550a307add0ddbd5b2243f18d55ac806b716f4f7e98ba7508de39a18',
+  'urban-canyon / seed 1': '5f7797bf35590b1c918dc02ca2d3922506bc98738f2dacfb56ea73ff255a1b7d',
+  'urban-canyon / seed 5': 'b281921f537877b91c47e214fc048eeb4fce55d23fab2fb7a9b71c82d775299c',
+  'dense-festival 120 nodes / seed 2': '67d1b93be6915d40603c3c2c4d1ad4975981e644f60335ce1f48a56a9a92572f',
+  'disaster-zone / seed 1': 'f7ea144e066757f0125c2eff905ab93ea3ab6d12abade9973b577b60af189de4',
+  'disaster-zone / seed 9': '74a4f1159ed219dfcbc657251b96677336c4c96a165bcc8630b10a75a46ee58b',
+  'connected placement 400 nodes / seed 2': 'beb89903784e5198c17c8e4d3fe31113543a6e33ad65b28bfa40b793057a4e98',
   'uniform placement 600 nodes / seed 3': 'd466ebd3344ce3c02c83921a1eb8930bc34d2b75fa075f2fd4d0faaf77626ca8',
-  'throughput 200 nodes / seed 1': 'b2875a0b430445576645afec3b9ae0073224120149270ec1a23fdbcc2f9d6b23',
-  'throughput 200 nodes / seed 4': 'af2204dfc411788331a65cf7e0be8ff0af13c5c6e5849b4b725f51b32eb8bcc2',
+  'throughput 200 nodes / seed 1': '2911422bae61ae106cc24ced98f8e4d70503d3c1c8f423c510c31473489f3160',
+  'throughput 200 nodes / seed 4': '642eef9b76c787a75795d7f2c95053503d353b2595c78ba7175241354f8079f5',
+  // Recorded before the periodic broadcasts were modelled: with them off, those worlds are byte for byte as before.
+  'rural-sparse periodic broadcasts off / seed 1': '724d4f355344f821ecc21c1aa7f8d229af40cf12bdc8fce1bf6e7a0b01a73eff',
+  'disaster-zone periodic broadcasts off / seed 9': '7e96d52863796803dd138cf1fc32f41f15a1de5b972bf9d6495e965672a170c3',
+  // Recorded before meshtasticator-default named its movers: drawing them as it did then gives the same bytes.
+  'meshtasticator-default drawn movers / seed 1': 'ac7a165add49fdd92d6e611e97216b422bd8289a43ed2c111ab2eb7031f6179e',
+  'connected placement 400 nodes drawn movers / seed 2': '0c9a73f1dd0e1b584c1cb708a72b9f10861ecf4f604854e8dde1671161a97454',
+  'throughput 200 nodes periodic broadcasts off / seed 1': 'b2875a0b430445576645afec3b9ae0073224120149270ec1a23fdbcc2f9d6b23',
 };
+
+/** The firmware's periodic broadcasts (NodeInfo, position, device telemetry), none of which the pre-rewrite traces had. */
+const PERIODIC_OFF = { 'firmware.nodeInfoBroadcastS': 0, 'firmware.positionBroadcastS': 0, 'firmware.telemetryBroadcastS': 0 };
+
+/** meshtasticator-default's movers drawn per run (30% roam, 30% of those with GPS), as before it named Meshtasticator's. */
+const DRAWN_MOVERS = { 'mobility.movers': null, 'mobility.fraction': 0.3, 'mobility.gpsFraction': 0.3 };
 
 const cases: Array<{ name: string; config: () => ScenarioConfig; seeds: number[] }> = [
   { name: 'meshtasticator-default', config: () => builtinScenario('meshtasticator-default'), seeds: [1, 7] },
@@ -36,6 +49,11 @@ const cases: Array<{ name: string; config: () => ScenarioConfig; seeds: number[]
   { name: 'connected placement 400 nodes', config: () => applyOverrides(builtinScenario('meshtasticator-default'), { 'nodes.count': 400, duration: '20s' }), seeds: [2] },
   { name: 'uniform placement 600 nodes', config: () => applyOverrides(builtinScenario('urban-canyon'), { 'nodes.count': 600, duration: '20s' }), seeds: [3] },
   { name: 'throughput 200 nodes', config: () => throughputScenario(200, '15m'), seeds: [1, 4] },
+  { name: 'meshtasticator-default drawn movers', config: () => applyOverrides(builtinScenario('meshtasticator-default'), DRAWN_MOVERS), seeds: [1] },
+  { name: 'connected placement 400 nodes drawn movers', config: () => applyOverrides(builtinScenario('meshtasticator-default'), { 'nodes.count': 400, duration: '20s', ...DRAWN_MOVERS }), seeds: [2] },
+  { name: 'rural-sparse periodic broadcasts off', config: () => applyOverrides(builtinScenario('rural-sparse'), { duration: '30m', ...PERIODIC_OFF }), seeds: [1] },
+  { name: 'disaster-zone periodic broadcasts off', config: () => applyOverrides(builtinScenario('disaster-zone'), { duration: '20m', ...PERIODIC_OFF }), seeds: [9] },
+  { name: 'throughput 200 nodes periodic broadcasts off', config: () => applyOverrides(throughputScenario(200, '15m'), PERIODIC_OFF), seeds: [1] },
 ];
 
 describe('trace bytes are unchanged for a given scenario and seed', () => {

@@ -4,13 +4,14 @@ import { Protobuf } from '@meshtastic/core';
 import { describe, expect, it } from 'vitest';
 import { VirtualRadio } from '../src/client.js';
 import { Simulation, type ScenarioConfig } from '../src/index.js';
-import { lineScenario, of, traced } from './helpers.js';
+import { lineScenario, of, QUIET_FIRMWARE, traced } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const P = Protobuf as any;
 const scenario: ScenarioConfig = {
   name: 'vr',
   duration: '10m',
+  firmware: QUIET_FIRMWARE,
   pathLoss: { model: 'log-distance', sigmaDb: 0 },
   nodes: { list: [{ name: 'a', x: 0, y: 0 }, { name: 'b', x: 300, y: 0 }] },
 };

@@ -16,7 +16,11 @@ import {
   OnnxExecutor,
   type Orchestrator,
   type OrchestratorConfig,
+  type PriorityClass,
+  type ProfileName,
   ReferenceExecutor,
+  resolveMission,
+  runJob,
 } from '@compotastic/orchestrator';
 import { ReconnectingMeshLink, type RouterWarning } from '@compotastic/orchestrator/meshtastic';
 import { type InstalledModelRunner, nodeOrchestrator } from '@compotastic/node/core';
@@ -32,6 +36,8 @@ export interface SwarmOptions {
   workload?: JobTemplate[];
   /** Orchestrator settings for every node. */
   orchestrator?: Partial<OrchestratorConfig>;
+  /** The swarm's mission profile (every node's `profile`; default: orchestrator.profile, else 'default'). */
+  profile?: ProfileName;
   /** Receives every trace record (radio and application events). */
   trace?: TraceSink;
   /** Extra simulated time after the scenario for jobs to finish (default: the longest job deadline + 2 min). */
@@ -86,7 +92,7 @@ export interface SwarmContext {
    */
   link(num: number): ReconnectingMeshLink | undefined;
   /** Submits a job from `owner`, tracked in the report like the workload's. */
-  submit(owner: number, spec: JobSpec, input: Uint8Array, options: { tag: string; deadlineS?: number }): JobRecord;
+  submit(owner: number, spec: JobSpec, input: Uint8Array, options: { tag: string; deadlineS?: number; priority?: PriorityClass }): JobRecord;
   /** Called when any tracked job ends. */
   onJobEnd(listener: (record: JobRecord) => void): void;
   /** Keeps the run going (past the scenario's end, up to the drain limit) until the promise settles. */
@@ -99,6 +105,8 @@ export interface JobRecord {
   spec: JobSpec;
   input: Uint8Array;
   submittedMs: number;
+  /** The job's class under the swarm's profile. */
+  priority: PriorityClass;
   outcome: JobOutcome | null;
 }
 
@@ -198,6 +206,8 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
   const jobListeners: ((r: JobRecord) => void)[] = [];
   let held = 0;
   const vt = new VirtualTime(sim);
+  const profile = options.profile ?? options.orchestrator?.profile ?? 'default';
+  const orchestratorConfig: Partial<OrchestratorConfig> = { ...options.orchestrator, profile };
 
   const attach = async (index: number): Promise<void> => {
     const node = sim.nodes[index];
@@ -235,7 +245,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
         ...setup.capabilities,
       },
       seed: new Prng(seed).derive(`orchestrator:${num}`).uint32(),
-      config: options.orchestrator,
+      config: orchestratorConfig,
       store: new MemoryJobStore(),
       onRouterWarning: (w) => {
         if (!warnings.some((x) => x.kind === w.kind && x.router === w.router && x.peer === w.peer)) warnings.push(w);
@@ -274,16 +284,17 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
     const owner = rng.pick(owners);
     const spec = plannedSpecs[ti] as JobSpec;
     const input = inputFor(spec, new Prng(seed).derive(`input:${ti}:${seq}`));
-    track(owner, spec, input, `${t.id}#${seq}`, t.deadlineS ?? 900);
+    track(owner, spec, input, `${t.id}#${seq}`, t.deadlineS ?? 900, t.priority);
   };
 
-  const track = (owner: number, spec: JobSpec, input: Uint8Array, tag: string, deadlineS: number): JobRecord => {
+  const track = (owner: number, spec: JobSpec, input: Uint8Array, tag: string, deadlineS: number, priority?: PriorityClass): JobRecord => {
     const orch = orchestrators.get(owner);
     if (!orch) throw new ConfigError('BAD_SCENARIO', `node ${owner} has no orchestrator`);
-    const rec: JobRecord = { tag, owner, spec, input, submittedMs: sim.now, outcome: null };
+    const mission = resolveMission(profile, spec, priority);
+    const rec: JobRecord = { tag, owner, spec, input, submittedMs: sim.now, priority: mission.priority, outcome: null };
     records.push(rec);
     openJobs++;
-    orch.submit(spec, input, { tag, deadlineMs: sim.now + deadlineS * 1000 });
+    orch.submit(spec, input, { tag, deadlineMs: sim.now + deadlineS * 1000, priority: mission.priority });
     return rec;
   };
 
@@ -295,7 +306,7 @@ export async function runSwarm(scenario: ScenarioConfig, options: SwarmOptions =
     sim,
     orchestrator: (num) => orchestrators.get(num),
     link: (num) => links.get(num),
-    submit: (owner, spec, input, o) => track(owner, spec, input, o.tag, o.deadlineS ?? 900),
+    submit: (owner, spec, input, o) => track(owner, spec, input, o.tag, o.deadlineS ?? 900, o.priority),
     onJobEnd: (listener) => void jobListeners.push(listener),
     hold: (work) => {
       held++;
@@ -434,7 +445,7 @@ export async function verifyOutputs(report: SwarmReport, jobs: JobRecord[], refe
   for (const r of jobs) {
     const out = r.outcome?.status === 'done' ? r.outcome.output : null;
     if (!out) continue;
-    const expected = await reference.run(r.spec, r.input);
+    const expected = await runJob(reference, r.spec, r.input);
     verified++;
     if (expected.length !== out.length || expected.some((v, i) => v !== out[i])) mismatches++;
   }

@@ -1,5 +1,5 @@
 import { Prng } from '@compotastic/mesh';
-import { ConfigError, type GemmSpec, type JobSpec, MapWeightStore, inputBytes, residentWeightsId } from '@compotastic/orchestrator';
+import { ConfigError, type GemmSpec, type JobSpec, MAX_TOP_K, MapWeightStore, PRIORITY_CLASSES, type PriorityClass, inputBytes, isPriorityClass, residentWeightsId } from '@compotastic/orchestrator';
 
 /**
  * A job stream in a scenario's `app.jobs`. Each entry submits `count` jobs (default 1, or one every `everyS` until
@@ -27,7 +27,17 @@ export interface JobTemplate {
   count?: number;
   /** Submitting node: "any", a device class, a node index or a node name. */
   from?: string | number;
+  /** The jobs' class; without it the swarm's mission profile gives it from the job's kind. */
+  priority?: PriorityClass;
+  /**
+   * The form of the result: the full output rows, the class (top-1 column and its score) or the top `topK` of each
+   * row. Default: 'class' for the classify kernel (what a classification needs), 'full' for the others.
+   */
+  result?: 'full' | 'class' | 'top-k';
+  topK?: number;
 }
+
+const RESULTS = new Set(['full', 'class', 'top-k']);
 
 const KERNELS = new Set(['gemv', 'classify', 'gemm', 'batch', 'reduce']);
 
@@ -53,6 +63,11 @@ export function parseWorkload(app: unknown): JobTemplate[] {
     const weights = j.weights ?? 'resident';
     if (weights !== 'resident' && weights !== 'inline') throw new ConfigError('BAD_SCENARIO', `${p}.weights must be resident or inline`);
     if (j.requant !== undefined && typeof j.requant !== 'boolean') throw new ConfigError('BAD_SCENARIO', `${p}.requant must be true or false`);
+    if (j.priority !== undefined && !isPriorityClass(j.priority)) throw new ConfigError('BAD_SCENARIO', `${p}.priority must be one of ${PRIORITY_CLASSES.join(', ')}, got ${JSON.stringify(j.priority)}`);
+    const result = j.result ?? (kernel === 'classify' ? 'class' : 'full');
+    if (typeof result !== 'string' || !RESULTS.has(result)) throw new ConfigError('BAD_SCENARIO', `${p}.result must be one of ${[...RESULTS].join(', ')}, got ${JSON.stringify(result)}`);
+    if (j.topK !== undefined && result !== 'top-k') throw new ConfigError('BAD_SCENARIO', `${p}.topK needs result "top-k"`);
+    const topK = result === 'top-k' ? num(`${p}.topK`, j.topK, 3, 1, MAX_TOP_K) : undefined;
     const from = j.from ?? 'any';
     if (typeof from !== 'string' && typeof from !== 'number') throw new ConfigError('BAD_SCENARIO', `${p}.from must be a string or a node index`);
     return {
@@ -69,6 +84,9 @@ export function parseWorkload(app: unknown): JobTemplate[] {
       everyS: num(`${p}.everyS`, j.everyS, undefined, 1, 1e7),
       count: num(`${p}.count`, j.count, undefined, 1, 1e6),
       from,
+      ...(j.priority !== undefined ? { priority: j.priority as PriorityClass } : {}),
+      result: result as NonNullable<JobTemplate['result']>,
+      ...(topK !== undefined ? { topK } : {}),
     };
   });
 }
@@ -122,6 +140,8 @@ export function specFor(t: JobTemplate, model: WorkloadModel): GemmSpec {
     // A multiplier that maps the typical accumulator range of random int8 data back into int8.
     spec.requant = { multiplier: 1 << 30, shift: -Math.max(0, Math.round(Math.log2(Math.sqrt(k) * 64 * 128)) - 6), zeroPoint: 0, type: 'int8' };
   }
+  if (t.result === 'class') spec.topK = 1;
+  else if (t.result === 'top-k') spec.topK = Math.min(t.topK ?? 3, n);
   return spec;
 }
 

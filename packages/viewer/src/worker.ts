@@ -2,7 +2,7 @@
 // batches: the whole compute swarm (the demo: orchestrator, kernel, OTA) or the
 // radio alone. The simulator, orchestrator and kernel cores are browser-safe.
 import './shims/process.js';
-import { Simulation, applyOverrides, builtinScenario, resolveScenario } from '@compotastic/sim';
+import { Simulation, applyOverrides, builtinScenario, resolveScenario, runHeader } from '@compotastic/sim';
 import type { StartRequest, WorkerMessage } from './protocol.js';
 import type { TraceEvent } from './world.js';
 
@@ -29,8 +29,8 @@ function announce(req: StartRequest, upTo: boolean): ReturnType<typeof resolveSc
   const resolved = resolveScenario(applyOverrides(builtinScenario(req.scenario), req.overrides));
   const durationMs = resolved.durationMs;
   post({ type: 'meta', durationMs, upTo, scenario: req.scenario, seed: req.seed, nodes: resolved.nodes.count, origin: resolved.origin });
-  // The run header a trace may carry: the page shows the scenario, seed and origin from it.
-  post({ type: 'events', events: [{ t: 0, ev: 'run', scenario: req.scenario, seed: req.seed, durationMs, origin: resolved.origin }] });
+  // The run header trace files carry: the page shows the scenario, seed and origin from it.
+  post({ type: 'events', events: [runHeader(resolved, req.seed)] });
   post({ type: 'phase', text: `setting up ${resolved.nodes.count} nodes` });
   return resolved;
 }

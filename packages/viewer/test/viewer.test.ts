@@ -10,7 +10,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Simulation, applyOverrides, builtinScenario, resolveScenario } from '@compotastic/sim';
+import { Simulation, applyOverrides, builtinScenario, resolveScenario, runHeader } from '@compotastic/sim';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifacts, ensureBuilt, launchChromium, serveViewer, watchedPage, type Served } from './serve.js';
@@ -47,10 +47,11 @@ const TRACE = [
 ];
 const jsonl = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n');
 
-/** A real simulated trace (no run header) and what the simulator itself says about it. */
+/** A real simulated trace, with the run header `pnpm sim --trace` writes first, and what the simulator says about it. */
 function simulatedTrace(): { text: string; delivered: number; sent: number; lines: string[] } {
-  const lines: string[] = [];
-  const sim = new Simulation(resolveScenario(applyOverrides(builtinScenario('urban-canyon'), { 'nodes.count': 12 })), {
+  const resolved = resolveScenario(applyOverrides(builtinScenario('urban-canyon'), { 'nodes.count': 12 }));
+  const lines: string[] = [JSON.stringify(runHeader(resolved, 5))];
+  const sim = new Simulation(resolved, {
     seed: 5,
     trace: (e) => lines.push(JSON.stringify(e)),
   });
@@ -208,6 +209,9 @@ describe('viewer in Chromium', () => {
     expect(sim.sent).toBeGreaterThan(0);
     await shows(page, 'delivered', String(sim.delivered));
     expect(await page.textContent('#stats')).toContain(`${sim.delivered} / ${sim.sent}`);
+    // The run header `pnpm sim --trace` writes first: the controls show the trace's own scenario and seed.
+    expect(await page.inputValue('#scenario')).toBe('urban-canyon');
+    expect(await page.inputValue('#seed')).toBe('5');
     expect(await page.isVisible('#notice')).toBe(false);
 
     await page.goto(`${served.base}?trace=cut-trace.jsonl&speed=max`);

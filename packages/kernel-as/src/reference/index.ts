@@ -3,9 +3,7 @@
 // JS loop so it also serves as the plain-JS baseline in benchmarks). Tests compare
 // the Wasm builds against these on random inputs.
 
-export type QType = 'uint8' | 'int8';
-
-export const QRANGE: Record<QType, readonly [number, number]> = { uint8: [0, 255], int8: [-128, 127] };
+import { type QuantType, QUANT_RANGE } from '../tensor.js';
 
 /** Rounds to the nearest integer, ties to even (what ONNX and ONNX Runtime do). */
 export function roundHalfEven(v: number): number {
@@ -72,9 +70,9 @@ export function multiplyByQuantized(v: number, mult: number, shift: number): big
 
 export function requantize(
   acc: ArrayLike<number>, m: number, n: number, mult: ArrayLike<number>, shift: ArrayLike<number>,
-  zp: number, type: QType, bias?: ArrayLike<number>,
+  zp: number, type: QuantType, bias?: ArrayLike<number>,
 ): number[] {
-  const [lo, hi] = QRANGE[type];
+  const [lo, hi] = QUANT_RANGE[type];
   const out: number[] = new Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -88,8 +86,8 @@ export function requantize(
 }
 
 /** QuantizeLinear of one value with ONNX Runtime's float32 steps. */
-export function quantizeValue(x: number, scale: number, zp: number, type: QType): number {
-  const [lo, hi] = QRANGE[type];
+export function quantizeValue(x: number, scale: number, zp: number, type: QuantType): number {
+  const [lo, hi] = QUANT_RANGE[type];
   let v = Math.fround(Math.fround(x) / Math.fround(scale));
   if (Number.isNaN(v)) return zp;
   v = Math.min(Math.max(v, lo - zp), hi - zp);
@@ -118,7 +116,7 @@ export interface RefLayout {
 }
 
 export function quantizeLinear(
-  x: ArrayLike<number>, scales: ArrayLike<number>, zps: ArrayLike<number> | undefined, type: QType, layout: RefLayout,
+  x: ArrayLike<number>, scales: ArrayLike<number>, zps: ArrayLike<number> | undefined, type: QuantType, layout: RefLayout,
 ): number[] {
   const out: number[] = new Array(x.length);
   for (let i = 0; i < x.length; i++) {

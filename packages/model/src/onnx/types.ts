@@ -1,6 +1,8 @@
 // The plain objects an ONNX model decodes to: no protobuf classes, tensors as
 // typed arrays chosen by their element type.
 
+import type { Tensor as KernelTensor } from '@compotastic/kernel';
+
 /** ONNX element types (TensorProto.DataType) by name. */
 export type DataType =
   | 'float32' | 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64' | 'string' | 'bool' | 'float16'
@@ -41,16 +43,8 @@ export interface TensorDataOf {
 
 export type TensorData = TensorDataOf[DataType];
 
-interface TensorOf<T extends DataType> {
-  type: T;
-  dims: number[];
-  data: TensorDataOf[T];
-  name?: string;
-  docString?: string;
-}
-
-/** A dense tensor; narrowing on `type` narrows `data`. */
-export type Tensor = { [T in DataType]: TensorOf<T> }[DataType];
+/** A dense tensor of any ONNX element type (the kernel's Tensor over every type); narrowing on `type` narrows `data`. */
+export type Tensor = KernelTensor<TensorDataOf> & { name?: string; docString?: string };
 
 /** One dimension of a declared shape: a size, a symbolic name, or unknown. */
 export type Dim = number | string | null;

@@ -308,7 +308,7 @@ function schedule(run: Run, attack: Exclude<ComputeAttack, 'lying-worker'>, adve
         for (const adv of adversaries) {
           for (const worker of run.honest.slice(run.owners.length).map((h) => h.num)) {
             for (let i = 0; i < 4; i++) {
-              const msg: Message = { type: 'ASSIGN', jobId: rng.uint32(), shard: 0, attempt: 0, leaseS: 65535, redundant: false, inputCrc: 0, spec: pick(huge) };
+              const msg: Message = { type: 'ASSIGN', jobId: rng.uint32(), shard: 0, attempt: 0, leaseS: 65535, redundant: false, inputCrc: 0, mission: { profile: 'default', priority: 'routine' }, spec: pick(huge) };
               if (!adv.peerKeys.has(worker)) continue;
               run.tried++;
               adv.sendOwn(worker, msg);

@@ -4,6 +4,7 @@ import type { NodeContext } from '../context.js';
 import { chunksOf, InboundStream } from '../jobs/stream.js';
 import { type ShardSlice, mergeOutputs, sliceInput, sliceSpec } from '../jobs/split.js';
 import { JobSpecError } from '../errors.js';
+import { runJob } from '../jobs/executor.js';
 import { type JobSpec, describeSpec, inputBytes, outputBytes, validateJobSpec } from '../jobs/spec.js';
 import { jobOps } from '../scheduler/cost-model.js';
 import type { LinkPath } from '../scheduler/links.js';
@@ -13,6 +14,9 @@ import { isLocalSendError } from '../transport/link.js';
 import { resultBindingBytes } from '../auth/result-binding.js';
 import type { MessageMeta } from '../transport/messenger.js';
 import { type JobStore, MemoryJobStore, type PersistedJob } from './job-store.js';
+import { type JobMission, type PriorityClass, classPolicy, priorityRank, resolveMission } from '../mission/profiles.js';
+
+const DEFAULT_MISSION: JobMission = Object.freeze({ profile: 'default', priority: 'routine' });
 
 export interface JobOutcome {
   id: number;
@@ -28,6 +32,8 @@ export interface JobOutcome {
   attempts: number;
   /** Nodes that produced the accepted shard results. */
   workers: number[];
+  /** The job's class under its profile. */
+  priority: PriorityClass;
 }
 
 export interface SubmitOptions {
@@ -35,6 +41,8 @@ export interface SubmitOptions {
   deadlineMs?: number;
   /** A label carried into reports and outcomes. */
   tag?: string;
+  /** The job's class (default: the one the node's mission profile gives the job's kind). */
+  priority?: PriorityClass;
 }
 
 type AttemptPhase = 'assigning' | 'running' | 'returning' | 'closed';
@@ -194,15 +202,16 @@ export class Coordinator {
     validateJobSpec(spec);
     if (input.length !== inputBytes(spec)) throw new JobSpecError('BAD_SHAPE', `input has ${input.length} bytes, the job needs ${inputBytes(spec)}`);
     const now = this.ctx.clock.now();
+    const mission = resolveMission(this.ctx.config.profile, spec, options.priority);
     const id = this.allocateId();
-    const plan = this.plan(spec, new Set());
+    const plan = this.plan(spec, new Set(), false, mission);
     const slices: ShardSlice[] = plan.kind === 'none' ? [{ axis: 'whole' }] : plan.assignments.map((a) => a.slice);
     const p: PersistedJob = {
       id,
       spec,
       input: input.slice(),
       submittedMs: now,
-      deadlineMs: options.deadlineMs ?? now + this.ctx.config.defaultDeadlineMs,
+      deadlineMs: options.deadlineMs ?? now + (mission.profile === 'default' ? this.ctx.config.defaultDeadlineMs : classPolicy(mission).deadlineMs),
       status: 'running',
       reason: null,
       tag: options.tag ?? null,
@@ -210,6 +219,7 @@ export class Coordinator {
       outputs: slices.map(() => null),
       output: null,
       finishedMs: null,
+      mission,
     };
     const run: JobRun = { p, plan, shards: [], deadlineTimer: null };
     run.shards = slices.map((slice, i) => {
@@ -221,7 +231,7 @@ export class Coordinator {
     this.jobs.set(id, run);
     this.store.save(p);
     const job = this.label(p);
-    this.ctx.report('job_requested', { job, jobId: id, tag: p.tag, kind: spec.kind, spec: describeSpec(spec), deadlineMs: p.deadlineMs });
+    this.ctx.report('job_requested', { job, jobId: id, tag: p.tag, kind: spec.kind, spec: describeSpec(spec), deadlineMs: p.deadlineMs, profile: mission.profile, priority: mission.priority });
     this.ctx.report('job_planned', {
       job,
       jobId: id,
@@ -231,8 +241,38 @@ export class Coordinator {
       peers: [...new Set(plan.assignments.filter((a) => !a.self).map((a) => a.node))],
       assignments: plan.assignments.map((a) => ({ node: a.node, slice: a.slice, link: a.link, endMs: a.endMs })),
     });
-    if (!this.suspended) this.startJob(run);
+    const refusal = this.refusal(mission, plan, p.deadlineMs - now);
+    if (refusal) this.end(run, 'failed', refusal);
+    else if (!this.suspended) this.startJob(run);
     return id;
+  }
+
+  /**
+   * Admission control: why a job of this class is not started (null: it is). The channel the node measures must be
+   * below the class's ceiling, and a class that fails fast is refused when its best plan (whose transfer times
+   * include the channel's load and the region's duty cycle) would finish after its deadline.
+   */
+  private refusal(mission: JobMission, plan: Plan, remainingMs: number): string | null {
+    const policy = classPolicy(mission);
+    const util = Math.round(this.ctx.channelUtilPct());
+    // A plan that stays off the LoRa channel (local, BLE) costs it nothing: only radio plans need its airtime.
+    const onAir = plan.kind === 'none' || plan.assignments.some((a) => !a.self && a.link === 'lora');
+    if (onAir && util > policy.maxChannelUtilPct) return `CHANNEL_BUSY: the channel is ${util}% busy, ${mission.priority} jobs are admitted up to ${policy.maxChannelUtilPct}%`;
+    if (policy.failFast && plan.kind !== 'none' && plan.expectedMs > remainingMs) {
+      return `WOULD_MISS_DEADLINE: the best plan (${plan.kind}) needs ${Math.round(plan.expectedMs / 1000)} s, the deadline is in ${Math.round(remainingMs / 1000)} s`;
+    }
+    return null;
+  }
+
+  private missionOf(run: JobRun): JobMission {
+    return run.p.mission ?? DEFAULT_MISSION;
+  }
+
+  /** Send options of a job's messages: its class goes first or last; yielding classes give way to a busy channel. */
+  private sendClass(run: JobRun, bulk: boolean): { rank: number; yieldAbovePct?: number } {
+    const mission = this.missionOf(run);
+    const policy = classPolicy(mission);
+    return { rank: priorityRank(mission.priority), ...(bulk && policy.preemptible && policy.maxChannelUtilPct < 100 ? { yieldAbovePct: policy.maxChannelUtilPct } : {}) };
   }
 
   private startJob(run: JobRun): void {
@@ -267,11 +307,15 @@ export class Coordinator {
     return { self: { num: ctx.num, state: selfState, links: [], mtbfMs: Infinity, canExecute: true, excluded: exclude.has(ctx.num) ? 'already tried for this shard' : undefined }, peers };
   }
 
-  private plan(spec: JobSpec, exclude: ReadonlySet<number>, single = false): Plan {
+  private plan(spec: JobSpec, exclude: ReadonlySet<number>, single: boolean, mission: JobMission): Plan {
     const { self, peers } = this.planNodes(exclude);
     self.canExecute = this.ctx.executor.supports(spec);
     const profile = spec.kind === 'model' ? this.ctx.modelProfile?.(spec.modelId, spec.modelVersion) : undefined;
-    const policy = single ? { ...this.ctx.config.plan, allowSplit: false, allowPipeline: false } : this.ctx.config.plan;
+    // A mission's class sets the battery policy; the default profile keeps the node's own.
+    const cls = classPolicy(mission);
+    const battery = mission.profile === 'default' ? {} : { minPeerBatteryPct: cls.minPeerBatteryPct, reserveBatteryPct: cls.reserveBatteryPct };
+    const base = { ...this.ctx.config.plan, ...battery };
+    const policy = single ? { ...base, allowSplit: false, allowPipeline: false } : base;
     return planJob({ spec, self, peers, policy, profile });
   }
 
@@ -304,8 +348,13 @@ export class Coordinator {
       if (!e || this.ctx.registry.freshness(e, this.ctx.clock.now()) !== 'fresh') choice = null;
     }
     if (!choice) {
-      const plan = this.plan(s.spec, exclude, true);
+      const plan = this.plan(s.spec, exclude, true, this.missionOf(run));
       const a = plan.assignments[0];
+      const remainingMs = run.p.deadlineMs - this.ctx.clock.now();
+      if (plan.kind !== 'none' && classPolicy(this.missionOf(run)).failFast && plan.expectedMs > remainingMs) {
+        this.failJob(run, `WOULD_MISS_DEADLINE: shard ${s.index} re-planned (${plan.kind}) needs ${Math.round(plan.expectedMs / 1000)} s, the deadline is in ${Math.round(remainingMs / 1000)} s`);
+        return;
+      }
       if (plan.kind === 'none' || !a) {
         this.ctx.report('no_plan', { jobId: run.p.id, shard: s.index, explanation: plan.explanation });
         // Nobody known can take it: ask the neighbourhood (rate-limited; falls back to a later re-plan).
@@ -341,7 +390,7 @@ export class Coordinator {
     s.lastOffersMs = now;
     s.awaitingOffers = true;
     const deadlineS = Math.max(0, Math.min(0xffff, Math.round((run.p.deadlineMs - this.ctx.clock.now()) / 1000)));
-    void this.ctx.messenger.send('broadcast', { type: 'JOB_REQUEST', jobId: run.p.id, spec: s.spec, deadlineS }, { wantAck: false, hopLimit: this.ctx.config.discoveryHopLimit ?? undefined });
+    void this.ctx.messenger.send('broadcast', { type: 'JOB_REQUEST', jobId: run.p.id, spec: s.spec, deadlineS, mission: this.missionOf(run) }, { wantAck: false, hopLimit: this.ctx.config.discoveryHopLimit ?? undefined, ...this.sendClass(run, false) });
     const round: OfferRound = {
       jobId: run.p.id,
       shard: s.index,
@@ -417,9 +466,9 @@ export class Coordinator {
   private sendAssign(run: JobRun, s: ShardRun, a: Attempt): void {
     a.assignSends++;
     const redundant = this.ctx.config.redundancy !== 'none' && !a.trusted;
-    const assign: MessageOf<'ASSIGN'> = { type: 'ASSIGN', jobId: run.p.id, shard: s.index, attempt: a.n, leaseS: this.ctx.config.leaseS, redundant, inputCrc: s.inputCrc, spec: s.spec };
+    const assign: MessageOf<'ASSIGN'> = { type: 'ASSIGN', jobId: run.p.id, shard: s.index, attempt: a.n, leaseS: this.ctx.config.leaseS, redundant, inputCrc: s.inputCrc, mission: this.missionOf(run), spec: s.spec };
     const sentAt = this.ctx.clock.now();
-    void this.ctx.messenger.send(a.node, assign, { via: a.via }).then((r) => {
+    void this.ctx.messenger.send(a.node, assign, { via: a.via, ...this.sendClass(run, false) }).then((r) => {
       // A local refusal (queue full, duty cycle) says nothing about the peer: the accept timer resends.
       if (r.ok || a.phase !== 'assigning' || isLocalSendError(r.error) || a.lastHeardMs > sentAt) return;
       if (a.assignSends < MAX_ASSIGN_SENDS) this.sendAssign(run, s, a);
@@ -445,7 +494,7 @@ export class Coordinator {
       }
       this.accept(run, s, a, out);
     };
-    ctx.executor.run(s.spec, input).then(
+    runJob(ctx.executor, s.spec, input).then(
       (out) => {
         if (simulatedMs !== null) a.timer = ctx.clock.setTimer(simulatedMs, () => finish(out, null));
         else finish(out, null);
@@ -491,7 +540,7 @@ export class Coordinator {
     const limit = this.ctx.chunkLimit(a.node, a.via);
     for (const [off, bytes] of chunksOf(input, (o) => Math.min(limit, dataRoom(ref, o, link.maxPayload)), offset, length ?? input.length - offset)) {
       // A lost chunk is not fatal: the worker asks again for what it misses, and the lease covers a vanished worker.
-      void this.ctx.messenger.send(a.node, { type: 'DATA', ...ref, stream: Stream.INPUT, offset: off, bytes }, { via: a.via, priority: 'bulk' }).then((r) => {
+      void this.ctx.messenger.send(a.node, { type: 'DATA', ...ref, stream: Stream.INPUT, offset: off, bytes }, { via: a.via, priority: 'bulk', ...this.sendClass(run, true) }).then((r) => {
         if (a.phase === 'closed') return;
         if (r.ok) a.sendFailures = 0;
         else a.sendFailures++;
@@ -774,6 +823,7 @@ export class Coordinator {
       plan: run.plan?.kind ?? 'none',
       attempts: run.shards.reduce((n, s) => n + s.tries, 0),
       workers: run.shards.map((s) => s.worker ?? -1).filter((w) => w >= 0),
+      priority: this.missionOf(run).priority,
     };
     this.ctx.report(status === 'done' ? 'job_done' : 'job_failed', {
       job: this.label(run.p),

@@ -1,3 +1,4 @@
+import type { JobMission } from '../mission/profiles.js';
 import type { ShardSlice } from '../jobs/split.js';
 import type { JobSpec } from '../jobs/spec.js';
 
@@ -18,6 +19,8 @@ export interface PersistedJob {
   outputs: Array<Uint8Array | null>;
   output: Uint8Array | null;
   finishedMs: number | null;
+  /** The job's profile and class (jobs stored before missions existed: the default profile's). */
+  mission?: JobMission;
 }
 
 /** Durable job storage (flash, a file, IndexedDB...). Writes happen on every state change of a job. */

@@ -1,7 +1,8 @@
 import { crc32 } from '@compotastic/mesh';
 import type { TimerHandle } from '@compotastic/mesh';
 import type { NodeContext } from '../context.js';
-import { ExecutionError } from '../jobs/executor.js';
+import { ExecutionError, runJob } from '../jobs/executor.js';
+import { type JobMission, classPolicy, priorityRank } from '../mission/profiles.js';
 import { chunksOf, InboundStream } from '../jobs/stream.js';
 import { JobSpecError } from '../errors.js';
 import { type JobSpec, inputBytes, memoryBytes, validateJobSpec } from '../jobs/spec.js';
@@ -39,6 +40,8 @@ interface Task {
   timer: TimerHandle | null;
   /** Bumped whenever the task restarts, so a computation finishing for an older run is ignored. */
   generation: number;
+  /** The job's profile and class, from its ASSIGN. */
+  mission: JobMission;
 }
 
 export interface WorkerStats {
@@ -47,6 +50,8 @@ export interface WorkerStats {
   completed: number;
   failed: number;
   expired: number;
+  /** Held shards given up for a more urgent one. */
+  preempted: number;
 }
 
 /**
@@ -62,7 +67,7 @@ export class Worker {
   private earlyBytes = 0;
   private busy: Task | null = null;
   private generation = 0;
-  readonly stats: WorkerStats = { accepted: 0, declined: {}, completed: 0, failed: 0, expired: 0 };
+  readonly stats: WorkerStats = { accepted: 0, declined: {}, completed: 0, failed: 0, expired: 0, preempted: 0 };
 
   constructor(private readonly ctx: NodeContext) {}
 
@@ -79,8 +84,10 @@ export class Worker {
    * MAX_JOB_BYTES, or needing more memory than is free after the shards already held, is refused; so is an owner
    * that already holds maxTasksPerOwner shards here.
    */
-  admission(spec: JobSpec, owner: number | null = null): { ok: true } | { ok: false; reason: number } {
+  admission(spec: JobSpec, owner: number | null = null, mission: JobMission | null = null): { ok: true } | { ok: false; reason: number } {
     const cfg = this.ctx.config;
+    // A mission's class carries its battery policy: the top class may still use a node the routine ones spare.
+    const minBattery = mission && mission.profile !== 'default' ? classPolicy(mission).minPeerBatteryPct : cfg.acceptBatteryPct;
     const state = this.ctx.local.state;
     const battery = this.ctx.host.batteryPct();
     try {
@@ -89,7 +96,7 @@ export class Worker {
       if (e instanceof JobSpecError) return { ok: false, reason: e.code === 'TOO_LARGE' ? Reason.TOO_LARGE : Reason.BAD_INPUT };
       throw e;
     }
-    if (battery !== null && !state.record.externalPower && battery < cfg.acceptBatteryPct) return { ok: false, reason: Reason.LOW_BATTERY };
+    if (battery !== null && !state.record.externalPower && battery < minBattery) return { ok: false, reason: Reason.LOW_BATTERY };
     if (!state.record.acceptsJobs) return { ok: false, reason: Reason.NOT_ACCEPTING };
     if (!this.ctx.executor.supports(spec)) return { ok: false, reason: spec.kind === 'model' || (spec.kind === 'gemm' && spec.weights !== 'inline') ? Reason.MODEL_MISSING : Reason.UNSUPPORTED };
     if (Math.ceil(memoryBytes(spec) / 1024) > this.ctx.host.freeRamKiB() - this.heldKiB()) return { ok: false, reason: Reason.NO_MEMORY };
@@ -134,13 +141,33 @@ export class Worker {
     return `${owner}:${jobId}:${shard}`;
   }
 
-  private send(t: Pick<Task, 'owner' | 'link'>, msg: Parameters<NodeContext['messenger']['send']>[1], bulk = false): void {
-    void this.ctx.messenger.send(t.owner, msg, { via: t.link, priority: bulk ? 'bulk' : 'control' });
+  private send(t: Pick<Task, 'owner' | 'link'> & { mission?: JobMission }, msg: Parameters<NodeContext['messenger']['send']>[1], bulk = false): void {
+    void this.ctx.messenger.send(t.owner, msg, { via: t.link, priority: bulk ? 'bulk' : 'control', ...(t.mission ? { rank: priorityRank(t.mission.priority) } : {}) });
+  }
+
+  /**
+   * Make room for a more urgent shard: the least urgent pre-emptible shard held here that has not started computing
+   * is handed back (FAILURE PREEMPTED; its owner reassigns it). Returns whether a slot was freed.
+   */
+  private preemptFor(mission: JobMission): boolean {
+    const rank = priorityRank(mission.priority);
+    let victim: Task | null = null;
+    for (const t of this.tasks.values()) {
+      if (t.stage !== 'receiving' && t.stage !== 'queued') continue;
+      if (!classPolicy(t.mission).preemptible || priorityRank(t.mission.priority) >= rank) continue;
+      if (!victim || priorityRank(t.mission.priority) < priorityRank(victim.mission.priority)) victim = t;
+    }
+    if (!victim) return false;
+    this.stats.preempted++;
+    this.ctx.report('shard_preempted', { owner: victim.owner, jobId: victim.jobId, shard: victim.shard, priority: victim.mission.priority, by: mission.priority });
+    this.send(victim, { type: 'FAILURE', jobId: victim.jobId, shard: victim.shard, attempt: victim.attempt, reason: Reason.PREEMPTED, detail: `pre-empted by a ${mission.priority} shard` });
+    this.drop(victim);
+    return true;
   }
 
   private onJobRequest(from: number, msg: MessageOf<'JOB_REQUEST'>, meta: MessageMeta): void {
     if ((meta.hops ?? 0) > this.ctx.config.offerMaxHops) return;
-    if (this.admission(msg.spec).ok !== true) return;
+    if (this.admission(msg.spec, null, msg.mission).ok !== true) return;
     const battery = this.ctx.host.batteryPct();
     const offer: MessageOf<'OFFER'> = { type: 'OFFER', jobId: msg.jobId, etaMs: this.etaMs(msg.spec), battery: battery === null ? 255 : Math.round(battery), load: Math.min(255, this.tasks.size) };
     // Spread offers out so many workers answering one broadcast do not collide.
@@ -160,7 +187,8 @@ export class Worker {
       if (existing.stage === 'returning') this.sendResult(existing);
       return;
     }
-    const verdict = this.admission(m.spec, from);
+    let verdict = this.admission(m.spec, from, m.mission);
+    if (!verdict.ok && verdict.reason === Reason.BUSY && this.preemptFor(m.mission)) verdict = this.admission(m.spec, from, m.mission);
     if (!verdict.ok) {
       const name = Object.entries(Reason).find(([, v]) => v === verdict.reason)?.[0] ?? String(verdict.reason);
       this.stats.declined[name] = (this.stats.declined[name] ?? 0) + 1;
@@ -188,6 +216,7 @@ export class Worker {
       lastResendMs: -Infinity,
       timer: null,
       generation: ++this.generation,
+      mission: m.mission,
     };
     this.tasks.set(key, task);
     this.stats.accepted++;
@@ -299,7 +328,11 @@ export class Worker {
       return;
     }
     task.stage = 'queued';
-    this.runQueue.push(task);
+    // The most urgent class computes first; within a class, first come first served.
+    const rank = priorityRank(task.mission.priority);
+    let at = this.runQueue.length;
+    while (at > 0 && priorityRank((this.runQueue[at - 1] as Task).mission.priority) < rank) at--;
+    this.runQueue.splice(at, 0, task);
     this.runNext();
   }
 
@@ -341,7 +374,7 @@ export class Worker {
       }
       this.runNext();
     };
-    ctx.executor.run(task.spec, task.input.data).then(
+    runJob(ctx.executor, task.spec, task.input.data).then(
       (out) => (simulatedMs !== null ? ctx.clock.setTimer(simulatedMs, () => finish(out, null)) : finish(out, null)),
       (e: unknown) => finish(null, e),
     );

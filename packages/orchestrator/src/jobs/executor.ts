@@ -2,7 +2,7 @@ import type { Kernel } from '@compotastic/kernel';
 import { matmulInteger as refMatmulInteger, requantize as refRequantize } from '@compotastic/kernel/reference';
 import { JobSpecError, OrchestratorError } from '../errors.js';
 import { matMulIntegerModel } from './onnx-model.js';
-import { type GemmSpec, type JobSpec, type QuantType, inputBytes, outputBytes } from './spec.js';
+import { type GemmSpec, type JobSpec, type QuantType, fullOutputSpec, inputBytes, outputBytes, selectTopK } from './spec.js';
 
 /** int8 weights installed on a node (delivered over the air), referenced by `weights: { resident: id }`. */
 export interface ResidentWeights {
@@ -35,6 +35,15 @@ export interface Executor {
   readonly name: string;
   supports(spec: JobSpec): boolean;
   run(spec: JobSpec, input: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Run a job on an executor in the form the job asks for: executors compute the full output, the top-k of each row
+ * (when the spec asks for it) is taken here, so every executor and every reference agree on it.
+ */
+export async function runJob(executor: Executor, spec: JobSpec, input: Uint8Array): Promise<Uint8Array> {
+  const full = await executor.run(fullOutputSpec(spec), input);
+  return spec.kind === 'gemm' && spec.topK !== undefined ? selectTopK(spec, full) : full;
 }
 
 /** Raised when an executor cannot run a job it was handed (bad input, missing weights, engine failure). */

@@ -1,6 +1,7 @@
+import { type QuantType, QUANT_RANGE } from '@compotastic/kernel';
 import { JobSpecError } from '../errors.js';
 
-export type QuantType = 'uint8' | 'int8';
+export type { QuantType };
 
 /**
  * int8 matrix product Y (int32, m x n) = (A - aZeroPoint)(B - bZeroPoint), ONNX MatMulInteger. A GEMV is m = 1; a
@@ -22,7 +23,15 @@ export interface GemmSpec {
    * clamp(round(acc * multiplier * 2^(shift-31)) + zeroPoint). Without it the output is int32.
    */
   requant?: Requant;
+  /**
+   * Return only the `topK` largest outputs of each row, as (column u16, value) pairs, largest first (ties: lower
+   * column first): 1 is "class and score". Values keep the output type (int8 when requantized, else int32).
+   */
+  topK?: number;
 }
+
+/** Largest top-k a job may ask for (more is cheaper sent as the full row). */
+export const MAX_TOP_K = 16;
 
 /** Fixed-point requantization: Q31 multiplier in [0, 2^31), shift in [-31, 30], output zero point and type. */
 export interface Requant {
@@ -54,8 +63,6 @@ export const MAX_JOB_BYTES = 64 * 1024 * 1024;
 /** Dimensions are varints on the wire; keep products well inside double precision. */
 export const MAX_DIM = 1 << 24;
 
-const QUANT_RANGE: Record<QuantType, [number, number]> = { uint8: [0, 255], int8: [-128, 127] };
-
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_DIM) throw new JobSpecError('BAD_SHAPE', `${name} must be an integer 1..${MAX_DIM}, got ${v}`);
 }
@@ -83,6 +90,9 @@ export function validateJobSpec(spec: JobSpec): void {
         if (q.type !== 'uint8' && q.type !== 'int8') throw new JobSpecError('BAD_VALUE', `requant type must be uint8 or int8, got ${String(q.type)}`);
         const [lo, hi] = QUANT_RANGE[q.type];
         if (!Number.isInteger(q.zeroPoint) || q.zeroPoint < lo || q.zeroPoint > hi) throw new JobSpecError('BAD_VALUE', `requant zero point ${q.zeroPoint} is not a ${q.type}`);
+      }
+      if (spec.topK !== undefined && (!Number.isInteger(spec.topK) || spec.topK < 1 || spec.topK > Math.min(MAX_TOP_K, spec.n) || spec.n > 0x10000)) {
+        throw new JobSpecError('BAD_VALUE', `topK must be an integer 1..${Math.min(MAX_TOP_K, spec.n)} on at most 65536 columns, got ${spec.topK} of ${spec.n}`);
       }
       if (spec.weights !== 'inline') {
         const id = spec.weights?.resident;
@@ -123,10 +133,43 @@ export function inputBytes(spec: JobSpec): number {
   return spec.m * spec.k + (spec.weights === 'inline' ? spec.k * spec.n : 0);
 }
 
-/** Bytes of result: int32 per output element, or one byte when requantized. */
+/** Bytes of result: int32 per output element, or one byte when requantized; top-k: k (column u16, value) per row. */
 export function outputBytes(spec: JobSpec): number {
   if (spec.kind === 'model') return spec.outputBytes;
+  if (spec.topK !== undefined) return spec.m * spec.topK * (2 + outputElementBytes(spec));
   return spec.m * spec.n * outputElementBytes(spec);
+}
+
+/** The same job with its full output (what an executor computes before the top-k is taken). */
+export function fullOutputSpec(spec: JobSpec): JobSpec {
+  if (spec.kind !== 'gemm' || spec.topK === undefined) return spec;
+  const { topK: _topK, ...full } = spec;
+  return full;
+}
+
+/** The top-k form of a full GEMM output (`full` as the executor returns it for `fullOutputSpec(spec)`). */
+export function selectTopK(spec: GemmSpec, full: Uint8Array): Uint8Array {
+  const k = spec.topK;
+  if (k === undefined) return full;
+  const el = outputElementBytes(spec);
+  if (full.length !== spec.m * spec.n * el) throw new JobSpecError('BAD_SHAPE', `full output has ${full.length} bytes, expected ${spec.m * spec.n * el}`);
+  const view = new DataView(full.buffer, full.byteOffset, full.byteLength);
+  const signed = el === 4 || spec.requant?.type === 'int8';
+  const value = (i: number): number => (el === 4 ? view.getInt32(i * 4, true) : signed ? view.getInt8(i) : view.getUint8(i));
+  const out = new Uint8Array(outputBytes(spec));
+  const ov = new DataView(out.buffer);
+  const cols = Array.from({ length: spec.n }, (_, c) => c);
+  for (let r = 0; r < spec.m; r++) {
+    const base = r * spec.n;
+    const best = cols.slice().sort((a, b) => value(base + b) - value(base + a) || a - b).slice(0, k);
+    best.forEach((c, j) => {
+      const at = (r * k + j) * (2 + el);
+      ov.setUint16(at, c, true);
+      if (el === 4) ov.setInt32(at + 2, value(base + c), true);
+      else out[at + 2] = full[base + c] as number;
+    });
+  }
+  return out;
 }
 
 export function outputElementBytes(spec: GemmSpec): number {
@@ -151,7 +194,8 @@ export function memoryBytes(spec: JobSpec): number {
   const packed = spec.k * spec.n * 2;
   const resident = spec.weights === 'inline' ? 0 : spec.k * spec.n;
   const acc = spec.requant ? spec.m * spec.n * 4 : 0;
-  return inputBytes(spec) + outputBytes(spec) + packed + resident + acc;
+  const full = spec.topK !== undefined ? spec.m * spec.n * outputElementBytes(spec) : 0;
+  return inputBytes(spec) + outputBytes(spec) + full + packed + resident + acc;
 }
 
 /** Resident weights ids name a tensor of an installed model: model id in the high 16 bits, tensor index low. */
@@ -182,13 +226,14 @@ export function gemmCols(spec: GemmSpec, start: number, end: number): GemmSpec {
     throw new JobSpecError('BAD_SHAPE', `column range [${start}, ${end}) is outside 0..${spec.n}`);
   }
   if (spec.weights !== 'inline') throw new JobSpecError('BAD_SHAPE', 'resident weights cannot be split by column');
+  if (spec.topK !== undefined) throw new JobSpecError('BAD_SHAPE', 'a top-k result needs every column of a row: it cannot be split by column');
   return { ...spec, n: end - start };
 }
 
 export function describeSpec(spec: JobSpec): string {
   if (spec.kind === 'gemm') {
     const w = spec.weights === 'inline' ? 'inline B' : `resident B #${spec.weights.resident}`;
-    const out = spec.requant ? `${spec.requant.type} out` : 'int32 out';
+    const out = `${spec.requant ? `${spec.requant.type} out` : 'int32 out'}${spec.topK !== undefined ? `, top-${spec.topK}` : ''}`;
     return `${spec.m === 1 ? 'GEMV' : 'GEMM'} ${spec.m}x${spec.k}x${spec.n} (${spec.aType} A, ${spec.bType} ${w}, ${out})`;
   }
   return `model ${spec.modelId} v${spec.modelVersion} layers [${spec.layerStart}, ${spec.layerEnd}) x${spec.batch}`;

@@ -85,7 +85,7 @@ export function mergeOutputs(spec: JobSpec, slices: readonly ShardSlice[], outpu
   }
   const out = new Uint8Array(outputBytes(spec));
   if (first.axis === 'rows') {
-    const perRow = spec.kind === 'gemm' ? spec.n * outputElementBytes(spec) : spec.outputBytes / spec.batch;
+    const perRow = spec.kind === 'gemm' ? outputBytes(spec) / spec.m : spec.outputBytes / spec.batch;
     slices.forEach((s, i) => {
       if (s.axis !== 'rows') throw new JobSpecError('BAD_SHAPE', 'shards mix split axes');
       const o = outputs[i] as Uint8Array;

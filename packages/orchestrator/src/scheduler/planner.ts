@@ -299,7 +299,7 @@ function offloadCandidate(req: PlanRequest, peer: PlanNode, ops: number, policy:
 function splitAxis(spec: JobSpec, parts: number): { axis: 'rows' | 'cols'; units: number } | null {
   if (spec.kind === 'gemm') {
     if (spec.m >= parts) return { axis: 'rows', units: spec.m };
-    if (spec.weights === 'inline' && spec.n >= parts) return { axis: 'cols', units: spec.n };
+    if (spec.weights === 'inline' && spec.topK === undefined && spec.n >= parts) return { axis: 'cols', units: spec.n };
     return null;
   }
   if (spec.batch >= parts && spec.inputBytes % spec.batch === 0 && spec.outputBytes % spec.batch === 0) return { axis: 'rows', units: spec.batch };

@@ -19,7 +19,7 @@ export type SendResult = { ok: true } | { ok: false; error: string };
  * Failures that say nothing about the destination: this node's radio refused the packet (transmit queue full, which
  * the firmware reports as NO_INTERFACE; hourly duty cycle used up), or the client link is down or was reset.
  */
-const LOCAL_SEND_ERRORS = new Set(['NO_INTERFACE', 'DUTY_CYCLE_LIMIT', 'TOO_LARGE', 'NO_CHANNEL', 'DISCONNECTED', 'NOT_CONFIGURED', 'RESET', 'STOPPED']);
+const LOCAL_SEND_ERRORS = new Set(['NO_INTERFACE', 'DUTY_CYCLE_LIMIT', 'TOO_LARGE', 'NO_CHANNEL', 'DISCONNECTED', 'NOT_CONFIGURED', 'RESET', 'STOPPED', 'SHED']);
 
 export function isLocalSendError(error: string): boolean {
   return LOCAL_SEND_ERRORS.has(error) || error.startsWith('ENCODE:');

@@ -8,6 +8,12 @@ import type { Destination, PacketLink, ReceivedPacket, SendResult } from './link
 export type Priority = 'control' | 'bulk';
 
 const QUEUE_FULL_RETRIES = 3;
+/** Class rank of a message that belongs to no job (adverts, heartbeats, queries): routine. */
+const DEFAULT_RANK = 1;
+/** A low-priority packet held back by a congested channel waits this long at most before it is shed. */
+export const SHED_AFTER_MS = 30_000;
+/** How often a held-back packet looks at the channel again. */
+const CONGESTION_RECHECK_MS = 5_000;
 const QUEUE_FULL_WAIT_MS = 3000;
 
 export interface MessageMeta {
@@ -24,6 +30,8 @@ export interface MessengerStats {
   sent: Partial<Record<MessageTypeName, number>>;
   received: Partial<Record<MessageTypeName, number>>;
   sendFailures: number;
+  /** Low-priority messages dropped because the channel stayed congested. */
+  shed: number;
   decodeErrors: number;
   foreign: number;
 }
@@ -38,6 +46,11 @@ interface QueuedSend {
   peerKey: Uint8Array | undefined;
   resolve: (r: SendResult) => void;
   type: MessageTypeName;
+  /** Higher goes first: the job's class rank (critical 3 .. bulk 0), twice, plus one for a control message. */
+  order: number;
+  /** Hold back while the channel is busier than this, percent (null: never held). */
+  yieldAbovePct: number | null;
+  queuedMs: number;
 }
 
 export interface MessengerOptions {
@@ -45,27 +58,45 @@ export interface MessengerOptions {
   /** Packets in flight per link (the radio's queue is small and the channel is shared). */
   maxInFlight?: number;
   onDecodeError?: (from: number, error: OrchestratorError) => void;
+  /** The channel utilization this node measures, percent (the radio's telemetry); low-priority traffic yields to it. */
+  channelUtilPct?: () => number;
+}
+
+export interface SendOptions {
+  via?: 'lora' | 'ble';
+  wantAck?: boolean;
+  priority?: Priority;
+  /** The job's class rank (critical 3, urgent 2, routine 1, bulk 0; default routine): higher ranks go first. */
+  rank?: number;
+  /**
+   * While the measured channel utilization is above this (percent), the message waits behind the rest, and after
+   * SHED_AFTER_MS it is dropped (SendResult error SHED, a local failure: lost data is asked for again).
+   */
+  yieldAbovePct?: number;
+  hopLimit?: number;
+  peerKey?: Uint8Array;
 }
 
 /**
- * Encodes, fragments, queues and sends messages over the node's links, and decodes what arrives. Control messages
- * jump ahead of bulk tensor data; at most `maxInFlight` packets per link wait for the radio at a time, so a large
- * transfer never floods the radio's transmit queue.
+ * Encodes, fragments, queues and sends messages over the node's links, and decodes what arrives. A more urgent job's
+ * messages go first, and within a class control messages jump ahead of bulk tensor data; low-priority messages yield
+ * to a congested channel and are shed if it stays congested. At most `maxInFlight` packets per link wait for the
+ * radio at a time, so a large transfer never floods the radio's transmit queue.
  */
 export class Messenger {
   private readonly handlers = new Set<MessageHandler>();
-  private readonly queues = new Map<PacketLink, { control: QueuedSend[]; bulk: QueuedSend[]; inFlight: number }>();
+  private readonly queues = new Map<PacketLink, { items: QueuedSend[]; inFlight: number; recheck: boolean }>();
   private readonly reassembler: Reassembler;
   private readonly unsubscribe: Array<() => void> = [];
   private msgId = 0;
   private stopped = false;
-  readonly stats: MessengerStats = { sent: {}, received: {}, sendFailures: 0, decodeErrors: 0, foreign: 0 };
+  readonly stats: MessengerStats = { sent: {}, received: {}, sendFailures: 0, shed: 0, decodeErrors: 0, foreign: 0 };
 
   constructor(readonly links: { lora: PacketLink; ble?: PacketLink }, private readonly options: MessengerOptions) {
     this.reassembler = new Reassembler({ clock: options.clock });
     for (const link of [links.lora, links.ble]) {
       if (!link) continue;
-      this.queues.set(link, { control: [], bulk: [], inFlight: 0 });
+      this.queues.set(link, { items: [], inFlight: 0, recheck: false });
       this.unsubscribe.push(link.onPacket((p) => this.receive(link, p)));
     }
   }
@@ -78,7 +109,7 @@ export class Messenger {
   /** Drop everything queued (power loss); queued sends resolve as failed. */
   reset(): void {
     for (const q of this.queues.values()) {
-      for (const item of [...q.control.splice(0), ...q.bulk.splice(0)]) item.resolve({ ok: false, error: 'RESET' });
+      for (const item of q.items.splice(0)) item.resolve({ ok: false, error: 'RESET' });
     }
   }
 
@@ -93,7 +124,7 @@ export class Messenger {
    * authenticated link a unicast needs the peer's key (else NO_PEER_KEY); broadcasts, capability adverts, and control
    * messages to a peer that has not yet shown it knows our key, introduce it. `peerKey` seals for a key other than the pinned.
    */
-  send(to: Destination, msg: Message, options: { via?: 'lora' | 'ble'; wantAck?: boolean; priority?: Priority; hopLimit?: number; peerKey?: Uint8Array } = {}): Promise<SendResult> {
+  send(to: Destination, msg: Message, options: SendOptions = {}): Promise<SendResult> {
     const link = options.via === 'ble' && this.links.ble ? this.links.ble : this.links.lora;
     const q = this.queues.get(link);
     if (!q || this.stopped) return Promise.resolve({ ok: false, error: 'STOPPED' });
@@ -112,8 +143,15 @@ export class Messenger {
       throw e;
     }
     return new Promise<SendResult>((resolve) => {
-      const item: QueuedSend = { link, to, payloads, wantAck: options.wantAck ?? to !== 'broadcast', hopLimit: options.hopLimit, introduce, peerKey: options.peerKey, resolve, type: msg.type };
-      (options.priority === 'bulk' ? q.bulk : q.control).push(item);
+      const order = 2 * (options.rank ?? DEFAULT_RANK) + (options.priority === 'bulk' ? 0 : 1);
+      const item: QueuedSend = {
+        link, to, payloads, wantAck: options.wantAck ?? to !== 'broadcast', hopLimit: options.hopLimit, introduce, peerKey: options.peerKey, resolve, type: msg.type,
+        order, yieldAbovePct: options.yieldAbovePct ?? null, queuedMs: this.options.clock.now(),
+      };
+      // Stable insertion: behind everything of the same or a higher order, ahead of anything lower.
+      let at = q.items.length;
+      while (at > 0 && (q.items[at - 1] as QueuedSend).order < order) at--;
+      q.items.splice(at, 0, item);
       this.pump(link);
     });
   }
@@ -123,7 +161,7 @@ export class Messenger {
     if (!q) return;
     const max = this.options.maxInFlight ?? 2;
     while (q.inFlight < max) {
-      const item = q.control.shift() ?? q.bulk.shift();
+      const item = this.next(q);
       if (!item) return;
       q.inFlight++;
       void this.transmit(item).then((r) => {
@@ -134,6 +172,38 @@ export class Messenger {
         this.pump(link);
       });
     }
+  }
+
+  /**
+   * The first queued message the channel lets go now. Messages that yield to congestion stay queued behind the
+   * rest, are shed once they waited SHED_AFTER_MS, and are looked at again every few seconds.
+   */
+  private next(q: { items: QueuedSend[]; recheck: boolean }): QueuedSend | undefined {
+    const util = this.options.channelUtilPct?.() ?? 0;
+    const now = this.options.clock.now();
+    let held = false;
+    for (let i = 0; i < q.items.length; i++) {
+      const item = q.items[i] as QueuedSend;
+      if (item.yieldAbovePct === null || util <= item.yieldAbovePct) {
+        q.items.splice(i, 1);
+        return item;
+      }
+      if (now - item.queuedMs >= SHED_AFTER_MS) {
+        q.items.splice(i--, 1);
+        this.stats.shed++;
+        item.resolve({ ok: false, error: 'SHED' });
+        continue;
+      }
+      held = true;
+    }
+    if (held && !q.recheck) {
+      q.recheck = true;
+      this.options.clock.setTimer(CONGESTION_RECHECK_MS, () => {
+        q.recheck = false;
+        for (const [link, x] of this.queues) if (x === q) this.pump(link);
+      });
+    }
+    return undefined;
   }
 
   private async transmit(item: QueuedSend): Promise<SendResult> {

@@ -1,6 +1,7 @@
 import { CodecError } from '../errors.js';
 import type { JobSpec } from '../jobs/spec.js';
-import { MAX_DIM } from '../jobs/spec.js';
+import { MAX_DIM, MAX_TOP_K } from '../jobs/spec.js';
+import { type JobMission, decodeMission, encodeMission } from '../mission/profiles.js';
 import { type CapabilityRecord, DEVICE_CLASS_CODES, encodeCapabilityRecord, readCapabilityRecord } from '../registry/capability.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { decodeUfloat16, encodeUfloat16 } from './ufloat16.js';
@@ -11,7 +12,8 @@ import { decodeUfloat16, encodeUfloat16 } from './ufloat16.js';
  * "varint" is unsigned LEB128 up to 32 bits (minimal encoding only). Layouts are in the README.
  */
 export const PROFILE_MAGIC = 0xc0;
-export const PROFILE_VERSION = 1;
+/** 2: JOB_REQUEST and ASSIGN carry the job's mission byte; GEMM specs may ask for the top-k of each row. */
+export const PROFILE_VERSION = 2;
 export const HEADER_BYTES = 2;
 /** Largest Data payload on a private port without want_response/request_id (Router.cpp perhapsEncode). */
 export const DEFAULT_MAX_PAYLOAD = 231;
@@ -64,6 +66,7 @@ export const Reason = Object.freeze({
   UNREACHABLE: 14,
   TOO_LARGE: 15,
   OWNER_QUOTA: 16,
+  PREEMPTED: 17,
 } as const);
 export type ReasonName = keyof typeof Reason;
 const REASON_NAMES = new Map<number, ReasonName>(Object.entries(Reason).map(([k, v]) => [v, k as ReasonName]));
@@ -132,9 +135,9 @@ export type Message =
   | { type: 'CAP_ADVERT'; record: CapabilityRecord; battery: number; ttlS: number; load: number; channelUtil: number }
   | { type: 'STATE_DELTA'; baseEpoch: number; epoch: number; values: DeltaValues }
   | { type: 'CAP_QUERY'; wantAdvert: boolean }
-  | { type: 'JOB_REQUEST'; jobId: number; spec: JobSpec; deadlineS: number }
+  | { type: 'JOB_REQUEST'; jobId: number; spec: JobSpec; deadlineS: number; mission: JobMission }
   | { type: 'OFFER'; jobId: number; etaMs: number; battery: number; load: number }
-  | ({ type: 'ASSIGN'; leaseS: number; redundant: boolean; inputCrc: number; spec: JobSpec } & ShardRef)
+  | ({ type: 'ASSIGN'; leaseS: number; redundant: boolean; inputCrc: number; mission: JobMission; spec: JobSpec } & ShardRef)
   | ({ type: 'ACCEPT'; etaMs: number } & ShardRef)
   | ({ type: 'DECLINE'; reason: number } & ShardRef)
   | ({ type: 'DATA'; stream: StreamId; offset: number; bytes: Uint8Array } & ShardRef)
@@ -194,7 +197,8 @@ export function writeJobSpec(w: ByteWriter, spec: JobSpec): void {
     w.u8(SPEC_GEMM);
     const resident = spec.weights !== 'inline';
     const q = spec.requant;
-    w.u8((spec.aType === 'int8' ? 1 : 0) | (spec.bType === 'int8' ? 2 : 0) | (resident ? 4 : 0) | (q ? 8 : 0) | (q?.type === 'int8' ? 16 : 0));
+    const topK = spec.topK;
+    w.u8((spec.aType === 'int8' ? 1 : 0) | (spec.bType === 'int8' ? 2 : 0) | (resident ? 4 : 0) | (q ? 8 : 0) | (q?.type === 'int8' ? 16 : 0) | (topK !== undefined ? 32 : 0));
     w.varint(spec.m).varint(spec.k).varint(spec.n);
     w.u8(zpByte(spec.aZeroPoint)).u8(zpByte(spec.bZeroPoint));
     if (spec.weights !== 'inline') w.u32(spec.weights.resident);
@@ -202,6 +206,10 @@ export function writeJobSpec(w: ByteWriter, spec: JobSpec): void {
       if (!Number.isInteger(q.shift) || q.shift < -31 || q.shift > 30) throw new CodecError('BAD_VALUE', `requant shift ${q.shift} is outside -31..30`);
       if (q.multiplier > 0x7fffffff) throw new CodecError('BAD_VALUE', `requant multiplier ${q.multiplier} exceeds Q31`);
       w.u32(q.multiplier).u8(q.shift & 0xff).u8(zpByte(q.zeroPoint));
+    }
+    if (topK !== undefined) {
+      if (!Number.isInteger(topK) || topK < 1 || topK > Math.min(MAX_TOP_K, spec.n)) throw new CodecError('BAD_VALUE', `top-k ${topK} is outside 1..${Math.min(MAX_TOP_K, spec.n)}`);
+      w.u8(topK);
     }
     return;
   }
@@ -224,7 +232,7 @@ export function readJobSpec(r: ByteReader): JobSpec {
   const kind = r.u8('job kind');
   if (kind === SPEC_GEMM) {
     const flags = r.u8('gemm flags');
-    if (flags & ~31) throw new CodecError('BAD_VALUE', 'job spec: reserved gemm flag bits are set');
+    if (flags & ~63) throw new CodecError('BAD_VALUE', 'job spec: reserved gemm flag bits are set');
     if (flags & 16 && !(flags & 8)) throw new CodecError('BAD_VALUE', 'job spec: requant type bit set without requant');
     const aType = flags & 1 ? 'int8' : 'uint8';
     const bType = flags & 2 ? 'int8' : 'uint8';
@@ -242,6 +250,11 @@ export function readJobSpec(r: ByteReader): JobSpec {
       if (shift < -31 || shift > 30) throw new CodecError('BAD_VALUE', `job spec: requant shift ${shift} is outside -31..30`);
       const type = flags & 16 ? 'int8' : 'uint8';
       spec.requant = { multiplier, shift, zeroPoint: zpValue(r.u8('requant zero point'), type), type };
+    }
+    if (flags & 32) {
+      const topK = r.u8('top-k');
+      if (topK < 1 || topK > Math.min(MAX_TOP_K, n)) throw new CodecError('BAD_VALUE', `job spec: top-k ${topK} is outside 1..${Math.min(MAX_TOP_K, n)}`);
+      spec.topK = topK;
     }
     return spec;
   }
@@ -362,7 +375,7 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8A
       w.u8(msg.wantAdvert ? 1 : 0);
       break;
     case 'JOB_REQUEST':
-      w.varint(msg.jobId).u16(msg.deadlineS);
+      w.varint(msg.jobId).u16(msg.deadlineS).u8(encodeMission(msg.mission));
       writeJobSpec(w, msg.spec);
       break;
     case 'OFFER':
@@ -370,7 +383,7 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8A
       break;
     case 'ASSIGN':
       shardRef(w, msg);
-      w.u16(msg.leaseS).u8(msg.redundant ? 1 : 0).u32(msg.inputCrc);
+      w.u16(msg.leaseS).u8(msg.redundant ? 1 : 0).u32(msg.inputCrc).u8(encodeMission(msg.mission));
       writeJobSpec(w, msg.spec);
       break;
     case 'ACCEPT':
@@ -500,7 +513,7 @@ function decodeBody(type: MessageTypeName, r: ByteReader): Message {
       return { type, wantAdvert: (flags & 1) !== 0 };
     }
     case 'JOB_REQUEST':
-      return { type, jobId: r.varint('job id'), deadlineS: r.u16('deadline'), spec: readJobSpec(r) };
+      return { type, jobId: r.varint('job id'), deadlineS: r.u16('deadline'), mission: decodeMission(r.u8('mission')), spec: readJobSpec(r) };
     case 'OFFER':
       return { type, jobId: r.varint('job id'), etaMs: r.varint('eta'), battery: battery(r.u8('battery')), load: r.u8('load') };
     case 'ASSIGN': {
@@ -508,7 +521,7 @@ function decodeBody(type: MessageTypeName, r: ByteReader): Message {
       const leaseS = r.u16('lease');
       const flags = r.u8('flags');
       if (flags & ~1) throw new CodecError('BAD_VALUE', 'ASSIGN: reserved flag bits are set');
-      return { type, ...ref, leaseS, redundant: (flags & 1) !== 0, inputCrc: r.u32('input crc'), spec: readJobSpec(r) };
+      return { type, ...ref, leaseS, redundant: (flags & 1) !== 0, inputCrc: r.u32('input crc'), mission: decodeMission(r.u8('mission')), spec: readJobSpec(r) };
     }
     case 'ACCEPT':
       return { type, ...readShardRef(r), etaMs: r.varint('eta') };

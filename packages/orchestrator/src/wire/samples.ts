@@ -1,5 +1,6 @@
 import { Prng } from '@compotastic/mesh';
-import type { JobSpec } from '../jobs/spec.js';
+import { type JobSpec, MAX_TOP_K } from '../jobs/spec.js';
+import { type JobMission, PRIORITY_CLASSES, PROFILE_NAMES } from '../mission/profiles.js';
 import type { CapabilityRecord } from '../registry/capability.js';
 import { DEVICE_CLASS_CODES, KERNEL_BUILD_CODES, MODEL_FAMILIES, canonicalRecord } from '../registry/capability.js';
 import { type DeltaValues, type Message, MAX_WANT_RANGES } from './messages.js';
@@ -50,6 +51,7 @@ export function randomSpec(r: Prng): JobSpec {
       const type = r.bool() ? 'int8' : 'uint8';
       spec.requant = { multiplier: r.int(0, 0x7fffffff), shift: r.int(-31, 31), zeroPoint: zp(type), type };
     }
+    if (r.bool()) spec.topK = r.int(1, Math.min(MAX_TOP_K, spec.n) + 1);
     return spec;
   }
   const start = r.int(0, 200);
@@ -74,6 +76,8 @@ function randomDelta(r: Prng): DeltaValues {
   return v;
 }
 
+const mission = (r: Prng): JobMission => ({ profile: r.pick(PROFILE_NAMES), priority: r.pick(PRIORITY_CLASSES) });
+
 const ref = (r: Prng) => ({ jobId: r.uint32(), shard: r.int(0, 70000), attempt: r.int(0, 256) });
 
 /** One random valid message of each type (the list covers every type). */
@@ -83,9 +87,9 @@ export function sampleMessages(r: Prng): Message[] {
     { type: 'CAP_ADVERT', record: randomRecord(r), battery: r.bool() ? r.int(0, 101) : 255, ttlS: r.int(0, 65536), load: r.int(0, 256), channelUtil: r.int(0, 101) },
     { type: 'STATE_DELTA', baseEpoch: r.int(0, 65536), epoch: r.int(0, 65536), values: randomDelta(r) },
     { type: 'CAP_QUERY', wantAdvert: r.bool() },
-    { type: 'JOB_REQUEST', jobId: r.uint32(), spec: randomSpec(r), deadlineS: r.int(0, 65536) },
+    { type: 'JOB_REQUEST', jobId: r.uint32(), spec: randomSpec(r), deadlineS: r.int(0, 65536), mission: mission(r) },
     { type: 'OFFER', jobId: r.uint32(), etaMs: r.uint32(), battery: r.int(0, 101), load: r.int(0, 256) },
-    { type: 'ASSIGN', ...ref(r), leaseS: r.int(0, 65536), redundant: r.bool(), inputCrc: r.uint32(), spec: randomSpec(r) },
+    { type: 'ASSIGN', ...ref(r), leaseS: r.int(0, 65536), redundant: r.bool(), inputCrc: r.uint32(), mission: mission(r), spec: randomSpec(r) },
     { type: 'ACCEPT', ...ref(r), etaMs: r.uint32() },
     { type: 'DECLINE', ...ref(r), reason: r.int(0, 256) },
     { type: 'DATA', ...ref(r), stream: r.bool() ? 0 : 1, offset: r.int(0, 1 << 24), bytes: bytes(r.int(1, 180)) },

@@ -1,6 +1,7 @@
 import { isModemPresetName, MAX_HOP_LIMIT, REGIONS } from '@compotastic/mesh';
 import { Protobuf } from '@meshtastic/core';
 import type { SimEvent } from '../engine/event-queue.js';
+import { channelIdentities } from '../mesh/channels.js';
 import { RoutingError } from '../mesh/packet.js';
 import type { RebroadcastMode, Role } from '../scenario.js';
 import type { Simulation } from '../simulation.js';
@@ -49,7 +50,7 @@ function routingRole(roleName: string): Role {
 }
 
 function routingRebroadcastMode(modeName: string): RebroadcastMode {
-  if (modeName === 'NONE' || modeName === 'CORE_PORTNUMS_ONLY') return modeName;
+  if (modeName === 'NONE' || modeName === 'CORE_PORTNUMS_ONLY' || modeName === 'LOCAL_ONLY' || modeName === 'KNOWN_ONLY') return modeName;
   return 'ALL';
 }
 
@@ -119,6 +120,9 @@ export class NodeSettings {
       // The radio is reconfigured at once (reloadConfig), and the node reboots as well when a radio parameter changed.
       this.sim.setRadio(this.node.num, presetName, regionName);
       this.node.hopLimit = Math.min(MAX_HOP_LIMIT, value.hopLimit ?? 0);
+      this.sim.setTxPower(this.node.num, value.txPower ?? 0);
+      // An unnamed channel is named after the preset, so its hash follows the preset.
+      if (this.node.channelIds) this.applyChannels();
     } else if (kind === 'device') {
       reboot = !unchanged(old, value, ['buttonGpio', 'buzzerGpio', 'role', 'disableTripleClick', 'rebroadcastMode']);
       const roleName = (P.Config.Config_DeviceConfig_Role[value.role ?? 0] as string | undefined) ?? 'CLIENT';
@@ -153,11 +157,18 @@ export class NodeSettings {
     return { error: RoutingError.NONE, reboot: true };
   }
 
+  /** The mesh decodes with the stored channels from now on (Channels::onConfigChanged). */
+  private applyChannels(): void {
+    const specs = this.channels.map((c: Msg) => ({ role: c.role ?? 0, name: c.settings?.name, psk: c.settings?.psk }));
+    this.node.channelIds = channelIdentities(specs, this.node.phy.preset.displayName);
+  }
+
   /** AdminModule::handleSetChannel: index 0..7, no reboot. */
   setChannel(ch: Msg): { error: number; reboot: boolean } {
     const index = ch?.index ?? 0;
     if (!Number.isInteger(index) || index < 0 || index >= CHANNEL_COUNT) return { error: RoutingError.BAD_REQUEST, reboot: false };
     this.channels[index] = { index, role: ch.role ?? P.Channel.Channel_Role.DISABLED, settings: { ...(ch.settings ?? {}) } };
+    this.applyChannels();
     return { error: RoutingError.NONE, reboot: false };
   }
 
@@ -201,6 +212,11 @@ export class NodeSettings {
 }
 
 const settings = new WeakMap<SimNode, NodeSettings>();
+
+/** The settings a client stored on a node, if any client ever touched them (the firmware modules read them). */
+export function storedSettings(node: SimNode): NodeSettings | undefined {
+  return settings.get(node);
+}
 
 /** The settings of a node (created with the scenario's values on first use). */
 export function settingsOf(sim: Simulation, node: SimNode): NodeSettings {

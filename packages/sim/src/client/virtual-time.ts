@@ -133,7 +133,17 @@ export class VirtualTime {
     sim.clientActivity = () => {
       this.dirty = true;
     };
+    // Timers set through sim.clock (how higher layers wait) settle the clients too: otherwise, while the radios have
+    // events of their own (periodic broadcasts), a promise resolved by such a timer would wait until simulated time ran out.
+    const clock = sim.clock as { setTimer: (ms: number, fn: () => void) => unknown };
+    const savedSetTimer = clock.setTimer;
+    clock.setTimer = (ms: number, fn: () => void) =>
+      savedSetTimer(ms, () => {
+        this.dirty = true;
+        fn();
+      });
     return () => {
+      clock.setTimer = savedSetTimer;
       Object.assign(g, saved);
       restoreRandom();
       sim.clientActivity = null;

@@ -49,6 +49,11 @@ export interface SimPacket {
   rxRssi: number;
   /** LoRa PHY payload length: header + encoded Data. */
   onAirBytes: number;
+  /**
+   * The channel it was encrypted with (`channelIdentities`: on-air hash, name and key), set when the sender's router
+   * first sends it; only receivers holding that channel decode it. Not on air as such: the hash byte is.
+   */
+  channelId?: string;
 }
 
 export function isBroadcast(to: number): boolean {

@@ -13,6 +13,7 @@ import type { SimNode } from '../world/node.js';
 import type { Simulation } from '../simulation.js';
 import { AirtimeTracker } from './airtime.js';
 import { PacketHistory } from './history.js';
+import { defaultChannelIdentities } from './channels.js';
 import { Priority, RoutingError, copyPacket, isBroadcast, makeRoutingPacket, type SimPacket } from './packet.js';
 
 /** Transmissions a reliable packet gets in total from its originator (NUM_RELIABLE_RETX). */
@@ -175,6 +176,11 @@ export class MeshRouter {
       return RoutingError.TOO_LARGE;
     }
     if (p.priority === Priority.UNSET) p.priority = p.wantAck ? Priority.RELIABLE : Priority.DEFAULT;
+    // Encrypted with the channel it names (a relayed copy keeps its originator's); an unknown index falls back to primary.
+    if (p.channelId === undefined) {
+      const ids = this.channelIds();
+      p.channelId = ids[p.channel] ?? ids[0] ?? undefined;
+    }
     return this.radioSend(p);
   }
 
@@ -364,11 +370,43 @@ export class MeshRouter {
     else if (p.wantAck) this.sendAckNak(RoutingError.NONE, p.from, p.id, p.channel, 0);
   }
 
-  /** A packet decoded off the air (after the radio's collision checks). */
-  onRadioReceive(p: SimPacket, rxSnr: number, rxRssi: number): void {
+  /** The node's channel slots by identity. */
+  channelIds(): (string | null)[] {
+    return this.node.channelIds ?? defaultChannelIdentities(this.node.phy.preset.displayName);
+  }
+
+  /** A packet received off the air (after the radio's collision checks). */
+  onRadioReceive(received: SimPacket, rxSnr: number, rxRssi: number): void {
+    // perhapsDecode: find our channel with the packet's hash and key; it stores our index for that channel.
+    let p = received;
+    // KNOWN_ONLY decodes nothing from a node whose NodeInfo it has not heard.
+    if (this.node.rebroadcastMode === 'KNOWN_ONLY' && p.from !== this.node.num && !this.nodeDb.get(p.from)?.user) {
+      this.receivedUndecoded(p, rxSnr, rxRssi);
+      return;
+    }
+    if (p.channelId !== undefined) {
+      const index = this.channelIds().indexOf(p.channelId);
+      if (index < 0) {
+        this.receivedUndecoded(p, rxSnr, rxRssi);
+        return;
+      }
+      if (index !== p.channel) p = { ...p, channel: index };
+    }
     this.updateNodeDb(p, rxSnr);
     if (this.shouldFilterReceived(p, rxSnr, rxRssi)) return;
     this.handleReceived(p, rxSnr, rxRssi);
+  }
+
+  /**
+   * A packet on a channel we do not have (2.6.11): it took the air and went through duplicate handling, but nothing
+   * reads it (no node DB update, no delivery, no module, no ACK). The RoutingModule sees undecoded packets too, so a
+   * rebroadcaster relays it as it is, unless its rebroadcast mode keeps to its own channels (LOCAL_ONLY, KNOWN_ONLY).
+   */
+  private receivedUndecoded(p: SimPacket, rxSnr: number, rxRssi: number): void {
+    if (this.shouldFilterReceived(p, rxSnr, rxRssi)) return;
+    this.sim.traceDrop(this.node, p, 'undecodable');
+    if (this.node.rebroadcastMode === 'LOCAL_ONLY' || this.node.rebroadcastMode === 'KNOWN_ONLY') return;
+    this.perhapsRelay(p, rxSnr, rxRssi);
   }
 
   private updateNodeDb(p: SimPacket, rxSnr: number): void {

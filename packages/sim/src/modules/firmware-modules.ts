@@ -1,7 +1,8 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BROADCAST_NUM, PortNum, nodeUserId } from '@compotastic/mesh';
 import { Protobuf } from '@meshtastic/core';
-import { deviceMetrics } from '../client/phone-telemetry.js';
+import { storedSettings } from '../client/admin.js';
+import { deviceMetrics, TELEMETRY_FIRST_RUN_MS } from '../client/phone-telemetry.js';
 import type { SimEvent } from '../engine/event-queue.js';
 import { computeOnAirBytes, isBroadcast, newPacket, Priority, RoutingError, type SimPacket } from '../mesh/packet.js';
 import type { Simulation } from '../simulation.js';
@@ -13,6 +14,15 @@ const P = Protobuf as Msg;
 
 /** MESHMODULE_MIN_BROADCAST_DELAY_MS: NodeInfo, the first periodic module, announces the node 30 s after boot. */
 export const NODEINFO_START_DELAY_MS = 30_000;
+/** MESHMODULE_BROADCAST_SPACING_MS: Position, the second periodic module, starts 15 s after NodeInfo. */
+export const POSITION_START_DELAY_MS = NODEINFO_START_DELAY_MS + 15_000;
+/** PositionModule and DeviceTelemetryModule check whether a broadcast is due every 5 s and every 60 s. */
+const POSITION_RUNONCE_MS = 5_000;
+const TELEMETRY_RUNONCE_MS = 60_000;
+/** Routers broadcast position and telemetry every 12 h (IF_ROUTER in Default.h). */
+const ROUTER_BROADCAST_S = 43_200;
+/** NUM_ONLINE_SECS: nodes heard within 2 h count as online for the congestion scaling. */
+const ONLINE_MS = 2 * 3_600_000;
 /** NodeInfoModule::allocReply sends our NodeInfo at most once per 5 minutes. */
 export const NODEINFO_MIN_INTERVAL_MS = 5 * 60_000;
 /** polite_duty_cycle_percent: periodic broadcasts stop at half the region's duty cycle. */
@@ -44,6 +54,17 @@ export interface ModuleAnswer {
   reply: SimPacket | null;
 }
 
+/** Default::congestionScalingCoefficient (2.6.11): broadcast more often in small meshes, less often above 40 nodes. */
+export function congestionScalingCoefficient(online: number, preset: string): number {
+  if (online <= 10) return 0.6;
+  if (online <= 20) return 0.7;
+  if (online <= 30) return 0.8;
+  if (online <= 40) return 1;
+  if (preset === 'SHORT_FAST' || preset === 'SHORT_TURBO') return 1;
+  const factor = preset === 'MEDIUM_SLOW' ? 0.04 : preset === 'MEDIUM_FAST' ? 0.02 : preset === 'SHORT_SLOW' ? 0.01 : 0.075;
+  return 1 + (online - 40) * factor;
+}
+
 /**
  * The firmware modules every node runs whether or not a client is attached (MeshModule::callModules): NodeInfo
  * (announce at boot and every `firmware.nodeInfoBroadcastS`, answer want_response), Position and device Telemetry
@@ -52,6 +73,10 @@ export interface ModuleAnswer {
  */
 export class FirmwareModules {
   private nodeInfoTimer: SimEvent | null = null;
+  private positionTimer: SimEvent | null = null;
+  private telemetryTimer: SimEvent | null = null;
+  private lastPositionMs: number | null = null;
+  private lastTelemetryMs: number | null = null;
   private lastNodeInfoMs: number | null = null;
   private prevNodeInfoId = 0;
   /** The first announcement after a boot asks for replies (NodeInfoModule's radioGeneration check). */
@@ -64,12 +89,85 @@ export class FirmwareModules {
     this.halt();
     this.lastNodeInfoMs = null;
     this.firstAnnouncement = true;
-    if (this.sim.scenario.firmware.nodeInfoBroadcastS > 0) this.nodeInfoTimer = this.sim.scheduler.schedule(NODEINFO_START_DELAY_MS, () => this.announce());
+    const fw = this.sim.scenario.firmware;
+    if (fw.nodeInfoBroadcastS > 0) this.nodeInfoTimer = this.sim.scheduler.schedule(NODEINFO_START_DELAY_MS, () => this.announce());
+    this.lastPositionMs = null;
+    this.lastTelemetryMs = null;
+    if (fw.positionBroadcastS > 0) this.positionTimer = this.sim.scheduler.schedule(POSITION_START_DELAY_MS, () => this.positionRunOnce());
+    if (fw.telemetryBroadcastS > 0) this.telemetryTimer = this.sim.scheduler.schedule(TELEMETRY_FIRST_RUN_MS, () => this.telemetryRunOnce());
   }
 
   halt(): void {
     this.sim.scheduler.cancel(this.nodeInfoTimer);
+    this.sim.scheduler.cancel(this.positionTimer);
+    this.sim.scheduler.cancel(this.telemetryTimer);
     this.nodeInfoTimer = null;
+    this.positionTimer = null;
+    this.telemetryTimer = null;
+  }
+
+  /**
+   * Default::getConfiguredOrDefaultMsScaled: the interval a client configured (or the default: the scenario's, 12 h
+   * on a router), times the congestion coefficient of the nodes online, except on routers.
+   */
+  private broadcastIntervalMs(configuredS: number | undefined, defaultS: number): number {
+    const router = this.node.role === 'ROUTER';
+    const base = (configuredS || (router ? ROUTER_BROADCAST_S : defaultS)) * 1000;
+    if (router) return base;
+    const now = this.sim.now;
+    let online = 1; // ourselves
+    for (const e of this.node.router.nodeDb.values()) if (now - e.lastHeardMs < ONLINE_MS) online++;
+    return base * congestionScalingCoefficient(online, this.node.phy.preset.name);
+  }
+
+  /** isTxAllowedChannelUtil (polite: below 25% channel utilization) and isTxAllowedAirUtil (half the duty cycle). */
+  private politeTxAllowed(polite: boolean): boolean {
+    const now = this.sim.now;
+    const router = this.node.router;
+    if (!router.airtime.isTxAllowedChannelUtil(now, polite)) return false;
+    const region = this.node.phy.region;
+    const fw = this.sim.scenario.firmware;
+    return fw.overrideDutyCycle || region.dutyCyclePercent >= 100 || router.airtime.txUtilizationPercent(now) < (region.dutyCyclePercent * POLITE_DUTY_CYCLE_PERCENT) / 100;
+  }
+
+  /** PositionModule::runOnce: our position to the mesh every position_broadcast_secs (every node has a fixed position). */
+  private positionRunOnce(): void {
+    const now = this.sim.now;
+    const interval = this.broadcastIntervalMs(storedSettings(this.node)?.config.get('position')?.positionBroadcastSecs, this.sim.scenario.firmware.positionBroadcastS);
+    if (this.politeTxAllowed(true) && (this.lastPositionMs === null || now - this.lastPositionMs >= interval)) {
+      this.lastPositionMs = now;
+      this.broadcast(PortNum.POSITION_APP, this.positionPayload());
+    }
+    this.positionTimer = this.sim.scheduler.schedule(POSITION_RUNONCE_MS, () => this.positionRunOnce());
+  }
+
+  /** DeviceTelemetryModule::runOnce: our DeviceMetrics to the mesh at the first run, then every device_update_interval. */
+  private telemetryRunOnce(): void {
+    const now = this.sim.now;
+    const interval = this.broadcastIntervalMs(storedSettings(this.node)?.moduleConfig.get('telemetry')?.deviceUpdateInterval, this.sim.scenario.firmware.telemetryBroadcastS);
+    if ((this.lastTelemetryMs === null || now - this.lastTelemetryMs >= interval) && this.politeTxAllowed(this.node.role !== 'ROUTER')) {
+      this.lastTelemetryMs = now;
+      this.broadcast(PortNum.TELEMETRY_APP, this.telemetryPayload());
+    }
+    this.telemetryTimer = this.sim.scheduler.schedule(TELEMETRY_RUNONCE_MS, () => this.telemetryRunOnce());
+  }
+
+  private broadcast(portnum: number, payload: Uint8Array): void {
+    const p = this.packet(BROADCAST_NUM, portnum, payload);
+    p.priority = Priority.BACKGROUND;
+    p.onAirBytes = computeOnAirBytes(p);
+    this.node.router.sendLocal(p);
+  }
+
+  private positionPayload(): Uint8Array {
+    const { lat, lon } = this.sim.toLatLon(this.node.x, this.node.y);
+    const position = { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(this.node.z), time: this.epochS(), precisionBits: 32 };
+    return toBinary(P.Mesh.PositionSchema, create(P.Mesh.PositionSchema, position));
+  }
+
+  private telemetryPayload(): Uint8Array {
+    const t = create(P.Telemetry.TelemetrySchema, { time: this.epochS(), variant: { case: 'deviceMetrics', value: deviceMetrics(this.sim, this.node) } });
+    return toBinary(P.Telemetry.TelemetrySchema, t);
   }
 
   private announce(): void {
@@ -204,11 +302,8 @@ export class FirmwareModules {
     switch (p.portnum) {
       case PortNum.NODEINFO_APP:
         return this.allocNodeInfo() ?? 'ignored';
-      case PortNum.POSITION_APP: {
-        const { lat, lon } = this.sim.toLatLon(this.node.x, this.node.y);
-        const position = { latitudeI: Math.round(lat * 1e7), longitudeI: Math.round(lon * 1e7), altitude: Math.round(this.node.z), time: this.epochS(), precisionBits: 32 };
-        return toBinary(P.Mesh.PositionSchema, create(P.Mesh.PositionSchema, position));
-      }
+      case PortNum.POSITION_APP:
+        return this.positionPayload();
       case PortNum.TELEMETRY_APP: {
         let req: Msg = null;
         try {
@@ -218,8 +313,7 @@ export class FirmwareModules {
         }
         // DeviceTelemetryModule answers a device-metrics request; other telemetry kinds have no module here.
         if (req?.variant?.case !== 'deviceMetrics') return null;
-        const t = create(P.Telemetry.TelemetrySchema, { time: this.epochS(), variant: { case: 'deviceMetrics', value: deviceMetrics(this.sim, this.node) } });
-        return toBinary(P.Telemetry.TelemetrySchema, t);
+        return this.telemetryPayload();
       }
       case PortNum.TRACEROUTE_APP:
         // A multi-hop broadcast request is ignored; otherwise the (already altered) route goes back.

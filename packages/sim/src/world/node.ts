@@ -92,6 +92,8 @@ export class SimNode {
   upTimeMs = 0;
   /** Moves during the run: kept out of the static neighbour cache. */
   mobile = false;
+  /** Identity of each channel slot (`channelIdentities`); null: the factory channels of the node's preset. */
+  channelIds: (string | null)[] | null = null;
   /** Static receivers this node's transmissions can reach, with their mean received power (lazily built). */
   neighborNodes: SimNode[] | null = null;
   neighborPowerDbm: Float64Array | null = null;
@@ -107,7 +109,7 @@ export class SimNode {
     public rebroadcastMode: RebroadcastMode,
     readonly deviceClass: DeviceClass,
     readonly profile: DeviceProfile,
-    readonly txPowerDbm: number,
+    public txPowerDbm: number,
     readonly antennaGainDbi: number,
     readonly extraLossDb: number,
     public hopLimit: number,
