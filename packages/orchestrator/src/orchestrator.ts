@@ -9,6 +9,7 @@ import { type NodeContext, type NodeHost, type OrchestratorConfig, resolveConfig
 import { Coordinator, type JobOutcome, type SubmitOptions } from './delegation/coordinator.js';
 import { type JobStore } from './delegation/job-store.js';
 import { Worker } from './delegation/worker.js';
+import { workBatteryFloorPct } from './mission/profiles.js';
 import { OrchestratorError } from './errors.js';
 import type { Executor } from './jobs/executor.js';
 import type { JobSpec } from './jobs/spec.js';
@@ -110,6 +111,7 @@ export class Orchestrator {
         clock: host.clock,
         onDecodeError: (from, e) => this.report('decode_error', { from, code: e.code, message: e.message }),
         channelUtilPct: () => mesh.facts().channelUtilPct,
+        hopLimitFor: (to) => this.dmHopLimit(to),
       },
     );
     this.ctx = {
@@ -213,7 +215,7 @@ export class Orchestrator {
     const host = this.options.host;
     const battery = host.batteryPct();
     const facts = this.options.mesh.facts();
-    const lowBattery = battery !== null && !record.externalPower && battery < this.config.acceptBatteryPct;
+    const lowBattery = battery !== null && !record.externalPower && battery < workBatteryFloorPct(this.config.profile, this.config.acceptBatteryPct);
     // A radio that drops our port could be assigned work but would never hear about it.
     return {
       record: { ...record, freeRamKiB: host.freeRamKiB(), acceptsJobs: this.willingToWork && !lowBattery && !facts.portBlocked, portBlocked: facts.portBlocked },
@@ -349,6 +351,13 @@ export class Orchestrator {
   }
 
   /** Tensor bytes per DATA message to a peer: the link's limit, or less on a busy LoRa channel. */
+  /** Relays to a peer as last heard, plus one spare, within the radio's limit (undefined: unknown, the radio's). */
+  private dmHopLimit(num: number): number | undefined {
+    const relays = this.registry.get(num)?.hops ?? this.options.mesh.hopsTo(num);
+    if (relays === null || relays === undefined) return undefined;
+    return Math.min(this.options.mesh.facts().hopLimit, relays + 1);
+  }
+
   chunkLimit(num: number, via: 'lora' | 'ble'): number {
     if (via === 'ble') return Infinity;
     const lora = this.pathsTo(num).find((p) => p.kind === 'lora');

@@ -92,4 +92,25 @@ describe('messenger', () => {
     await mesh.run(mesh.scheduler.now + 10_000);
     expect(await later).toEqual({ ok: true });
   });
+
+  it('limits a direct message to the relays its peer is known to be away, and leaves broadcasts and explicit limits alone', async () => {
+    const mesh = new FakeMesh(7);
+    const link = mesh.link(1);
+    mesh.link(2);
+    const limits: Array<number | undefined> = [];
+    const send = link.send.bind(link);
+    link.send = (to, payload, options) => {
+      limits.push(options.hopLimit);
+      return send(to, payload, options);
+    };
+    const distance = new Map([[2, 2]]);
+    const a = new Messenger({ lora: link }, { clock: mesh.clock, hopLimitFor: (to) => distance.get(to) });
+    const query: Message = { type: 'CAP_QUERY', wantAdvert: true };
+    void a.send(2, query);
+    void a.send('broadcast', query);
+    void a.send(2, query, { hopLimit: 5 });
+    void a.send(3, query);
+    await mesh.run(60_000);
+    expect(limits).toEqual([2, undefined, 5, undefined]);
+  });
 });

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { CodecError, ConfigError, JobSpecError } from '../src/errors.js';
 import { type GemmSpec, outputBytes, selectTopK, validateJobSpec } from '../src/jobs/spec.js';
-import { PRIORITY_CLASSES, PROFILE_NAMES, decodeMission, encodeMission, resolveConfig, resolveMission } from '../src/index.js';
+import { PRIORITY_CLASSES, PROFILE_NAMES, decodeMission, encodeMission, resolveConfig, resolveMission, workBatteryFloorPct, missionProfile } from '../src/index.js';
 
 const gemv: GemmSpec = { kind: 'gemm', m: 1, k: 4, n: 5, aType: 'uint8', bType: 'int8', aZeroPoint: 0, bZeroPoint: 0, weights: 'inline' };
 
 describe('mission profiles', () => {
+  it('keeps a node on offer down to the lowest battery floor of its profile\'s classes, the node\'s own under default', () => {
+    expect(workBatteryFloorPct('default', 20)).toBe(20);
+    const sar = missionProfile('search-and-rescue').classes;
+    expect(workBatteryFloorPct('search-and-rescue', 20)).toBe(sar.critical.minPeerBatteryPct);
+    expect(workBatteryFloorPct('search-and-rescue', 20)).toBeLessThan(sar.routine.minPeerBatteryPct);
+    expect(workBatteryFloorPct('environmental-monitoring', 5)).toBe(Math.min(...PRIORITY_CLASSES.map((c) => missionProfile('environmental-monitoring').classes[c].minPeerBatteryPct)));
+  });
+
   it('derive a job\'s class from its kind by the profile, unless the submitter names one', () => {
     const batch: GemmSpec = { ...gemv, m: 8 };
     expect(resolveMission('search-and-rescue', gemv)).toEqual({ profile: 'search-and-rescue', priority: 'critical' });

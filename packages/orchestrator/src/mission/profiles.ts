@@ -113,6 +113,16 @@ export function resolveMission(profile: ProfileName, spec: JobSpec, priority?: P
   return { profile, priority: priority ?? missionProfile(profile).classOfKind[jobKindOf(spec)] };
 }
 
+/**
+ * The battery level below which a node stops offering itself for work at all: the lowest floor of any class of its
+ * profile (the top class may still use a node the others spare; each job's own class is checked on admission), or
+ * the node's own setting under the default profile.
+ */
+export function workBatteryFloorPct(profile: ProfileName, nodeFloorPct: number): number {
+  if (profile === 'default') return nodeFloorPct;
+  return Math.min(...PRIORITY_CLASSES.map((c) => missionProfile(profile).classes[c].minPeerBatteryPct));
+}
+
 /** The policy of a job's class under its profile. */
 export function classPolicy(m: JobMission): ClassPolicy {
   return missionProfile(m.profile).classes[m.priority];

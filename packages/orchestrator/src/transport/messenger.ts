@@ -60,6 +60,11 @@ export interface MessengerOptions {
   onDecodeError?: (from: number, error: OrchestratorError) => void;
   /** The channel utilization this node measures, percent (the radio's telemetry); low-priority traffic yields to it. */
   channelUtilPct?: () => number;
+  /**
+   * Hop limit for a direct message to a peer whose distance is known (relays to it plus one spare): a unicast sent
+   * with the radio's full hop limit is flooded far past its destination while no next hop is learned.
+   */
+  hopLimitFor?: (to: number) => number | undefined;
 }
 
 export interface SendOptions {
@@ -145,7 +150,7 @@ export class Messenger {
     return new Promise<SendResult>((resolve) => {
       const order = 2 * (options.rank ?? DEFAULT_RANK) + (options.priority === 'bulk' ? 0 : 1);
       const item: QueuedSend = {
-        link, to, payloads, wantAck: options.wantAck ?? to !== 'broadcast', hopLimit: options.hopLimit, introduce, peerKey: options.peerKey, resolve, type: msg.type,
+        link, to, payloads, wantAck: options.wantAck ?? to !== 'broadcast', hopLimit: options.hopLimit ?? (to === 'broadcast' || link.kind !== 'lora' ? undefined : this.options.hopLimitFor?.(to)), introduce, peerKey: options.peerKey, resolve, type: msg.type,
         order, yieldAbovePct: options.yieldAbovePct ?? null, queuedMs: this.options.clock.now(),
       };
       // Stable insertion: behind everything of the same or a higher order, ahead of anything lower.
