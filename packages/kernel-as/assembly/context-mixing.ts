@@ -48,9 +48,7 @@ const HEADER = 64;
 const O_INPUT = HEADER;
 const O_OLD = O_INPUT + CM_INPUT_BYTES;
 const O_NEW = O_OLD + CM_RUN_BYTES;
-const O_IDX = O_NEW + CM_RUN_BYTES;
-const O_ST = O_IDX + 4 * INPUTS;
-const O_STRETCH = O_ST + 4 * INPUTS;
+const O_STRETCH = O_NEW + CM_RUN_BYTES;
 const O_ZW = O_STRETCH + 2 * 4096;
 const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
 const O_TABLES = O_VW + 4 * INPUTS * VALUE_SETS;
@@ -265,45 +263,54 @@ export function cm_direct(s: usize, count: i32): i32 {
   return gError != 0 ? ERR_FORMAT : v;
 }
 
-/** Mixes the five stretched inputs with weight set `w`; returns the 12-bit probability (kept for mixUpdate). */
-@inline function mixPredict(s: usize, w: usize): i32 {
-  let dot: i64 = 0;
-  for (let i = 0; i < INPUTS; i++) dot += <i64>load<i32>(w + 4 * <usize>i) * <i64>load<i32>(s + O_ST + 4 * <usize>i);
+@inline function stretchOf(s: usize, table: usize, index: u32): i32 {
+  return <i32>load<i16>(s + O_STRETCH + 2 * <usize>(load<u16>(table + 2 * <usize>index) >> 4));
+}
+
+@inline function learnAt(at: usize, bit: i32): void {
+  const v = <i32>load<u16>(at);
+  store<u16>(at, <u16>(bit ? v + ((65536 - v) >> 4) : v - (v >> 4)));
+}
+
+@inline function mixWeight(at: usize, st: i32, err: i32): void {
+  let v = load<i32>(at) + ((st * err) >> 14);
+  if (v > 0x3fffff) v = 0x3fffff;
+  else if (v < -0x3fffff) v = -0x3fffff;
+  store<i32>(at, v);
+}
+
+/**
+ * One modelled bit: the five contexts' probabilities in `table` (entries i0..i4), stretched and mixed with weight
+ * set `w`, decode the bit, then train the mixer at `rate` and the five entries. Everything stays in locals (the
+ * per-bit work is the whole decoder's cost); entries are re-read when learning, so two contexts sharing an entry
+ * update it twice, as the TypeScript model does.
+ */
+@inline function modelBit(s: usize, table: usize, w: usize, rate: i32, i0: u32, i1: u32, i2: u32, i3: u32, i4: u32): i32 {
+  const s0 = stretchOf(s, table, i0);
+  const s1 = stretchOf(s, table, i1);
+  const s2 = stretchOf(s, table, i2);
+  const s3 = stretchOf(s, table, i3);
+  const s4 = stretchOf(s, table, i4);
+  const dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w + 4) * <i64>s1 + <i64>load<i32>(w + 8) * <i64>s2 +
+    <i64>load<i32>(w + 12) * <i64>s3 + <i64>load<i32>(w + 16) * <i64>s4;
   let x = <i32>(dot >> 16);
   if (x > 2047) x = 2047;
   else if (x < -2047) x = -2047;
-  gPr = squash(x);
-  return gPr;
-}
-
-@inline function mixUpdate(s: usize, w: usize, bit: i32, rate: i32): void {
-  const err = ((bit << 12) - gPr) * rate;
-  for (let i = 0; i < INPUTS; i++) {
-    let v = load<i32>(w + 4 * <usize>i) + ((load<i32>(s + O_ST + 4 * <usize>i) * err) >> 14);
-    if (v > 0x3fffff) v = 0x3fffff;
-    else if (v < -0x3fffff) v = -0x3fffff;
-    store<i32>(w + 4 * <usize>i, v);
-  }
-}
-
-/** Looks up the five contexts' probabilities in `table` and stores their stretched values as mixer inputs. */
-@inline function gather(s: usize, table: usize): void {
-  for (let k = 0; k < INPUTS; k++) {
-    const p = load<u16>(table + 2 * <usize>load<u32>(s + O_IDX + 4 * <usize>k)) >> 4;
-    store<i32>(s + O_ST + 4 * <usize>k, <i32>load<i16>(s + O_STRETCH + 2 * <usize>p));
-  }
-}
-
-@inline function learn(s: usize, table: usize, bit: i32): void {
-  for (let k = 0; k < INPUTS; k++) {
-    const at = table + 2 * <usize>load<u32>(s + O_IDX + 4 * <usize>k);
-    const v = <i32>load<u16>(at);
-    store<u16>(at, <u16>(bit ? v + ((65536 - v) >> 4) : v - (v >> 4)));
-  }
-}
-
-@inline function setIdx(s: usize, k: i32, v: u32): void {
-  store<u32>(s + O_IDX + 4 * <usize>k, v);
+  const pr = squash(x);
+  const bit = decodeBit(<u32>pr);
+  const err = ((bit << 12) - pr) * rate;
+  mixWeight(w, s0, err);
+  mixWeight(w + 4, s1, err);
+  mixWeight(w + 8, s2, err);
+  mixWeight(w + 12, s3, err);
+  mixWeight(w + 16, s4, err);
+  learnAt(table + 2 * <usize>i0, bit);
+  learnAt(table + 2 * <usize>i1, bit);
+  learnAt(table + 2 * <usize>i2, bit);
+  learnAt(table + 2 * <usize>i3, bit);
+  learnAt(table + 2 * <usize>i4, bit);
+  gPr = pr;
+  return bit;
 }
 
 /**
@@ -344,31 +351,24 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     const pred: u32 = known ? entry & 0xff : 0;
     const predNz: u32 = pred != 0 ? 1 : 0;
 
-    setIdx(s, 0, hash2(o0 | (dctx << 8), 1, zb));
-    setIdx(s, 1, hash2(o0 | (o1 << 8), dctx | 0x100, zb));
-    setIdx(s, 2, hash2(old3, p1nz | 0x200, zb));
-    setIdx(s, 3, hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb));
-    setIdx(s, 4, hash2(pred | (o0 << 8) | (known << 16), 0x400, zb));
-    gather(s, zt);
     const zw = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
-    const nz = decodeBit(<u32>mixPredict(s, zw));
-    mixUpdate(s, zw, nz, ZERO_RATE);
-    learn(s, zt, nz);
+    const nz = modelBit(s, zt, zw, ZERO_RATE,
+      hash2(o0 | (dctx << 8), 1, zb),
+      hash2(o0 | (o1 << 8), dctx | 0x100, zb),
+      hash2(old3, p1nz | 0x200, zb),
+      hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb),
+      hash2(pred | (o0 << 8) | (known << 16), 0x400, zb));
 
     let value: u32 = 0;
     if (nz) {
       let node: u32 = 1;
       for (let b = 7; b >= 0; b--) {
-        setIdx(s, 0, node);
-        setIdx(s, 1, hash2(p1 | (node << 8), 0x1000, vb));
-        setIdx(s, 2, hash2(pred | (node << 8) | (known << 16), 0x2000, vb));
-        setIdx(s, 3, hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb));
-        setIdx(s, 4, hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb));
-        gather(s, vt);
-        const vw = s + O_VW + 4 * INPUTS * <usize>node;
-        const bit = decodeBit(<u32>mixPredict(s, vw));
-        mixUpdate(s, vw, bit, VALUE_RATE);
-        learn(s, vt, bit);
+        const bit = modelBit(s, vt, s + O_VW + 4 * INPUTS * <usize>node, VALUE_RATE,
+          node,
+          hash2(p1 | (node << 8), 0x1000, vb),
+          hash2(pred | (node << 8) | (known << 16), 0x2000, vb),
+          hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb),
+          hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb));
         node = (node << 1) | <u32>bit;
       }
       value = node & 0xff;
