@@ -4,7 +4,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, OrchestratorError } from '@compotastic/orchestrator';
 import { type Io, processIo, reportingTypedErrors, runIfScript } from '@compotastic/orchestrator/cli-support';
-import { JsonlTrace, SimError, simulationProgress, validateScenario } from '@compotastic/sim';
+import { JsonlTrace, SimError, runHeader, simulationProgress, validateScenario } from '@compotastic/sim';
 import { SCENARIO_ARGS_USAGE, listBuiltinScenarios, loadScenario, parseScenarioArgs } from '@compotastic/sim/node';
 import { runSwarm, type SwarmReport } from './swarm.js';
 import { type JobTemplate, parseWorkload } from './workload.js';
@@ -128,7 +128,7 @@ async function swarm(args: string[], io: Io): Promise<number> {
   const trace = a.trace ? new JsonlTrace() : null;
   const show = a.quiet ? undefined : simulationProgress({ write: io.err, isTty: io.isTty === true });
   let untilMs = 0;
-  const { report } = await runSwarm(scenario, {
+  const { report, sim } = await runSwarm(scenario, {
     seed: a.seed,
     overrides: a.overrides,
     workload,
@@ -142,9 +142,10 @@ async function swarm(args: string[], io: Io): Promise<number> {
   show?.(untilMs, untilMs);
   io.out(a.json ? JSON.stringify(report, null, 2) : formatReport(report));
   if (trace && a.trace) {
-    await writeFile(a.trace, trace.text());
+    // The file says what made it: the run header (scenario as the overrides left it, seed, version) first.
+    await writeFile(a.trace, JSON.stringify(runHeader(sim.scenario)) + '\n' + trace.text());
     // Where the output went; on stderr with --json so that stdout stays JSON.
-    (a.json ? io.err : io.out)(`${a.json ? '' : '\n'}trace: ${resolve(a.trace)} (${trace.lines.length} records)\n`);
+    (a.json ? io.err : io.out)(`${a.json ? '' : '\n'}trace: ${resolve(a.trace)} (${trace.lines.length + 1} records)\n`);
   }
   return report.jobs.lost === 0 && report.jobs.mismatches === 0 ? 0 : 2;
 }

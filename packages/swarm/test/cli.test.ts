@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@compotastic/orchestrator';
+import { SIM_VERSION } from '@compotastic/sim';
 import { parseScenarioArgs } from '@compotastic/sim/node';
 import { describe, expect, it } from 'vitest';
 import { main, parseSwarmArgs } from '../src/cli.js';
@@ -82,7 +83,10 @@ describe('compotastic-swarm CLI', () => {
     expect(lines.length).toBeGreaterThanOrEqual(5);
     expect(lines.every((l) => /^progress \d+% \(\d+m\d\ds\/\d+m\d\ds, \d+ s elapsed/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^progress 100% /);
-    const records = (await readFile(join(dir, 't.jsonl'), 'utf8')).trim().split('\n').length;
-    expect(out).toContain(`trace: ${join(dir, 't.jsonl')} (${records} records)`);
+    const records = (await readFile(join(dir, 't.jsonl'), 'utf8')).trim().split('\n');
+    expect(out).toContain(`trace: ${join(dir, 't.jsonl')} (${records.length} records)`);
+    // The file says what made it: the run header first, as pnpm start's and pnpm sim --trace's do.
+    expect(JSON.parse(records[0]!)).toEqual({ t: 0, ev: 'run', scenario: 'pair', seed: 1, version: SIM_VERSION, durationMs: 600_000, origin: expect.objectContaining({ lat: expect.any(Number), lon: expect.any(Number) }) });
+    expect(records.slice(1).some((l) => JSON.parse(l).ev === 'run')).toBe(false);
   });
 });

@@ -1,7 +1,12 @@
 // The viewer's logic without a browser: the player (seeking, the speed it
-// really plays at), URL parameters, damaged traces, node names and the
-// readable event log.
+// really plays at), URL parameters, damaged traces, the trace files the
+// command lines write, node names and the readable event log.
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeId, nodeLabel, withShortNames } from '../src/names.js';
 import { nearestSpeed, readParams } from '../src/params.js';
@@ -119,6 +124,29 @@ describe('parseTrace', () => {
     expect(parseTrace(`${lines.join('\n')}\n`)).toMatchObject({ events: { length: 3 }, error: null });
     expect(parseTrace('\n').error?.message).toMatch(/no events/);
   });
+});
+
+describe('trace files the command lines write', () => {
+  // pnpm sim --trace and pnpm swarm --trace each start the file with a run header; the viewer reads both alike.
+  const cliOf = (pkg: string): string => join(dirname(createRequire(import.meta.url).resolve(pkg)), 'cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'viewer-traces-'));
+  const scenario = join(dir, 'pair.json');
+  writeFileSync(scenario, JSON.stringify({ name: 'pair', duration: '3m', preset: 'SHORT_FAST', nodes: { list: [{ x: 0, y: 0 }, { x: 200, y: 0, deviceClass: 'phone' }] } }));
+  for (const pkg of ['@compotastic/sim', '@compotastic/swarm']) {
+    it(`replays the trace ${pkg}'s CLI writes, taking the scenario, seed and length from its run header`, () => {
+      const file = join(dir, `${pkg.split('/')[1]}.jsonl`);
+      execFileSync(process.execPath, [cliOf(pkg), '--scenario', scenario, '--seed', '4', '--trace', file, '--quiet'], { stdio: 'pipe' });
+      const parsed = parseTrace(readFileSync(file, 'utf8'));
+      expect(parsed.error).toBeNull();
+      expect(parsed.events[0]).toMatchObject({ ev: 'run', scenario: 'pair', seed: 4, durationMs: 180_000 });
+      const world = new World();
+      for (const e of parsed.events) world.apply(e);
+      expect(world.run).toMatchObject({ scenario: 'pair', seed: 4, durationMs: 180_000, origin: { lat: expect.any(Number), lon: expect.any(Number) } });
+      expect(world.nodes.size).toBe(2);
+      // The header is not an event of the run: the log leaves it out.
+      expect(world.log.some((l) => /\bpair\b|version/.test(l.text))).toBe(false);
+    });
+  }
 });
 
 describe('names and the event log', () => {
