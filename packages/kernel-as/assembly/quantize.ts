@@ -58,11 +58,40 @@ const MODE_BLOCKED: i32 = 2;
 const MAGIC_F: f32 = 12582912.0;
 const MAGIC_BITS: i32 = 0x4B400000;
 
-/** Quantizes one vector already divided by the scale; `bias` is MAGIC_BITS - zp per lane. */
-@inline function roundClampVec(d: v128, lo: v128, hi: v128, bias: v128): v128 {
-  const notNan = v128.and(d, f32x4.eq(d, d));
-  const c = f32x4.pmin(f32x4.pmax(notNan, lo), hi);
-  return i32x4.sub(f32x4.add(c, f32x4.splat(MAGIC_F)), bias);
+/** Clamps one vector of quotients to [lo, hi], NaN lanes to 0. */
+@inline function clampVec(d: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(v128.and(d, f32x4.eq(d, d)), lo), hi);
+}
+
+/** Rounds clamped quotients (|c| < 2^22) half to even and subtracts `bias` = MAGIC_BITS - zp. */
+@inline function roundVec(c: v128, magic: v128, bias: v128): v128 {
+  return i32x4.sub(f32x4.add(c, magic), bias);
+}
+
+@inline function narrowStore(y: usize, q0: v128, q1: v128, q2: v128, q3: v128, t: i32): void {
+  const h0 = i16x8.narrow_i32x4_s(q0, q1);
+  const h1 = i16x8.narrow_i32x4_s(q2, q3);
+  v128.store(y, t == TYPE_UINT8 ? i8x16.narrow_i16x8_u(h0, h1) : i8x16.narrow_i16x8_s(h0, h1));
+}
+
+/** 16 elements with a true division (the reference semantics). */
+@inline function quantize16Div(p: usize, y: usize, sv: v128, lo: v128, hi: v128, magic: v128, bias: v128, t: i32): void {
+  narrowStore(y,
+    roundVec(clampVec(f32x4.div(v128.load(p), sv), lo, hi), magic, bias),
+    roundVec(clampVec(f32x4.div(v128.load(p, 16), sv), lo, hi), magic, bias),
+    roundVec(clampVec(f32x4.div(v128.load(p, 32), sv), lo, hi), magic, bias),
+    roundVec(clampVec(f32x4.div(v128.load(p, 48), sv), lo, hi), magic, bias), t);
+}
+
+/**
+ * Whether x * r equals x / s bit for bit: s is a power of two and r = 1 / s is a
+ * normal float32 (also a power of two), so both are the same real number rounded once.
+ * Division is the costliest step of the loop; power-of-two scales are common.
+ */
+@inline function exactReciprocal(s: f32, r: f32): bool {
+  const sb = reinterpret<u32>(s) & 0x7FFF_FFFF;
+  const rb = reinterpret<u32>(r) & 0x7FFF_FFFF;
+  return (sb & 0x007F_FFFF) == 0 && sb >= 0x0080_0000 && rb >= 0x0080_0000 && rb < 0x7F80_0000;
 }
 
 function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32): void {
@@ -72,15 +101,24 @@ function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32):
     const lo = f32x4.splat(<f32>(qmin(t) - zp));
     const hi = f32x4.splat(<f32>(qmax(t) - zp));
     const bias = i32x4.splat(MAGIC_BITS - zp);
-    for (; i + 16 <= n; i += 16) {
-      const p = x + (<usize>i << 2);
-      const q0 = roundClampVec(f32x4.div(v128.load(p), sv), lo, hi, bias);
-      const q1 = roundClampVec(f32x4.div(v128.load(p, 16), sv), lo, hi, bias);
-      const q2 = roundClampVec(f32x4.div(v128.load(p, 32), sv), lo, hi, bias);
-      const q3 = roundClampVec(f32x4.div(v128.load(p, 48), sv), lo, hi, bias);
-      const h0 = i16x8.narrow_i32x4_s(q0, q1);
-      const h1 = i16x8.narrow_i32x4_s(q2, q3);
-      v128.store(y + <usize>i, t == TYPE_UINT8 ? i8x16.narrow_i16x8_u(h0, h1) : i8x16.narrow_i16x8_s(h0, h1));
+    // Constants derived from s (0 * s is +-0 for the finite scales accepted here), so the
+    // optimizer keeps them in registers: folded into the loop, V8 rebuilds each v128
+    // constant from general registers on every use.
+    const zero: f32 = <f32>0 * s;
+    const magic = f32x4.splat(MAGIC_F + zero);
+    const r: f32 = <f32>1 / s;
+    if (exactReciprocal(s, r)) {
+      const rv = f32x4.splat(r);
+      for (; i + 16 <= n; i += 16) {
+        const p = x + (<usize>i << 2);
+        narrowStore(y + <usize>i,
+          roundVec(clampVec(f32x4.mul(v128.load(p), rv), lo, hi), magic, bias),
+          roundVec(clampVec(f32x4.mul(v128.load(p, 16), rv), lo, hi), magic, bias),
+          roundVec(clampVec(f32x4.mul(v128.load(p, 32), rv), lo, hi), magic, bias),
+          roundVec(clampVec(f32x4.mul(v128.load(p, 48), rv), lo, hi), magic, bias), t);
+      }
+    } else {
+      for (; i + 16 <= n; i += 16) quantize16Div(x + (<usize>i << 2), y + <usize>i, sv, lo, hi, magic, bias, t);
     }
   }
   for (; i < n; i++) {
@@ -101,11 +139,12 @@ function quantizeSpanVec(x: usize, y: usize, n: i32, scales: usize, zps: usize, 
     const qlo = f32x4.splat(<f32>qmin(t));
     const qhi = f32x4.splat(<f32>qmax(t));
     const magicBits = i32x4.splat(MAGIC_BITS);
+    const magic = f32x4.splat(MAGIC_F);
     for (; i + 4 <= n; i += 4) {
       const zv = loadZpVec(zps, i, t);
       const zf = f32x4.convert_i32x4_s(zv);
       const d = f32x4.div(v128.load(x + (<usize>i << 2)), v128.load(scales + (<usize>i << 2)));
-      const q = roundClampVec(d, f32x4.sub(qlo, zf), f32x4.sub(qhi, zf), i32x4.sub(magicBits, zv));
+      const q = roundVec(clampVec(d, f32x4.sub(qlo, zf), f32x4.sub(qhi, zf)), magic, i32x4.sub(magicBits, zv));
       store<u8>(y + <usize>i, <u8>i32x4.extract_lane(q, 0));
       store<u8>(y + <usize>i + 1, <u8>i32x4.extract_lane(q, 1));
       store<u8>(y + <usize>i + 2, <u8>i32x4.extract_lane(q, 2));

@@ -43,6 +43,19 @@ describe('QuantizeLinear', () => {
     }
   });
 
+  it('matches the reference for power-of-two scales, the extreme ones included', async () => {
+    const kernels = await allKernels();
+    // 2^-127 is subnormal and 2^127 has a subnormal reciprocal: both must still divide.
+    for (const e of [-127, -126, -20, -5, 0, 3, 20, 126, 127]) {
+      const scale = 2 ** e;
+      const x = Float32Array.from(randomFloats(203, 500 + e, scale * 300), (v, i) => (i % 7 === 0 ? (Math.round(v / scale) + 0.5) * scale : v));
+      for (const [type, zp] of [['uint8', 131], ['int8', -3]] as const) {
+        const want = ref.quantizeLinear(x, [scale], [zp], type, { axisLen: x.length, inner: 1, mode: 'tensor' });
+        for (const k of kernels) expect(Array.from(k.quantizeLinear(x, { scale, zeroPoint: zp, type })), `${k.build} 2^${e}`).toEqual(want);
+      }
+    }
+  });
+
   it('maps NaN to the zero point and saturates infinities (documented behaviour)', async () => {
     const x = Float32Array.from([NaN, Infinity, -Infinity, -NaN, 1, ...new Array(20).fill(NaN)]);
     for (const k of await allKernels()) {
