@@ -15,12 +15,12 @@ const EVENT_KEYS: Record<string, string[]> = {
 };
 
 const OBJECTS: Record<string, string[]> = {
-  '': ['name', 'description', 'seed', 'duration', 'preset', 'region', 'hopLimit', 'channelName', 'area', 'origin', 'startEpochS', 'nodes', 'pathLoss', 'extraLossDb', 'noiseFigureDb', 'snrCeilingDb', 'captureThresholdDb', 'captureRule', 'interference', 'latency', 'availability', 'battery', 'mobility', 'ble', 'traffic', 'events', 'firmware', 'app'],
+  '': ['name', 'description', 'seed', 'duration', 'preset', 'region', 'hopLimit', 'channelName', 'area', 'origin', 'startEpochS', 'nodes', 'pathLoss', 'extraLossDb', 'noiseFigureDb', 'sensitivityDbm', 'snrCeilingDb', 'captureThresholdDb', 'captureRule', 'interference', 'latency', 'availability', 'battery', 'mobility', 'ble', 'traffic', 'events', 'firmware', 'app'],
   area: ['widthM', 'heightM'],
   origin: ['lat', 'lon'],
   nodes: ['count', 'placement', 'roles', 'deviceClasses', 'txPowerDbm', 'antennaGainDbi', 'heightM', 'list'],
   'nodes.placement': ['kind', 'minDistM', 'spacingM', 'clusters', 'clusterRadiusM'],
-  pathLoss: ['model', 'd0M', 'gamma', 'pl0Db', 'sigmaDb', 'fastFadingSigmaDb', 'frequencyMHz'],
+  pathLoss: ['model', 'd0M', 'gamma', 'pl0Db', 'sigmaDb', 'linkOffsets', 'fastFadingSigmaDb', 'frequencyMHz'],
   interference: ['cadBusyProbability'],
   latency: ['processingMs', 'clientMs'],
   availability: ['churnPerHour', 'meanDownS', 'fraction'],

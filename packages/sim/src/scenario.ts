@@ -99,7 +99,11 @@ export interface NodeSpec {
 }
 
 export interface PlacementConfig {
-  kind: 'uniform' | 'connected' | 'grid' | 'line' | 'clusters';
+  /**
+   * `connected`: uniform, each node within mean range of one placed before (Meshtasticator's rule); `meshtasticator`:
+   * the same rule on the candidates Meshtasticator draws for the run's seed, so both simulators place the same mesh.
+   */
+  kind: 'uniform' | 'connected' | 'meshtasticator' | 'grid' | 'line' | 'clusters';
   minDistM: number;
   spacingM?: number;
   clusters?: number;
@@ -162,6 +166,12 @@ export interface ScenarioConfig {
   pathLoss?: Partial<PathLossParams> & { model?: PathLossModelName };
   extraLossDb?: number;
   noiseFigureDb?: number;
+  /**
+   * Receiver sensitivity with the scenario's preset, dBm: by default the noise floor plus the preset's SNR limit.
+   * Meshtasticator takes it from a fixed table instead (lib/config.py MODEM_PRESETS, e.g. -131.5 for LONG_FAST).
+   * CAD hears 3 dB below it.
+   */
+  sensitivityDbm?: number;
   /** The radio reports SNR no higher than this (SX126x saturates), dB. */
   snrCeilingDb?: number;
   captureThresholdDb?: number;
@@ -210,6 +220,8 @@ export interface ResolvedScenario {
   pathLoss: PathLossParams;
   extraLossDb: number;
   noiseFigureDb: number;
+  /** null: derived from the noise floor. */
+  sensitivityDbm: number | null;
   snrCeilingDb: number;
   captureThresholdDb: number;
   captureRule: 'preamble' | 'anytime';
@@ -338,7 +350,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
   };
   const placementIn = nodesIn.placement ?? {};
   const placement: PlacementConfig = {
-    kind: oneOf('nodes.placement.kind', placementIn.kind, ['uniform', 'connected', 'grid', 'line', 'clusters'] as const, 'uniform'),
+    kind: oneOf('nodes.placement.kind', placementIn.kind, ['uniform', 'connected', 'meshtasticator', 'grid', 'line', 'clusters'] as const, 'uniform'),
     minDistM: num('nodes.placement.minDistM', placementIn.minDistM, 0, 0),
     spacingM: placementIn.spacingM === undefined ? undefined : num('nodes.placement.spacingM', placementIn.spacingM, 0, 0.01),
     clusters: placementIn.clusters === undefined ? undefined : int('nodes.placement.clusters', placementIn.clusters, 1, 1, MAX_NODES),
@@ -353,6 +365,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     gamma: num('pathLoss.gamma', pl.gamma, base.gamma, 0.1, 10),
     pl0Db: num('pathLoss.pl0Db', pl.pl0Db, base.pl0Db),
     sigmaDb: num('pathLoss.sigmaDb', pl.sigmaDb, model.startsWith('3gpp') || model === 'free-space' ? 0 : base.sigmaDb, 0, 30),
+    linkOffsets: oneOf('pathLoss.linkOffsets', pl.linkOffsets, ['hashed', 'meshtasticator'] as const, 'hashed'),
     fastFadingSigmaDb: num('pathLoss.fastFadingSigmaDb', pl.fastFadingSigmaDb, 0, 0, 30),
     frequencyMHz: num('pathLoss.frequencyMHz', pl.frequencyMHz, frequencyMHz, 1),
   };
@@ -395,6 +408,7 @@ export function resolveScenario(input: ScenarioConfig): ResolvedScenario {
     pathLoss,
     extraLossDb: num('extraLossDb', input.extraLossDb, 0, 0, 200),
     noiseFigureDb: num('noiseFigureDb', input.noiseFigureDb, 6, 0, 30),
+    sensitivityDbm: input.sensitivityDbm === undefined || input.sensitivityDbm === null ? null : num('sensitivityDbm', input.sensitivityDbm, 0, -160, -60),
     snrCeilingDb: num('snrCeilingDb', input.snrCeilingDb, 12, -20, 40),
     captureThresholdDb: num('captureThresholdDb', input.captureThresholdDb, 6, 0, 30),
     captureRule: oneOf('captureRule', input.captureRule, ['preamble', 'anytime'] as const, 'preamble'),

@@ -22,6 +22,7 @@ import { SpatialGrid } from './radio/spatial-grid.js';
 import { resolveScenario, ROLES, type MoverSpec, type NodeSpec, type ResolvedScenario, type Role, type ScenarioConfig, type TrafficConfig, type Waypoint } from './scenario.js';
 import { Battery } from './world/battery.js';
 import { IndexSet } from './world/index-set.js';
+import { PythonRandom } from './world/python-random.js';
 import { assignByFractions, placeNodes } from './world/placement.js';
 import { DEVICE_CLASSES, DEVICE_PROFILES, txCurrentMa, type DeviceClass } from './world/devices.js';
 import { SimNode, type Arrival, type NodeAppListener, type Transmission } from './world/node.js';
@@ -115,6 +116,9 @@ export class Simulation {
   /** Lowest interference floor of any setting in use: what the neighbour caches cover. */
   private interferenceFloorDbm: number;
   private readonly linkSeed: number;
+  /** Drawn per-link shadowing of the initial nodes (pathLoss.linkOffsets `meshtasticator`), tx-major; null when hashed. */
+  private readonly linkOffsetsDb: Float64Array | null;
+  private readonly linkOffsetNodes: number;
   private readonly nearScratch: SimNode[] = [];
   private readonly bleCharacteristics = new Map<number, Uint8Array>();
   private txSeq = 0;
@@ -151,11 +155,13 @@ export class Simulation {
     const sc = this.scenario;
     this.rng = new Prng(sc.seed);
     this.linkSeed = this.rng.derive('links').uint32();
+    this.linkOffsetNodes = sc.nodes.list.length + sc.nodes.count;
+    this.linkOffsetsDb = sc.pathLoss.linkOffsets === 'meshtasticator' ? drawnLinkOffsets(sc.seed, this.linkOffsetNodes, sc.pathLoss.sigmaDb) : null;
     this.traceSink = options.trace;
     this.onProgress = options.onProgress;
     this.preset = getModemPreset(sc.preset);
     this.region = getRegion(sc.region);
-    this.phy = new RadioPhy(this.preset, this.region, sc.noiseFigureDb, sc.captureThresholdDb);
+    this.phy = new RadioPhy(this.preset, this.region, sc.noiseFigureDb, sc.captureThresholdDb, sc.sensitivityDbm ?? undefined);
     this.phys.set(this.phy.key, this.phy);
     this.interferenceFloorDbm = this.phy.interferenceFloorDbm;
 
@@ -602,8 +608,15 @@ export class Simulation {
     const sc = this.scenario;
     const d = Math.hypot(tx.x - rx.x, tx.y - rx.y);
     let loss = meanPathLossDb(sc.pathLoss, d, tx.z, rx.z) + sc.extraLossDb + tx.extraLossDb + rx.extraLossDb;
-    if (sc.pathLoss.sigmaDb > 0) loss += sc.pathLoss.sigmaDb * linkNormal(this.linkSeed, tx.index, rx.index);
+    if (sc.pathLoss.sigmaDb > 0) loss += this.linkOffsetDb(tx.index, rx.index);
     return tx.txPowerDbm + tx.antennaGainDbi + rx.antennaGainDbi - loss;
+  }
+
+  /** A directed link's static shadowing, dB (nodes added after the start, such as passers-by, take the hashed draw). */
+  private linkOffsetDb(txIndex: number, rxIndex: number): number {
+    const n = this.linkOffsetNodes;
+    if (this.linkOffsetsDb && txIndex < n && rxIndex < n) return this.linkOffsetsDb[txIndex * n + rxIndex] as number;
+    return this.scenario.pathLoss.sigmaDb * linkNormal(this.linkSeed, txIndex, rxIndex);
   }
 
   isTransmitting(node: SimNode): boolean {
@@ -1155,6 +1168,14 @@ export class Simulation {
       perNode,
     };
   }
+}
+
+/** Meshtasticator's per-link offsets: gauss(0, sigma) for each (tx, rx), tx != rx, tx-major, from Python's Random(seed). */
+function drawnLinkOffsets(seed: number, n: number, sigmaDb: number): Float64Array {
+  const py = new PythonRandom(seed);
+  const out = new Float64Array(n * n);
+  for (let tx = 0; tx < n; tx++) for (let rx = 0; rx < n; rx++) if (tx !== rx) out[tx * n + rx] = py.gauss(0, sigmaDb);
+  return out;
 }
 
 function round1(v: number): number {

@@ -20,10 +20,11 @@ export class RadioPhy {
   private readonly packetTimes = new Float64Array(256).fill(NaN);
   private readonly airtimes = new Float64Array(256).fill(NaN);
 
-  constructor(readonly preset: ModemPreset, readonly region: Region, noiseFigureDb: number, captureThresholdDb: number) {
+  /** `sensitivityDbm` replaces the one derived from the noise floor and the preset's SNR limit (a fixed table's value). */
+  constructor(readonly preset: ModemPreset, readonly region: Region, noiseFigureDb: number, captureThresholdDb: number, sensitivityDbm?: number) {
     this.key = RadioPhy.keyOf(preset, region);
     this.noiseFloorDbm = noiseFloorDbm(preset.bandwidthKHz, noiseFigureDb);
-    this.sensitivityDbm = this.noiseFloorDbm + preset.snrLimitDb;
+    this.sensitivityDbm = sensitivityDbm ?? this.noiseFloorDbm + preset.snrLimitDb;
     this.cadThresholdDbm = this.sensitivityDbm - 3;
     this.interferenceFloorDbm = this.sensitivityDbm - captureThresholdDb;
     this.cadMs = cadDurationMs(preset);

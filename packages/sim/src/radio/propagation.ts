@@ -14,6 +14,12 @@ export interface PathLossParams {
   pl0Db: number;
   /** Static log-normal shadowing per directed link, dB. */
   sigmaDb: number;
+  /**
+   * How each directed link's shadowing is drawn: `hashed` (a hash of the seed and the link, independent of order), or
+   * `meshtasticator` (Meshtasticator's setup_asymmetric_links in lib/common.py: gauss(0, sigmaDb) from Python's
+   * generator seeded with the run's seed, for every (tx, rx) pair of the initial nodes, tx-major).
+   */
+  linkOffsets: 'hashed' | 'meshtasticator';
   /** Per-packet fading, dB (0 = off). */
   fastFadingSigmaDb: number;
   /** Carrier frequency, MHz (3GPP and free space). */

@@ -2,6 +2,7 @@ import type { Prng } from '@compotastic/mesh';
 import { meanPathLossDb, rangeForBudgetM } from '../radio/propagation.js';
 import type { ResolvedScenario, Waypoint } from '../scenario.js';
 import { PointBuckets } from './point-buckets.js';
+import { PythonRandom } from './python-random.js';
 
 /** Exact proportions (largest remainder), shuffled: a 5% router share means 5% routers. */
 export function assignByFractions<K extends string>(weights: Record<K, number>, keys: readonly K[], count: number, rng: Prng): K[] {
@@ -24,7 +25,8 @@ export function assignByFractions<K extends string>(weights: Record<K, number>, 
 /**
  * Positions for generated nodes, centred on (0, 0). `connected` follows Meshtasticator: uniform, at least minDist from
  * every node, and within mean range (no shadowing) of at least one node placed before. Both checks read grid buckets
- * around the candidate, so placing n nodes costs about n tries times the nodes nearby, not n^2 tries.
+ * around the candidate, so placing n nodes costs about n tries times the nodes nearby, not n^2 tries. `meshtasticator`
+ * applies the same test to Meshtasticator's own candidates (Python's generator seeded with the run's seed).
  */
 export function placeNodes(sc: ResolvedScenario, count: number, rng: Prng, sensitivityDbm: number): Waypoint[] {
   const { widthM: w, heightM: h } = sc.area;
@@ -54,7 +56,8 @@ export function placeNodes(sc: ResolvedScenario, count: number, rng: Prng, sensi
       }
       return out;
     }
-    case 'connected': {
+    case 'connected':
+    case 'meshtasticator': {
       const budget = sc.nodes.txPowerDbm + 2 * sc.nodes.antennaGainDbi - sensitivityDbm;
       const h0 = sc.nodes.heightM;
       const reachable = (d: number): boolean => meanPathLossDb(sc.pathLoss, d, h0, h0) <= budget;
@@ -64,13 +67,26 @@ export function placeNodes(sc: ResolvedScenario, count: number, rng: Prng, sensi
       const near = new PointBuckets(rangeM >= 5e7 ? Infinity : Math.max(1, rangeM * 1.001 + 1));
       const close = placed(existing, p.minDistM);
       for (const q of existing) near.add(q[0], q[1]);
+      const fits = ([cx, cy]: Waypoint): boolean => near.size === 0 || (!tooClose(close, cx, cy, p.minDistM) && near.some(cx, cy, (qx, qy) => reachable(Math.hypot(qx - cx, qy - cy))));
+      // Meshtasticator's find_random_position (lib/common.py) draws each candidate as two random() calls of Python's
+      // generator seeded with the run's seed, and keeps the first that fits: the same draws give the same mesh.
+      const py = p.kind === 'meshtasticator' ? new PythonRandom(sc.seed) : null;
+      const pyCandidate = (): Waypoint => {
+        const a = (py as PythonRandom).random();
+        const b = (py as PythonRandom).random();
+        return [a * w - w / 2, b * h - h / 2];
+      };
       for (let i = 0; i < count; i++) {
-        let candidate = uniform();
-        for (let tries = 0; tries < 1000; tries++) {
+        let candidate: Waypoint;
+        if (py) {
+          candidate = pyCandidate();
+          for (let tries = 1; tries < 1000 && !fits(candidate); tries++) candidate = pyCandidate();
+        } else {
           candidate = uniform();
-          if (near.size === 0) break;
-          const [cx, cy] = candidate;
-          if (!tooClose(close, cx, cy, p.minDistM) && near.some(cx, cy, (qx, qy) => reachable(Math.hypot(qx - cx, qy - cy)))) break;
+          for (let tries = 0; tries < 1000; tries++) {
+            candidate = uniform();
+            if (fits(candidate)) break;
+          }
         }
         out.push(candidate);
         near.add(candidate[0], candidate[1]);
