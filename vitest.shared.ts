@@ -5,6 +5,7 @@
 // `pnpm bench`. The timeouts below are therefore hang detectors, not speed limits: they are set far
 // above any test's idle time so that a machine whose cores are busy with other work still passes.
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig, type UserConfig } from 'vitest/config';
 
 // The root `pnpm test` runs one package at a time (turbo --concurrency=1), so each package may use
@@ -14,6 +15,7 @@ const workers = Math.max(1, availableParallelism());
 const shared = defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
     pool: 'forks',
     poolOptions: { forks: { minForks: 1, maxForks: workers } },
     testTimeout: 60_000,
