@@ -4,7 +4,7 @@
 // where smaller) and rolls it out over the air until every sensor that asked runs it; then they detect "help me".
 
 import type { Kernel } from '@compotastic/kernel';
-import { Prng } from '@compotastic/mesh';
+import { PortNum, Prng } from '@compotastic/mesh';
 import { Int8Executor, decodeInt8Model, type Int8ModelParts } from '@compotastic/model';
 import { scoreByte } from '@compotastic/orchestrator';
 import { MemoryFlash, OTA_PORTNUM } from '@compotastic/ota';
@@ -30,6 +30,8 @@ const TRAINING_MS = 180_000;
 /** Sensors that listen: the laptop's direct neighbours, at most. */
 const LISTENERS = 3;
 const CLIP_SPACING_MS = 90_000;
+/** A DETECTION's body before the authentication trailer (type, keyword, score, time, sequence: the orchestrator's codec). */
+const DETECTION_BODY_BYTES = 10;
 
 export interface AcousticEnv {
   kit: AcousticKit;
@@ -91,6 +93,7 @@ export function acousticStory(a: AcousticEnv): {
   const devices = new Map<number, DeviceFirmware>();
   const heads = new Map<number, { name: string; exec: Int8Executor }>();
   const detections: (AcousticDetection & { num: number; seq: number })[] = [];
+  const BROADCAST = 0xffffffff;
   const rollouts: RolloutOutcome[] = [];
   const clips = { played: 0, gateClosed: 0 };
   const request = { attempts: 0, atMs: null as number | null };
@@ -125,7 +128,7 @@ export function acousticStory(a: AcousticEnv): {
     }
     const keyword = keywords.indexOf(head.name);
     s.reportApp(num, 'detection', { keyword: head.name, score, seq });
-    detections.push({ t: s.now, sensor: name(num), keyword: head.name, score, clip: clip.description, heardBy: 0, num, seq: seq & 0xffff });
+    detections.push({ t: s.now, sensor: name(num), keyword: head.name, score, clip: clip.description, heardBy: 0, payloadBytes: null, num, seq: seq & 0xffff });
     const orch = ctx.orchestrator(num);
     void orch?.sendDetection({ keyword, score255: scoreByte(score), timeS: Math.floor(s.now / 1000), seq: seq++ & 0xffff });
     step('acoustic', `${name(num)} hears ${clip.description}: ${head.name} scores ${score.toFixed(2)}; it broadcasts a DETECTION (keyword ${keyword}, score ${scoreByte(score)}/255), no audio`);
@@ -257,6 +260,11 @@ export function acousticStory(a: AcousticEnv): {
       ctx.sim.clock.setTimer(360_000, () => ctx.hold(story(ctx)));
     },
     onTrace: (e) => {
+      // The DETECTION a sensor hands its radio right after detecting: its payload as generated (body and signature).
+      if (e.ev === 'gen' && e.port === PortNum.PRIVATE_APP && e.to === BROADCAST && typeof e.bytes === 'number') {
+        const d = detections.find((x) => x.num === e.node && x.payloadBytes === null && e.t - x.t <= 2000);
+        if (d) d.payloadBytes = e.bytes;
+      }
       if (e.ev !== 'app' || e.type !== 'detection_heard') return;
       const d = (e.data ?? {}) as { peer?: number; seq?: number };
       const hit = detections.find((x) => x.num === d.peer && x.seq === d.seq);
@@ -271,7 +279,7 @@ export function acousticStory(a: AcousticEnv): {
         updated: asked.filter((n) => devices.get(n)!.version === 2).map(name),
         baseHead: kit.base.name, keyword: kit.keyword.name, training: kit.keyword.training, clips,
         detections: detections.map(({ num: _num, seq: _seq, ...d }) => d),
-        detectionBytes: 10, request, bundle,
+        detectionBytes: DETECTION_BODY_BYTES, request, bundle,
         rollouts: rollouts.map(({ sender: _sender, failed, ...r }) => ({ ...r, failed: Object.keys(failed).length })),
         heldOut: heldOutScore(kernel, updatedParts, kit.keyword.name, kit.heldOut),
       };

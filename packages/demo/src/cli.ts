@@ -180,7 +180,7 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
     const h = ac.heldOut;
     const byKeyword = (k: string) => ac.detections.filter((d) => d.keyword === k).length;
     lines.push(`  acoustic      ${ac.asked.join(', ')} near ${ac.laptop} listen (${ac.baseHead}, int8, energy gate); ${ac.clips.played} clips played, gate shut on ${ac.clips.gateClosed}; ` +
-      `detections ${ac.baseHead} ${byKeyword(ac.baseHead)}, ${ac.keyword} ${byKeyword(ac.keyword)} (DETECTION ${ac.detectionBytes} B each, heard by ${ac.detections.reduce((n, d) => n + d.heardBy, 0)} peers in all)`);
+      `detections ${ac.baseHead} ${byKeyword(ac.baseHead)}, ${ac.keyword} ${byKeyword(ac.keyword)} (DETECTION ${ac.detectionBytes} B, ${Math.max(0, ...ac.detections.map((d) => d.payloadBytes ?? 0))} B signed, heard by ${ac.detections.reduce((n, d) => n + d.heardBy, 0)} peers in all)`);
     if (ac.bundle) {
       lines.push(`  new keyword   ${ac.phone} asked ${ac.laptop} for ${ac.keyword}; bundle ${ac.bundle.bytes} B as sent (${ac.bundle.parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ')}), ${ac.bundle.fullBytes} B full; ` +
         `${ac.rollouts.length} rollout(s), ${ac.rollouts.reduce((n, o) => n + o.packets, 0)} packets, ${(ac.rollouts.reduce((n, o) => n + o.airtimeMs, 0) / 1000).toFixed(1)} s airtime; ${ac.updated.length}/${ac.asked.length} asking sensors updated`);

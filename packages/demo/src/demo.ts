@@ -100,6 +100,8 @@ export interface AcousticDetection {
   clip: string;
   /** Peers that heard the DETECTION broadcast. */
   heardBy: number;
+  /** Its payload as the sensor handed it to the radio (body plus signature), bytes; null if not seen. */
+  payloadBytes: number | null;
 }
 
 export interface AcousticSummary {
@@ -113,7 +115,7 @@ export interface AcousticSummary {
   training: AcousticKit['keyword']['training'];
   clips: { played: number; gateClosed: number };
   detections: AcousticDetection[];
-  /** DETECTION messages on air: their payload before the authentication trailer, bytes. */
+  /** A DETECTION's body before the authentication trailer, bytes (each detection says its whole payload). */
   detectionBytes: number;
   request: { attempts: number; atMs: number | null };
   bundle: { fullBytes: number; bytes: number; parts: OtaPart[] } | null;
