@@ -26,10 +26,14 @@ export const KEYWORD_REQUEST_PORTNUM = OTA_PORTNUM + 2;
 /** Model name of the wake-word head in bundle manifests. */
 export const WAKE_HEAD_MODEL_NAME = 'wake-word-head';
 /** Simulated time the laptop spends fine-tuning and quantizing the head. */
-const TRAINING_MS = 180_000;
+const TRAINING_MS = 120_000;
 /** Sensors that listen: the laptop's direct neighbours, at most. */
 const LISTENERS = 3;
-const CLIP_SPACING_MS = 90_000;
+const CLIP_SPACING_MS = 60_000;
+/** Sensors listen only on a link the laptop hears this well (SNR, dB): a rollout to them should not take the hour. */
+const MIN_LISTENER_SNR_DB = -7;
+/** Rollouts stop this long before the scenario ends, leaving time for the clips that follow (the run is not extended). */
+const ROLLOUT_MARGIN_MS = 300_000;
 /** A DETECTION's body before the authentication trailer (type, keyword, score, time, sequence: the orchestrator's codec). */
 const DETECTION_BODY_BYTES = 10;
 
@@ -63,18 +67,23 @@ export function heldOutScore(kernel: Kernel, parts: Int8ModelParts, head: string
   const exec = Int8Executor.create(kernel, decodeInt8Model(parts));
   try {
     let positives = 0, detected = 0, negatives = 0, falseAccepts = 0, negativeSeconds = 0;
+    const missed: string[] = [], accepted: string[] = [];
     for (const c of clips) {
       const hit = c.peakDbfs > GATE_DBFS && clipScore(exec, c) >= WAKE_THRESHOLD;
       if (c.positiveFor === head) {
         positives++;
         if (hit) detected++;
+        else missed.push(c.description);
       } else {
         negatives++;
         negativeSeconds += c.seconds;
-        if (hit) falseAccepts++;
+        if (hit) {
+          falseAccepts++;
+          accepted.push(c.description);
+        }
       }
     }
-    return { positives, detected, detectionRate: positives ? detected / positives : 0, negatives, falseAccepts, negativeSeconds };
+    return { positives, detected, detectionRate: positives ? detected / positives : 0, negatives, falseAccepts, negativeSeconds, missed, accepted };
   } finally {
     exec.dispose();
   }
@@ -138,7 +147,8 @@ export function acousticStory(a: AcousticEnv): {
     new Promise((resolve) => {
       let i = 0;
       const next = (): void => {
-        if (i >= list.length) return resolve();
+        // Clips that would play after the scenario's end are not played: the story never extends the run.
+        if (i >= list.length || ctx.sim.now + CLIP_SPACING_MS > ctx.sim.scenario.durationMs) return resolve();
         const targets = to().filter((n) => ctx.sim.requireNode(n).up);
         if (targets.length) hear(ctx, targets[rng.int(0, targets.length)]!, list[i]!);
         i++;
@@ -159,7 +169,10 @@ export function acousticStory(a: AcousticEnv): {
     const canary = kit.heldOut.find((c) => c.positiveFor === kit.keyword.name) ?? kit.heldOut[0]!;
     const expected = heldOutScore(kernel, kit.keyword.parts, kit.keyword.name, [canary]).detected;
     const selfTest = modelSelfTest((p) => heldOutScore(kernel, p, kit.keyword.name, [canary]).detected === expected);
-    for (let round = 1; ctx.sim.now < ctx.sim.scenario.durationMs; round++) {
+    const deadline = ctx.sim.scenario.durationMs - ROLLOUT_MARGIN_MS;
+    const stop = new AbortController();
+    const stopTimer = ctx.sim.clock.setTimer(Math.max(0, deadline - ctx.sim.now), () => stop.abort());
+    for (let round = 1; ctx.sim.now < deadline; round++) {
       const missing = asked.filter((n) => devices.get(n)!.version !== 2);
       if (missing.length === 0) break;
       const reachable = missing.filter((n) => ctx.sim.requireNode(n).up);
@@ -175,11 +188,14 @@ export function acousticStory(a: AcousticEnv): {
           loadHead(num);
           step('acoustic', `${name(num)} installed ${kit.keyword.name} (verified, self-tested and confirmed); it now listens for "${kit.keyword.phrase}"`);
         },
-      })), a.seed + 100 + round);
+      })), a.seed + 100 + round, stop.signal);
       rollouts.push(outcome);
       step('acoustic', `rollout ${label}: ${outcome.installed.length}/${outcome.targets} installed, ${outcome.packets} packets, ${(outcome.airtimeMs / 1000).toFixed(1)} s of airtime`);
-      if (outcome.installed.length < outcome.targets) await wait(ctx, 60_000);
+      if (outcome.installed.length < outcome.targets && ctx.sim.now < deadline) await wait(ctx, 60_000);
     }
+    if (!stop.signal.aborted) ctx.sim.clock.clearTimer(stopTimer);
+    const missing = asked.filter((n) => devices.get(n)!.version !== 2);
+    if (missing.length) step('acoustic', `${missing.map(name).join(', ')} never got ${kit.keyword.name}: the rollout stops ${ROLLOUT_MARGIN_MS / 60_000} min before the end`);
   };
 
   const story = async (ctx: SwarmContext): Promise<void> => {
@@ -190,14 +206,14 @@ export function acousticStory(a: AcousticEnv): {
         .filter((n) => n.deviceClass === 'laptop' && n.up && ctx.orchestrator(n.num)?.isRunning)
         .map((n) => ({
           n, near: ctx.orchestrator(n.num)!.registry.all()
-            .filter((p) => p.hops === 0 && s.requireNode(p.num).deviceClass === 'microcontroller' && s.requireNode(p.num).up)
-            .map((p) => p.num).sort((x, y) => x - y),
+            .filter((p) => p.hops === 0 && p.snr !== null && p.snr >= MIN_LISTENER_SNR_DB && s.requireNode(p.num).deviceClass === 'microcontroller' && s.requireNode(p.num).up)
+            .sort((x, y) => y.snr! - x.snr! || x.num - y.num).map((p) => p.num),
         }))
         .filter((c) => c.near.length > 0)
-        .sort((x, y) => y.near.length - x.near.length || x.n.index - y.n.index)[0];
+        .sort((x, y) => Math.min(LISTENERS, y.near.length) - Math.min(LISTENERS, x.near.length) || x.n.index - y.n.index)[0];
       if (choice) {
         laptop = choice.n.num;
-        asked = choice.near.slice(0, LISTENERS);
+        asked = choice.near.slice(0, LISTENERS).sort((x, y) => x - y);
         break;
       }
       if (s.now > s.scenario.durationMs / 2) {
@@ -257,7 +273,7 @@ export function acousticStory(a: AcousticEnv): {
 
   return {
     start: (ctx) => {
-      ctx.sim.clock.setTimer(360_000, () => ctx.hold(story(ctx)));
+      ctx.sim.clock.setTimer(300_000, () => ctx.hold(story(ctx)));
     },
     onTrace: (e) => {
       // The DETECTION a sensor hands its radio right after detecting: its payload as generated (body and signature).

@@ -120,7 +120,11 @@ export interface AcousticSummary {
   request: { attempts: number; atMs: number | null };
   bundle: { fullBytes: number; bytes: number; parts: OtaPart[] } | null;
   rollouts: (Omit<RolloutOutcome, 'sender' | 'failed'> & { failed: number })[];
-  heldOut: { positives: number; detected: number; detectionRate: number; negatives: number; falseAccepts: number; negativeSeconds: number };
+  heldOut: {
+    positives: number; detected: number; detectionRate: number; negatives: number; falseAccepts: number; negativeSeconds: number;
+    /** The positives it missed and the negatives it accepted. */
+    missed: string[]; accepted: string[];
+  };
 }
 
 export interface DemoStep {
