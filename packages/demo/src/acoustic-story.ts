@@ -31,7 +31,7 @@ const TRAINING_MS = 120_000;
 const LISTENERS = 3;
 const CLIP_SPACING_MS = 60_000;
 /** Sensors listen only on a link the laptop hears this well (SNR, dB): a rollout to them should not take the hour. */
-const MIN_LISTENER_SNR_DB = -7;
+const MIN_LISTENER_SNR_DB = -15;
 /** Rollouts stop this long before the scenario ends, leaving time for the clips that follow (the run is not extended). */
 const ROLLOUT_MARGIN_MS = 300_000;
 /** A DETECTION's body before the authentication trailer (type, keyword, score, time, sequence: the orchestrator's codec). */
@@ -273,7 +273,7 @@ export function acousticStory(a: AcousticEnv): {
 
   return {
     start: (ctx) => {
-      ctx.sim.clock.setTimer(300_000, () => ctx.hold(story(ctx)));
+      ctx.sim.clock.setTimer(360_000, () => ctx.hold(story(ctx)));
     },
     onTrace: (e) => {
       // The DETECTION a sensor hands its radio right after detecting: its payload as generated (body and signature).

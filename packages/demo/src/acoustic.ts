@@ -71,7 +71,7 @@ function plan(scale: AcousticScale): Plan {
     // Played after the update: positives in two voices, a negative and near-silence, all from the held-out set.
     after: [positives[0]!, negatives[0]!, positives[3]!, negatives[10]!, positives[4]!],
     heldOut,
-    training: { positives: 40, negatives: 60, epochs: 30, hidden: [16, 16], seed: 2 },
+    training: { positives: 40, negatives: 100, epochs: 40, hidden: [8, 8], seed: 3 },
     calibrationClips: 4,
   };
 }
