@@ -187,7 +187,8 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
     } else {
       lines.push(`  new keyword   not rolled out (${ac.request.atMs === null ? 'the request never reached the laptop' : 'no bundle'})`);
     }
-    lines.push(`  ${ac.keyword.padEnd(13)} held out: detected ${h.detected}/${h.positives} (${(h.detectionRate * 100).toFixed(1)}%), false accepts ${h.falseAccepts}/${h.negatives} clips (${h.negativeSeconds.toFixed(0)} s of negatives)`);
+    lines.push(`  ${ac.keyword.padEnd(13)} held out: detected ${h.detected}/${h.positives} (${(h.detectionRate * 100).toFixed(1)}%), false accepts ${h.falseAccepts}/${h.negatives} clips (${h.negativeSeconds.toFixed(0)} s of negatives)` +
+      (h.missed.length ? `; missed ${h.missed.join(', ')}` : '') + (h.accepted.length ? `; accepted ${h.accepted.join(', ')}` : ''));
   }
   lines.push(`  radio         ${s.radio.transmissions} transmissions, ${s.radio.collisions} collisions, channel utilization ${s.radio.channelUtilizationPct.toFixed(1)}%`);
   lines.push(`  trace         ${tracePath} (${events} events)`);
