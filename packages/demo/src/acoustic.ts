@@ -90,7 +90,7 @@ function synthesize(s: ClipSpec, window: number): Float32Array {
 }
 
 /** A cache entry: a JSON header and raw byte arrays, in one file. */
-class DiskCache {
+export class DiskCache {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
