@@ -11,7 +11,9 @@ import { loadKernel } from '@compotastic/kernel';
 import { enableRelaxedSimd } from '@compotastic/kernel/node';
 import { SimError, resolveScenario, runHeader, validateScenario, type ScenarioConfig, type TraceEvent } from '@compotastic/sim';
 import { listBuiltinScenarios, loadScenario } from '@compotastic/sim/node';
-import { runDemo, type DemoStep, type DemoSummary } from './demo.js';
+import { spawnSync } from 'node:child_process';
+import { type AcousticScale, prepareAcoustic, speechToolsPresent } from './acoustic.js';
+import { type AcousticKit, runDemo, type DemoStep, type DemoSummary } from './demo.js';
 
 interface Args {
   scenario: string;
@@ -22,6 +24,8 @@ interface Args {
   serve: number | null;
   quiet: boolean;
   json: boolean;
+  acoustic: AcousticScale | 'off';
+  cache: string | null;
 }
 
 const USAGE = `usage: pnpm start [-- options]
@@ -31,11 +35,15 @@ const USAGE = `usage: pnpm start [-- options]
   --with-workload        also run the scenario's own job stream (app.jobs)
   --out DIR              where the trace and summary go (default out)
   --serve [PORT]         afterwards, serve the web viewer with the trace on http://127.0.0.1:PORT (default 5173)
+  --acoustic full|small|off
+                         the acoustic story (wake-word detections, a new keyword over the air): full (default), a small
+                         one (few clips, a tiny head), or none
+  --cache DIR            where clip embeddings and trained heads are cached (default node_modules/.cache/compotastic-demo)
   --quiet                no progress bar or narration
   --json                 print the summary as JSON`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scenario: 'disaster-zone', overrides: {}, withWorkload: false, out: 'out', serve: null, quiet: false, json: false };
+  const a: Args = { scenario: 'disaster-zone', overrides: {}, withWorkload: false, out: 'out', serve: null, quiet: false, json: false, acoustic: 'full', cache: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -86,6 +94,15 @@ function parseArgs(argv: string[]): Args {
         }
         break;
       }
+      case '--acoustic': {
+        const v = value();
+        if (v !== 'full' && v !== 'small' && v !== 'off') fail(`--acoustic needs full, small or off, got ${v}`);
+        a.acoustic = v;
+        break;
+      }
+      case '--cache':
+        a.cache = value();
+        break;
       case '--quiet':
         a.quiet = true;
         break;
@@ -158,6 +175,21 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
     lines.push(`  OTA ${o.label.padEnd(13)} ${o.bundleBytes} B bundle (${o.encodings}); ${o.installed.length}/${o.targets} installed and confirmed${last}; ${o.packets} packets, ${(o.airtimeMs / 1000).toFixed(1)} s airtime${refused(o.dropped)}`);
   }
   if (s.ota.length === 0) lines.push('  OTA           no rollout (no Jetson-class node parked within radio range of nodes to update)');
+  const ac = s.acoustic;
+  if (ac) {
+    const h = ac.heldOut;
+    const byKeyword = (k: string) => ac.detections.filter((d) => d.keyword === k).length;
+    lines.push(`  acoustic      ${ac.asked.join(', ')} near ${ac.laptop} listen (${ac.baseHead}, int8, energy gate); ${ac.clips.played} clips played, gate shut on ${ac.clips.gateClosed}; ` +
+      `detections ${ac.baseHead} ${byKeyword(ac.baseHead)}, ${ac.keyword} ${byKeyword(ac.keyword)} (DETECTION ${ac.detectionBytes} B, ${Math.max(0, ...ac.detections.map((d) => d.payloadBytes ?? 0))} B signed, heard by ${ac.detections.reduce((n, d) => n + d.heardBy, 0)} peers in all)`);
+    if (ac.bundle) {
+      lines.push(`  new keyword   ${ac.phone} asked ${ac.laptop} for ${ac.keyword}; bundle ${ac.bundle.bytes} B as sent (${ac.bundle.parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ')}), ${ac.bundle.fullBytes} B full; ` +
+        `${ac.rollouts.length} rollout(s), ${ac.rollouts.reduce((n, o) => n + o.packets, 0)} packets, ${(ac.rollouts.reduce((n, o) => n + o.airtimeMs, 0) / 1000).toFixed(1)} s airtime; ${ac.updated.length}/${ac.asked.length} asking sensors updated`);
+    } else {
+      lines.push(`  new keyword   not rolled out (${ac.request.atMs === null ? 'the request never reached the laptop' : 'no bundle'})`);
+    }
+    lines.push(`  ${ac.keyword.padEnd(13)} held out: detected ${h.detected}/${h.positives} (${(h.detectionRate * 100).toFixed(1)}%), false accepts ${h.falseAccepts}/${h.negatives} clips (${h.negativeSeconds.toFixed(0)} s of negatives)` +
+      (h.missed.length ? `; missed ${h.missed.join(', ')}` : '') + (h.accepted.length ? `; accepted ${h.accepted.join(', ')}` : ''));
+  }
   lines.push(`  radio         ${s.radio.transmissions} transmissions, ${s.radio.collisions} collisions, channel utilization ${s.radio.channelUtilizationPct.toFixed(1)}%`);
   lines.push(`  trace         ${tracePath} (${events} events)`);
   console.log(lines.join('\n'));
@@ -214,11 +246,40 @@ async function checkedScenario(args: Args, cwd: string): Promise<{ scenario: Sce
   }
 }
 
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_CACHE = resolve(here, '../../../node_modules/.cache/compotastic-demo');
+
+/**
+ * The acoustic story's models and clips, from the cache or made now (saying so). espeak-ng and sox are installed the
+ * way the tests install them when this process may; otherwise the run says how and tells the vibration story alone.
+ */
+async function acousticKit(scale: AcousticScale, cacheDir: string, kernel: Awaited<ReturnType<typeof loadKernel>>, say: (line: string) => void): Promise<AcousticKit | undefined> {
+  if (!speechToolsPresent()) {
+    say('espeak-ng and sox are missing; installing them');
+    spawnSync(process.execPath, [resolve(here, '../../../scripts/system-packages.mjs'), 'espeak-ng', 'sox'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!speechToolsPresent()) {
+      say('espeak-ng and sox are not installed (sudo apt-get install -y espeak-ng sox); the vibration story runs alone');
+      return undefined;
+    }
+  }
+  const started = Date.now();
+  let cold = false;
+  const kit = await prepareAcoustic({
+    kernel, scale, cacheDir, say: (line) => {
+      if (!cold) say(`building what the cache (${cacheDir}) does not hold yet; a warm run skips this`);
+      cold = true;
+      say(line);
+    },
+  });
+  if (cold) say(`ready in ${((Date.now() - started) / 1000).toFixed(0)} s (${kit.cache.misses} made, ${kit.cache.hits} from the cache)`);
+  return kit;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const { scenario, header } = await checkedScenario(args, cwd);
-  const viewerDist = resolve(dirname(fileURLToPath(import.meta.url)), '../../viewer/dist');
+  const viewerDist = resolve(here, '../../viewer/dist');
   if (args.serve !== null) {
     if (!existsSync(join(viewerDist, 'index.html'))) fail(`the viewer is not built (${viewerDist}); run pnpm build`);
     await checkPortFree(args.serve).catch((e: Error) => fail(e.message));
@@ -243,7 +304,11 @@ async function main(): Promise<void> {
   try {
     const kernel = await loadKernel({ build: 'auto' });
     if (!args.quiet && !args.json) console.log(`Compotastic demo: ${args.scenario}${args.seed !== undefined ? `, seed ${args.seed}` : ''} (kernel ${kernel.build} build)`);
+    const acoustic = args.acoustic === 'off' ? undefined : await acousticKit(args.acoustic, args.cache ? resolve(cwd, args.cache) : DEFAULT_CACHE, kernel, (line) => {
+      if (!args.quiet && !args.json) console.log(`  acoustic: ${line}`);
+    });
     summary = await runDemo({
+      acoustic,
       scenario,
       seed: args.seed, overrides: args.overrides, withWorkload: args.withWorkload, kernel,
       trace: (e) => {

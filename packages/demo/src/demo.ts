@@ -2,15 +2,20 @@
 // it): a disaster-zone mesh where sensor nodes without a model ask capable
 // peers to classify vibration windows, one worker drops mid-job and the job
 // recovers, and a passing Jetson builds tailored update bundles and pushes the
-// improved model over the air, after which sensors classify locally.
+// improved model over the air, after which sensors classify locally. Given an
+// acoustic kit (prepared on Node: see acoustic.ts), the same run also tells the
+// acoustic story: sensors listening with an int8 wake-word head broadcast a
+// few-byte DETECTION for what they hear, a phone asks a laptop for a new
+// keyword, and the laptop rolls the head it trained out over the air.
 
 import { type Kernel, loadBuildBytes, loadKernel } from '@compotastic/kernel';
 import {
-  VIBRATION_CLASSES, compileInt8, decodeInt8Model, encodeModel, Int8Executor, buildReferenceModel, mlpAccuracy, mlpToOnnx,
+  VIBRATION_CLASSES, compileInt8, decodeInt8Model, encodeModel, Int8Executor, type Int8ModelParts, buildReferenceModel, mlpAccuracy, mlpToOnnx,
   trainMlp, vibrationDataset,
 } from '@compotastic/model';
 import { type JobRecord, type SwarmContext, type SwarmReport, runSwarm } from '@compotastic/swarm';
 import type { Orchestrator } from '@compotastic/orchestrator';
+import { acousticStory } from './acoustic-story.js';
 import { MemoryFlash, OTA_PORTNUM, type SigningKey, TrustStore, generateSigningKey } from '@compotastic/ota';
 import type { ModemPresetName } from '@compotastic/mesh';
 import { type ScenarioConfig, type Simulation, type TraceEvent, type TraceSink, builtinScenario } from '@compotastic/sim';
@@ -20,7 +25,7 @@ import {
 } from '@compotastic/node/core';
 
 /** A rollout on the simulated swarm: every node's OTA port on its radio link, progress into the trace. */
-function rolloutEnv(ctx: SwarmContext, sender: number, key: SigningKey): RolloutEnv {
+function rolloutEnv(ctx: SwarmContext, sender: number, key: SigningKey, portnum = OTA_PORTNUM): RolloutEnv {
   const { sim } = ctx;
   const radio = (num: number) => {
     const link = ctx.link(num);
@@ -31,7 +36,8 @@ function rolloutEnv(ctx: SwarmContext, sender: number, key: SigningKey): Rollout
     clock: sim.clock,
     preset: sim.scenario.preset as ModemPresetName,
     dutyCyclePercent: sim.region.dutyCyclePercent,
-    port: (num) => radio(num).openPort(OTA_PORTNUM),
+    port: (num) => radio(num).openPort(portnum),
+    portnum,
     // Channel utilization as the radio itself reports it to its client (DeviceMetrics, once a minute).
     channelUtilization: () => radio(sender).facts().channelUtilPct,
     report: (num, type, data) => sim.reportApp(num, type, data),
@@ -53,12 +59,78 @@ export interface DemoOptions {
   onProgress?: (simMs: number, untilMs: number) => void;
   /** Receives the story as it happens. */
   onStep?: (step: DemoStep) => void;
+  /** The acoustic story's models and clips (Node prepares them: acoustic.ts); without it, only the vibration story. */
+  acoustic?: AcousticKit;
+}
+
+/** A clip as a sensor's microphone hears it, reduced to what its pipeline needs before the wake-word head. */
+export interface AcousticClip {
+  text: string;
+  description: string;
+  /** The loudest 80 ms frame, dBFS (the energy gate's input). */
+  peakDbfs: number;
+  /** Seconds of audio. */
+  seconds: number;
+  /** The int8 speech-embedding model's output on the clip: [count, 96], row-major. */
+  embeddings: Float32Array;
+  /** The head this clip should trigger (undefined for a negative). */
+  positiveFor?: string;
+}
+
+export interface AcousticKit {
+  /** The head the sensors ship with (openWakeWord's), int8. */
+  base: { name: string; phrase: string; parts: Int8ModelParts };
+  /** The head the laptop trains on request, int8, and how it was trained. */
+  keyword: {
+    name: string; phrase: string; parts: Int8ModelParts;
+    training: { positives: number; negatives: number; epochs: number; hidden: [number, number]; examples: { positive: number; negative: number } };
+  };
+  /** Played to the listening sensors before the update, and after it. */
+  before: AcousticClip[];
+  after: AcousticClip[];
+  /** Clips the new head never trained on (other voices and phrases): its detection rate and false accepts. */
+  heldOut: AcousticClip[];
+}
+
+export interface AcousticDetection {
+  t: number;
+  sensor: string;
+  keyword: string;
+  score: number;
+  clip: string;
+  /** Peers that heard the DETECTION broadcast. */
+  heardBy: number;
+  /** Its payload as the sensor handed it to the radio (body plus signature), bytes; null if not seen. */
+  payloadBytes: number | null;
+}
+
+export interface AcousticSummary {
+  laptop: string;
+  phone: string;
+  /** The sensors the phone asked the new keyword for, and those running it at the end. */
+  asked: string[];
+  updated: string[];
+  baseHead: string;
+  keyword: string;
+  training: AcousticKit['keyword']['training'];
+  clips: { played: number; gateClosed: number };
+  detections: AcousticDetection[];
+  /** A DETECTION's body before the authentication trailer, bytes (each detection says its whole payload). */
+  detectionBytes: number;
+  request: { attempts: number; atMs: number | null };
+  bundle: { fullBytes: number; bytes: number; parts: OtaPart[] } | null;
+  rollouts: (Omit<RolloutOutcome, 'sender' | 'failed'> & { failed: number })[];
+  heldOut: {
+    positives: number; detected: number; detectionRate: number; negatives: number; falseAccepts: number; negativeSeconds: number;
+    /** The positives it missed and the negatives it accepted. */
+    missed: string[]; accepted: string[];
+  };
 }
 
 export interface DemoStep {
   /** Simulated time, ms. */
   t: number;
-  kind: 'setup' | 'discovery' | 'delegation' | 'recovery' | 'ota' | 'local' | 'note';
+  kind: 'setup' | 'discovery' | 'delegation' | 'recovery' | 'ota' | 'local' | 'acoustic' | 'note';
   text: string;
 }
 
@@ -93,6 +165,8 @@ export interface DemoSummary {
   ota: (Omit<RolloutOutcome, 'sender' | 'failed'> & { encodings: string; parts: OtaPart[]; failed: number })[];
   radio: SwarmReport['radio'];
   messages: SwarmReport['messages'];
+  /** The acoustic story (null when the run had no acoustic kit). */
+  acoustic: AcousticSummary | null;
   steps: DemoStep[];
 }
 
@@ -148,6 +222,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     models: new Map([[1, models.v1.parts], [2, models.v2.parts]]),
   };
   const devices = new Map<number, DeviceFirmware>();
+  const acoustic = options.acoustic ? acousticStory({
+    kit: options.acoustic, kernel, fw: { key: fw.key, trust: fw.trust, kernels: fw.kernels }, seed: modelSeed,
+    step, name: (num) => name(num), env: (ctx, sender, portnum) => rolloutEnv(ctx, sender, key, portnum),
+  }) : null;
   step('setup', `kernel: ${kernel.build} build; model vibration-mlp v1 (${pct(models.v1Accuracy)} held-out accuracy) on phones and laptops, v2 (fine-tuned, ${pct(models.v2Accuracy)}) on the rescue Jetson; sensors ship without a model`);
 
   // --- who asks, with what ----------------------------------------------------------------------------------------
@@ -175,6 +253,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const jobIdOf = new Map<string, number>();
   const traceSink: TraceSink = (e: TraceEvent) => {
     options.trace?.(e);
+    acoustic?.onTrace(e);
     if (e.ev !== 'app' || !sim) return;
     const d = (e.data ?? {}) as Record<string, unknown>;
     if (e.type === 'job_requested' && typeof d.tag === 'string') jobIdOf.set(`${e.node}:${d.tag}`, d.jobId as number);
@@ -272,6 +351,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       if (!started && s.now < s.scenario.durationMs) s.clock.setTimer(30_000, watchJetson);
     };
     s.clock.setTimer(60_000, watchJetson);
+    acoustic?.start(ctx);
   };
 
   interface UpdateTarget {
@@ -415,6 +495,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     step('note', `${label}: never asked: from ${fmtClock(sinceMs)} to the end no sensor knew enough peers with the model within one relay`);
   }
   library.dispose();
+  const acousticSummary = acoustic?.summary() ?? null;
 
   return {
     scenario: report.scenario, seed: report.seed, nodes: report.nodes, simulatedS: report.simulatedS, kernelBuild: kernel.build,
@@ -425,7 +506,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     },
     discovery: report.discovery, jobs: report.jobs, story: storyJobs,
     ota: rollouts.map(({ sender: _sender, failed, ...r }) => ({ ...r, failed: Object.keys(failed).length })),
-    radio: report.radio, messages: report.messages, steps,
+    radio: report.radio, messages: report.messages, acoustic: acousticSummary, steps,
   };
 }
 

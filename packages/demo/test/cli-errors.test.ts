@@ -27,6 +27,7 @@ describe('pnpm start with a mistake', () => {
     [['--set', 'nodes.cuont=5'], /^error: unknown key nodes\.cuont; did you mean nodes\.count\?/],
     [['--set', 'nodes.placement.clusters=2147483648'], /^error: nodes\.placement\.clusters: must be between 1 and 100000, got 2147483648/],
     [['--serve', '99999'], /^error: --serve needs a port 1\.\.65535, got 99999/],
+    [['--acoustic', 'loud'], /^error: --acoustic needs full, small or off, got loud/],
   ])('%j is refused in one line with exit code 2, and the previous trace survives', (args, message) => {
     const r = runInOut(args);
     expect(r.status).toBe(2);
