@@ -208,7 +208,7 @@ export async function runSuite(found: DiscoveredSuite, selection: SuiteSelection
     startedAt,
     finishedAt: now().toISOString(),
     machine: machineInfo(),
-    build: (await found.suite.describe?.()) ?? {},
+    build: (await found.suite.describe?.({ short: opts.short })) ?? {},
     settings: opts.settings,
     cases: caseResults,
     gates: [],

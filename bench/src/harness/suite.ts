@@ -128,8 +128,8 @@ export interface Suite {
   cases(env: SuiteEnvironment): BenchCase[] | Promise<BenchCase[]>;
   /** Ratios this suite wants gated in CI; the thresholds live in bench/gates.json. */
   gates?: GateSpec[];
-  /** Facts about what was measured (build flags, versions), stored in the result file. */
-  describe?(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Facts about what was measured (build flags, versions), stored in the result file; `short` in short mode. */
+  describe?(env: { short: boolean }): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** Identity helper that type-checks a suite definition. */
