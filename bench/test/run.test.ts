@@ -11,6 +11,7 @@ import { evaluateGates, gatesFailed, parseGates } from '../src/harness/gates.js'
 import { Progress } from '../src/harness/progress.js';
 import { formatGates, formatSuite } from '../src/harness/report.js';
 import { isSuiteResult, resultFileName, writeResult } from '../src/harness/results.js';
+import { casesToRetry } from '../src/harness/retry.js';
 import { Hosts, runSuite } from '../src/harness/run.js';
 
 const WORKER = fileURLToPath(new URL('../dist/worker.js', import.meta.url));
@@ -43,6 +44,28 @@ export default {
 };
 `;
 
+// Quantities instead of times: bytes each contender reports in setup, one of them from a child process, a budget as
+// a fixed peer, and a contender that forgets its figure.
+const SIZES = `
+export default {
+  name: 'sizes',
+  description: 'stand-in figure suite',
+  gates: [{ case: 'patch bytes', ours: 'ours', peer: 'rival' }, { case: 'patch bytes', ours: 'ours', peer: 'budget' }],
+  cases: () => [{
+    id: 'patch bytes',
+    group: 'size',
+    figure: 'B',
+    contenders: [
+      { id: 'ours', role: 'ours', setup: () => ({ run: () => 1, figure: 1000 }) },
+      { id: 'child', role: 'ours', nodeFlags: ['--no-warnings'], setup: () => ({ run: () => 1, figure: process.execArgv.includes('--no-warnings') ? 4000 : 1 }) },
+      { id: 'rival', role: 'peer', setup: () => ({ run: () => 1, figure: 2500 }) },
+      { id: 'budget', role: 'peer', setup: () => ({ run: () => 1, figure: 1024 }) },
+      { id: 'forgot', role: 'peer', setup: () => ({ run: () => 1 }) },
+    ],
+  }],
+};
+`;
+
 let dir: string;
 let hosts: Hosts;
 const lines: string[] = [];
@@ -51,6 +74,7 @@ beforeAll(() => {
   if (!existsSync(WORKER)) throw new Error('build the package first (pnpm build): the child-process test needs dist/worker.js');
   dir = mkdtempSync(join(tmpdir(), 'bench-run-'));
   writeFileSync(join(dir, 'fake.mjs'), SUITE);
+  writeFileSync(join(dir, 'sizes.mjs'), SIZES);
   hosts = new Hosts(WORKER, new Progress({ write: (t: string) => lines.push(t) }, false));
 });
 
@@ -61,7 +85,7 @@ afterAll(async () => {
 
 describe('runSuite', () => {
   it('measures every contender, classifies the broken ones and computes paired ratios', async () => {
-    const [found] = await discoverSuites(dir, ['.mjs']);
+    const found = (await discoverSuites(dir, ['.mjs'])).find((f) => f.suite.name === 'fake');
     const progress = new Progress({ write: (t: string) => lines.push(t) }, false);
     const settings = { rounds: 3, timeMs: 2, minIterations: 3, warmupMs: 0 };
     const result = await runSuite(found!, { suite: 'fake', cases: [] }, {
@@ -115,7 +139,7 @@ describe('runSuite', () => {
   });
 
   it('runs only the focused contenders in short mode', async () => {
-    const [found] = await discoverSuites(dir, ['.mjs']);
+    const found = (await discoverSuites(dir, ['.mjs'])).find((f) => f.suite.name === 'fake');
     const result = await runSuite(found!, { suite: 'fake', cases: [] }, {
       short: true, settings: { rounds: 1, timeMs: 1, minIterations: 2, warmupMs: 0 }, cacheDir: dir,
       progress: new Progress({ write: () => undefined }, false), focus: new Map([['sum', new Set(['fast', 'slow'])]]),
@@ -124,6 +148,37 @@ describe('runSuite', () => {
     expect(result.cases.map((c) => c.id)).toEqual(['sum']);
     expect(result.cases[0]!.contenders.map((c) => c.id)).toEqual(['fast', 'slow']);
     expect(result.cases[0]!.ratios.map((r) => r.key)).toEqual(['sum: fast/slow']);
+  });
+
+  it('compares figures without timing anything, and gates their ratios like times', async () => {
+    const found = (await discoverSuites(dir, ['.mjs'])).find((f) => f.suite.name === 'sizes')!;
+    const result = await runSuite(found, { suite: 'sizes', cases: [] }, {
+      short: true, settings: { rounds: 3, timeMs: 1, minIterations: 2, warmupMs: 0 }, cacheDir: dir,
+      progress: new Progress({ write: () => undefined }, false),
+    }, hosts);
+    const [c] = result.cases;
+    expect(c!.figure).toBe('B');
+    expect(Object.fromEntries(c!.contenders.map((x) => [x.id, [x.status, x.figure]]))).toEqual({
+      ours: ['ok', 1000], child: ['ok', 4000], rival: ['ok', 2500], budget: ['ok', 1024], forgot: ['failed', undefined],
+    });
+    for (const x of c!.contenders) expect(x.roundsMs).toBeUndefined();
+    const ratios = Object.fromEntries(c!.ratios.map((r) => [r.key, r]));
+    expect(ratios['patch bytes: ours/rival']).toMatchObject({ value: 2.5, rounds: [2.5] });
+    expect(ratios['patch bytes: ours/budget']!.value).toBeCloseTo(1.024, 12);
+    expect(ratios['patch bytes: child/budget']!.value).toBeCloseTo(0.256, 12);
+    expect(ratios['patch bytes: ours/forgot']).toMatchObject({ missing: 'forgot failed' });
+    expect(c!.contenders.find((x) => x.id === 'forgot')!.reason).toBe('reported no B figure (a positive number)');
+
+    const gates = parseGates({ ratchetMargin: 0.7, suites: { sizes: { 'patch bytes: ours/rival': { min: 2.4 }, 'patch bytes: ours/budget': { min: 1.1 } } } });
+    result.gates = evaluateGates(found.suite, result.cases, gates);
+    expect(result.gates.map((g) => [g.key, g.gate, g.figure])).toEqual([['patch bytes: ours/rival', 'pass', 'B'], ['patch bytes: ours/budget', 'fail', 'B']]);
+    expect(gatesFailed(result.gates)).toBe(true);
+    // A quantity does not change with the machine's load: a failed figure gate is not measured again.
+    expect(casesToRetry(result.gates).size).toBe(0);
+    const text = formatSuite(result);
+    expect(text).toMatch(/^case\s+contender\s+figure\s+vs rival/m);
+    expect(text).toMatch(/^patch bytes\s+ours\s+1,000 B\s+2\.50x\s+1\.02x/m);
+    expect(formatGates(result.gates)).toMatch(/FAIL\s+patch bytes: ours\/budget\s+1\.02x\s+gate 1\.10x/);
   });
 
   it('rejects result files of another shape', () => {

@@ -1,4 +1,5 @@
-// Gates: ratio thresholds in bench/gates.json, never absolute times. A gate
+// Gates: ratio thresholds in bench/gates.json, never absolute times (a ratio is of two times measured in the same
+// round, or of two quantities, such as patch bytes or peak memory, in a figure case). A gate
 // fails when its measured ratio falls below `min`; `target` is where we want to
 // be and is only reported. Gates ratchet: ratchet() raises them toward what is
 // reliably measured and never lowers them.
@@ -33,6 +34,8 @@ export interface GateOutcome {
   ours: string;
   peer: string;
   measured?: number;
+  /** Set when the ratio is between quantities (the case's figure unit, e.g. 'B'), not times. */
+  figure?: string;
   min?: number;
   target?: number;
   /** pass/fail against min; 'none' without a min; 'skipped' when a contender is unavailable here; 'missing' when it failed. */
@@ -144,6 +147,7 @@ export function evaluateGates(suite: Suite, cases: readonly CaseResult[], gates:
     const c = cases.find((x) => x.id === spec.case);
     if (!c) continue; // not selected in this run
     const out: GateOutcome = { key, case: spec.case, ours: spec.ours, peer: spec.peer, gate: 'none' };
+    if (c.figure) out.figure = c.figure;
     if (entry.min !== undefined) out.min = entry.min;
     if (entry.target !== undefined) out.target = entry.target;
     const ratio = c.ratios.find((r) => r.ours === spec.ours && r.peer === spec.peer);

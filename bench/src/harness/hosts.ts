@@ -16,7 +16,7 @@ export interface SetupRequest {
 }
 
 export type SetupReply =
-  | { status: 'ready'; handle: string; wrong?: string; work?: Work }
+  | { status: 'ready'; handle: string; wrong?: string; work?: Work; figure?: number }
   | { status: 'skipped' | 'failed'; reason: string };
 
 export interface ContenderHost {
@@ -71,6 +71,7 @@ export class LocalHost implements ContenderHost {
       const reply: SetupReply = { status: 'ready', handle };
       if (wrong) reply.wrong = wrong;
       if (runner.work) reply.work = runner.work;
+      if (runner.figure !== undefined) reply.figure = runner.figure;
       return reply;
     } catch (err) {
       await runner?.dispose?.();

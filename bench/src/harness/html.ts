@@ -6,7 +6,7 @@
 import { type ChartBar, barChart, colourMap, escapeHtml } from './chart.js';
 import { figureSections } from './figures.js';
 import type { GateOutcome } from './gates.js';
-import { formatCaseTime, formatRatio, formatThroughput, machineLine } from './report.js';
+import { formatCaseTime, formatRatio, formatThroughput, machineLine, timeHeading } from './report.js';
 import type { CaseResult, SuiteResult } from './results.js';
 
 function chartsFor(suite: SuiteResult, group: string, cases: readonly CaseResult[], colours: Map<string, string>): string[] {
@@ -23,23 +23,24 @@ function chartsFor(suite: SuiteResult, group: string, cases: readonly CaseResult
         if (t !== undefined) targets.add(t);
       }
     }
-    return barChart(`${group}: how many times faster than ${peer}`, bars, colours, [...targets]);
+    const how = cases.every((c) => c.figure) ? 'smaller' : 'faster';
+    return barChart(`${group}: how many times ${how} than ${peer}`, bars, colours, [...targets]);
   });
 }
 
 /** Time per call and throughput of each contender; the throughput column only when some case has work per call. */
 function caseTable(cases: readonly CaseResult[]): string {
-  const withRate = cases.some((c) => !c.untimed && c.contenders.some((x) => formatThroughput(x) !== ''));
+  const withRate = cases.some((c) => !c.untimed && !c.figure && c.contenders.some((x) => formatThroughput(x) !== ''));
   const rows = cases.flatMap((c) => {
     if (c.skipped) return [`<tr><td>${escapeHtml(c.id)}</td><td colspan="${withRate ? 4 : 3}">skipped: ${escapeHtml(c.skipped)}</td></tr>`];
     return c.contenders.map((x, i) => {
-      const rate = withRate ? `<td class="num">${escapeHtml(c.untimed ? '' : formatThroughput(x))}</td>` : '';
+      const rate = withRate ? `<td class="num">${escapeHtml(c.untimed || c.figure ? '' : formatThroughput(x))}</td>` : '';
       const status = x.status === 'ok' ? '' : `${x.status}${x.reason ? `: ${x.reason}` : ''}`;
       return `<tr${x.status === 'ok' ? '' : ' class="bad"'}><td>${i === 0 ? escapeHtml(c.id) : ''}</td><td>${escapeHtml(x.label)}</td>`
-        + `<td class="num">${escapeHtml(formatCaseTime(c, x.medianMs))}</td>${rate}<td>${escapeHtml(status)}</td></tr>`;
+        + `<td class="num">${escapeHtml(formatCaseTime(c, x))}</td>${rate}<td>${escapeHtml(status)}</td></tr>`;
     });
   });
-  const head = `<th>case</th><th>contender</th><th>time/call</th>${withRate ? '<th>throughput</th>' : ''}<th></th>`;
+  const head = `<th>case</th><th>contender</th><th>${timeHeading(cases)}</th>${withRate ? '<th>throughput</th>' : ''}<th></th>`;
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 

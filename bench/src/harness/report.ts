@@ -2,7 +2,7 @@
 // its time per call, throughput, and its ratio against each peer.
 
 import type { GateOutcome } from './gates.js';
-import type { CaseResult, MachineInfo, SuiteResult } from './results.js';
+import type { CaseResult, ContenderResult, MachineInfo, SuiteResult } from './results.js';
 
 export function formatTime(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';
@@ -36,9 +36,24 @@ export function formatThroughput(x: { gops?: number; gbps?: number }): string {
   return '';
 }
 
-/** A case's time per call, or what the case measures instead when its time per call is not the point. */
-export function formatCaseTime(c: Pick<CaseResult, 'untimed'>, ms: number | undefined): string {
-  return c.untimed ? `- (${c.untimed})` : formatTime(ms);
+/** A figure case's quantity with its unit: '62,956 B'. */
+export function formatFigure(value: number | undefined, unit: string): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : `${value.toLocaleString('en')} ${unit}`;
+}
+
+/**
+ * A contender's time per call; in a figure case the quantity it reported; what the case measures instead when its
+ * time per call is not the point.
+ */
+export function formatCaseTime(c: Pick<CaseResult, 'untimed' | 'figure'>, x: Pick<ContenderResult, 'medianMs' | 'figure'>): string {
+  if (c.figure) return formatFigure(x.figure, c.figure);
+  return c.untimed ? `- (${c.untimed})` : formatTime(x.medianMs);
+}
+
+/** The heading of the time column for a group of cases: 'figure' when none of them is timed. */
+export function timeHeading(cases: readonly Pick<CaseResult, 'figure'>[]): string {
+  const figures = cases.filter((c) => c.figure).length;
+  return figures === 0 ? 'time/call' : figures === cases.length ? 'figure' : 'time/call or figure';
 }
 
 /** Lays out rows as aligned columns (first column left-aligned, the rest right-aligned). */
@@ -53,7 +68,7 @@ export function table(rows: readonly (readonly string[])[]): string {
 function groupTable(cases: readonly CaseResult[]): string {
   const peers = [...new Set(cases.flatMap((c) => c.ratios.map((r) => r.peer)))];
   const rate = cases.some((c) => c.work?.ops || c.work?.bytes) ? 'throughput' : '';
-  const rows: string[][] = [['case', 'contender', 'time/call', rate, ...peers.map((p) => `vs ${p}`)]];
+  const rows: string[][] = [['case', 'contender', timeHeading(cases), rate, ...peers.map((p) => `vs ${p}`)]];
   for (const c of cases) {
     if (c.skipped) {
       rows.push([c.id, `skipped: ${c.skipped}`, '', '', ...peers.map(() => '')]);
@@ -66,7 +81,7 @@ function groupTable(cases: readonly CaseResult[]): string {
         return;
       }
       const cells = peers.map((p) => formatRatio(c.ratios.find((r) => r.ours === x.id && r.peer === p)?.value));
-      rows.push([name, x.label, formatCaseTime(c, x.medianMs), c.untimed ? '' : formatThroughput(x), ...cells]);
+      rows.push([name, x.label, formatCaseTime(c, x), c.untimed || c.figure ? '' : formatThroughput(x), ...cells]);
     });
   }
   return table(rows);

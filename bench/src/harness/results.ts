@@ -34,6 +34,8 @@ export interface ContenderResult {
   /** Median over rounds of each round's median time per call. */
   medianMs?: number;
   roundsMs?: number[];
+  /** In a figure case: the quantity this contender reported (in the case's `figure` unit). */
+  figure?: number;
   gops?: number;
   gbps?: number;
 }
@@ -42,7 +44,7 @@ export interface RatioResult {
   key: string;
   ours: string;
   peer: string;
-  /** Median over rounds of time(peer) / time(ours), each pair measured in the same round. */
+  /** Median over rounds of time(peer) / time(ours), each pair measured in the same round; figure(peer) / figure(ours) in a figure case. */
   value?: number;
   rounds?: number[];
   /** Why there is no value (a contender skipped or failed). */
@@ -59,6 +61,8 @@ export interface CaseResult {
   ratios: RatioResult[];
   /** What the case measures instead of time (its figures are stored with the result); its time per call is not shown. */
   untimed?: string;
+  /** The unit of the quantity a figure case compares (its contenders' `figure`); nothing in it was timed. */
+  figure?: string;
   /** The case's own lower bound on timed calls, when it sets one (slow cases). */
   minIterations?: number;
   /** Wall time of the whole case (setup and every round), ms: the next run's progress estimate. */

@@ -5,9 +5,9 @@
 import type { GateOutcome } from './gates.js';
 import type { CaseResult } from './results.js';
 
-/** The cases holding a failed gate. */
+/** The cases holding a failed timing gate (a figure, such as a patch's size, does not depend on load: never retried). */
 export function casesToRetry(outcomes: readonly GateOutcome[]): Set<string> {
-  return new Set(outcomes.filter((o) => o.gate === 'fail').map((o) => o.case));
+  return new Set(outcomes.filter((o) => o.gate === 'fail' && !o.figure).map((o) => o.case));
 }
 
 /** How well a case does on its gates: the lowest measured/min among them (higher is better). */

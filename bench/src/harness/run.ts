@@ -64,6 +64,11 @@ function focusedContenders(c: BenchCase, focus: RunOptions['focus']): Contender[
   return wanted ? c.contenders.filter((x) => wanted.has(x.id)) : c.contenders;
 }
 
+/** A figure case's one value for a contender, in the shape of its per-round times. */
+function figureOf(r: ContenderResult | undefined): number[] | undefined {
+  return r?.figure === undefined ? undefined : [r.figure];
+}
+
 function rotate<T>(list: readonly T[], by: number): T[] {
   if (list.length === 0) return [];
   const k = by % list.length;
@@ -77,6 +82,7 @@ async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts:
   if (c.work) out.work = c.work;
   if (c.note) out.note = c.note;
   if (c.untimed) out.untimed = c.untimed;
+  if (c.figure) out.figure = c.figure;
   const wanted = opts.focus?.get(c.id);
   const contenders = focusedContenders(c, opts.focus);
   const ratios = caseRatios(c).filter((r) => !wanted || (wanted.has(r.ours) && wanted.has(r.peer)));
@@ -109,6 +115,18 @@ async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts:
       continue;
     }
     if (reply.work) work = reply.work;
+    if (c.figure) {
+      // A figure case compares what setup reported: nothing to time.
+      await host.dispose(reply.handle);
+      if (reply.figure !== undefined && reply.figure > 0 && Number.isFinite(reply.figure)) {
+        result.figure = reply.figure;
+      } else {
+        result.status = 'failed';
+        result.reason = `reported no ${c.figure} figure (a positive number)`;
+        opts.progress.line(`  ${result.label}: failed (${result.reason})`);
+      }
+      continue;
+    }
     active.push({ contender, host, handle: reply.handle, result });
   }
   if (work) out.work = work;
@@ -152,7 +170,7 @@ async function runCase(c: BenchCase, suiteFile: string, opts: RunOptions, hosts:
   for (const spec of ratios) {
     const key = ratioKey(c.id, spec);
     const a = results.get(spec.ours), b = results.get(spec.peer);
-    const ta = times.get(spec.ours), tb = times.get(spec.peer);
+    const ta = c.figure ? figureOf(a) : times.get(spec.ours), tb = c.figure ? figureOf(b) : times.get(spec.peer);
     if (!a || !b || a.status !== 'ok' || b.status !== 'ok' || !ta || !tb) {
       const why = [a ?? { id: spec.ours, status: 'absent' }, b ?? { id: spec.peer, status: 'absent' }]
         .filter((x) => x.status !== 'ok').map((x) => `${x.id} ${x.status}`).join(', ');
@@ -190,7 +208,7 @@ export async function runSuite(found: DiscoveredSuite, selection: SuiteSelection
     startedAt,
     finishedAt: now().toISOString(),
     machine: machineInfo(),
-    build: (await found.suite.describe?.()) ?? {},
+    build: (await found.suite.describe?.({ short: opts.short })) ?? {},
     settings: opts.settings,
     cases: caseResults,
     gates: [],

@@ -17,6 +17,11 @@ export interface Runner {
   output?(): unknown;
   /** The work per call when it is only known after setup (e.g. a downloaded input); overrides the case's. */
   work?: Work;
+  /**
+   * In a case with a `figure` (a quantity, not a time): this contender's value, measured in setup (patch bytes,
+   * peak bytes of memory) or fixed (a budget). Smaller is better, as with time.
+   */
+  figure?: number;
 }
 
 export interface SetupContext {
@@ -89,6 +94,12 @@ export interface BenchCase {
    * says what it measures, and the reports show that instead of a time.
    */
   untimed?: string;
+  /**
+   * Set when the case compares a quantity each contender reports in setup (Runner.figure) instead of a time: the
+   * unit of that quantity (e.g. 'B'). Nothing is timed; each ratio is figure(peer) / figure(ours), gated like a
+   * timing ratio, and a contender that reports no figure fails.
+   */
+  figure?: string;
   /** Fewer timed calls for slow cases (default: the run's setting). */
   minIterations?: number;
 }
@@ -117,8 +128,8 @@ export interface Suite {
   cases(env: SuiteEnvironment): BenchCase[] | Promise<BenchCase[]>;
   /** Ratios this suite wants gated in CI; the thresholds live in bench/gates.json. */
   gates?: GateSpec[];
-  /** Facts about what was measured (build flags, versions), stored in the result file. */
-  describe?(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Facts about what was measured (build flags, versions), stored in the result file; `short` in short mode. */
+  describe?(env: { short: boolean }): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** Identity helper that type-checks a suite definition. */

@@ -279,38 +279,11 @@ export function cm_direct(s: usize, count: i32): i32 {
   store<i32>(at, v);
 }
 
-/**
- * One modelled bit: the five contexts' probabilities in `table` (entries i0..i4), stretched and mixed with weight
- * set `w`, decode the bit, then train the mixer at `rate` and the five entries. Everything stays in locals (the
- * per-bit work is the whole decoder's cost); entries are re-read when learning, so two contexts sharing an entry
- * update it twice, as the TypeScript model does.
- */
-@inline function modelBit(s: usize, table: usize, w: usize, rate: i32, i0: u32, i1: u32, i2: u32, i3: u32, i4: u32): i32 {
-  const s0 = stretchOf(s, table, i0);
-  const s1 = stretchOf(s, table, i1);
-  const s2 = stretchOf(s, table, i2);
-  const s3 = stretchOf(s, table, i3);
-  const s4 = stretchOf(s, table, i4);
-  const dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w + 4) * <i64>s1 + <i64>load<i32>(w + 8) * <i64>s2 +
-    <i64>load<i32>(w + 12) * <i64>s3 + <i64>load<i32>(w + 16) * <i64>s4;
-  let x = <i32>(dot >> 16);
-  if (x > 2047) x = 2047;
-  else if (x < -2047) x = -2047;
-  const pr = squash(x);
-  const bit = decodeBit(<u32>pr);
-  const err = ((bit << 12) - pr) * rate;
-  mixWeight(w, s0, err);
-  mixWeight(w + 4, s1, err);
-  mixWeight(w + 8, s2, err);
-  mixWeight(w + 12, s3, err);
-  mixWeight(w + 16, s4, err);
-  learnAt(table + 2 * <usize>i0, bit);
-  learnAt(table + 2 * <usize>i1, bit);
-  learnAt(table + 2 * <usize>i2, bit);
-  learnAt(table + 2 * <usize>i3, bit);
-  learnAt(table + 2 * <usize>i4, bit);
-  gPr = pr;
-  return bit;
+/** squash for x already clamped to -2047..2047 (the mixer's output): interpolates the 33 points. */
+@inline function squashClamped(x: i32): i32 {
+  const w = x & 127;
+  const at = changetype<usize>(SQUASH_POINTS) + (<usize>((x >> 7) + 16) << 2);
+  return (load<i32>(at) * (128 - w) + load<i32>(at, 4) * w + 64) >> 7;
 }
 
 /**
@@ -334,10 +307,18 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   let p1 = <u32>reg(s, R_P1);
   let p2 = <u32>reg(s, R_P2);
   let dist = reg(s, R_DIST);
-  loadCoder(s);
+  // The coder's registers in locals for the whole run (globals would go through memory on every bit).
+  let range = <u32>reg(s, R_RANGE);
+  let code = <u32>reg(s, R_CODE);
+  let pos = reg(s, R_IN_POS);
+  const len = reg(s, R_IN_LEN);
+  let error = reg(s, R_ERROR);
+  let pr = reg(s, R_PR);
+  const input = s + O_INPUT;
   let done = from;
+  let failed = false;
   for (; done < to; done++) {
-    if (!eof && gLen - gPos < BYTES_PER_DIFF) break;
+    if (!eof && len - pos < BYTES_PER_DIFF) break;
     const o0 = <u32>load<u8>(s + O_OLD + <usize>done);
     const dctx: u32 = dist > 6 ? 7 : <u32>dist;
     const p1nz: u32 = p1 != 0 ? 1 : 0;
@@ -351,31 +332,97 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     const pred: u32 = known ? entry & 0xff : 0;
     const predNz: u32 = pred != 0 ? 1 : 0;
 
-    const zw = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
-    const nz = modelBit(s, zt, zw, ZERO_RATE,
-      hash2(o0 | (dctx << 8), 1, zb),
-      hash2(o0 | (o1 << 8), dctx | 0x100, zb),
-      hash2(old3, p1nz | 0x200, zb),
-      hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb),
-      hash2(pred | (o0 << 8) | (known << 16), 0x400, zb));
-
-    let value: u32 = 0;
-    if (nz) {
-      let node: u32 = 1;
-      for (let b = 7; b >= 0; b--) {
-        const bit = modelBit(s, vt, s + O_VW + 4 * INPUTS * <usize>node, VALUE_RATE,
-          node,
-          hash2(p1 | (node << 8), 0x1000, vb),
-          hash2(pred | (node << 8) | (known << 16), 0x2000, vb),
-          hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb),
-          hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb));
-        node = (node << 1) | <u32>bit;
+    // One modelled bit per pass: node 0 is the zero flag, nodes 1..255 the value's bit tree. The five contexts'
+    // probabilities are stretched and mixed, the bit decoded, then the mixer and the five entries trained (entries
+    // are re-read when learning, so two contexts sharing one update it twice, as the TypeScript model does).
+    let node: u32 = 0;
+    while (true) {
+      let table = zt;
+      let w: usize;
+      let rate = ZERO_RATE;
+      let i0: u32, i1: u32, i2: u32, i3: u32, i4: u32;
+      if (node == 0) {
+        w = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+        i0 = hash2(o0 | (dctx << 8), 1, zb);
+        i1 = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
+        i2 = hash2(old3, p1nz | 0x200, zb);
+        i3 = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
+        i4 = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+      } else {
+        table = vt;
+        w = s + O_VW + 4 * INPUTS * <usize>node;
+        rate = VALUE_RATE;
+        i0 = node;
+        i1 = hash2(p1 | (node << 8), 0x1000, vb);
+        i2 = hash2(pred | (node << 8) | (known << 16), 0x2000, vb);
+        i3 = hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb);
+        i4 = hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb);
       }
-      value = node & 0xff;
+      const s0 = stretchOf(s, table, i0);
+      const s1 = stretchOf(s, table, i1);
+      const s2 = stretchOf(s, table, i2);
+      const s3 = stretchOf(s, table, i3);
+      const s4 = stretchOf(s, table, i4);
+      let dot: i64;
+      if (ASC_FEATURE_SIMD) {
+        // Four of the five products in two i64x2 lanes each (exact, as the scalar sum).
+        const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+        const wv = v128.load(w);
+        const sum = i64x2.add(i64x2.extmul_low_i32x4_s(wv, sv), i64x2.extmul_high_i32x4_s(wv, sv));
+        dot = i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1) + <i64>load<i32>(w, 16) * <i64>s4;
+      } else {
+        dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w, 4) * <i64>s1 + <i64>load<i32>(w, 8) * <i64>s2 +
+          <i64>load<i32>(w, 12) * <i64>s3 + <i64>load<i32>(w, 16) * <i64>s4;
+      }
+      let x = <i32>(dot >> 16);
+      x = x > 2047 ? 2047 : x < -2047 ? -2047 : x;
+      pr = squashClamped(x);
+      const bound = (range >>> 12) * <u32>pr;
+      const one = code < bound;
+      const bit = <i32>one;
+      code = select<u32>(code, code - bound, one);
+      range = select<u32>(bound, range - bound, one);
+      while (range < TOP) {
+        let b: u32 = 0;
+        if (pos < len) {
+          b = <u32>load<u8>(input + <usize>pos);
+          pos++;
+        } else {
+          error = 1;
+        }
+        range <<= 8;
+        code = (code << 8) | b;
+      }
+      const err = ((bit << 12) - pr) * rate;
+      if (ASC_FEATURE_SIMD) {
+        // |st * err| < 2047 * 4095 * 20 < 2^31: the i32 lanes compute exactly what mixWeight does.
+        const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+        const moved = i32x4.add(v128.load(w), i32x4.shr_s(i32x4.mul(sv, i32x4.splat(err)), 14));
+        v128.store(w, i32x4.max_s(i32x4.min_s(moved, i32x4.splat(0x3fffff)), i32x4.splat(-0x3fffff)));
+      } else {
+        mixWeight(w, s0, err);
+        mixWeight(w + 4, s1, err);
+        mixWeight(w + 8, s2, err);
+        mixWeight(w + 12, s3, err);
+      }
+      mixWeight(w + 16, s4, err);
+      learnAt(table + 2 * <usize>i0, bit);
+      learnAt(table + 2 * <usize>i1, bit);
+      learnAt(table + 2 * <usize>i2, bit);
+      learnAt(table + 2 * <usize>i3, bit);
+      learnAt(table + 2 * <usize>i4, bit);
+      if (node == 0) {
+        if (!bit) break;
+        node = 1;
+      } else {
+        node = (node << 1) | <u32>bit;
+        if (node >= 256) break;
+      }
     }
-    if (gError != 0) {
-      storeCoder(s);
-      return ERR_FORMAT;
+    const value: u32 = node & 0xff;
+    if (error != 0) {
+      failed = true;
+      break;
     }
     store<u16>(lic + 2 * <usize>predIndex, <u16>((check << 8) | value));
     p2 = p1;
@@ -386,12 +433,17 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     o1 = o0;
     store<u8>(s + O_NEW + <usize>done, <u8>(o0 + value));
   }
+  setReg(s, R_RANGE, <i32>range);
+  setReg(s, R_CODE, <i32>code);
+  setReg(s, R_IN_POS, pos);
+  setReg(s, R_ERROR, error);
+  setReg(s, R_PR, pr);
+  if (failed) return ERR_FORMAT;
   setReg(s, R_O1, <i32>o1);
   setReg(s, R_O2, <i32>o2);
   setReg(s, R_O3, <i32>o3);
   setReg(s, R_P1, <i32>p1);
   setReg(s, R_P2, <i32>p2);
   setReg(s, R_DIST, dist);
-  storeCoder(s);
   return done;
 }
