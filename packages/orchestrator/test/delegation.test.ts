@@ -448,7 +448,7 @@ describe('mission profiles (unit mesh)', () => {
   });
 
   it('admits only the classes whose ceiling the measured channel utilization is under (CHANNEL_BUSY)', async () => {
-    const { mesh, owner, worker } = await ownerAndWorker(22, SAR);
+    const { mesh, owner } = await ownerAndWorker(22, SAR);
     const link = mesh.link(1);
     const calm = link.facts();
     link.facts = () => ({ ...calm, channelUtilPct: 70 });
