@@ -448,7 +448,7 @@ describe('mission profiles (unit mesh)', () => {
   });
 
   it('admits only the classes whose ceiling the measured channel utilization is under (CHANNEL_BUSY)', async () => {
-    const { mesh, owner, worker } = await ownerAndWorker(22, SAR);
+    const { mesh, owner } = await ownerAndWorker(22, SAR);
     const link = mesh.link(1);
     const calm = link.facts();
     link.facts = () => ({ ...calm, channelUtilPct: 70 });
@@ -460,6 +460,29 @@ describe('mission profiles (unit mesh)', () => {
     expect(byTag.routine?.reason?.split(':')[0]).toBe('CHANNEL_BUSY');
     expect(byTag.critical?.status).toBe('done');
     expect(byTag.critical?.output).toEqual(expected(input));
+  });
+
+  it('takes up again an attempt it gave up on when the worker turns out to hold the shard', async () => {
+    // A long offer window: the worker speaks up before any offer to the owner's JOB_REQUEST is taken.
+    const { mesh, owner, worker } = await ownerAndWorker(25, { ...SAR, offerWindowMs: 120_000 });
+    const input = new Prng(25).bytes(inputBytes(spec));
+    // The worker hears the owner until it has accepted (the ASSIGN, not all of the input behind it); the owner hears
+    // nothing back: ACCEPT_TIMEOUT.
+    const accepted = (): boolean => worker.events.some((e) => e.type === 'accept');
+    mesh.tamper = (from, to, payload) => (from === 1 && to === 2 && !accepted() ? payload : null);
+    owner.orch.submit(spec, input, { tag: 'critical', priority: 'critical' });
+    await mesh.runWhile(() => !owner.events.some((e) => e.type === 'attempt_lost'), 300_000);
+    expect(owner.events.find((e) => e.type === 'attempt_lost')?.data.reason).toBe('ACCEPT_TIMEOUT');
+    expect(worker.events.filter((e) => e.type === 'accept')).toHaveLength(1);
+    expect(worker.events.some((e) => e.type === 'shard_computed')).toBe(false);
+    // The link heals before the owner tries the worker again: the worker's request for its input revives the attempt.
+    mesh.tamper = null;
+    await mesh.runWhile(() => owner.outcomes.length === 0, 900_000);
+    const [o] = owner.outcomes;
+    expect(o?.status).toBe('done');
+    expect(o?.output).toEqual(expected(input));
+    expect(o?.attempts).toBe(1);
+    expect(owner.events.filter((e) => e.type === 'attempt_revived').map((e) => e.data.by)).toEqual(['DATA_WANT']);
   });
 
   it('pre-empts a routine shard held by a full worker for a critical one, handing it back with PREEMPTED', async () => {

@@ -26,7 +26,8 @@ describe('mission profiles', () => {
   });
 
   it('set the registry\'s airtime unless the node configures it', () => {
-    expect(resolveConfig({ profile: 'search-and-rescue' }).discoveryHopLimit).toBe(2);
+    expect(resolveConfig({ profile: 'search-and-rescue' }).discoveryHopLimit).toBe(0);
+    expect(resolveConfig({ profile: 'environmental-monitoring' }).discoveryHopLimit).toBe(2);
     expect(resolveConfig({ profile: 'search-and-rescue', heartbeatIntervalMs: 5000 }).heartbeatIntervalMs).toBe(5000);
     expect(resolveConfig({}).discoveryHopLimit).toBeNull();
   });

@@ -333,8 +333,7 @@ export class Coordinator {
   private dispatch(run: JobRun, s: ShardRun): void {
     if (this.suspended || run.p.status !== 'running' || s.done || s.input === null || s.retryTimer || s.awaitingOffers) return;
     const live = this.live(s);
-    const redundancy = this.ctx.config.redundancy !== 'none';
-    const want = !redundancy ? 1 : s.pending.size > 0 ? 1 : live.some((a) => a.trusted) ? 1 : 2;
+    const want = this.wanted(s, live);
     if (live.length >= want) return;
     if (s.tries >= this.ctx.config.maxAttemptsPerShard) {
       if (live.length === 0) this.failJob(run, `NO_WORKER: shard ${s.index} failed ${s.tries} attempts`);
@@ -365,6 +364,11 @@ export class Coordinator {
     }
     this.startAttempt(run, s, choice.node, choice.self, choice.via);
     if (this.live(s).length < want) this.dispatch(run, s);
+  }
+
+  /** Attempts a shard needs at once: one, or two untrusted copies when redundancy is on. */
+  private wanted(s: ShardRun, live: Attempt[]): number {
+    return this.ctx.config.redundancy === 'none' || s.pending.size > 0 || live.some((a) => a.trusted) ? 1 : 2;
   }
 
   private retryLater(run: JobRun, s: ShardRun): void {
@@ -404,6 +408,9 @@ export class Coordinator {
     this.offerRounds.delete(round.jobId);
     s.awaitingOffers = false;
     if (run.p.status !== 'running' || s.done || this.suspended) return;
+    // A revived attempt may have taken the shard up while the offers came in.
+    const live = this.live(s);
+    if (live.length >= this.wanted(s, live)) return;
     const usable = round.offers.filter((o) => !s.usedNodes.has(o.from));
     // Closest first (each hop costs far more than compute on a willing peer), then the quickest.
     usable.sort((a, b) => (a.hops ?? 9) - (b.hops ?? 9) || a.etaMs - b.etaMs || a.from - b.from);
@@ -565,7 +572,7 @@ export class Coordinator {
       this.onResultTraffic(run, s, from, msg, meta);
       return;
     }
-    const a = s.attempts.find((x) => x.node === from && x.n === msg.attempt && x.phase !== 'closed');
+    const a = s.attempts.find((x) => x.node === from && x.n === msg.attempt && x.phase !== 'closed') ?? this.revive(run, s, from, msg);
     if (!a || run.p.status !== 'running') return;
     this.heard(a);
     switch (msg.type) {
@@ -596,6 +603,26 @@ export class Coordinator {
       case 'DATA':
         return;
     }
+  }
+
+  /**
+   * A worker we had given up on (its ACCEPT or our packets lost, a silence taken for a drop-out) still holds the
+   * shard and says so (ACCEPT, PROGRESS, DATA_WANT): while nobody else has the shard, its attempt is taken up again
+   * instead of starting over elsewhere. What it already received stays there; it asks for the rest itself.
+   */
+  private revive(run: JobRun, s: ShardRun, from: number, msg: { type: string; attempt: number }): Attempt | undefined {
+    if (msg.type !== 'ACCEPT' && msg.type !== 'PROGRESS' && msg.type !== 'DATA_WANT') return undefined;
+    if (run.p.status !== 'running' || s.done || this.live(s).length > 0) return undefined;
+    const a = s.attempts.find((x) => x.node === from && x.n === msg.attempt && !x.self);
+    if (!a) return undefined;
+    a.phase = 'running';
+    if (s.retryTimer) {
+      this.ctx.clock.clearTimer(s.retryTimer);
+      s.retryTimer = null;
+    }
+    this.ctx.report('attempt_revived', { jobId: run.p.id, shard: s.index, attempt: a.n, node: from, by: msg.type });
+    this.arm(run, s, a, Math.min(this.ctx.config.leaseSilenceMs, this.ctx.config.stallMs));
+    return a;
   }
 
   private onResultTraffic(run: JobRun, s: ShardRun, from: number, msg: MessageOf<'RESULT' | 'DATA'>, meta: MessageMeta): void {

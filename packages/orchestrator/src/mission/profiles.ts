@@ -82,7 +82,7 @@ export const MISSION_PROFILES: Readonly<Record<ProfileName, MissionProfile>> = O
   // deadline, the node's own deadline and battery settings.
   default: { name: 'default', background: {}, classOfKind: { inference: 'routine', batch: 'routine' }, classes: classes({ routine: { maxChannelUtilPct: 100, failFast: false, preemptible: false } }) },
   // A reading classified (a person found?) is what the mission is for; map merges and batches wait.
-  'search-and-rescue': { name: 'search-and-rescue', background: { heartbeatIntervalMs: 20 * MIN, channelUtilDeltaStepPct: 10, discoveryHopLimit: 2 }, classOfKind: { inference: 'critical', batch: 'routine' }, classes: classes() },
+  'search-and-rescue': { name: 'search-and-rescue', background: { heartbeatIntervalMs: 20 * MIN, channelUtilDeltaStepPct: 10, discoveryHopLimit: 0 }, classOfKind: { inference: 'critical', batch: 'routine' }, classes: classes() },
   // Nothing is life-critical and the nodes must last for weeks: readings are routine, batches bulk, batteries kept.
   'environmental-monitoring': {
     name: 'environmental-monitoring',
