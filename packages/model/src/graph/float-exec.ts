@@ -6,6 +6,7 @@
 import { erf } from '../train/math.js';
 import { type FloatGraph, type FloatTensor, type Op, type UnaryOp, GraphShapeError } from './ir.js';
 import { conv2d, maxPool2d } from './conv.js';
+import { isShapeOp, runShapeOp } from './shape-ops.js';
 
 export type TensorMap = Map<string, FloatTensor>;
 
@@ -291,6 +292,10 @@ export function runFloatOp(op: Op, values: TensorMap, constants: TensorMap): voi
     if (!t) throw new GraphShapeError(`value '${name}' is not available`);
     return t;
   };
+  if (isShapeOp(op)) {
+    runShapeOp(op, get, values);
+    return;
+  }
   let y: FloatTensor;
   switch (op.kind) {
     case 'linear':

@@ -5,6 +5,7 @@
 // int8 kernels run.
 
 import { ModelError } from '../errors.js';
+import { type ShapeOp, SHAPE_OP_KINDS, isShapeOp, shapeOpInputs, shapeOpOutputs } from './shape-ops.js';
 
 export interface FloatTensor {
   dims: number[];
@@ -145,13 +146,13 @@ export interface ReshapeOp {
 
 export type Op =
   | LinearOp | ConvOp | MatMulOp | BinaryOp | UnaryOp | LeakyReluOp | ClipOp | SoftmaxOp | LayerNormOp | TransposeOp | ReshapeOp
-  | MaxPoolOp | ReduceOp | FlattenOp | AxesOp | ConcatOp;
+  | MaxPoolOp | ReduceOp | FlattenOp | AxesOp | ConcatOp | ShapeOp;
 
 /** Every op kind, for validating decoded graphs. */
 export const OP_KINDS: readonly Op['kind'][] = [
   'linear', 'conv', 'matmul', 'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'relu', 'gelu', 'tanh', 'sigmoid', 'identity',
   'sqrt', 'log', 'exp', 'neg', 'abs', 'leakyrelu', 'clip', 'softmax', 'layernorm', 'transpose', 'reshape', 'maxpool',
-  'reducemean', 'reducemax', 'flatten', 'unsqueeze', 'squeeze', 'concat',
+  'reducemean', 'reducemax', 'flatten', 'unsqueeze', 'squeeze', 'concat', ...SHAPE_OP_KINDS,
 ];
 
 /** Ops whose weights the int8 model multiplies on the kernel. */
@@ -193,6 +194,7 @@ export class GraphShapeError extends ModelError {
 
 /** Names an op reads. */
 export function opInputs(op: Op): string[] {
+  if (isShapeOp(op)) return shapeOpInputs(op);
   switch (op.kind) {
     case 'linear':
     case 'conv':
@@ -215,4 +217,9 @@ export function opInputs(op: Op): string[] {
     default:
       return [op.input];
   }
+}
+
+/** Names an op writes (an LSTM writes up to three). */
+export function opOutputs(op: Op): string[] {
+  return isShapeOp(op) ? shapeOpOutputs(op) : [op.output];
 }

@@ -8,7 +8,7 @@
 import type { Kernel, PackedMatrix } from '@compotastic/kernel';
 import { convGeometry, convOutputDims, im2col } from '../graph/conv.js';
 import { runFloatOp, type TensorMap } from '../graph/float-exec.js';
-import { type ConvOp, type FloatTensor, GraphShapeError, opInputs } from '../graph/ir.js';
+import { type ConvOp, type FloatTensor, GraphShapeError, opInputs, opOutputs } from '../graph/ir.js';
 import type { Int8Linear, Int8Model } from './quantize.js';
 
 export interface LayerRange {
@@ -106,7 +106,7 @@ export class Int8Executor {
   /** The values a later stage needs when the model is cut before op `at`. */
   liveAt(at: number): string[] {
     const produced = new Set<string>(this.model.inputs.map((i) => i.name));
-    for (let i = 0; i < at; i++) produced.add(this.model.ops[i]!.output);
+    for (let i = 0; i < at; i++) for (const o of opOutputs(this.model.ops[i]!)) produced.add(o);
     const needed = new Set<string>();
     for (let i = at; i < this.layerCount; i++) {
       const op = this.model.ops[i]!;

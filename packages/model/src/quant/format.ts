@@ -7,6 +7,7 @@
 import { ModelError } from '../errors.js';
 import { type FloatTensor, type GraphInput, type Op, OP_KINDS, isGemmOp, opInputs } from '../graph/ir.js';
 import type { Int8Linear, Int8Model } from './quantize.js';
+import { isShapeOp, shapeOpProblem } from '../graph/shape-ops.js';
 
 export const INT8_FORMAT = 'compotastic-int8';
 /** Version 2 adds convolution, pooling, reductions and shape ops; version 1 configs still decode. */
@@ -97,6 +98,7 @@ function opProblem(op: Op): string | undefined {
   if (typeof op.output !== 'string') return 'has no output name';
   if (op.kind === 'concat' && (!Array.isArray(op.inputs) || op.inputs.length === 0)) return 'has no inputs';
   if (opInputs(op).some((n) => typeof n !== 'string')) return 'has an input that is not a name';
+  if (isShapeOp(op)) return shapeOpProblem(op);
   const o = op as unknown as Record<string, unknown>;
   switch (op.kind) {
     case 'conv':

@@ -6,7 +6,7 @@
 import type { FloatTensor } from '../graph/ir.js';
 import type { Int8Executor } from './executor.js';
 import type { Int8ModelParts } from './format.js';
-import { opInputs } from '../graph/ir.js';
+import { opInputs, opOutputs } from '../graph/ir.js';
 
 export interface ModelMemory {
   bundleBytes: number;
@@ -37,9 +37,10 @@ export function measureMemory(exec: Int8Executor, parts: Int8ModelParts, inputs:
       scratch = input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * 4;
     }
     let live = scratch;
-    for (const [name, t] of values) if ((lastUse.get(name) ?? -1) >= i || name === op.output) live += exec.model.constants.has(name) ? 0 : bytes(t);
+    const written = new Set(opOutputs(op));
+    for (const [name, t] of values) if ((lastUse.get(name) ?? -1) >= i || written.has(name)) live += exec.model.constants.has(name) ? 0 : bytes(t);
     peak = Math.max(peak, live);
-    for (const name of [...values.keys()]) if ((lastUse.get(name) ?? -1) <= i && name !== op.output && !exec.model.outputs.includes(name)) values.delete(name);
+    for (const name of [...values.keys()]) if ((lastUse.get(name) ?? -1) <= i && !written.has(name) && !exec.model.outputs.includes(name)) values.delete(name);
   }
   return { bundleBytes: parts.config.length + parts.weights.length, weightsBytes: parts.weights.length, peakArenaBytes: peak };
 }
