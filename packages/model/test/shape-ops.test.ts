@@ -183,7 +183,7 @@ describe('LSTM against ONNX Runtime', () => {
   }
 
   it('starts from zeros without an initial state', async () => {
-    const { x } = feeds();
+    const x = feeds()['x']!;
     const diffs = await compare(lstmModel('forward', false), { x });
     for (const [name, d] of Object.entries(diffs)) expect(d, name).toBeLessThan(1e-5);
   });
