@@ -18,5 +18,6 @@ export { trainKeywordHead, KEYWORD_WINDOW } from './keyword-head.js';
 export type { KeywordTrainingOptions, TrainedKeywordHead } from './keyword-head.js';
 export {
   SILERO_FRAME, SILERO_CONTEXT, SILERO_STATE_DIMS, SPEECH_THRESHOLD, sileroModel, importSilero, sileroInputs, sileroFrameInputs, quantizeSilero,
-  SileroVad, OrtSilero,
+  SileroVad, OrtSilero, compareSileroProbabilities,
 } from './silero.js';
+export type { SileroAgreement } from './silero.js';

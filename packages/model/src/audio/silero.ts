@@ -179,3 +179,36 @@ export class OrtSilero {
     return this.session.release();
   }
 }
+
+/** How two backends' per-frame probabilities compare over a set of clips. */
+export interface SileroAgreement {
+  frames: number;
+  /** Frames the reference calls speech at the threshold. */
+  speechFrames: number;
+  /** Frames where both sides agree on speech or not at the threshold. */
+  frameAgreement: number;
+  /** Of the reference's speech frames, the share the candidate also calls speech. */
+  speechFrameAgreement: number;
+  maxProbDifference: number;
+}
+
+/** Compares per-frame probabilities of a candidate against a reference, clip by clip. */
+export function compareSileroProbabilities(reference: Float32Array[], candidate: Float32Array[], threshold = SPEECH_THRESHOLD): SileroAgreement {
+  let frames = 0, speech = 0, agree = 0, speechAgree = 0, maxDiff = 0;
+  reference.forEach((ref, c) => {
+    const cand = candidate[c]!;
+    if (cand.length !== ref.length) throw new ModelError('SILERO', `clip ${c}: ${cand.length} frames against ${ref.length}`);
+    for (let i = 0; i < ref.length; i++) {
+      const r = ref[i]! >= threshold, k = cand[i]! >= threshold;
+      frames++;
+      if (r === k) agree++;
+      if (r) speech++;
+      if (r && k) speechAgree++;
+      maxDiff = Math.max(maxDiff, Math.abs(ref[i]! - cand[i]!));
+    }
+  });
+  return {
+    frames, speechFrames: speech, frameAgreement: frames ? agree / frames : 1, speechFrameAgreement: speech ? speechAgree / speech : 1,
+    maxProbDifference: maxDiff,
+  };
+}

@@ -9,6 +9,7 @@
 //   pnpm --filter @compotastic/model eval-audio [-- --json] [--seed N] [--voices N] [--negatives N]
 
 import { loadKernel } from '@compotastic/kernel';
+import { json, log, option } from './options.js';
 import { type Clip, HELD_OUT_VOICES, NEGATIVE_PHRASES, calibrationCorpus, durationSeconds, heldOutCorpus } from '../audio/corpus.js';
 import { type HeadComparison, compareOnClips } from '../audio/evaluate.js';
 import { trainKeywordHead } from '../audio/keyword-head.js';
@@ -19,22 +20,9 @@ import {
 import { Int8Executor } from '../quant/executor.js';
 import { type ModelMemory, measureMemory } from '../quant/memory.js';
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`--${name} needs a non-negative integer`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const json = process.argv.includes('--json');
 const seed = option('seed', 1);
 const voices = option('voices', 2);
 const negatives = option('negatives', 3);
-const log = (msg: string) => { if (!json) console.log(msg); else process.stderr.write(`${msg}\n`); };
 
 const heads = (Object.keys(WAKE_WORD_HEADS) as WakeWordHead[]).map(pretrainedHead);
 const started = performance.now();
