@@ -22,6 +22,8 @@ export type { MlpWeights, TrainOptions } from './train/mlp.js';
 export { buildReferenceModel, mlpToOnnx, REFERENCE_MODEL_NAME } from './reference-model.js';
 export type { ReferenceModel, ReferenceModelOptions } from './reference-model.js';
 export { importOnnx, SUPPORTED_OPS } from './graph/import.js';
+export { inlineIf } from './graph/control-flow.js';
+export type { InlineReport } from './graph/control-flow.js';
 export { runFloat, runFloatOp, linearFloat } from './graph/float-exec.js';
 export type { TensorMap } from './graph/float-exec.js';
 export { UnsupportedOpsError, GraphShapeError, opInputs, isGemmOp, OP_KINDS } from './graph/ir.js';

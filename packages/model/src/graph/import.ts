@@ -4,9 +4,10 @@
 // with the following constant bias Add folded in).
 
 import { ModelError } from '../errors.js';
+import { inlineIf } from './control-flow.js';
 import type { Attribute, Model, Node, Tensor } from '../onnx/types.js';
 import {
-  type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError,
+  type BinaryOp, type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError,
 } from './ir.js';
 
 /** ONNX operators (default domain unless noted) the pipeline imports. */
@@ -14,10 +15,15 @@ export const SUPPORTED_OPS = [
   'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Tanh', 'Sigmoid', 'Identity', 'Softmax',
   'LayerNormalization', 'Transpose', 'Reshape', 'Constant', 'Conv', 'MaxPool', 'LeakyRelu', 'Max', 'Min', 'Pow', 'Sqrt',
   'Log', 'Exp', 'Neg', 'Abs', 'Clip', 'ReduceMean', 'ReduceMax', 'Flatten', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast',
+  // If is inlined before the rest of import (./control-flow.ts); the others hold booleans as float32 0 and 1.
+  'If', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Not', 'Where',
 ] as const;
 
-/** ONNX tensor element type code of float32, the only type Cast may produce here. */
-const ONNX_FLOAT = 1;
+/** ONNX tensor element type codes of float32 and bool, the types Cast may produce here. */
+const ONNX_FLOAT = 1, ONNX_BOOL = 9;
+const COMPARISONS: Record<string, BinaryOp['kind']> = {
+  Equal: 'equal', Greater: 'greater', Less: 'less', GreaterOrEqual: 'greaterorequal', LessOrEqual: 'lessorequal', And: 'and', Or: 'or',
+};
 
 const SUPPORTED = new Set<string>(SUPPORTED_OPS);
 
@@ -92,7 +98,7 @@ function unsupportedUse(node: Node, opset: number): string | undefined {
     if (node.opType === 'MaxPool' && (intsAttr(node, 'dilations') ?? []).some((d) => d !== 1)) return 'MaxPool with dilations';
   }
   if ((node.opType === 'Max' || node.opType === 'Min') && node.inputs.length !== 2) return `${node.opType} with ${node.inputs.length} inputs`;
-  if (node.opType === 'Cast' && intAttr(node, 'to', 0) !== ONNX_FLOAT) return `Cast to type ${intAttr(node, 'to', 0)}`;
+  if (node.opType === 'Cast' && intAttr(node, 'to', 0) !== ONNX_FLOAT && intAttr(node, 'to', 0) !== ONNX_BOOL) return `Cast to type ${intAttr(node, 'to', 0)}`;
   if ((node.opType === 'ReduceMean' || node.opType === 'ReduceMax') && intAttr(node, 'noop_with_empty_axes', 0) !== 0) {
     return `${node.opType} with noop_with_empty_axes=1`;
   }
@@ -112,7 +118,8 @@ function pads4(node: Node, spatialRank: 1 | 2): [number, number, number, number]
 }
 
 /** Imports a float ONNX model; throws UnsupportedOpsError naming every operator it cannot run. */
-export function importOnnx(model: Model): FloatGraph {
+export function importOnnx(onnx: Model): FloatGraph {
+  const model = inlineIf(onnx).model;
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
   const g = model.graph;
   const unsupported = new Set<string>();
@@ -243,8 +250,23 @@ export function importOnnx(model: Model): FloatGraph {
       case 'Abs':
         ops.push({ kind: node.opType.toLowerCase() as UnaryOp['kind'], input: need(node, 0), output: out(node) });
         break;
-      case 'Cast': // to float32 only (checked above): the executors hold every value as float32
-        ops.push({ kind: 'identity', input: need(node, 0), output: out(node) });
+      case 'Cast': // to float32 or bool only (checked above): the executors hold every value as float32
+        ops.push({ kind: intAttr(node, 'to', 0) === ONNX_BOOL ? 'tobool' : 'identity', input: need(node, 0), output: out(node) });
+        break;
+      case 'Not':
+        ops.push({ kind: 'not', input: need(node, 0), output: out(node) });
+        break;
+      case 'Equal':
+      case 'Greater':
+      case 'Less':
+      case 'GreaterOrEqual':
+      case 'LessOrEqual':
+      case 'And':
+      case 'Or':
+        ops.push({ kind: COMPARISONS[node.opType]!, a: need(node, 0), b: need(node, 1), output: out(node) });
+        break;
+      case 'Where':
+        ops.push({ kind: 'where', cond: need(node, 0), a: need(node, 1), b: need(node, 2), output: out(node) });
         break;
       case 'LeakyRelu':
         ops.push({ kind: 'leakyrelu', input: need(node, 0), output: out(node), alpha: floatAttr(node, 'alpha', 0.01) });
