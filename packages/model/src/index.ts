@@ -24,6 +24,8 @@ export type { ReferenceModel, ReferenceModelOptions } from './reference-model.js
 export { importOnnx, SUPPORTED_OPS } from './graph/import.js';
 export type { ImportOptions } from './graph/import.js';
 export { SHAPE_ONNX_OPS, lstm } from './graph/shape-ops.js';
+export { inlineIf } from './graph/control-flow.js';
+export type { InlineReport } from './graph/control-flow.js';
 export { runFloat, runFloatOp, linearFloat } from './graph/float-exec.js';
 export type { TensorMap } from './graph/float-exec.js';
 export { UnsupportedOpsError, GraphShapeError, opInputs, opOutputs, isGemmOp, OP_KINDS } from './graph/ir.js';

@@ -4,11 +4,12 @@
 // with the following constant bias Add folded in).
 
 import { ModelError } from '../errors.js';
+import { ifInliner } from './control-flow.js';
 import type { Graph, Model, Node, Tensor } from '../onnx/types.js';
 import { attr, floatAttr, intAttr, intsAttr, stringAttr } from './attrs.js';
 import { runFloatOp } from './float-exec.js';
 import {
-  type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError, opInputs, opOutputs,
+  type BinaryOp, type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError, opInputs, opOutputs,
 } from './ir.js';
 import { SHAPE_ONNX_OPS, type ShapeImportContext, importShapeNode, shapeOpUnsupportedUse } from './shape-ops.js';
 
@@ -17,8 +18,16 @@ export const SUPPORTED_OPS = [
   'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Tanh', 'Sigmoid', 'Identity', 'Softmax',
   'LayerNormalization', 'Transpose', 'Reshape', 'Constant', 'Conv', 'MaxPool', 'LeakyRelu', 'Max', 'Min', 'Pow', 'Sqrt',
   'Log', 'Exp', 'Neg', 'Abs', 'Clip', 'ReduceMean', 'ReduceMax', 'Flatten', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast',
+  // If is inlined before the rest of import (./control-flow.ts); the others hold booleans as float32 0 and 1.
+  'If', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Not', 'Where',
   ...SHAPE_ONNX_OPS,
 ] as const;
+
+/** ONNX tensor element type code of bool. */
+const ONNX_BOOL = 9;
+const COMPARISONS: Record<string, BinaryOp['kind']> = {
+  Equal: 'equal', Greater: 'greater', Less: 'less', GreaterOrEqual: 'greaterorequal', LessOrEqual: 'lessorequal', And: 'and', Or: 'or',
+};
 
 export interface ImportOptions {
   /** Fixed dims of graph inputs (symbolic ones included): Shape and Size of values derived from them fold to constants. */
@@ -97,13 +106,17 @@ export function importOnnx(model: Model, options: ImportOptions = {}): FloatGrap
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
   const g = model.graph;
   const unsupported = new Set<string>();
-  for (const node of g.nodes) {
-    if (!SUPPORTED.has(node.opType)) unsupported.add(node.domain ? `${node.opType} (domain ${node.domain})` : node.opType);
-    else {
-      const why = unsupportedUse(node, opset);
-      if (why) unsupported.add(why);
+  // A spliced If branch is checked when the import reaches it: ops in a branch a folded condition drops need not be supported.
+  const check = (nodes: Node[]): void => {
+    for (const node of nodes) {
+      if (!SUPPORTED.has(node.opType)) unsupported.add(node.domain ? `${node.opType} (domain ${node.domain})` : node.opType);
+      else {
+        const why = unsupportedUse(node, opset);
+        if (why) unsupported.add(why);
+      }
     }
-  }
+  };
+  check(g.nodes);
   if (unsupported.size > 0) throw new UnsupportedOpsError([...unsupported].sort());
 
   const constants = new Map<string, FloatTensor>();
@@ -189,6 +202,8 @@ export function importOnnx(model: Model, options: ImportOptions = {}): FloatGrap
     }
   };
 
+  // If nodes are inlined as the import reaches them, so a condition computed from fixed shapes is already a constant.
+  const inlineIf = ifInliner(model);
   for (const node of g.nodes) {
     const first = ops.length;
     importNode(node);
@@ -197,6 +212,20 @@ export function importOnnx(model: Model, options: ImportOptions = {}): FloatGrap
 
   function importNode(node: Node): void {
     switch (node.opType) {
+      case 'If': {
+        const cond = constants.get(need(node, 0));
+        if (cond && cond.data.length !== 1) throw new GraphShapeError(`If condition '${node.inputs[0]}' has ${cond.data.length} elements, not 1`);
+        const flat = inlineIf(node, cond ? cond.data[0] !== 0 : undefined);
+        check(flat.nodes);
+        if (unsupported.size > 0) throw new UnsupportedOpsError([...unsupported].sort());
+        for (const t of flat.initializers) if (t.name) { addConstant(t.name, t); defined.add(t.name); }
+        for (const n of flat.nodes) {
+          const first = ops.length;
+          importNode(n);
+          settle(first);
+        }
+        break;
+      }
       case 'Constant': {
         const value = attr(node, 'value');
         if (!value || value.type !== 'tensor') throw new UnsupportedOpsError(['Constant without a tensor value']);
@@ -267,8 +296,24 @@ export function importOnnx(model: Model, options: ImportOptions = {}): FloatGrap
       case 'Abs':
         ops.push({ kind: node.opType.toLowerCase() as UnaryOp['kind'], input: need(node, 0), output: out(node) });
         break;
-      case 'Cast': // to float32 an identity (the executors hold every value as float32); to integers and bool a shape op
-        if (!importShapeNode(node, shapeContext, opset)) ops.push({ kind: 'identity', input: need(node, 0), output: out(node) });
+      case 'Cast': // to float32 an identity (the executors hold every value as float32), to bool 0 or 1, to integers a shape op
+        if (intAttr(node, 'to', 0) === ONNX_BOOL) ops.push({ kind: 'tobool', input: need(node, 0), output: out(node) });
+        else if (!importShapeNode(node, shapeContext, opset)) ops.push({ kind: 'identity', input: need(node, 0), output: out(node) });
+        break;
+      case 'Not':
+        ops.push({ kind: 'not', input: need(node, 0), output: out(node) });
+        break;
+      case 'Equal':
+      case 'Greater':
+      case 'Less':
+      case 'GreaterOrEqual':
+      case 'LessOrEqual':
+      case 'And':
+      case 'Or':
+        ops.push({ kind: COMPARISONS[node.opType]!, a: need(node, 0), b: need(node, 1), output: out(node) });
+        break;
+      case 'Where':
+        ops.push({ kind: 'where', cond: need(node, 0), a: need(node, 1), b: need(node, 2), output: out(node) });
         break;
       case 'LeakyRelu':
         ops.push({ kind: 'leakyrelu', input: need(node, 0), output: out(node), alpha: floatAttr(node, 'alpha', 0.01) });
@@ -373,5 +418,14 @@ export function importOnnx(model: Model, options: ImportOptions = {}): FloatGrap
   }
   const outputs = g.outputs.map((o) => o.name);
   for (const o of outputs) if (!defined.has(o)) throw new GraphShapeError(`graph output '${o}' is never produced`);
-  return { name: g.name, inputs, outputs, ops, constants };
+  // Ops whose results nothing reads (left by folded conditions) are dropped.
+  const live = new Set(outputs);
+  const kept: Op[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (!opOutputs(op).some((o) => live.has(o))) continue;
+    kept.push(op);
+    for (const n of opInputs(op)) live.add(n);
+  }
+  return { name: g.name, inputs, outputs, ops: kept.reverse(), constants };
 }

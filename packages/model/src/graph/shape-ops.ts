@@ -1,8 +1,7 @@
 // Shape and tensor ops (Shape, Size, Gather, Slice, Pad, ConstantOfShape, Cast to
-// integer and bool types) and the LSTM, as Silero VAD's graph uses them. Every
+// integer types) and the LSTM, as Silero VAD's graph uses them. Every
 // value is held as float32, so integer values (shapes, indices) are exact up to
-// 2^24; Cast to an integer type truncates toward zero and Cast to bool maps
-// non-zero to 1. At import an op whose inputs are all constants is evaluated
+// 2^24; Cast to an integer type truncates toward zero. At import an op whose inputs are all constants is evaluated
 // once and becomes a constant (the import's generic folding), and Shape and
 // Size fold to constants when the input's dims are known.
 
@@ -54,11 +53,12 @@ export interface ConstantOfShapeOp {
   value: number;
 }
 
+/** Cast to an integer type: truncation toward zero (Cast to bool is the importer's `tobool`). */
 export interface CastOp {
   kind: 'cast';
   input: string;
   output: string;
-  to: 'int' | 'bool';
+  to: 'int';
 }
 
 /** ONNX LSTM, layout 0, default activations, no peepholes; gates in ONNX order i, o, f, c. */
@@ -245,8 +245,8 @@ export function importShapeNode(node: Node, ctx: ShapeImportContext, opset: numb
     }
     case 'Cast': {
       const to = intAttr(node, 'to', 0);
-      if (CAST_FLOAT.has(to)) return false; // an identity, the importer's own case
-      ctx.push({ kind: 'cast', input: ctx.need(node, 0), output: ctx.out(node), to: to === CAST_BOOL ? 'bool' : 'int' });
+      if (!CAST_INT.has(to)) return false; // to float an identity, to bool `tobool`: the importer's own cases
+      ctx.push({ kind: 'cast', input: ctx.need(node, 0), output: ctx.out(node), to: 'int' });
       return true;
     }
     case 'LSTM': {
@@ -445,7 +445,7 @@ export function runShapeOp(op: ShapeOp, get: (name: string) => FloatTensor, valu
     }
     case 'cast': {
       const x = get(op.input);
-      values.set(op.output, { dims: [...x.dims], data: x.data.map(op.to === 'bool' ? (v) => (v !== 0 ? 1 : 0) : Math.trunc) });
+      values.set(op.output, { dims: [...x.dims], data: x.data.map(Math.trunc) });
       return;
     }
     case 'lstm': {
@@ -486,7 +486,7 @@ export function shapeOpProblem(op: ShapeOp): string | undefined {
       if (typeof op.value !== 'number') return 'has a bad value';
       break;
     case 'cast':
-      if (op.to !== 'int' && op.to !== 'bool') return 'has a bad target type';
+      if (op.to !== 'int') return 'has a bad target type';
       break;
     case 'lstm':
       if (!isIntList([o.hiddenSize], 1)) return 'has a bad hidden size';
