@@ -58,11 +58,16 @@ async function score(clips: Float32Array[]) {
     f.push(float.probabilities(c));
     q.push(int8.probabilities(c));
   }
-  return { floatVsOrt: compareSileroProbabilities(ort, f), int8VsFloat: compareSileroProbabilities(f, q) };
+  return { ort, f, q };
 }
-const speech = await score(held.speech);
-const quiet = await score(held.quiet);
-const all = await score([...held.speech, ...held.quiet]);
+const compare = (...sets: Awaited<ReturnType<typeof score>>[]) => {
+  const pick = (k: 'ort' | 'f' | 'q') => sets.flatMap((s) => s[k]);
+  return { floatVsOrt: compareSileroProbabilities(pick('ort'), pick('f')), int8VsFloat: compareSileroProbabilities(pick('f'), pick('q')) };
+};
+const speechScores = await score(held.speech);
+log('  speech clips scored');
+const quietScores = await score(held.quiet);
+const speech = compare(speechScores), quiet = compare(quietScores), all = compare(speechScores, quietScores);
 await reference.release();
 int8.dispose();
 
