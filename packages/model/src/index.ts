@@ -34,7 +34,7 @@ export { calibrate, quantizeGraph, quantizeWithRanges, activationParams } from '
 export { OrtProbe, calibrateWithOnnxRuntime } from './quant/ort-calibrate.js';
 export { measureMemory } from './quant/memory.js';
 export type { ModelMemory } from './quant/memory.js';
-export type { Int8Model, Int8Linear, ActivationRange } from './quant/quantize.js';
+export type { Int8Model, Int8Linear, Int8Recurrent, ActivationRange, QuantizeOptions } from './quant/quantize.js';
 export { encodeInt8Model, decodeInt8Model, Int8FormatError, INT8_FORMAT, INT8_FORMAT_VERSION } from './quant/format.js';
 export type { Int8ModelParts } from './quant/format.js';
 export { Int8Executor } from './quant/executor.js';

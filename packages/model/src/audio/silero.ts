@@ -5,8 +5,8 @@
 // Silero's own wrapper feeds it. The graph is imported with the sample rate fixed
 // at 16 kHz and the input shapes fixed, so its If nodes on the rate and on shapes
 // fold away. Three backends run it: onnxruntime-web (the reference), the float
-// executor, and the int8 executor (convolutions quantized on the kernel,
-// calibrated on speech and noise; the LSTM stays float32).
+// executor, and the int8 executor (convolutions and the LSTM's matrix products
+// on the kernel, calibrated on speech and noise).
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +18,7 @@ import type { FloatGraph, FloatTensor } from '../graph/ir.js';
 import { decodeModel } from '../onnx/proto.js';
 import { tensor } from '../onnx/tensor.js';
 import { Int8Executor } from '../quant/executor.js';
-import { type Int8Model, quantizeGraph } from '../quant/quantize.js';
+import { type Int8Model, type QuantizeOptions, quantizeGraph } from '../quant/quantize.js';
 import { ModelError } from '../errors.js';
 import { AUDIO_RATE_HZ } from './speech.js';
 
@@ -143,9 +143,12 @@ export function sileroFrameInputs(graph: FloatGraph, clips: Float32Array[]): Ten
   return batches;
 }
 
-/** Silero with its convolutions in int8, activation ranges calibrated frame by frame on the clips. */
-export function quantizeSilero(graph: FloatGraph, calibrationClips: Float32Array[]): Int8Model {
-  return quantizeGraph(graph, sileroFrameInputs(graph, calibrationClips));
+/**
+ * Silero with its convolutions and its LSTM's matrix products in int8 (`lstm: 'float'` keeps the LSTM float32),
+ * activation ranges calibrated frame by frame on the clips.
+ */
+export function quantizeSilero(graph: FloatGraph, calibrationClips: Float32Array[], options: QuantizeOptions = {}): Int8Model {
+  return quantizeGraph(graph, sileroFrameInputs(graph, calibrationClips), options);
 }
 
 /** Silero in onnxruntime-web, the reference, fed exactly as the executors are. */

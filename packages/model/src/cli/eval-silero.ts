@@ -48,21 +48,28 @@ log(`Silero VAD v5: ${graph.ops.length} ops after import; ${held.speech.length} 
 const reference = await OrtSilero.create();
 const float = SileroVad.float(graph);
 const kernel = await loadKernel();
-const int8Model = quantizeSilero(graph, [...calibration.speech, ...calibration.quiet]);
+const calibrationClips = [...calibration.speech, ...calibration.quiet];
+const int8Model = quantizeSilero(graph, calibrationClips);
 const int8 = SileroVad.int8(kernel, int8Model);
+const convsOnlyModel = quantizeSilero(graph, calibrationClips, { lstm: 'float' });
+const convsOnly = SileroVad.int8(kernel, convsOnlyModel);
 
 async function score(clips: Float32Array[]) {
-  const ort: Float32Array[] = [], f: Float32Array[] = [], q: Float32Array[] = [];
+  const ort: Float32Array[] = [], f: Float32Array[] = [], q: Float32Array[] = [], c8: Float32Array[] = [];
   for (const c of clips) {
     ort.push(await reference.probabilities(c));
     f.push(float.probabilities(c));
     q.push(int8.probabilities(c));
+    c8.push(convsOnly.probabilities(c));
   }
-  return { ort, f, q };
+  return { ort, f, q, c8 };
 }
 const compare = (...sets: Awaited<ReturnType<typeof score>>[]) => {
-  const pick = (k: 'ort' | 'f' | 'q') => sets.flatMap((s) => s[k]);
-  return { floatVsOrt: compareSileroProbabilities(pick('ort'), pick('f')), int8VsFloat: compareSileroProbabilities(pick('f'), pick('q')) };
+  const pick = (k: 'ort' | 'f' | 'q' | 'c8') => sets.flatMap((s) => s[k]);
+  return {
+    floatVsOrt: compareSileroProbabilities(pick('ort'), pick('f')), int8VsFloat: compareSileroProbabilities(pick('f'), pick('q')),
+    convsOnlyVsFloat: compareSileroProbabilities(pick('f'), pick('c8')),
+  };
 };
 const speechScores = await score(held.speech);
 log('  speech clips scored');
@@ -70,28 +77,34 @@ const quietScores = await score(held.quiet);
 const speech = compare(speechScores), quiet = compare(quietScores), all = compare(speechScores, quietScores);
 await reference.release();
 int8.dispose();
+convsOnly.dispose();
 
-const parts = encodeInt8Model(int8Model);
-const exec = Int8Executor.create(kernel, int8Model);
-const memory = measureMemory(exec, parts, new Map([
-  ['input', { dims: [1, SILERO_CONTEXT + SILERO_FRAME], data: held.speech[0]!.slice(0, SILERO_CONTEXT + SILERO_FRAME) }],
-  ['state', { dims: [...SILERO_STATE_DIMS], data: new Float32Array(256) }],
-]));
-exec.dispose();
+const measure = (model: typeof int8Model) => {
+  const exec = Int8Executor.create(kernel, model);
+  const m = measureMemory(exec, encodeInt8Model(model), new Map([
+    ['input', { dims: [1, SILERO_CONTEXT + SILERO_FRAME], data: held.speech[0]!.slice(0, SILERO_CONTEXT + SILERO_FRAME) }],
+    ['state', { dims: [...SILERO_STATE_DIMS], data: new Float32Array(256) }],
+  ]));
+  exec.dispose();
+  return m;
+};
+const memory = measure(int8Model), convsOnlyMemory = measure(convsOnlyModel);
 
 const result = {
   seed, threshold: SPEECH_THRESHOLD, kernelBuild: kernel.build, speechClips: held.speech.length, quietClips: held.quiet.length,
-  int8Convs: int8Model.linears.size, speech, quiet, all, memory, seconds: Math.round((performance.now() - started) / 1000),
+  int8Convs: int8Model.linears.size, speech, quiet, all, memory, convsOnlyMemory, seconds: Math.round((performance.now() - started) / 1000),
 };
 if (json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  console.log('\n| audio | frames | speech frames (float) | float vs ORT max prob diff | int8 vs float: frame agreement | speech-frame agreement | max prob diff |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| audio | frames | speech frames (float) | float vs ORT max prob diff | int8 vs float: frame agreement | speech-frame agreement | max prob diff | convs-only int8: speech-frame agreement | max prob diff |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [name, r] of [['speech (clean, 10 dB, 0 dB)', speech], ['noise and near-silence', quiet], ['all', all]] as const) {
-    console.log(`| ${name} | ${r.floatVsOrt.frames} | ${r.int8VsFloat.speechFrames} | ${r.floatVsOrt.maxProbDifference.toExponential(2)} | ${pct(r.int8VsFloat.frameAgreement)} | ${pct(r.int8VsFloat.speechFrameAgreement)} | ${r.int8VsFloat.maxProbDifference.toFixed(3)} |`);
+    console.log(`| ${name} | ${r.floatVsOrt.frames} | ${r.int8VsFloat.speechFrames} | ${r.floatVsOrt.maxProbDifference.toExponential(2)} | ${pct(r.int8VsFloat.frameAgreement)} | ${pct(r.int8VsFloat.speechFrameAgreement)} | ${r.int8VsFloat.maxProbDifference.toFixed(3)} | ${pct(r.convsOnlyVsFloat.speechFrameAgreement)} | ${r.convsOnlyVsFloat.maxProbDifference.toFixed(3)} |`);
   }
-  console.log(`\nint8 model (${int8Model.linears.size} convs in int8): bundle ${memory.bundleBytes.toLocaleString('en')} bytes, weights ${memory.weightsBytes.toLocaleString('en')} bytes, peak arena ${memory.peakArenaBytes.toLocaleString('en')} bytes`);
+  const bytes = (m: typeof memory) => `bundle ${m.bundleBytes.toLocaleString('en')} bytes, weights ${m.weightsBytes.toLocaleString('en')} bytes, peak arena ${m.peakArenaBytes.toLocaleString('en')} bytes`;
+  console.log(`\nint8 model (${int8Model.linears.size} convs and the LSTM in int8): ${bytes(memory)}`);
+  console.log(`convs-only int8 model (LSTM float32): ${bytes(convsOnlyMemory)}`);
   console.log(`kernel build ${kernel.build}, ${result.seconds} s`);
 }

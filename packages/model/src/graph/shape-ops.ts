@@ -373,13 +373,57 @@ function dimsFromValues(t: FloatTensor, what: string): number[] {
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
-/** ONNX LSTM over X [seq, batch, input]; returns Y [seq, 1, batch, hidden], Y_h and Y_c [1, batch, hidden]. */
+export interface LstmResult {
+  y: FloatTensor;
+  h: FloatTensor;
+  c: FloatTensor;
+}
+
+/**
+ * The LSTM recurrence over X [seq, batch, input]: `preact(t, h)` gives the gate
+ * pre-activations [batch, 4*hidden] (X_t W^T + H R^T + biases, gates i, o, f, c)
+ * for step t from the previous hidden state h [batch, hidden]; the float op and
+ * the int8 executor differ only there. Returns Y [seq, 1, batch, hidden], Y_h and Y_c [1, batch, hidden].
+ */
+export function lstmSteps(
+  x: FloatTensor, hidden: number, direction: LstmOp['direction'], h0: FloatTensor | undefined, c0: FloatTensor | undefined,
+  preact: (t: number, h: Float32Array) => ArrayLike<number>,
+): LstmResult {
+  if (x.dims.length !== 3) throw new GraphShapeError(`LSTM input must be [seq, batch, input], got [${x.dims.join(', ')}]`);
+  const [seq, batch] = x.dims as [number, number];
+  for (const [t, what] of [[h0, 'initial_h'], [c0, 'initial_c']] as const) {
+    if (t && (t.dims.length !== 3 || t.dims[0] !== 1 || t.dims[1] !== batch || t.dims[2] !== hidden)) {
+      throw new GraphShapeError(`LSTM ${what} is [${t.dims.join(', ')}], expected [1, ${batch}, ${hidden}]`);
+    }
+  }
+  const h = h0 ? Float32Array.from(h0.data) : new Float32Array(batch * hidden);
+  const c = c0 ? Float32Array.from(c0.data) : new Float32Array(batch * hidden);
+  const y = new Float32Array(seq * batch * hidden);
+  const g4 = 4 * hidden;
+  for (let s = 0; s < seq; s++) {
+    const t = direction === 'forward' ? s : seq - 1 - s;
+    const gates = preact(t, h);
+    for (let n = 0; n < batch; n++) {
+      const go = n * g4, ho = n * hidden;
+      for (let j = 0; j < hidden; j++) {
+        const i = sigmoid(gates[go + j]!), o = sigmoid(gates[go + hidden + j]!), f = sigmoid(gates[go + 2 * hidden + j]!);
+        const cn = f * c[ho + j]! + i * Math.tanh(gates[go + 3 * hidden + j]!);
+        c[ho + j] = cn;
+        h[ho + j] = o * Math.tanh(cn);
+      }
+    }
+    y.set(h, t * batch * hidden);
+  }
+  return { y: { dims: [seq, 1, batch, hidden], data: y }, h: { dims: [1, batch, hidden], data: h }, c: { dims: [1, batch, hidden], data: c } };
+}
+
+/** ONNX LSTM over X [seq, batch, input] in float32. */
 export function lstm(
   x: FloatTensor, w: FloatTensor, r: FloatTensor, b: FloatTensor | undefined, h0: FloatTensor | undefined, c0: FloatTensor | undefined,
   hidden: number, direction: LstmOp['direction'],
-): { y: FloatTensor; h: FloatTensor; c: FloatTensor } {
+): LstmResult {
   if (x.dims.length !== 3) throw new GraphShapeError(`LSTM input must be [seq, batch, input], got [${x.dims.join(', ')}]`);
-  const [seq, batch, inSize] = x.dims as [number, number, number];
+  const [, batch, inSize] = x.dims as [number, number, number];
   const g4 = 4 * hidden;
   const expect = (t: FloatTensor | undefined, dims: number[], what: string) => {
     if (t && (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))) {
@@ -389,14 +433,8 @@ export function lstm(
   expect(w, [1, g4, inSize], 'W');
   expect(r, [1, g4, hidden], 'R');
   expect(b, [1, 2 * g4], 'B');
-  expect(h0, [1, batch, hidden], 'initial_h');
-  expect(c0, [1, batch, hidden], 'initial_c');
-  const h = h0 ? Float32Array.from(h0.data) : new Float32Array(batch * hidden);
-  const c = c0 ? Float32Array.from(c0.data) : new Float32Array(batch * hidden);
-  const y = new Float32Array(seq * batch * hidden);
-  const gates = new Float64Array(g4);
-  for (let s = 0; s < seq; s++) {
-    const t = direction === 'forward' ? s : seq - 1 - s;
+  const gates = new Float64Array(batch * g4);
+  return lstmSteps(x, hidden, direction, h0, c0, (t, h) => {
     for (let n = 0; n < batch; n++) {
       const xo = (t * batch + n) * inSize, ho = n * hidden;
       for (let g = 0; g < g4; g++) {
@@ -404,18 +442,11 @@ export function lstm(
         const wo = g * inSize, ro = g * hidden;
         for (let k = 0; k < inSize; k++) acc += x.data[xo + k]! * w.data[wo + k]!;
         for (let k = 0; k < hidden; k++) acc += h[ho + k]! * r.data[ro + k]!;
-        gates[g] = acc;
+        gates[n * g4 + g] = acc;
       }
-      for (let j = 0; j < hidden; j++) {
-        const i = sigmoid(gates[j]!), o = sigmoid(gates[hidden + j]!), f = sigmoid(gates[2 * hidden + j]!), g = Math.tanh(gates[3 * hidden + j]!);
-        const cn = f * c[ho + j]! + i * g;
-        c[ho + j] = cn;
-        h[ho + j] = o * Math.tanh(cn);
-      }
-      y.set(h.subarray(ho, ho + hidden), (t * batch + n) * hidden);
     }
-  }
-  return { y: { dims: [seq, 1, batch, hidden], data: y }, h: { dims: [1, batch, hidden], data: h }, c: { dims: [1, batch, hidden], data: c } };
+    return gates;
+  });
 }
 
 /** Runs a shape op, writing its output(s) into `values`. */
