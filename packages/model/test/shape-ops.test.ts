@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import { Prng } from '@compotastic/mesh';
+import { loadKernel } from '@compotastic/kernel';
 import { describe, expect, it } from 'vitest';
 import { runFloat } from '../src/graph/float-exec.js';
 import { importOnnx, type ImportOptions } from '../src/graph/import.js';
@@ -8,7 +9,8 @@ import { graph } from '../src/onnx/builder.js';
 import { decodeModel, encodeModel } from '../src/onnx/proto.js';
 import { tensor } from '../src/onnx/tensor.js';
 import type { Model } from '../src/onnx/types.js';
-import { decodeInt8Model, encodeInt8Model } from '../src/quant/format.js';
+import { Int8FormatError, decodeInt8Model, encodeInt8Model } from '../src/quant/format.js';
+import { Int8Executor } from '../src/quant/executor.js';
 import { quantizeGraph } from '../src/quant/quantize.js';
 
 ort.env.wasm.numThreads = 1;
@@ -188,14 +190,41 @@ describe('LSTM against ONNX Runtime', () => {
     for (const [name, d] of Object.entries(diffs)) expect(d, name).toBeLessThan(1e-5);
   });
 
-  it('carries through the int8 format and rejects a bad hidden size', () => {
+  it('runs its matrix products in int8 on the kernel close to float, and carries through the int8 format', async () => {
+    const kernel = await loadKernel();
     const g = importOnnx(decodeModel(encodeModel(lstmModel('forward', true))));
-    const q = quantizeGraph(g, new Map(Object.entries(feeds())));
+    const inputs = new Map(Object.entries(feeds()));
+    const q = quantizeGraph(g, inputs);
+    expect(q.recurrent?.size).toBe(1);
+    expect(q.constants.has('W')).toBe(false); // the float weights are not in the bundle
+    const float = runFloat(g, inputs);
+    const exec = Int8Executor.create(kernel, q);
+    const got = exec.run(inputs);
+    for (const name of ['Y', 'Y_h', 'Y_c']) {
+      const a = float.get(name)!.data, b = got.get(name)!.data;
+      let m = 0;
+      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+      expect(m, name).toBeGreaterThan(0);
+      expect(m, name).toBeLessThan(0.05);
+    }
+    const floatLstm = quantizeGraph(g, inputs, { lstm: 'float' });
+    expect(floatLstm.recurrent).toBeUndefined();
     const parts = encodeInt8Model(q);
-    expect(decodeInt8Model(parts).ops[0]).toEqual(q.ops[0]);
-    const cfg = JSON.parse(new TextDecoder().decode(parts.config));
-    cfg.ops[0].hiddenSize = 0;
-    expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg)), weights: parts.weights })).toThrow(/hidden size/);
+    const decoded = decodeInt8Model(parts);
+    expect(decoded.ops[0]).toEqual(q.ops[0]);
+    const again = Int8Executor.create(kernel, decoded);
+    expect(Array.from(again.run(inputs).get('Y')!.data)).toEqual(Array.from(got.get('Y')!.data));
+    again.dispose();
+    exec.dispose();
+    const mutate = (f: (cfg: { ops: { hiddenSize: number }[]; recurrent: { op: number; h: { weights: { offset: number } } }[] }) => void) => {
+      const cfg = JSON.parse(new TextDecoder().decode(parts.config));
+      f(cfg);
+      return () => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg)), weights: parts.weights });
+    };
+    expect(mutate((c) => { c.ops[0]!.hiddenSize = 0; })).toThrow(/hidden size/);
+    expect(mutate((c) => { c.ops[0]!.hiddenSize = 4; })).toThrow(/do not fit hidden size/);
+    expect(mutate((c) => { c.recurrent[0]!.op = 7; })).toThrow(/does not point at an LSTM/);
+    expect(mutate((c) => { c.recurrent[0]!.h.weights.offset = parts.weights.length; })).toThrow(Int8FormatError);
   });
 
   it('rejects what it does not implement by name', () => {

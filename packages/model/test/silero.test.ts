@@ -85,8 +85,9 @@ describe('Silero VAD v5 on the float executor', () => {
 });
 
 describe('Silero VAD v5 in int8', () => {
-  it('agrees with float on speech frames at 0.5, convolutions on the kernel', () => {
+  it('agrees with float on speech frames at 0.5, convolutions and the LSTM on the kernel', () => {
     expect(int8.linears.size).toBeGreaterThanOrEqual(5);
+    expect(int8.recurrent?.size).toBe(1);
     const f = SileroVad.float(graph), q = SileroVad.int8(kernel, int8);
     const clips = [speech, noisySpeech, pinkNoise, nearSilence];
     const r = compareSileroProbabilities(clips.map((c) => f.probabilities(c)), clips.map((c) => q.probabilities(c)));

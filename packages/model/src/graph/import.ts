@@ -3,7 +3,6 @@
 // float32, and recognises linear layers (MatMul or Gemm with a constant weight,
 // with the following constant bias Add folded in).
 
-import { ModelError } from '../errors.js';
 import { ifInliner } from './control-flow.js';
 import type { Graph, Model, Node, Tensor } from '../onnx/types.js';
 import { attr, floatAttr, intAttr, intsAttr, stringAttr } from './attrs.js';
