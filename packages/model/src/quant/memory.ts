@@ -1,7 +1,8 @@
 // What an int8 model needs on a device: the bundle (config + weights, as shipped)
 // and the peak arena, the most bytes of activations alive at once while it runs:
 // every value still to be read, the op's output, and a conv or linear layer's
-// scratch (its uint8 input, im2col columns and int32 accumulators).
+// scratch (its uint8 input, im2col columns and int32 accumulators; an int8 LSTM's
+// uint8 input and hidden state and its two accumulators, for one step).
 
 import type { FloatTensor } from '../graph/ir.js';
 import type { Int8Executor } from './executor.js';
@@ -35,6 +36,11 @@ export function measureMemory(exec: Int8Executor, parts: Int8ModelParts, inputs:
       const rows = out.data.length / l.n; // output positions (conv) or rows (linear)
       const input = values.get((op as { input: string }).input)!;
       scratch = input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * 4;
+    }
+    const r = exec.model.recurrent?.get(i);
+    if (r) {
+      const batch = values.get((op as { input: string }).input)?.dims[1] ?? 1; // X is [seq, batch, input]
+      scratch = batch * (r.x.k + r.h.k + 2 * r.x.n * 4); // uint8 input and hidden state, two int32 accumulators
     }
     let live = scratch;
     const written = new Set(opOutputs(op));
