@@ -12,6 +12,7 @@ import { encodeModel } from '../onnx/proto.js';
 import { mlpToOnnx } from '../reference-model.js';
 import { type MlpWeights, trainMlp } from '../train/mlp.js';
 import { placeInWindow } from './corpus.js';
+import { negativeStream } from './stream.js';
 import { AUDIO_RATE_HZ, type Voice, mixAtSnr, noise, speak } from './speech.js';
 import { EMBEDDING_SIZE, type HeadSpec, type OrtWakeWord, clipEmbeddings, headInputs } from './wakeword.js';
 
@@ -44,6 +45,12 @@ export interface KeywordTrainingOptions {
   epochs?: number;
   /** Widths of the head's two hidden layers (default 64 and 32): smaller heads make smaller over-the-air bundles. */
   hidden?: [number, number];
+  /**
+   * Seconds of running speech to add as negatives (default 0): every window of a negative stream
+   * spoken from the training half of the sentence pool (never the evaluation stream's sentences),
+   * in training voices, cached like the evaluation stream.
+   */
+  runningSpeechSeconds?: number;
 }
 
 export interface TrainedKeywordHead {
@@ -51,7 +58,7 @@ export interface TrainedKeywordHead {
   weights: MlpWeights;
   /** The embeddings of the training clips (they calibrate the int8 head). */
   embeddings: FloatTensor[];
-  examples: { positive: number; negative: number };
+  examples: { positive: number; negative: number; runningSpeechWindows: number };
 }
 
 function randomVoice(rng: Prng): Voice {
@@ -88,6 +95,18 @@ export async function trainKeywordHead(reference: OrtWakeWord, name: string, phr
     embeddings.push(e);
     for (const x of features(e)) rows.push({ x, y: 0 });
   }
+  let runningSpeechWindows = 0;
+  if (o.runningSpeechSeconds) {
+    const stream = negativeStream({ seed: (o.seed ?? 1) + 7919, seconds: o.runningSpeechSeconds, pool: 'train', voices: TRAINING_VOICES });
+    const chunk = 10 * AUDIO_RATE_HZ;
+    for (let at = 0; at < stream.samples.length; at += chunk) {
+      const e = await clipEmbeddings(reference, stream.samples.subarray(at, at + chunk + 1280 * KEYWORD_WINDOW));
+      for (const x of features(e)) {
+        rows.push({ x, y: 0 });
+        runningSpeechWindows++;
+      }
+    }
+  }
   const d = KEYWORD_WINDOW * EMBEDDING_SIZE;
   const x = new Float32Array(rows.length * d), y = new Uint8Array(rows.length);
   rows.forEach((r, i) => { x.set(r.x, i * d); y[i] = r.y; });
@@ -95,6 +114,6 @@ export async function trainKeywordHead(reference: OrtWakeWord, name: string, phr
   const positive = y.reduce((n, v) => n + v, 0);
   return {
     spec: { name, phrase, onnx: encodeModel(mlpToOnnx(weights, name)) }, weights, embeddings,
-    examples: { positive, negative: rows.length - positive },
+    examples: { positive, negative: rows.length - positive, runningSpeechWindows },
   };
 }
