@@ -16,7 +16,7 @@ import { loadKernel } from '@compotastic/kernel';
 import { type Clip, HELD_OUT_VOICES, NEGATIVE_PHRASES, calibrationCorpus, durationSeconds, heldOutCorpus } from '../audio/corpus.js';
 import { type HeadComparison, type StreamHeadComparison, compareOnClips, compareOnStream } from '../audio/evaluate.js';
 import { negativeStream } from '../audio/stream.js';
-import { trainKeywordHead } from '../audio/keyword-head.js';
+import { type TrainedKeywordHead, trainKeywordHead } from '../audio/keyword-head.js';
 import {
   EMBEDDING_FRAMES, Int8WakeWord, MEL_BINS, OrtWakeWord, WAKE_THRESHOLD, WAKE_WORD_HEADS, type WakeWordHead,
   pretrainedHead, quantizeHead, quantizeWakeWord, wakeWordParts,
@@ -51,9 +51,11 @@ const kernel = await loadKernel();
 const candidate = new Int8WakeWord(kernel, models);
 // help_me as before (clip negatives only), and help_me with running-speech negatives added.
 const trained = [];
+let first: TrainedKeywordHead | undefined;
 for (const [name, seconds] of [['help_me_clips', 0], ['help_me', runningSpeechSeconds]] as const) {
   log(`training ${name} for "help me" on synthetic examples (${seconds} s of running speech as negatives)`);
-  const keyword = await trainKeywordHead(reference, name, 'help me', { seed, runningSpeechSeconds: seconds });
+  const keyword = await trainKeywordHead(reference, name, 'help me', { seed, runningSpeechSeconds: seconds, ...(first ? { clipsFrom: first } : {}) });
+  first ??= keyword;
   await reference.addHead(keyword.spec);
   models.heads.set(name, await quantizeHead(keyword.spec.onnx, keyword.embeddings));
   candidate.addHead(name, models.heads.get(name)!);
