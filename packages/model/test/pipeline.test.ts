@@ -114,7 +114,7 @@ describe('ONNX import and the float executor', () => {
       .node('MatMul', ['x', 'w'], ['a'])
       .node('Conv', ['a', 'w'], ['a2'], { group: 2 })
       .node('GRU', ['a2', 'w', 'w'], ['b'])
-      .node('LSTM', ['b', 'w', 'w'], ['c'])
+      .node('LSTM', ['b', 'w', 'w'], ['c'], { hidden_size: 4, direction: 'bidirectional' })
       .node('Relu', ['c'], ['y'])
       .output('y', 'float32', [1, 4])
       .model({ opset: 20 });
@@ -125,8 +125,8 @@ describe('ONNX import and the float executor', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedOpsError);
-    expect((err as UnsupportedOpsError).ops).toEqual(['Conv with group != 1', 'GRU', 'LSTM']);
-    expect((err as Error).message).toMatch(/Conv with group != 1, GRU, LSTM/);
+    expect((err as UnsupportedOpsError).ops).toEqual(['Conv with group != 1', 'GRU', 'LSTM with direction=bidirectional']);
+    expect((err as Error).message).toMatch(/Conv with group != 1, GRU, LSTM with direction=bidirectional/);
   });
 
   it('runs a small transformer block (attention with softmax, residual, layer norm, GELU MLP) like ONNX Runtime', async () => {
@@ -276,7 +276,7 @@ describe('int8 quantization and the int8 executor', () => {
     cfg.linears[0].weights.offset = parts.weights.length - 4;
     expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg)), weights: parts.weights })).toThrow(/runs past|bytes/);
     const cfg2 = JSON.parse(new TextDecoder().decode(parts.config));
-    cfg2.ops[0].kind = 'lstm';
+    cfg2.ops[0].kind = 'gru';
     expect(() => decodeInt8Model({ config: new TextEncoder().encode(JSON.stringify(cfg2)), weights: parts.weights })).toThrow(/unknown kind/);
   });
 });

@@ -1,7 +1,7 @@
-// The cheapest stage of a sensor's listening pipeline: Silero VAD does not run
-// on the int8 core (its graph needs If and LSTM), so an energy gate decides
+// The cheapest stage of a sensor's listening pipeline: an energy gate decides
 // whether a clip is loud enough to be speech before the wake-word models wake
-// up. Frames are 80 ms (one embedding step); the gate opens when any frame is
+// up (SileroVad, in ./silero.ts, is the costlier gate that tells speech from
+// loud noise). Frames are 80 ms (one embedding step); the gate opens when any frame is
 // louder than the threshold.
 
 import { AUDIO_RATE_HZ } from './speech.js';

@@ -4,7 +4,9 @@
 
 import { AUDIO_RATE_HZ } from './speech.js';
 import type { Clip } from './corpus.js';
-import { WAKE_THRESHOLD, type WakeWordStages, clipEmbeddings, headScores } from './wakeword.js';
+import {
+  EMBEDDING_FRAMES, EMBEDDING_SIZE, EMBEDDING_STEP, MEL_BINS, WAKE_THRESHOLD, type WakeWordStages, clipEmbeddings, headScores, melFeatures,
+} from './wakeword.js';
 
 export interface PipelineResult {
   detected: number;
@@ -70,6 +72,145 @@ export async function compareOnClips(
     return {
       head: a.head, positives: a.pos, negatives: a.neg, negativeHours: hours, float: result(0), int8: result(1),
       clipAgreement: a.clipAgree / Math.max(1, a.pos + a.neg), stepAgreement: a.steps ? a.stepAgree / a.steps : 1, maxScoreDifference: a.maxDiff,
+    };
+  });
+}
+
+/** openWakeWord's mel model: a 512-sample window every 160 samples (10 ms). */
+const MEL_WINDOW = 512, MEL_HOP = 160;
+
+/** One pipeline's scores over a long stream, computed chunk by chunk exactly as over the whole stream at once. */
+class StreamScorer {
+  private features = new Float32Array(0);
+  /** Absolute frame index of features[0]; the next embedding window starts at nextWindow. */
+  private featureStart = 0;
+  private nextWindow = 0;
+  private embeddings = new Float32Array(0);
+  readonly scores = new Map<string, number[]>();
+
+  constructor(private readonly stages: WakeWordStages, private readonly heads: readonly string[]) {
+    for (const h of heads) this.scores.set(h, []);
+  }
+
+  /** Feeds the next chunk: it starts at the sample of the next mel frame and runs 352 samples past its last hop. */
+  async feed(samples: Float32Array): Promise<void> {
+    const mel = melFeatures(await this.stages.mel(samples));
+    const all = new Float32Array(this.features.length + mel.data.length);
+    all.set(this.features);
+    all.set(mel.data, this.features.length);
+    const frames = all.length / MEL_BINS;
+    const windows: number[] = [];
+    while (this.nextWindow + EMBEDDING_FRAMES <= this.featureStart + frames) {
+      windows.push(this.nextWindow);
+      this.nextWindow += EMBEDDING_STEP;
+    }
+    const input = new Float32Array(windows.length * EMBEDDING_FRAMES * MEL_BINS);
+    windows.forEach((w, i) => input.set(all.subarray((w - this.featureStart) * MEL_BINS, (w - this.featureStart + EMBEDDING_FRAMES) * MEL_BINS), i * EMBEDDING_FRAMES * MEL_BINS));
+    this.features = all.slice((this.nextWindow - this.featureStart) * MEL_BINS);
+    this.featureStart = this.nextWindow;
+    if (windows.length === 0) return;
+    const fresh = await this.stages.embed({ dims: [windows.length, EMBEDDING_FRAMES, MEL_BINS, 1], data: input });
+    const emb = new Float32Array(this.embeddings.length + fresh.data.length);
+    emb.set(this.embeddings);
+    emb.set(fresh.data, this.embeddings.length);
+    const count = emb.length / EMBEDDING_SIZE, old = this.embeddings.length / EMBEDDING_SIZE;
+    let keep = 0;
+    for (const h of this.heads) {
+      const w = this.stages.window(h);
+      keep = Math.max(keep, w - 1);
+      // Windows ending at a new embedding only: start from the last w - 1 old ones.
+      const from = Math.max(0, old - (w - 1));
+      const scores = await headScores(this.stages, h, { dims: [count - from, EMBEDDING_SIZE], data: emb.subarray(from * EMBEDDING_SIZE) });
+      this.scores.get(h)!.push(...scores);
+    }
+    this.embeddings = emb.slice(Math.max(0, count - keep) * EMBEDDING_SIZE);
+  }
+}
+
+/** A pipeline's accepts on a negative stream (all false). */
+export interface StreamAccepts {
+  accepts: number;
+  perHour: number;
+}
+
+export interface StreamHeadComparison {
+  head: string;
+  /** Head steps scored (one per 80 ms) and hours of stream. */
+  steps: number;
+  hours: number;
+  float: StreamAccepts;
+  int8: StreamAccepts;
+  /** Steps on which both decide the same at the threshold. */
+  stepAgreement: number;
+  /** Accepts of one pipeline with an accept of the other within the refractory time. */
+  matchedAccepts: number;
+  maxScoreDifference: number;
+}
+
+/**
+ * Accepts in a score sequence as a streaming detector counts them: a step at or above the threshold is an
+ * accept unless an accept came less than `refractorySteps` steps before it (openWakeWord's debounce).
+ */
+export function countAccepts(scores: ArrayLike<number>, threshold: number, refractorySteps: number): number[] {
+  const at: number[] = [];
+  for (let s = 0; s < scores.length; s++) {
+    if (scores[s]! >= threshold && (at.length === 0 || s - at[at.length - 1]! >= refractorySteps)) at.push(s);
+  }
+  return at;
+}
+
+export interface StreamOptions {
+  threshold?: number;
+  /** Seconds after an accept in which the detector does not fire again (default 2). */
+  refractorySeconds?: number;
+  /** Seconds of audio per chunk fed to the pipelines (default 30). */
+  chunkSeconds?: number;
+  onChunk?: (seconds: number) => void;
+}
+
+/**
+ * Every head's score at every 80 ms step of a long stream, fed in chunks of `chunkSeconds`: the same
+ * scores as over the whole stream at once (the mel frames, embedding windows and head windows line up
+ * across chunks), in memory bounded by the chunk.
+ */
+export async function streamScores(
+  stages: WakeWordStages, samples: Float32Array, heads: readonly string[], o: Pick<StreamOptions, 'chunkSeconds' | 'onChunk'> = {},
+): Promise<Map<string, number[]>> {
+  const hop = Math.max(1, Math.round((o.chunkSeconds ?? 30) * AUDIO_RATE_HZ / MEL_HOP)) * MEL_HOP;
+  const scorer = new StreamScorer(stages, heads);
+  for (let start = 0; start + MEL_WINDOW <= samples.length; start += hop) {
+    // The frames whose window starts in [start, start + hop) and fits in the stream.
+    await scorer.feed(samples.subarray(start, Math.min(samples.length, start + hop + MEL_WINDOW - MEL_HOP)));
+    o.onChunk?.(Math.min(samples.length, start + hop) / AUDIO_RATE_HZ);
+    // The int8 stages run synchronously; give timers and I/O a turn between chunks.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return scorer.scores;
+}
+
+/** Runs a long negative stream through both pipelines in chunks and compares their false accepts per head. */
+export async function compareOnStream(
+  reference: WakeWordStages, candidate: WakeWordStages, samples: Float32Array, heads: readonly string[], o: StreamOptions = {},
+): Promise<StreamHeadComparison[]> {
+  const threshold = o.threshold ?? WAKE_THRESHOLD;
+  const refractorySteps = Math.round((o.refractorySeconds ?? 2) * AUDIO_RATE_HZ / (MEL_HOP * EMBEDDING_STEP));
+  const [float, int8] = [await streamScores(reference, samples, heads, o), await streamScores(candidate, samples, heads, o)];
+  const hours = samples.length / AUDIO_RATE_HZ / 3600;
+  return heads.map((head) => {
+    const [sf, si] = [float.get(head)!, int8.get(head)!];
+    const [af, ai] = [countAccepts(sf, threshold, refractorySteps), countAccepts(si, threshold, refractorySteps)];
+    const near = (xs: number[], s: number) => xs.some((x) => Math.abs(x - s) < refractorySteps);
+    let agree = 0, maxDiff = 0;
+    for (let s = 0; s < sf.length; s++) {
+      agree += +((sf[s]! >= threshold) === (si[s]! >= threshold));
+      maxDiff = Math.max(maxDiff, Math.abs(sf[s]! - si[s]!));
+    }
+    return {
+      head, steps: sf.length, hours,
+      float: { accepts: af.length, perHour: af.length / hours }, int8: { accepts: ai.length, perHour: ai.length / hours },
+      stepAgreement: sf.length ? agree / sf.length : 1,
+      matchedAccepts: af.filter((s) => near(ai, s)).length + ai.filter((s) => near(af, s)).length,
+      maxScoreDifference: maxDiff,
     };
   });
 }

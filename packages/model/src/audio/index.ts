@@ -16,3 +16,8 @@ export { compareOnClips } from './evaluate.js';
 export type { HeadComparison, PipelineResult } from './evaluate.js';
 export { trainKeywordHead, KEYWORD_WINDOW } from './keyword-head.js';
 export type { KeywordTrainingOptions, TrainedKeywordHead } from './keyword-head.js';
+export {
+  SILERO_FRAME, SILERO_CONTEXT, SILERO_STATE_DIMS, SPEECH_THRESHOLD, sileroModel, importSilero, sileroInputs, sileroFrameInputs, quantizeSilero,
+  SileroVad, OrtSilero, compareSileroProbabilities,
+} from './silero.js';
+export type { SileroAgreement } from './silero.js';

@@ -12,6 +12,7 @@ import { encodeModel } from '../onnx/proto.js';
 import { mlpToOnnx } from '../reference-model.js';
 import { type MlpWeights, trainMlp } from '../train/mlp.js';
 import { placeInWindow } from './corpus.js';
+import { negativeStream } from './stream.js';
 import { AUDIO_RATE_HZ, type Voice, mixAtSnr, noise, speak } from './speech.js';
 import { EMBEDDING_SIZE, type HeadSpec, type OrtWakeWord, clipEmbeddings, headInputs } from './wakeword.js';
 
@@ -44,6 +45,17 @@ export interface KeywordTrainingOptions {
   epochs?: number;
   /** Widths of the head's two hidden layers (default 64 and 32): smaller heads make smaller over-the-air bundles. */
   hidden?: [number, number];
+  /**
+   * Seconds of running speech to add as negatives (default 0): every window of a negative stream
+   * spoken from the training half of the sentence pool (never the evaluation stream's sentences),
+   * in training voices, cached like the evaluation stream.
+   */
+  runningSpeechSeconds?: number;
+  /**
+   * Reuse the clip examples (and their embeddings) of a head trained before with the same seed and
+   * counts, instead of synthesizing and embedding them again: e.g. to retrain with running speech added.
+   */
+  clipsFrom?: TrainedKeywordHead;
 }
 
 export interface TrainedKeywordHead {
@@ -51,11 +63,18 @@ export interface TrainedKeywordHead {
   weights: MlpWeights;
   /** The embeddings of the training clips (they calibrate the int8 head). */
   embeddings: FloatTensor[];
-  examples: { positive: number; negative: number };
+  examples: { positive: number; negative: number; runningSpeechWindows: number };
+  /** The clip examples (positives, negative phrases, noise) as training rows, for `clipsFrom`. */
+  clipRows: { x: Float32Array; y: number }[];
 }
 
 function randomVoice(rng: Prng): Voice {
   return { name: TRAINING_VOICES[rng.int(0, TRAINING_VOICES.length)]!, speed: rng.int(115, 195), pitch: rng.int(15, 85) };
+}
+
+/** Every head input window of a clip's embeddings, flat. */
+function features(e: FloatTensor): Float32Array[] {
+  return headInputs(e, KEYWORD_WINDOW).map((w) => w.data);
 }
 
 function augment(clip: Float32Array, rng: Prng): Float32Array {
@@ -63,12 +82,11 @@ function augment(clip: Float32Array, rng: Prng): Float32Array {
   return snr === null ? clip : mixAtSnr(clip, noise(clip.length, rng, rng.float() < 0.5 ? 'white' : 'pink'), snr);
 }
 
-/** Synthesizes the examples, embeds them with the float reference, and trains the head. */
-export async function trainKeywordHead(reference: OrtWakeWord, name: string, phrase: string, o: KeywordTrainingOptions = {}): Promise<TrainedKeywordHead> {
+/** The clip examples: positives, negative phrases, noise and near-silence, embedded by the float reference. */
+async function clipExamples(reference: OrtWakeWord, phrase: string, o: KeywordTrainingOptions): Promise<{ rows: { x: Float32Array; y: number }[]; embeddings: FloatTensor[] }> {
   const rng = new Prng(o.seed ?? 1);
   const rows: { x: Float32Array; y: number }[] = [];
   const embeddings: FloatTensor[] = [];
-  const features = (e: FloatTensor) => headInputs(e, KEYWORD_WINDOW).map((w) => w.data);
   for (let i = 0; i < (o.positives ?? 60); i++) {
     const e = await clipEmbeddings(reference, augment(placeInWindow(speak(phrase, randomVoice(rng), 0.2), KEYWORD_WINDOW, 0.1 + 0.3 * rng.float()), rng));
     embeddings.push(e);
@@ -88,6 +106,26 @@ export async function trainKeywordHead(reference: OrtWakeWord, name: string, phr
     embeddings.push(e);
     for (const x of features(e)) rows.push({ x, y: 0 });
   }
+  return { rows, embeddings };
+}
+
+/** Synthesizes the examples, embeds them with the float reference, and trains the head. */
+export async function trainKeywordHead(reference: OrtWakeWord, name: string, phrase: string, o: KeywordTrainingOptions = {}): Promise<TrainedKeywordHead> {
+  const { rows: clipRows, embeddings } = o.clipsFrom
+    ? { rows: o.clipsFrom.clipRows, embeddings: o.clipsFrom.embeddings } : await clipExamples(reference, phrase, o);
+  const rows = [...clipRows];
+  let runningSpeechWindows = 0;
+  if (o.runningSpeechSeconds) {
+    const stream = negativeStream({ seed: (o.seed ?? 1) + 7919, seconds: o.runningSpeechSeconds, pool: 'train', voices: TRAINING_VOICES });
+    const chunk = 10 * AUDIO_RATE_HZ;
+    for (let at = 0; at < stream.samples.length; at += chunk) {
+      const e = await clipEmbeddings(reference, stream.samples.subarray(at, at + chunk + 1280 * KEYWORD_WINDOW));
+      for (const x of features(e)) {
+        rows.push({ x, y: 0 });
+        runningSpeechWindows++;
+      }
+    }
+  }
   const d = KEYWORD_WINDOW * EMBEDDING_SIZE;
   const x = new Float32Array(rows.length * d), y = new Uint8Array(rows.length);
   rows.forEach((r, i) => { x.set(r.x, i * d); y[i] = r.y; });
@@ -95,6 +133,6 @@ export async function trainKeywordHead(reference: OrtWakeWord, name: string, phr
   const positive = y.reduce((n, v) => n + v, 0);
   return {
     spec: { name, phrase, onnx: encodeModel(mlpToOnnx(weights, name)) }, weights, embeddings,
-    examples: { positive, negative: rows.length - positive },
+    examples: { positive, negative: rows.length - positive, runningSpeechWindows }, clipRows,
   };
 }

@@ -35,7 +35,8 @@ function run(cmd: string, args: string[], input?: Uint8Array): Uint8Array {
 /** Speaks `text` and returns 16 kHz mono samples in [-1, 1), with `padSeconds` of silence either side. */
 export function speak(text: string, voice: Voice, padSeconds = 0.5): Float32Array {
   const wav = run('espeak-ng', ['-v', voice.name, '-s', String(voice.speed), '-p', String(voice.pitch), '--stdout', text]);
-  const pcm = run('sox', ['-t', 'wav', '-', '-t', 'raw', '-r', String(AUDIO_RATE_HZ), '-c', '1', '-b', '16', '-e', 'signed-integer', '-L', '-',
+  // -R: sox seeds its dither, so the same text and voice give the same samples on every run.
+  const pcm = run('sox', ['-R', '-t', 'wav', '-', '-t', 'raw', '-r', String(AUDIO_RATE_HZ), '-c', '1', '-b', '16', '-e', 'signed-integer', '-L', '-',
     'pad', String(padSeconds), String(padSeconds)], wav);
   const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   const out = new Float32Array(pcm.byteLength >> 1);

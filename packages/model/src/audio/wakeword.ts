@@ -31,6 +31,8 @@ export const WAKE_WORD_HEADS = {
   alexa: { file: 'alexa_v0.1', phrase: 'alexa' },
   hey_mycroft: { file: 'hey_mycroft_v0.1', phrase: 'hey mycroft' },
   hey_rhasspy: { file: 'hey_rhasspy_v0.1', phrase: 'hey rhasspy' },
+  /** Its graph is an If: the verifier model runs only when the first model scores >= 0.5 (imported as both and Where). */
+  hey_jarvis: { file: 'hey_jarvis_v0.1', phrase: 'hey jarvis' },
   weather: { file: 'weather_v0.1', phrase: "what's the weather" },
 } as const;
 export type WakeWordHead = keyof typeof WAKE_WORD_HEADS;

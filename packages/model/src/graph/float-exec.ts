@@ -4,8 +4,9 @@
 // normalization over the given axes).
 
 import { erf } from '../train/math.js';
-import { type FloatGraph, type FloatTensor, type Op, type UnaryOp, GraphShapeError } from './ir.js';
+import { type BinaryOp, type FloatGraph, type FloatTensor, type Op, type UnaryOp, GraphShapeError, isBinaryOp } from './ir.js';
 import { conv2d, maxPool2d } from './conv.js';
+import { isShapeOp, runShapeOp } from './shape-ops.js';
 
 export type TensorMap = Map<string, FloatTensor>;
 
@@ -71,7 +72,7 @@ function broadcastIndex(src: readonly number[], out: readonly number[]): Int32Ar
   return idx;
 }
 
-const BINARY: Record<'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow', (x: number, y: number) => number> = {
+const BINARY: Record<BinaryOp['kind'], (x: number, y: number) => number> = {
   add: (x, y) => x + y,
   sub: (x, y) => x - y,
   mul: (x, y) => x * y,
@@ -80,7 +81,23 @@ const BINARY: Record<'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow', (x: 
   max: Math.max,
   min: Math.min,
   pow: Math.pow,
+  equal: (x, y) => +(x === y),
+  greater: (x, y) => +(x > y),
+  less: (x, y) => +(x < y),
+  greaterorequal: (x, y) => +(x >= y),
+  lessorequal: (x, y) => +(x <= y),
+  and: (x, y) => +(x !== 0 && y !== 0),
+  or: (x, y) => +(x !== 0 || y !== 0),
 };
+
+/** Where(cond, a, b) with numpy broadcasting over the three operands. */
+function where(cond: FloatTensor, a: FloatTensor, b: FloatTensor): FloatTensor {
+  const dims = broadcastDims(broadcastDims(cond.dims, a.dims), b.dims);
+  const [ic, ia, ib] = [cond, a, b].map((t) => broadcastIndex(t.dims, dims)) as [Int32Array, Int32Array, Int32Array];
+  const out = new Float32Array(count(dims));
+  for (let i = 0; i < out.length; i++) out[i] = cond.data[ic[i]!] !== 0 ? a.data[ia[i]!]! : b.data[ib[i]!]!;
+  return { dims, data: out };
+}
 
 function binary(kind: keyof typeof BINARY, a: FloatTensor, b: FloatTensor): FloatTensor {
   const dims = broadcastDims(a.dims, b.dims);
@@ -208,6 +225,8 @@ const UNARY: Record<Exclude<UnaryOp['kind'], 'identity'>, (v: number) => number>
   exp: Math.exp,
   neg: (v) => -v,
   abs: Math.abs,
+  not: (v) => +(v === 0),
+  tobool: (v) => +(v !== 0),
 };
 
 function unary(kind: UnaryOp['kind'], x: FloatTensor): FloatTensor {
@@ -291,6 +310,14 @@ export function runFloatOp(op: Op, values: TensorMap, constants: TensorMap): voi
     if (!t) throw new GraphShapeError(`value '${name}' is not available`);
     return t;
   };
+  if (isShapeOp(op)) {
+    runShapeOp(op, get, values);
+    return;
+  }
+  if (isBinaryOp(op)) {
+    values.set(op.output, binary(op.kind, get(op.a), get(op.b)));
+    return;
+  }
   let y: FloatTensor;
   switch (op.kind) {
     case 'linear':
@@ -305,14 +332,8 @@ export function runFloatOp(op: Op, values: TensorMap, constants: TensorMap): voi
     case 'maxpool':
       y = maxPool2d(get(op.input), op);
       break;
-    case 'add':
-    case 'sub':
-    case 'mul':
-    case 'div':
-    case 'max':
-    case 'min':
-    case 'pow':
-      y = binary(op.kind, get(op.a), get(op.b));
+    case 'where':
+      y = where(get(op.cond), get(op.a), get(op.b));
       break;
     case 'leakyrelu': {
       const alpha = op.alpha;

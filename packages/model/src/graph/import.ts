@@ -3,66 +3,54 @@
 // float32, and recognises linear layers (MatMul or Gemm with a constant weight,
 // with the following constant bias Add folded in).
 
-import { ModelError } from '../errors.js';
-import type { Attribute, Model, Node, Tensor } from '../onnx/types.js';
+import { ifInliner } from './control-flow.js';
+import type { Graph, Model, Node, Tensor } from '../onnx/types.js';
+import { attr, floatAttr, intAttr, intsAttr, stringAttr } from './attrs.js';
+import { runFloatOp } from './float-exec.js';
 import {
-  type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError,
+  type BinaryOp, type FloatGraph, type FloatTensor, type GraphInput, type LinearOp, type Op, type UnaryOp, GraphShapeError, UnsupportedOpsError, opInputs, opOutputs,
 } from './ir.js';
+import { SHAPE_ONNX_OPS, type ShapeImportContext, importShapeNode, shapeOpUnsupportedUse } from './shape-ops.js';
 
 /** ONNX operators (default domain unless noted) the pipeline imports. */
 export const SUPPORTED_OPS = [
   'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'Gelu', 'Tanh', 'Sigmoid', 'Identity', 'Softmax',
   'LayerNormalization', 'Transpose', 'Reshape', 'Constant', 'Conv', 'MaxPool', 'LeakyRelu', 'Max', 'Min', 'Pow', 'Sqrt',
   'Log', 'Exp', 'Neg', 'Abs', 'Clip', 'ReduceMean', 'ReduceMax', 'Flatten', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast',
+  // If is inlined before the rest of import (./control-flow.ts); the others hold booleans as float32 0 and 1.
+  'If', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Not', 'Where',
+  ...SHAPE_ONNX_OPS,
 ] as const;
 
-/** ONNX tensor element type code of float32, the only type Cast may produce here. */
-const ONNX_FLOAT = 1;
+/** ONNX tensor element type code of bool. */
+const ONNX_BOOL = 9;
+const COMPARISONS: Record<string, BinaryOp['kind']> = {
+  Equal: 'equal', Greater: 'greater', Less: 'less', GreaterOrEqual: 'greaterorequal', LessOrEqual: 'lessorequal', And: 'and', Or: 'or',
+};
+
+export interface ImportOptions {
+  /** Fixed dims of graph inputs (symbolic ones included): Shape and Size of values derived from them fold to constants. */
+  inputShapes?: Record<string, number[]>;
+  /** Graph inputs given a fixed value (e.g. a sample rate): they become constants and leave the inputs. */
+  inputValues?: Record<string, Tensor>;
+}
 
 const SUPPORTED = new Set<string>(SUPPORTED_OPS);
 
-function attr(node: Node, name: string): Attribute | undefined {
-  return node.attributes.find((a) => a.name === name);
-}
-
-function intAttr(node: Node, name: string, fallback: number): number {
-  const a = attr(node, name);
-  if (!a) return fallback;
-  if (a.type !== 'int') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be an int`);
-  return Number(a.value);
-}
-
-function floatAttr(node: Node, name: string, fallback: number): number {
-  const a = attr(node, name);
-  if (!a) return fallback;
-  if (a.type !== 'float') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be a float`);
-  return a.value;
-}
-
-function intsAttr(node: Node, name: string): number[] | undefined {
-  const a = attr(node, name);
-  if (!a) return undefined;
-  if (a.type !== 'ints') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be ints`);
-  return a.value.map(Number);
-}
-
-function stringAttr(node: Node, name: string, fallback: string): string {
-  const a = attr(node, name);
-  if (!a) return fallback;
-  if (a.type !== 'string') throw new ModelError('ATTRIBUTE', `${node.opType} attribute ${name} must be a string`);
-  return a.value;
-}
-
 function toFloat(t: Tensor): FloatTensor | undefined {
   if (t.type === 'float32') return { dims: [...t.dims], data: t.data };
-  if (t.type === 'float64') return { dims: [...t.dims], data: Float32Array.from(t.data) };
+  if (t.type === 'float64' || t.type === 'int32' || t.type === 'int16' || t.type === 'int8' || t.type === 'uint8' || t.type === 'uint16' || t.type === 'bool') {
+    return { dims: [...t.dims], data: Float32Array.from(t.data) };
+  }
+  // int64 values are held as float32 like every value: exact up to 2^24 (shapes, indices, axes).
+  if (t.type === 'int64' || t.type === 'uint64') return { dims: [...t.dims], data: Float32Array.from(t.data, Number) };
   return undefined;
 }
 
-function toInts(t: Tensor): number[] | undefined {
-  if (t.type === 'int64') return Array.from(t.data, Number);
-  if (t.type === 'int32') return Array.from(t.data);
-  return undefined;
+/** True when any node of the graph (or of a subgraph) is Shape or Size: the import then tracks every value's dims. */
+function readsShapes(g: Graph): boolean {
+  return g.nodes.some((n) => n.opType === 'Shape' || n.opType === 'Size' ||
+    n.attributes.some((a) => (a.type === 'graph' && readsShapes(a.value)) || (a.type === 'graphs' && a.value.some(readsShapes))));
 }
 
 function transpose2d(t: FloatTensor): FloatTensor {
@@ -92,7 +80,8 @@ function unsupportedUse(node: Node, opset: number): string | undefined {
     if (node.opType === 'MaxPool' && (intsAttr(node, 'dilations') ?? []).some((d) => d !== 1)) return 'MaxPool with dilations';
   }
   if ((node.opType === 'Max' || node.opType === 'Min') && node.inputs.length !== 2) return `${node.opType} with ${node.inputs.length} inputs`;
-  if (node.opType === 'Cast' && intAttr(node, 'to', 0) !== ONNX_FLOAT) return `Cast to type ${intAttr(node, 'to', 0)}`;
+  const shapeUse = shapeOpUnsupportedUse(node);
+  if (shapeUse) return shapeUse;
   if ((node.opType === 'ReduceMean' || node.opType === 'ReduceMax') && intAttr(node, 'noop_with_empty_axes', 0) !== 0) {
     return `${node.opType} with noop_with_empty_axes=1`;
   }
@@ -112,30 +101,34 @@ function pads4(node: Node, spatialRank: 1 | 2): [number, number, number, number]
 }
 
 /** Imports a float ONNX model; throws UnsupportedOpsError naming every operator it cannot run. */
-export function importOnnx(model: Model): FloatGraph {
+export function importOnnx(model: Model, options: ImportOptions = {}): FloatGraph {
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
   const g = model.graph;
   const unsupported = new Set<string>();
-  for (const node of g.nodes) {
-    if (!SUPPORTED.has(node.opType)) unsupported.add(node.domain ? `${node.opType} (domain ${node.domain})` : node.opType);
-    else {
-      const why = unsupportedUse(node, opset);
-      if (why) unsupported.add(why);
+  // A spliced If branch is checked when the import reaches it: ops in a branch a folded condition drops need not be supported.
+  const check = (nodes: Node[]): void => {
+    for (const node of nodes) {
+      if (!SUPPORTED.has(node.opType)) unsupported.add(node.domain ? `${node.opType} (domain ${node.domain})` : node.opType);
+      else {
+        const why = unsupportedUse(node, opset);
+        if (why) unsupported.add(why);
+      }
     }
-  }
+  };
+  check(g.nodes);
   if (unsupported.size > 0) throw new UnsupportedOpsError([...unsupported].sort());
 
   const constants = new Map<string, FloatTensor>();
-  const intConstants = new Map<string, number[]>();
+  // Integer constants (shapes, axes, indices) are float32 constants read back as numbers.
+  const intConstants = { get: (name: string) => ((t) => (t ? Array.from(t.data) : undefined))(constants.get(name)) };
   const addConstant = (name: string, t: Tensor) => {
     const f = toFloat(t);
     if (f) constants.set(name, f);
-    const ints = toInts(t);
-    if (ints) intConstants.set(name, ints);
   };
   for (const t of g.initializers) if (t.name) addConstant(t.name, t);
+  for (const [name, t] of Object.entries(options.inputValues ?? {})) addConstant(name, t);
 
-  const initializerNames = new Set(g.initializers.map((t) => t.name));
+  const initializerNames = new Set([...g.initializers.map((t) => t.name), ...Object.keys(options.inputValues ?? {})]);
   const inputs: GraphInput[] = g.inputs
     .filter((v) => !initializerNames.has(v.name))
     .map((v) => ({ name: v.name, dims: (v.type?.shape ?? []).map((d) => (typeof d === 'number' ? d : null)) }));
@@ -144,7 +137,16 @@ export function importOnnx(model: Model): FloatGraph {
     if (type && type !== 'float32') throw new UnsupportedOpsError([`graph input ${input.name} of type ${type}`]);
   }
 
-  const defined = new Set<string>([...inputs.map((i) => i.name), ...constants.keys(), ...intConstants.keys()]);
+  const defined = new Set<string>([...inputs.map((i) => i.name), ...constants.keys()]);
+
+  // With every input's dims known, the import runs each op once on zeros to learn the dims of its outputs.
+  const shadow = new Map<string, FloatTensor>();
+  if (options.inputShapes || readsShapes(g)) {
+    for (const input of inputs) {
+      const dims = options.inputShapes?.[input.name] ?? (input.dims.every((d) => d !== null) ? (input.dims as number[]) : undefined);
+      if (dims) shadow.set(input.name, { dims: [...dims], data: new Float32Array(dims.reduce((p, d) => p * d, 1)) });
+    }
+  }
   const uses = new Map<string, number>();
   for (const node of g.nodes) for (const i of node.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   for (const o of g.outputs) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
@@ -156,8 +158,8 @@ export function importOnnx(model: Model): FloatGraph {
     if (!defined.has(name)) throw new GraphShapeError(`${node.opType} reads '${name}' before it is produced (graph not in topological order?)`);
     return name;
   };
-  const out = (node: Node): string => {
-    const name = node.outputs[0];
+  const out = (node: Node, i = 0): string => {
+    const name = node.outputs[i];
     if (!name) throw new GraphShapeError(`${node.opType} has no output`);
     defined.add(name);
     return name;
@@ -171,8 +173,58 @@ export function importOnnx(model: Model): FloatGraph {
     return axes;
   };
 
+  const shapeContext: ShapeImportContext = {
+    need, out, ints: (name) => intConstants.get(name), constant: (name, t) => constants.set(name, t),
+    dimsOf: (name) => constants.get(name)?.dims ?? shadow.get(name)?.dims, push: (op) => ops.push(op),
+  };
+  // An op whose inputs are all constants runs once here and becomes a constant; others run on the shadow values.
+  const settle = (first: number) => {
+    for (let i = first; i < ops.length;) {
+      const op = ops[i]!;
+      const reads = opInputs(op);
+      if (reads.every((n) => constants.has(n))) {
+        const values = new Map<string, FloatTensor>();
+        runFloatOp(op, values, constants);
+        for (const [name, t] of values) constants.set(name, t);
+        ops.splice(i, 1);
+        continue;
+      }
+      if (shadow.size > 0 && reads.every((n) => constants.has(n) || shadow.has(n))) {
+        try {
+          runFloatOp(op, shadow, constants);
+        } catch (err) {
+          if (!(err instanceof GraphShapeError)) throw err;
+          for (const o of opOutputs(op)) shadow.delete(o);
+        }
+      }
+      i++;
+    }
+  };
+
+  // If nodes are inlined as the import reaches them, so a condition computed from fixed shapes is already a constant.
+  const inlineIf = ifInliner(model);
   for (const node of g.nodes) {
+    const first = ops.length;
+    importNode(node);
+    settle(first);
+  }
+
+  function importNode(node: Node): void {
     switch (node.opType) {
+      case 'If': {
+        const cond = constants.get(need(node, 0));
+        if (cond && cond.data.length !== 1) throw new GraphShapeError(`If condition '${node.inputs[0]}' has ${cond.data.length} elements, not 1`);
+        const flat = inlineIf(node, cond ? cond.data[0] !== 0 : undefined);
+        check(flat.nodes);
+        if (unsupported.size > 0) throw new UnsupportedOpsError([...unsupported].sort());
+        for (const t of flat.initializers) if (t.name) { addConstant(t.name, t); defined.add(t.name); }
+        for (const n of flat.nodes) {
+          const first = ops.length;
+          importNode(n);
+          settle(first);
+        }
+        break;
+      }
       case 'Constant': {
         const value = attr(node, 'value');
         if (!value || value.type !== 'tensor') throw new UnsupportedOpsError(['Constant without a tensor value']);
@@ -243,8 +295,24 @@ export function importOnnx(model: Model): FloatGraph {
       case 'Abs':
         ops.push({ kind: node.opType.toLowerCase() as UnaryOp['kind'], input: need(node, 0), output: out(node) });
         break;
-      case 'Cast': // to float32 only (checked above): the executors hold every value as float32
-        ops.push({ kind: 'identity', input: need(node, 0), output: out(node) });
+      case 'Cast': // to float32 an identity (the executors hold every value as float32), to bool 0 or 1, to integers a shape op
+        if (intAttr(node, 'to', 0) === ONNX_BOOL) ops.push({ kind: 'tobool', input: need(node, 0), output: out(node) });
+        else if (!importShapeNode(node, shapeContext, opset)) ops.push({ kind: 'identity', input: need(node, 0), output: out(node) });
+        break;
+      case 'Not':
+        ops.push({ kind: 'not', input: need(node, 0), output: out(node) });
+        break;
+      case 'Equal':
+      case 'Greater':
+      case 'Less':
+      case 'GreaterOrEqual':
+      case 'LessOrEqual':
+      case 'And':
+      case 'Or':
+        ops.push({ kind: COMPARISONS[node.opType]!, a: need(node, 0), b: need(node, 1), output: out(node) });
+        break;
+      case 'Where':
+        ops.push({ kind: 'where', cond: need(node, 0), a: need(node, 1), b: need(node, 2), output: out(node) });
         break;
       case 'LeakyRelu':
         ops.push({ kind: 'leakyrelu', input: need(node, 0), output: out(node), alpha: floatAttr(node, 'alpha', 0.01) });
@@ -343,9 +411,20 @@ export function importOnnx(model: Model): FloatGraph {
         ops.push({ kind: 'reshape', input: need(node, 0), output: out(node), shape });
         break;
       }
+      default:
+        importShapeNode(node, shapeContext, opset);
     }
   }
   const outputs = g.outputs.map((o) => o.name);
   for (const o of outputs) if (!defined.has(o)) throw new GraphShapeError(`graph output '${o}' is never produced`);
-  return { name: g.name, inputs, outputs, ops, constants };
+  // Ops whose results nothing reads (left by folded conditions) are dropped.
+  const live = new Set(outputs);
+  const kept: Op[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (!opOutputs(op).some((o) => live.has(o))) continue;
+    kept.push(op);
+    for (const n of opInputs(op)) live.add(n);
+  }
+  return { name: g.name, inputs, outputs, ops: kept.reverse(), constants };
 }

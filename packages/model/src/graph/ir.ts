@@ -5,6 +5,7 @@
 // int8 kernels run.
 
 import { ModelError } from '../errors.js';
+import { type ShapeOp, SHAPE_OP_KINDS, isShapeOp, shapeOpInputs, shapeOpOutputs } from './shape-ops.js';
 
 export interface FloatTensor {
   dims: number[];
@@ -52,16 +53,27 @@ export interface MaxPoolOp {
   pads: [number, number, number, number];
 }
 
+/** Elementwise with numpy broadcasting; comparisons and logic give 1 for true and 0 for false (booleans are held as float32). */
 export interface BinaryOp {
-  kind: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow';
+  kind: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'equal' | 'greater' | 'less' | 'greaterorequal' | 'lessorequal' | 'and' | 'or';
   a: string;
   b: string;
   output: string;
 }
 
+/** `not` and `tobool` (Cast to bool) give 1 or 0. */
 export interface UnaryOp {
-  kind: 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity' | 'sqrt' | 'log' | 'exp' | 'neg' | 'abs';
+  kind: 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity' | 'sqrt' | 'log' | 'exp' | 'neg' | 'abs' | 'not' | 'tobool';
   input: string;
+  output: string;
+}
+
+/** Where(cond, a, b): a where cond is non-zero, else b, with numpy broadcasting over all three. */
+export interface WhereOp {
+  kind: 'where';
+  cond: string;
+  a: string;
+  b: string;
   output: string;
 }
 
@@ -145,13 +157,14 @@ export interface ReshapeOp {
 
 export type Op =
   | LinearOp | ConvOp | MatMulOp | BinaryOp | UnaryOp | LeakyReluOp | ClipOp | SoftmaxOp | LayerNormOp | TransposeOp | ReshapeOp
-  | MaxPoolOp | ReduceOp | FlattenOp | AxesOp | ConcatOp;
+  | MaxPoolOp | ReduceOp | FlattenOp | AxesOp | ConcatOp | WhereOp | ShapeOp;
 
 /** Every op kind, for validating decoded graphs. */
 export const OP_KINDS: readonly Op['kind'][] = [
   'linear', 'conv', 'matmul', 'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'relu', 'gelu', 'tanh', 'sigmoid', 'identity',
   'sqrt', 'log', 'exp', 'neg', 'abs', 'leakyrelu', 'clip', 'softmax', 'layernorm', 'transpose', 'reshape', 'maxpool',
   'reducemean', 'reducemax', 'flatten', 'unsqueeze', 'squeeze', 'concat',
+  'equal', 'greater', 'less', 'greaterorequal', 'lessorequal', 'and', 'or', 'not', 'tobool', 'where', ...SHAPE_OP_KINDS,
 ];
 
 /** Ops whose weights the int8 model multiplies on the kernel. */
@@ -191,8 +204,18 @@ export class GraphShapeError extends ModelError {
   }
 }
 
+const BINARY_KINDS = new Set<string>([
+  'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'equal', 'greater', 'less', 'greaterorequal', 'lessorequal', 'and', 'or',
+] satisfies BinaryOp['kind'][]);
+
+export function isBinaryOp(op: Op): op is BinaryOp {
+  return BINARY_KINDS.has(op.kind);
+}
+
 /** Names an op reads. */
 export function opInputs(op: Op): string[] {
+  if (isShapeOp(op)) return shapeOpInputs(op);
+  if (isBinaryOp(op)) return [op.a, op.b];
   switch (op.kind) {
     case 'linear':
     case 'conv':
@@ -201,18 +224,18 @@ export function opInputs(op: Op): string[] {
       return [op.input, ...(op.min ? [op.min] : []), ...(op.max ? [op.max] : [])];
     case 'concat':
       return [...op.inputs];
-    case 'max':
-    case 'min':
-    case 'pow':
     case 'matmul':
-    case 'add':
-    case 'sub':
-    case 'mul':
-    case 'div':
       return [op.a, op.b];
+    case 'where':
+      return [op.cond, op.a, op.b];
     case 'layernorm':
       return op.bias ? [op.input, op.scale, op.bias] : [op.input, op.scale];
     default:
       return [op.input];
   }
+}
+
+/** Names an op writes (an LSTM writes up to three). */
+export function opOutputs(op: Op): string[] {
+  return isShapeOp(op) ? shapeOpOutputs(op) : [op.output];
 }

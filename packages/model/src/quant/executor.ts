@@ -8,8 +8,9 @@
 import type { Kernel, PackedMatrix } from '@compotastic/kernel';
 import { convGeometry, convOutputDims, im2col } from '../graph/conv.js';
 import { runFloatOp, type TensorMap } from '../graph/float-exec.js';
-import { type ConvOp, type FloatTensor, GraphShapeError, opInputs } from '../graph/ir.js';
-import type { Int8Linear, Int8Model } from './quantize.js';
+import { type ConvOp, type FloatTensor, GraphShapeError, opInputs, opOutputs } from '../graph/ir.js';
+import { type LstmOp, lstmSteps } from '../graph/shape-ops.js';
+import type { Int8Linear, Int8Model, Int8Recurrent } from './quantize.js';
 
 export interface LayerRange {
   /** First op to run (default 0). */
@@ -20,6 +21,7 @@ export interface LayerRange {
 
 export class Int8Executor {
   private readonly packed = new Map<number, PackedMatrix>();
+  private readonly packedRecurrent = new Map<number, { x: PackedMatrix; h: PackedMatrix }>();
 
   private constructor(private readonly kernel: Kernel, readonly model: Int8Model) {}
 
@@ -27,6 +29,9 @@ export class Int8Executor {
   static create(kernel: Kernel, model: Int8Model): Int8Executor {
     const ex = new Int8Executor(kernel, model);
     for (const [i, l] of model.linears) ex.packed.set(i, kernel.packWeights(l.weights, l.k, l.n, 0));
+    for (const [i, r] of model.recurrent ?? []) {
+      ex.packedRecurrent.set(i, { x: kernel.packWeights(r.x.weights, r.x.k, r.x.n, 0), h: kernel.packWeights(r.h.weights, r.h.k, r.h.n, 0) });
+    }
     return ex;
   }
 
@@ -62,11 +67,36 @@ export class Int8Executor {
     return { dims: convOutputDims(g, l.n, op.spatialRank), data: out };
   }
 
+  /** An LSTM whose two matrix products per step run on the kernel (X_t W^T with the biases, H R^T). */
+  private lstm(index: number, op: LstmOp, r: Int8Recurrent, values: TensorMap): void {
+    const get = (name: string | undefined) => (name ? values.get(name) ?? this.model.constants.get(name) : undefined);
+    const x = get(op.input);
+    if (!x) throw new GraphShapeError(`value '${op.input}' is not available at layer ${index}`);
+    if (x.dims.length !== 3 || x.dims[2] !== r.x.k || r.h.k !== op.hiddenSize) throw new GraphShapeError(`layer ${index} (LSTM) expects [seq, batch, ${r.x.k}], got [${x.dims.join(', ')}]`);
+    const batch = x.dims[1]!, step = batch * r.x.k;
+    const packed = this.packedRecurrent.get(index)!;
+    const gates = new Float32Array(batch * r.x.n);
+    const res = lstmSteps(x, op.hiddenSize, op.direction, get(op.initialH), get(op.initialC), (t, h) => {
+      const gx = this.product(index, r.x, packed.x, { dims: [batch, r.x.k], data: x.data.subarray(t * step, (t + 1) * step) });
+      const gh = this.product(index, r.h, packed.h, { dims: [batch, r.h.k], data: h });
+      for (let i = 0; i < gates.length; i++) gates[i] = gx.data[i]! + gh.data[i]!;
+      return gates;
+    });
+    values.set(op.output, res.y);
+    if (op.outputH) values.set(op.outputH, res.h);
+    if (op.outputC) values.set(op.outputC, res.c);
+  }
+
   private linear(index: number, l: Int8Linear, x: { dims: number[]; data: Float32Array }) {
+    return this.product(index, l, this.packed.get(index)!, x);
+  }
+
+  /** x . W + b over the last dimension of x, on the kernel. */
+  private product(index: number, l: Int8Linear, packed: PackedMatrix, x: { dims: number[]; data: Float32Array }) {
     if (x.dims[x.dims.length - 1] !== l.k) throw new GraphShapeError(`layer ${index} expects ${l.k} inputs, got [${x.dims.join(', ')}]`);
     const rows = x.data.length / l.k;
     const q = this.kernel.quantizeLinear(x.data, { scale: l.inputScale, zeroPoint: l.inputZeroPoint, type: 'uint8' });
-    const acc = this.kernel.matmulInteger(q, rows, this.packed.get(index)!, l.inputZeroPoint);
+    const acc = this.kernel.matmulInteger(q, rows, packed, l.inputZeroPoint);
     const out = new Float32Array(rows * l.n);
     for (let c = 0; c < l.n; c++) {
       const s = Math.fround(l.inputScale * l.weightScales[c]!);
@@ -96,6 +126,8 @@ export class Int8Executor {
         const x = values.get(op.input);
         if (!x) throw new GraphShapeError(`value '${op.input}' is not available at layer ${i}`);
         values.set(op.output, this.conv(i, op, this.model.linears.get(i)!, x));
+      } else if (op.kind === 'lstm' && this.model.recurrent?.has(i)) {
+        this.lstm(i, op, this.model.recurrent.get(i)!, values);
       } else {
         runFloatOp(op, values, this.model.constants);
       }
@@ -106,7 +138,7 @@ export class Int8Executor {
   /** The values a later stage needs when the model is cut before op `at`. */
   liveAt(at: number): string[] {
     const produced = new Set<string>(this.model.inputs.map((i) => i.name));
-    for (let i = 0; i < at; i++) produced.add(this.model.ops[i]!.output);
+    for (let i = 0; i < at; i++) for (const o of opOutputs(this.model.ops[i]!)) produced.add(o);
     const needed = new Set<string>();
     for (let i = at; i < this.layerCount; i++) {
       const op = this.model.ops[i]!;
@@ -117,7 +149,8 @@ export class Int8Executor {
   }
 
   dispose(): void {
-    for (const p of [...this.packed.values()].reverse()) p.dispose();
+    for (const p of [...this.packed.values(), ...[...this.packedRecurrent.values()].flatMap((r) => [r.x, r.h])].reverse()) p.dispose();
     this.packed.clear();
+    this.packedRecurrent.clear();
   }
 }

@@ -6,7 +6,8 @@
 
 import { ModelError } from '../errors.js';
 import { type FloatTensor, type GraphInput, type Op, OP_KINDS, isGemmOp, opInputs } from '../graph/ir.js';
-import type { Int8Linear, Int8Model } from './quantize.js';
+import type { Int8Linear, Int8Model, Int8Recurrent } from './quantize.js';
+import { isShapeOp, shapeOpProblem } from '../graph/shape-ops.js';
 
 export const INT8_FORMAT = 'compotastic-int8';
 /** Version 2 adds convolution, pooling, reductions and shape ops; version 1 configs still decode. */
@@ -24,6 +25,11 @@ interface Span {
   length: number;
 }
 
+interface LinearJson {
+  op: number; k: number; n: number; inputScale: number; inputZeroPoint: number;
+  weights: Span; weightScales: Span; bias: Span;
+}
+
 interface ConfigJson {
   format: string;
   version: number;
@@ -31,10 +37,9 @@ interface ConfigJson {
   inputs: GraphInput[];
   outputs: string[];
   ops: Op[];
-  linears: {
-    op: number; k: number; n: number; inputScale: number; inputZeroPoint: number;
-    weights: Span; weightScales: Span; bias: Span;
-  }[];
+  linears: LinearJson[];
+  /** LSTM layers with int8 products (absent when there are none). */
+  recurrent?: { op: number; x: LinearJson; h: LinearJson }[];
   constants: { name: string; dims: number[]; data: Span }[];
   weightsBytes: number;
 }
@@ -60,10 +65,13 @@ export function encodeInt8Model(model: Int8Model): Int8ModelParts {
     return span;
   };
   const bytesOf = (a: Int8Array | Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
-  const linears = [...model.linears.entries()].sort((a, b) => a[0] - b[0]).map(([op, l]) => ({
+  const linear = (op: number, l: Int8Linear): LinearJson => ({
     op, k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
     weights: put(bytesOf(l.weights)), weightScales: put(bytesOf(l.weightScales)), bias: put(bytesOf(l.bias)),
-  }));
+  });
+  const linears = [...model.linears.entries()].sort((a, b) => a[0] - b[0]).map(([op, l]) => linear(op, l));
+  const recurrent = [...(model.recurrent ?? new Map<number, Int8Recurrent>()).entries()].sort((a, b) => a[0] - b[0])
+    .map(([op, r]) => ({ op, x: linear(op, r.x), h: linear(op, r.h) }));
   const constants = [...model.constants.entries()].map(([name, t]) => ({ name, dims: t.dims, data: put(bytesOf(t.data)) }));
   const weights = new Uint8Array(size);
   let at = 0;
@@ -73,7 +81,7 @@ export function encodeInt8Model(model: Int8Model): Int8ModelParts {
   }
   const config: ConfigJson = {
     format: INT8_FORMAT, version: INT8_FORMAT_VERSION, name: model.name, inputs: model.inputs, outputs: model.outputs,
-    ops: model.ops, linears, constants, weightsBytes: size,
+    ops: model.ops, linears, ...(recurrent.length > 0 ? { recurrent } : {}), constants, weightsBytes: size,
   };
   return { config: new TextEncoder().encode(JSON.stringify(config)), weights };
 }
@@ -97,6 +105,7 @@ function opProblem(op: Op): string | undefined {
   if (typeof op.output !== 'string') return 'has no output name';
   if (op.kind === 'concat' && (!Array.isArray(op.inputs) || op.inputs.length === 0)) return 'has no inputs';
   if (opInputs(op).some((n) => typeof n !== 'string')) return 'has an input that is not a name';
+  if (isShapeOp(op)) return shapeOpProblem(op);
   const o = op as unknown as Record<string, unknown>;
   switch (op.kind) {
     case 'conv':
@@ -164,21 +173,37 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
     copy.set(buf.subarray(span.offset, span.offset + span.length));
     return new Ctor(copy.buffer, 0, count);
   };
+  const readLinear = (l: LinearJson, what: string): Int8Linear => {
+    if (typeof l !== 'object' || l === null) fail(`${what}: not an object`);
+    if (!isInt(l.k, 1) || !isInt(l.n, 1)) fail(`${what}: bad shape`);
+    if (!(l.inputScale > 0) || !Number.isFinite(l.inputScale)) fail(`${what}: bad input scale`);
+    if (!isInt(l.inputZeroPoint) || l.inputZeroPoint > 255) fail(`${what}: bad input zero point`);
+    return {
+      k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
+      weights: view(l.weights, 1, Int8Array, l.k * l.n, `${what} weights`),
+      weightScales: view(l.weightScales, 4, Float32Array, l.n, `${what} scales`),
+      bias: view(l.bias, 4, Int32Array, l.n, `${what} bias`),
+    };
+  };
   const linears = new Map<number, Int8Linear>();
   for (const [i, l] of cfg.linears.entries()) {
     if (!isInt(l.op) || l.op >= cfg.ops.length || !isGemmOp(cfg.ops[l.op]!)) fail(`linear ${i} does not point at a linear or conv op`);
     if (!isInt(l.k, 1) || !isInt(l.n, 1)) fail(`linear ${i}: bad shape`);
     const target = cfg.ops[l.op]!;
     if (target.kind === 'conv' && l.k % (target.kernel[0] * target.kernel[1]) !== 0) fail(`linear ${i}: K ${l.k} does not fit the conv window`);
-    if (!(l.inputScale > 0) || !Number.isFinite(l.inputScale)) fail(`linear ${i}: bad input scale`);
-    if (!isInt(l.inputZeroPoint) || l.inputZeroPoint > 255) fail(`linear ${i}: bad input zero point`);
     if (linears.has(l.op)) fail(`linear ${i}: op ${l.op} quantized twice`);
-    linears.set(l.op, {
-      k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
-      weights: view(l.weights, 1, Int8Array, l.k * l.n, `linear ${i} weights`),
-      weightScales: view(l.weightScales, 4, Float32Array, l.n, `linear ${i} scales`),
-      bias: view(l.bias, 4, Int32Array, l.n, `linear ${i} bias`),
-    });
+    linears.set(l.op, readLinear(l, `linear ${i}`));
+  }
+  const recurrent = new Map<number, Int8Recurrent>();
+  if (cfg.recurrent !== undefined && !Array.isArray(cfg.recurrent)) fail('config recurrent is not a list');
+  for (const [i, r] of (cfg.recurrent ?? []).entries()) {
+    const target = isInt(r?.op) && r.op < cfg.ops.length ? cfg.ops[r.op]! : undefined;
+    if (!target || target.kind !== 'lstm') fail(`recurrent ${i} does not point at an LSTM op`);
+    if (recurrent.has(r.op)) fail(`recurrent ${i}: op ${r.op} quantized twice`);
+    const x = readLinear(r.x, `recurrent ${i} x`), h = readLinear(r.h, `recurrent ${i} h`);
+    const g4 = 4 * target.hiddenSize;
+    if (x.n !== g4 || h.n !== g4 || h.k !== target.hiddenSize) fail(`recurrent ${i}: shapes do not fit hidden size ${target.hiddenSize}`);
+    recurrent.set(r.op, { x, h });
   }
   cfg.ops.forEach((op, i) => {
     if (isGemmOp(op) && !linears.has(i)) fail(`op ${i} is ${op.kind} but has no int8 weights`);
@@ -189,5 +214,5 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
     const count = c.dims.reduce((p, d) => p * d, 1);
     constants.set(c.name, { dims: c.dims, data: view(c.data, 4, Float32Array, count, `constant ${c.name}`) });
   }
-  return { name: String(cfg.name), inputs: cfg.inputs, outputs: cfg.outputs, ops: cfg.ops, linears, constants };
+  return { name: String(cfg.name), inputs: cfg.inputs, outputs: cfg.outputs, ops: cfg.ops, linears, ...(recurrent.size > 0 ? { recurrent } : {}), constants };
 }

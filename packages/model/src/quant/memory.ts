@@ -1,12 +1,13 @@
 // What an int8 model needs on a device: the bundle (config + weights, as shipped)
 // and the peak arena, the most bytes of activations alive at once while it runs:
 // every value still to be read, the op's output, and a conv or linear layer's
-// scratch (its uint8 input, im2col columns and int32 accumulators).
+// scratch (its uint8 input, im2col columns and int32 accumulators; an int8 LSTM's
+// uint8 input and hidden state and its two accumulators, for one step).
 
 import type { FloatTensor } from '../graph/ir.js';
 import type { Int8Executor } from './executor.js';
 import type { Int8ModelParts } from './format.js';
-import { opInputs } from '../graph/ir.js';
+import { opInputs, opOutputs } from '../graph/ir.js';
 
 export interface ModelMemory {
   bundleBytes: number;
@@ -36,10 +37,16 @@ export function measureMemory(exec: Int8Executor, parts: Int8ModelParts, inputs:
       const input = values.get((op as { input: string }).input)!;
       scratch = input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * 4;
     }
+    const r = exec.model.recurrent?.get(i);
+    if (r) {
+      const batch = values.get((op as { input: string }).input)?.dims[1] ?? 1; // X is [seq, batch, input]
+      scratch = batch * (r.x.k + r.h.k + 2 * r.x.n * 4); // uint8 input and hidden state, two int32 accumulators
+    }
     let live = scratch;
-    for (const [name, t] of values) if ((lastUse.get(name) ?? -1) >= i || name === op.output) live += exec.model.constants.has(name) ? 0 : bytes(t);
+    const written = new Set(opOutputs(op));
+    for (const [name, t] of values) if ((lastUse.get(name) ?? -1) >= i || written.has(name)) live += exec.model.constants.has(name) ? 0 : bytes(t);
     peak = Math.max(peak, live);
-    for (const name of [...values.keys()]) if ((lastUse.get(name) ?? -1) <= i && name !== op.output && !exec.model.outputs.includes(name)) values.delete(name);
+    for (const name of [...values.keys()]) if ((lastUse.get(name) ?? -1) <= i && !written.has(name) && !exec.model.outputs.includes(name)) values.delete(name);
   }
   return { bundleBytes: parts.config.length + parts.weights.length, weightsBytes: parts.weights.length, peakArenaBytes: peak };
 }

@@ -4,6 +4,7 @@
 // gives ONNX Runtime's own values to compare each imported op against.
 
 import type { TensorMap } from '../graph/float-exec.js';
+import { inlineIf } from '../graph/control-flow.js';
 import { type FloatGraph, isGemmOp } from '../graph/ir.js';
 import { decodeModel, encodeModel } from '../onnx/proto.js';
 import { type ActivationRange, widenRange } from './quantize.js';
@@ -17,7 +18,9 @@ export class OrtProbe {
   static async create(onnx: Uint8Array, names: string[]): Promise<OrtProbe> {
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = 1;
-    const model = decodeModel(onnx);
+    // Values inside If branches are not graph values ONNX Runtime can return: probe the inlined graph the importer sees.
+    const decoded = decodeModel(onnx);
+    const model = names.length > 0 ? inlineIf(decoded).model : decoded;
     const existing = new Set(model.graph.outputs.map((o) => o.name));
     const extra = names.filter((n) => !existing.has(n)).map((name) => ({ name }));
     const probed = encodeModel({ ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...extra] } });

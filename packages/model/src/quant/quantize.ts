@@ -7,6 +7,7 @@
 import { ModelError } from '../errors.js';
 import { runFloat, type TensorMap } from '../graph/float-exec.js';
 import { type FloatGraph, type FloatTensor, type GemmOp, type Op, isGemmOp, opInputs } from '../graph/ir.js';
+import type { LstmOp } from '../graph/shape-ops.js';
 
 /**
  * One linear or convolution layer in int8 form: the K x N matrix the kernel
@@ -33,9 +34,24 @@ export interface Int8Model {
   outputs: string[];
   ops: Op[];
   linears: Map<number, Int8Linear>;
+  /** LSTM layers whose matrix products run in int8, by op index (the others stay float32). */
+  recurrent?: Map<number, Int8Recurrent>;
   /** Float constants still needed (layer norm scales, constants of elementwise ops). */
   constants: Map<string, FloatTensor>;
 }
+
+/**
+ * An LSTM's two products in int8: X_t W^T (K = input, N = 4*hidden, the two
+ * biases summed into this one) and H R^T (K = N/4 = hidden, no bias), the hidden
+ * state quantized over [-1, 1], the range o*tanh(c) lies in.
+ */
+export interface Int8Recurrent {
+  x: Int8Linear;
+  h: Int8Linear;
+}
+
+/** The hidden state's fixed quantization range. */
+export const HIDDEN_RANGE: ActivationRange = { min: -1, max: 1 };
 
 export interface ActivationRange {
   min: number;
@@ -63,7 +79,7 @@ export function calibrate(graph: FloatGraph, samples: TensorMap | TensorMap[]): 
 
 function calibrateBatch(graph: FloatGraph, samples: TensorMap, ranges: Map<number, ActivationRange>): void {
   runFloat(graph, samples, {}, (op, index, values) => {
-    if (!isGemmOp(op)) return;
+    if (!isGemmOp(op) && op.kind !== 'lstm') return;
     const x = values.get(op.input) ?? graph.constants.get(op.input);
     if (!x) return;
     ranges.set(index, widenRange(ranges.get(index), x.data, index));
@@ -96,14 +112,35 @@ export function activationParams(range: ActivationRange): { scale: number; zeroP
 function gemmWeights(op: GemmOp, graph: FloatGraph): FloatTensor {
   const w = graph.constants.get(op.weight)!;
   if (op.kind === 'linear') return w;
-  const n = w.dims[0]!, k = w.data.length / n; // [cout, cin, kh, kw] -> [cin*kh*kw, cout]
-  const data = new Float32Array(k * n);
-  for (let c = 0; c < n; c++) for (let r = 0; r < k; r++) data[r * n + c] = w.data[c * k + r]!;
-  return { dims: [k, n], data };
+  const n = w.dims[0]!; // [cout, cin, kh, kw] -> [cin*kh*kw, cout]
+  return transposed(w.data, n, w.data.length / n);
+}
+
+/** [rows, cols] -> [cols, rows]: an ONNX [out, in] weight as the K x N matrix the kernel multiplies. */
+function transposed(data: Float32Array, rows: number, cols: number): FloatTensor {
+  const out = new Float32Array(rows * cols);
+  for (let c = 0; c < rows; c++) for (let r = 0; r < cols; r++) out[r * rows + c] = data[c * cols + r]!;
+  return { dims: [cols, rows], data: out };
 }
 
 function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange): Int8Linear {
-  const w = gemmWeights(op, graph);
+  const b = op.bias ? graph.constants.get(op.bias) : undefined;
+  return quantizeMatrix(gemmWeights(op, graph), b?.data, range);
+}
+
+function quantizeLstm(op: LstmOp, graph: FloatGraph, range: ActivationRange): Int8Recurrent {
+  const g4 = 4 * op.hiddenSize;
+  const w = graph.constants.get(op.w), r = graph.constants.get(op.r), b = op.b ? graph.constants.get(op.b) : undefined;
+  if (!w || !r || (op.b && !b)) throw new ModelError('CALIBRATION', `LSTM ${op.output} has weights that are not constants`);
+  const bias = b ? Float32Array.from({ length: g4 }, (_, g) => b.data[g]! + b.data[g4 + g]!) : undefined;
+  return {
+    x: quantizeMatrix(transposed(w.data, g4, w.data.length / g4), bias, range),
+    h: quantizeMatrix(transposed(r.data, g4, op.hiddenSize), undefined, HIDDEN_RANGE),
+  };
+}
+
+/** A K x N float matrix (and bias of N) in int8, per output channel, for inputs over `range`. */
+function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: ActivationRange): Int8Linear {
   const [k, n] = w.dims as [number, number];
   const weights = new Int8Array(k * n);
   const weightScales = new Float32Array(n);
@@ -116,10 +153,9 @@ function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange): 
   }
   const { scale: inputScale, zeroPoint: inputZeroPoint } = activationParams(range);
   const bias = new Int32Array(n);
-  const b = op.bias ? graph.constants.get(op.bias) : undefined;
   if (b) {
     for (let c = 0; c < n; c++) {
-      const q = roundHalfEven(b.data[c]! / (inputScale * weightScales[c]!));
+      const q = roundHalfEven(b[c]! / (inputScale * weightScales[c]!));
       bias[c] = Math.max(-2147483648, Math.min(2147483647, q));
     }
   }
@@ -130,28 +166,40 @@ function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange): 
  * Quantizes every linear and conv layer of the graph, calibrating input
  * activation ranges on `samples` (one or several batches of representative inputs).
  */
-export function quantizeGraph(graph: FloatGraph, samples: TensorMap | TensorMap[]): Int8Model {
-  return quantizeWithRanges(graph, calibrate(graph, samples));
+export function quantizeGraph(graph: FloatGraph, samples: TensorMap | TensorMap[], options: QuantizeOptions = {}): Int8Model {
+  return quantizeWithRanges(graph, calibrate(graph, samples), options);
+}
+
+export interface QuantizeOptions {
+  /** LSTM matrix products in int8 (the default, where a range was calibrated) or float32. */
+  lstm?: 'int8' | 'float';
 }
 
 /** Quantizes with activation ranges measured elsewhere (e.g. calibrateWithOnnxRuntime), by op index. */
-export function quantizeWithRanges(graph: FloatGraph, ranges: Map<number, ActivationRange>): Int8Model {
+export function quantizeWithRanges(graph: FloatGraph, ranges: Map<number, ActivationRange>, options: QuantizeOptions = {}): Int8Model {
   const linears = new Map<number, Int8Linear>();
+  const recurrent = new Map<number, Int8Recurrent>();
   const constants = new Map<string, FloatTensor>();
   graph.ops.forEach((op, i) => {
     if (isGemmOp(op)) {
       const range = ranges.get(i);
       if (!range) throw new ModelError('CALIBRATION', `layer ${i} was not reached during calibration`);
       linears.set(i, quantizeLinear(op, graph, range));
+    } else if (op.kind === 'lstm' && options.lstm !== 'float' && ranges.has(i)) {
+      recurrent.set(i, quantizeLstm(op, graph, ranges.get(i)!));
     }
   });
-  // Keep only the float constants that non-linear ops read.
-  for (const op of graph.ops) {
-    if (isGemmOp(op)) continue;
-    for (const name of opInputs(op)) {
+  // Keep only the float constants that non-linear ops read (an int8 LSTM still reads its initial state).
+  graph.ops.forEach((op, i) => {
+    if (isGemmOp(op)) return;
+    const reads = op.kind === 'lstm' && recurrent.has(i) ? [op.initialH, op.initialC].filter((n): n is string => !!n) : opInputs(op);
+    for (const name of reads) {
       const t = graph.constants.get(name);
       if (t) constants.set(name, t);
     }
-  }
-  return { name: graph.name, inputs: graph.inputs, outputs: graph.outputs, ops: graph.ops.map((op) => ({ ...op })), linears, constants };
+  });
+  return {
+    name: graph.name, inputs: graph.inputs, outputs: graph.outputs, ops: graph.ops.map((op) => ({ ...op })), linears,
+    ...(recurrent.size > 0 ? { recurrent } : {}), constants,
+  };
 }
