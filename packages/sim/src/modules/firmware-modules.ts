@@ -116,7 +116,7 @@ export class FirmwareModules {
     if (router) return base;
     const now = this.sim.now;
     let online = 1; // ourselves
-    for (const e of this.node.router.nodeDb.values()) if (now - e.lastHeardMs < ONLINE_MS) online++;
+    online += this.node.router.nodeDb.countHeardWithin(now, ONLINE_MS);
     return base * congestionScalingCoefficient(online, this.node.phy.preset.name);
   }
 
@@ -255,19 +255,20 @@ export class FirmwareModules {
    * its own ACK and relay decisions (RoutingModule runs last), and skips its ACK when a module replied.
    */
   received(p: SimPacket): ModuleAnswer | null {
-    const entry = this.node.router.nodeDb.get(p.from);
-    if (p.portnum === PortNum.NODEINFO_APP && p.payload && entry) {
+    const db = this.node.router.nodeDb;
+    const known = db.has(p.from);
+    if (p.portnum === PortNum.NODEINFO_APP && p.payload && known) {
       try {
         const u: Msg = fromBinary(P.Mesh.UserSchema, p.payload);
-        entry.user = { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey };
+        db.setUser(p.from, { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey });
       } catch {
         // undecodable: ignored, as the firmware does
       }
     }
-    if (p.portnum === PortNum.POSITION_APP && p.payload && p.payload.length > 0 && entry) {
+    if (p.portnum === PortNum.POSITION_APP && p.payload && p.payload.length > 0 && known) {
       try {
         const pos: Msg = fromBinary(P.Mesh.PositionSchema, p.payload);
-        if (pos.latitudeI || pos.longitudeI) entry.position = { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 };
+        if (pos.latitudeI || pos.longitudeI) db.setPosition(p.from, { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 });
       } catch {
         // undecodable: ignored
       }
