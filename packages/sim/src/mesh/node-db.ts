@@ -1,4 +1,5 @@
 import type { LearnedPosition, LearnedUser } from '../modules/firmware-modules.js';
+import { grown } from '../world/typed-arrays.js';
 
 /** One node as the node DB knows it (a copy: change it through the NodeDb's methods). */
 export interface NodeDbEntry {
@@ -96,18 +97,13 @@ export class NodeDb {
 
   private grow(): void {
     const n = Math.min(this.maxSize, 2 * this.nums.length);
-    const widen = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.nums = widen(this.nums, (k) => new Int32Array(k));
-    this.heard = widen(this.heard, (k) => new Float64Array(k));
-    this.snrs = widen(this.snrs, (k) => new Float64Array(k));
-    this.hops = widen(this.hops, (k) => new Int32Array(k));
-    this.hopsNext = widen(this.hopsNext, (k) => new Int32Array(k));
-    this.prev = widen(this.prev, (k) => new Int32Array(k));
-    this.next = widen(this.next, (k) => new Int32Array(k));
+    this.nums = grown(this.nums, n);
+    this.heard = grown(this.heard, n);
+    this.snrs = grown(this.snrs, n);
+    this.hops = grown(this.hops, n);
+    this.hopsNext = grown(this.hopsNext, n);
+    this.prev = grown(this.prev, n);
+    this.next = grown(this.next, n);
     let slots = this.table.length;
     while (slots < 2 * n) slots *= 2;
     if (slots !== this.table.length) {
