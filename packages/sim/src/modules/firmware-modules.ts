@@ -48,6 +48,41 @@ export interface LearnedPosition {
   time: number;
 }
 
+// Every receiver of a transmission gets the same payload bytes: decode them once, and let the node DBs share the
+// (never modified) result. A NodeInfo heard by 50 nodes is one User, not 50 copies of its names and key.
+const decodedUsers = new WeakMap<Uint8Array, LearnedUser | null>();
+const decodedPositions = new WeakMap<Uint8Array, LearnedPosition | null>();
+
+/** The User a NodeInfo payload carries, or null when undecodable (ignored, as the firmware does). */
+function learnedUser(payload: Uint8Array): LearnedUser | null {
+  let user = decodedUsers.get(payload);
+  if (user === undefined) {
+    try {
+      const u: Msg = fromBinary(P.Mesh.UserSchema, payload);
+      user = { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey };
+    } catch {
+      user = null;
+    }
+    decodedUsers.set(payload, user);
+  }
+  return user;
+}
+
+/** The position a Position payload carries, or null when undecodable or without coordinates. */
+function learnedPosition(payload: Uint8Array): LearnedPosition | null {
+  let position = decodedPositions.get(payload);
+  if (position === undefined) {
+    try {
+      const pos: Msg = fromBinary(P.Mesh.PositionSchema, payload);
+      position = pos.latitudeI || pos.longitudeI ? { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 } : null;
+    } catch {
+      position = null;
+    }
+    decodedPositions.set(payload, position);
+  }
+  return position;
+}
+
 /** A module's answer to a want_response request: its reply, or none (NO_RESPONSE). */
 export interface ModuleAnswer {
   request: SimPacket;
@@ -258,20 +293,12 @@ export class FirmwareModules {
     const db = this.node.router.nodeDb;
     const known = db.has(p.from);
     if (p.portnum === PortNum.NODEINFO_APP && p.payload && known) {
-      try {
-        const u: Msg = fromBinary(P.Mesh.UserSchema, p.payload);
-        db.setUser(p.from, { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey });
-      } catch {
-        // undecodable: ignored, as the firmware does
-      }
+      const user = learnedUser(p.payload);
+      if (user) db.setUser(p.from, user);
     }
     if (p.portnum === PortNum.POSITION_APP && p.payload && p.payload.length > 0 && known) {
-      try {
-        const pos: Msg = fromBinary(P.Mesh.PositionSchema, p.payload);
-        if (pos.latitudeI || pos.longitudeI) db.setPosition(p.from, { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 });
-      } catch {
-        // undecodable: ignored
-      }
+      const position = learnedPosition(p.payload);
+      if (position) db.setPosition(p.from, position);
     }
     const toUs = isBroadcast(p.to) || p.to === this.node.num;
     if (!p.wantResponse || !toUs || p.from === this.node.num) return null;
