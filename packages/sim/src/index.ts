@@ -9,7 +9,8 @@ export { Simulation, type SimulationOptions, type NodeState, type RadioStats, ty
 export { SimNode, type NodeAppListener, type NodeRadioStats } from './world/node.js';
 export { Battery } from './world/battery.js';
 export { DEVICE_CLASSES, DEVICE_PROFILES, txCurrentMa, type DeviceClass, type DeviceProfile } from './world/devices.js';
-export { MeshRouter, NUM_RELIABLE_RETX, type NodeDbEntry } from './mesh/router.js';
+export { MeshRouter, NUM_RELIABLE_RETX } from './mesh/router.js';
+export { NodeDb, type NodeDbEntry } from './mesh/node-db.js';
 export { RoutingError, ROUTING_ERROR_NAMES, Priority, type SimPacket } from './mesh/packet.js';
 export { AirtimeTracker, RollingBuckets } from './mesh/airtime.js';
 export { PacketHistory, FLOOD_EXPIRE_MS } from './mesh/history.js';

@@ -25,7 +25,8 @@ import { IndexSet } from './world/index-set.js';
 import { PythonRandom } from './world/python-random.js';
 import { assignByFractions, placeNodes } from './world/placement.js';
 import { DEVICE_CLASSES, DEVICE_PROFILES, txCurrentMa, type DeviceClass } from './world/devices.js';
-import { SimNode, type Arrival, type NodeAppListener, type Transmission } from './world/node.js';
+import { SimNode, type NodeAppListener, type Transmission } from './world/node.js';
+import { ArrivalTable, LOST_BUSY_RX, LOST_CAPTURED, LOST_COLLISION, LOST_HALF_DUPLEX, LOST_NONE, LOST_REASONS } from './radio/arrivals.js';
 
 export interface SimulationOptions {
   /** Overrides the scenario's seed. */
@@ -122,8 +123,8 @@ export class Simulation {
   private readonly nearScratch: SimNode[] = [];
   private readonly bleCharacteristics = new Map<number, Uint8Array>();
   private txSeq = 0;
-  /** Arrival records are recycled: a busy mesh creates millions. */
-  private readonly arrivalPool: Arrival[] = [];
+  /** Every signal arriving now, at any receiver (recycled: a busy mesh has millions over a run). */
+  private readonly arrivalTable = new ArrivalTable();
   /** Signals delivered to receivers (each one a start and an end at that receiver). */
   arrivalsProcessed = 0;
   /** Set by a real-time driver: brings simulated time up to the wall clock before outside input is handled. */
@@ -518,9 +519,9 @@ export class Simulation {
       node.upTimeMs += this.now - node.upSinceMs;
       node.router.reset();
       node.modules.halt();
-      if (node.locked) {
-        node.locked.locked = false;
-        node.locked = null;
+      if (node.locked >= 0) {
+        this.arrivalTable.locked[node.locked] = 0;
+        node.locked = -1;
       }
       node.battery?.setBaseDraw(this.now, 0);
     }
@@ -624,7 +625,7 @@ export class Simulation {
   }
 
   isActivelyReceiving(node: SimNode): boolean {
-    return node.locked !== null;
+    return node.locked >= 0;
   }
 
   /** Channel activity detection: a preamble/packet strong enough for CAD that started at least a CAD period ago. */
@@ -633,8 +634,9 @@ export class Simulation {
     const busy = this.scenario.interference.cadBusyProbability;
     // Outside traffic, drawn from a stream of its own so the mesh's other random choices stay put.
     if (busy > 0 && (node.interferenceRng ??= node.rng.derive('interference')).float() < busy) return true;
+    const t = this.arrivalTable;
     for (const a of node.arrivals) {
-      if (a.powerDbm >= node.phy.cadThresholdDbm && now >= a.tx.startMs + node.phy.cadMs) return true;
+      if ((t.power[a] as number) >= node.phy.cadThresholdDbm && now >= (t.start[a] as number) + node.phy.cadMs) return true;
     }
     return false;
   }
@@ -650,7 +652,7 @@ export class Simulation {
     sender.router.airtime.logTx(now, sender.phy.packetTimeMs(p.onAirBytes));
     sender.battery?.charge(now, txCurrentMa(sender.txPowerDbm), airtime);
     this.transmissions++;
-    if (sender.locked) this.loseArrival(sender.locked, 'half_duplex', null);
+    if (sender.locked >= 0) this.arrivalTable.lose(sender.locked, LOST_HALF_DUPLEX, -1, 0);
     if (this.traceSink) this.trace({
       t: roundTime(now),
       ev: 'tx_start',
@@ -726,56 +728,50 @@ export class Simulation {
     const fading = this.scenario.pathLoss.fastFadingSigmaDb;
     const power = fading > 0 ? meanPowerDbm + fading * tx.sender.rng.gaussian() : meanPowerDbm;
     if (power < rx.phy.interferenceFloorDbm) return;
-    const arrival = this.arrivalPool.pop() ?? { tx, rx, powerDbm: 0, criticalStartMs: 0, locked: false, lostReason: null, lostTo: null, rxSlot: -1 };
-    arrival.tx = tx;
-    arrival.rx = rx;
-    arrival.powerDbm = power;
-    arrival.criticalStartMs = tx.startMs + rx.phy.criticalOffsetMs;
-    arrival.locked = false;
-    arrival.lostReason = null;
-    arrival.lostTo = null;
+    const p = tx.packet;
+    const a = this.arrivalTable.alloc(rx.index, power, tx.startMs + rx.phy.criticalOffsetMs, tx.startMs, tx.endMs, p.from, p.id);
     this.arrivalsProcessed++;
-    this.arrive(rx, arrival);
-    tx.arrivals.push(arrival);
+    this.arrive(rx, a);
+    tx.arrivals.push(a);
   }
 
-  private loseArrival(a: Arrival, reason: string, to: Transmission | null): void {
-    if (a.lostReason === null) {
-      a.lostReason = reason;
-      a.lostTo = to;
-    }
-  }
-
-  /** Collision and capture rules for a signal starting at a receiver. */
-  private arrive(rx: SimNode, a: Arrival): void {
+  /** Collision and capture rules for a signal (an ArrivalTable index) starting at a receiver. */
+  private arrive(rx: SimNode, a: number): void {
+    const t = this.arrivalTable;
     const capture = this.scenario.captureThresholdDb;
     const locked = rx.locked;
-    const decodable = a.powerDbm >= rx.phy.sensitivityDbm;
-    const canCapture = this.scenario.captureRule === 'anytime' || (locked !== null && this.now < locked.criticalStartMs);
-    if (decodable && !rx.transmitting && locked && canCapture && a.powerDbm >= locked.powerDbm + capture) {
+    const power = t.power[a] as number;
+    const decodable = power >= rx.phy.sensitivityDbm;
+    const canCapture = this.scenario.captureRule === 'anytime' || (locked >= 0 && this.now < (t.critical[locked] as number));
+    if (decodable && !rx.transmitting && locked >= 0 && canCapture && power >= (t.power[locked] as number) + capture) {
       // A much stronger frame arriving during the preamble (or at any time, with captureRule 'anytime'): the receiver
       // re-synchronises on it.
-      this.loseArrival(locked, 'captured', a.tx);
-      locked.locked = false;
+      t.lose(locked, LOST_CAPTURED, t.from[a] as number, t.id[a] as number);
+      t.locked[locked] = 0;
       this.lock(rx, a);
     } else {
-      if (locked && a.tx.endMs > locked.criticalStartMs && locked.powerDbm - a.powerDbm < capture) this.loseArrival(locked, 'collision', a.tx);
+      if (locked >= 0 && (t.end[a] as number) > (t.critical[locked] as number) && (t.power[locked] as number) - power < capture) {
+        t.lose(locked, LOST_COLLISION, t.from[a] as number, t.id[a] as number);
+      }
       if (decodable) {
-        if (rx.transmitting) this.loseArrival(a, 'half_duplex', null);
-        else if (!locked) this.lock(rx, a);
-        else this.loseArrival(a, 'busy_rx', locked.tx);
+        if (rx.transmitting) t.lose(a, LOST_HALF_DUPLEX, -1, 0);
+        else if (locked < 0) this.lock(rx, a);
+        else t.lose(a, LOST_BUSY_RX, t.from[locked] as number, t.id[locked] as number);
       }
     }
-    a.rxSlot = rx.arrivals.length;
+    t.slot[a] = rx.arrivals.length;
     rx.arrivals.push(a);
   }
 
-  private lock(rx: SimNode, a: Arrival): void {
-    a.locked = true;
+  private lock(rx: SimNode, a: number): void {
+    const t = this.arrivalTable;
+    t.locked[a] = 1;
     rx.locked = a;
     const capture = this.scenario.captureThresholdDb;
+    const critical = t.critical[a] as number;
+    const power = t.power[a] as number;
     for (const x of rx.arrivals) {
-      if (x.tx.endMs > a.criticalStartMs && a.powerDbm - x.powerDbm < capture) this.loseArrival(a, 'collision', x.tx);
+      if ((t.end[x] as number) > critical && power - (t.power[x] as number) < capture) t.lose(a, LOST_COLLISION, t.from[x] as number, t.id[x] as number);
     }
   }
 
@@ -784,44 +780,44 @@ export class Simulation {
     if (sender.transmitting === tx) sender.transmitting = null;
     const p = tx.packet;
     if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'tx_end', node: sender.num, from: p.from, id: p.id });
+    const t = this.arrivalTable;
+    const nodes = this.nodes;
     for (const a of tx.arrivals) {
-      const rx = a.rx;
+      const rx = nodes[t.rx[a] as number] as SimNode;
       // Swap-remove by the slot the arrival remembers (searching the list read every arrival's memory).
       const list = rx.arrivals;
-      const i = a.rxSlot;
+      const i = t.slot[a] as number;
       if (list[i] === a) {
-        const last = list.pop() as Arrival;
+        const last = list.pop() as number;
         if (last !== a) {
           list[i] = last;
-          last.rxSlot = i;
+          t.slot[last] = i;
         }
       }
-      const wasLocked = a.locked;
+      const wasLocked = t.locked[a] === 1;
       if (wasLocked) {
-        a.locked = false;
-        if (rx.locked === a) rx.locked = null;
+        t.locked[a] = 0;
+        if (rx.locked === a) rx.locked = -1;
       }
       if (!rx.up) continue;
+      const lost = t.lost[a] as number;
       if (wasLocked) rx.router.airtime.logRx(this.now, rx.phy.packetTimeMs(p.onAirBytes));
-      if (a.lostReason === null && wasLocked) {
-        this.receive(rx, tx, a);
-      } else if (a.lostReason !== null) {
-        this.recordLoss(rx, tx, a);
+      if (lost === LOST_NONE && wasLocked) {
+        this.receive(rx, tx, t.power[a] as number);
+      } else if (lost !== LOST_NONE) {
+        this.recordLoss(rx, tx, lost, t.lostFrom[a] as number, t.lostId[a] as number);
       }
       if (wasLocked) rx.router.setTransmitDelay();
     }
-    for (const a of tx.arrivals) {
-      a.lostTo = null;
-      this.arrivalPool.push(a);
-    }
+    for (const a of tx.arrivals) t.release(a);
     tx.arrivals.length = 0;
     if (sender.up) sender.router.onTransmitDone();
   }
 
-  private receive(rx: SimNode, tx: Transmission, a: Arrival): void {
+  private receive(rx: SimNode, tx: Transmission, powerDbm: number): void {
     const p = tx.packet;
-    const snr = Math.min(a.powerDbm - rx.phy.noiseFloorDbm, this.scenario.snrCeilingDb);
-    const rssi = Math.round(a.powerDbm);
+    const snr = Math.min(powerDbm - rx.phy.noiseFloorDbm, this.scenario.snrCeilingDb);
+    const rssi = Math.round(powerDbm);
     const snrQ = Math.round(snr * 4) / 4;
     rx.stats.rxPackets++;
     rx.stats.rxAirtimeMs += tx.airtimeMs;
@@ -832,14 +828,15 @@ export class Simulation {
     else rx.router.onRadioReceive(p, snrQ, rssi);
   }
 
-  private recordLoss(rx: SimNode, tx: Transmission, a: Arrival): void {
-    const reason = a.lostReason as string;
+  /** A signal lost at its receiver for `lost` (a LOST_ code), to the packet (lostFrom, lostId), lostFrom -1 if none. */
+  private recordLoss(rx: SimNode, tx: Transmission, lost: number, lostFrom: number, lostId: number): void {
+    const reason = LOST_REASONS[lost] as string;
     const p = tx.packet;
-    if (reason === 'collision' || reason === 'captured') {
+    if (lost === LOST_COLLISION || lost === LOST_CAPTURED) {
       this.collisions++;
       rx.stats.collisions++;
-      const other = a.lostTo?.packet;
-      if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'collision', node: rx.num, from: p.from, id: p.id, sender: tx.sender.num, reason, withFrom: other?.from ?? null, withId: other?.id ?? null });
+      const other = lostFrom >= 0;
+      if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'collision', node: rx.num, from: p.from, id: p.id, sender: tx.sender.num, reason, withFrom: other ? lostFrom : null, withId: other ? lostId : null });
     }
     this.countDrop(reason);
     if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'drop', node: rx.num, from: p.from, id: p.id, reason });

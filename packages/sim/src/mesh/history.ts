@@ -9,27 +9,32 @@ export interface SeenResult {
   weWereNextHop: boolean;
 }
 
-// One record is STRIDE int32 cells: origin + 1 (0 = empty slot), id, sender, next hop, then the NUM_RELAYERS relay
-// bytes heard relaying it, most recent first (0 = none). Its time lives in a parallel Float64Array.
+// One record is 24 bytes: four int32 cells, origin + 1 (0 = empty slot), id, sender, and one cell packing the next
+// hop (bits 0-7) and the NUM_RELAYERS relay bytes heard relaying it, most recent first (bits 8-15, 16-23, 24-31;
+// 0 = none), as the firmware keeps them (uint8 next_hop and relayed_by); then its time, a float64 over the same
+// buffer. A probe reads one place in memory, not two arrays.
 const ORIGIN = 0;
 const ID = 1;
 const SENDER = 2;
-const NEXT_HOP = 3;
-const RELAYED = 4;
-const STRIDE = RELAYED + NUM_RELAYERS;
+const HOPS = 3;
+/** int32 cells per record, and float64 cells per record (the time is the third). */
+const STRIDE = 6;
+const TIME_STRIDE = 3;
+const TIME = 2;
 const MIN_SLOTS = 16;
 
 /**
  * PacketHistory: which (sender, id) pairs a node has seen in the last 10 minutes (since their latest sighting) and who
  * relayed them. As in firmware 2.6.11 a record is never dropped before it expires, however busy the mesh: a very late
- * copy is still a duplicate. Expired records are purged once the table passes its reserved size (`capacity`).
+ * copy is still a duplicate. Expired records are purged once the table passes its reserved size (`capacity`), and
+ * whenever the table fills: it doubles only if the records still live need the room.
  *
- * The records sit in flat typed arrays with open addressing (linear probing, at most half full): a busy mesh holds
+ * The records sit in one flat buffer with open addressing (linear probing, at most half full): a busy mesh holds
  * millions of records, and objects in per-node Maps are what made lookups miss the cache as the heap grew.
  */
 export class PacketHistory {
   private cells = new Int32Array(MIN_SLOTS * STRIDE);
-  private times = new Float64Array(MIN_SLOTS);
+  private times = new Float64Array(this.cells.buffer);
   private mask = MIN_SLOTS - 1;
   private count = 0;
   /** Size at which expired records are next purged (amortised; expired records count as unseen either way). */
@@ -50,7 +55,7 @@ export class PacketHistory {
 
   clear(): void {
     this.cells = new Int32Array(MIN_SLOTS * STRIDE);
-    this.times = new Float64Array(MIN_SLOTS);
+    this.times = new Float64Array(this.cells.buffer);
     this.mask = MIN_SLOTS - 1;
     this.count = 0;
     this.purgeAt = Math.max(1, Math.floor(this.capacity * 0.9));
@@ -81,20 +86,28 @@ export class PacketHistory {
     return s;
   }
 
+  private get slots(): number {
+    return this.mask + 1;
+  }
+
+  private time(slot: number): number {
+    return this.times[slot * TIME_STRIDE + TIME] as number;
+  }
+
   /** Rebuild the table with `slots` slots, keeping only records that have not expired at nowMs. */
   private rebuild(slots: number, nowMs: number): void {
     const oldCells = this.cells;
     const oldTimes = this.times;
+    const oldSlots = this.slots;
     const cells = new Int32Array(slots * STRIDE);
-    const times = new Float64Array(slots);
+    const times = new Float64Array(cells.buffer);
     const mask = slots - 1;
     let count = 0;
-    for (let s = 0; s < oldTimes.length; s++) {
+    for (let s = 0; s < oldSlots; s++) {
       const at = s * STRIDE;
-      if (oldCells[at + ORIGIN] === 0 || nowMs - (oldTimes[s] as number) >= FLOOD_EXPIRE_MS) continue;
+      if (oldCells[at + ORIGIN] === 0 || nowMs - (oldTimes[s * TIME_STRIDE + TIME] as number) >= FLOOD_EXPIRE_MS) continue;
       const d = this.freeSlot(cells, mask, (oldCells[at + ORIGIN] as number) - 1, oldCells[at + ID] as number);
       cells.set(oldCells.subarray(at, at + STRIDE), d * STRIDE);
-      times[d] = oldTimes[s] as number;
       count++;
     }
     this.cells = cells;
@@ -103,23 +116,38 @@ export class PacketHistory {
     this.count = count;
   }
 
+  /** Records that have not expired at nowMs. */
+  private liveCount(nowMs: number): number {
+    const cells = this.cells;
+    const times = this.times;
+    let live = 0;
+    for (let s = 0, n = this.slots; s < n; s++) {
+      if (cells[s * STRIDE + ORIGIN] !== 0 && nowMs - (times[s * TIME_STRIDE + TIME] as number) < FLOOD_EXPIRE_MS) live++;
+    }
+    return live;
+  }
+
+  /** The table is half full: purge the expired records, doubling it only when the live ones fill a quarter or more. */
+  private makeRoom(nowMs: number): void {
+    const slots = this.slots;
+    this.rebuild(4 * (this.liveCount(nowMs) + 1) > slots ? 2 * slots : slots, nowMs);
+  }
+
   /** clearExpiredRecentPackets. */
   private purgeExpired(nowMs: number): void {
-    this.rebuild(this.times.length, nowMs);
+    this.rebuild(this.slots, nowMs);
     this.purgeAt = Math.max(Math.floor(this.capacity * 0.9), 2 * this.count);
   }
 
   private relayedBy(slot: number, relayer: number): boolean {
-    const at = slot * STRIDE + RELAYED;
-    const cells = this.cells;
-    for (let i = 0; i < NUM_RELAYERS; i++) if (cells[at + i] === relayer) return true;
-    return false;
+    const hops = this.cells[slot * STRIDE + HOPS] as number;
+    return ((hops >>> 8) & 0xff) === relayer || ((hops >>> 16) & 0xff) === relayer || hops >>> 24 === relayer;
   }
 
   /** Slot of a record for (origin, id) that has not expired, or -1. */
   private findLive(origin: number, id: number, nowMs: number): number {
     const s = this.lookup(origin, id | 0);
-    return s >= 0 && nowMs - (this.times[s] as number) < FLOOD_EXPIRE_MS ? s : -1;
+    return s >= 0 && nowMs - this.time(s) < FLOOD_EXPIRE_MS ? s : -1;
   }
 
   /**
@@ -138,11 +166,11 @@ export class PacketHistory {
     const relayNode = p.relayNode | 0;
     let slot = this.lookup(p.origin, id);
     // An expired record counts as unseen; a new sighting overwrites it in place.
-    const expired = slot >= 0 && nowMs - (this.times[slot] as number) >= FLOOD_EXPIRE_MS;
+    const expired = slot >= 0 && nowMs - this.time(slot) >= FLOOD_EXPIRE_MS;
     const cells = this.cells;
     if (slot >= 0 && !expired) {
       const at = slot * STRIDE;
-      const nextHop = cells[at + NEXT_HOP] as number;
+      const nextHop = (cells[at + HOPS] as number) & 0xff;
       result.seen = true;
       if (
         cells[at + SENDER] !== this.ourNum &&
@@ -160,14 +188,14 @@ export class PacketHistory {
     if (!withUpdate) return result;
     if (slot >= 0 && !expired) {
       // Newest relayer first; keep the original next hop (whether we were asked originally).
-      const at = slot * STRIDE + RELAYED;
-      for (let i = NUM_RELAYERS - 1; i > 0; i--) cells[at + i] = cells[at + i - 1] as number;
-      cells[at] = relayNode;
-      this.times[slot] = nowMs;
+      const at = slot * STRIDE + HOPS;
+      const hops = cells[at] as number;
+      cells[at] = (hops & 0xff) | ((relayNode & 0xff) << 8) | ((hops << 8) & 0xffff0000);
+      this.times[slot * TIME_STRIDE + TIME] = nowMs;
       return result;
     }
     if (slot < 0) {
-      if (2 * (this.count + 1) > this.times.length) this.rebuild(2 * this.times.length, nowMs);
+      if (2 * (this.count + 1) > this.slots) this.makeRoom(nowMs);
       slot = this.freeSlot(this.cells, this.mask, p.origin, id);
       this.count++;
     }
@@ -176,10 +204,8 @@ export class PacketHistory {
     c[at + ORIGIN] = p.origin + 1;
     c[at + ID] = id;
     c[at + SENDER] = p.from | 0;
-    c[at + NEXT_HOP] = p.nextHop | 0;
-    c[at + RELAYED] = relayNode;
-    for (let i = 1; i < NUM_RELAYERS; i++) c[at + RELAYED + i] = 0;
-    this.times[slot] = nowMs;
+    c[at + HOPS] = (p.nextHop & 0xff) | ((relayNode & 0xff) << 8);
+    this.times[slot * TIME_STRIDE + TIME] = nowMs;
     if (this.count > this.purgeAt) this.purgeExpired(nowMs);
     return result;
   }

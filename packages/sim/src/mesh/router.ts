@@ -8,11 +8,11 @@ import {
   txDelayMs,
 } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
-import type { LearnedPosition, LearnedUser } from '../modules/firmware-modules.js';
 import type { SimNode } from '../world/node.js';
 import type { Simulation } from '../simulation.js';
 import { AirtimeTracker } from './airtime.js';
 import { PacketHistory } from './history.js';
+import { NodeDb } from './node-db.js';
 import { defaultChannelIdentities } from './channels.js';
 import { Priority, RoutingError, copyPacket, isBroadcast, makeRoutingPacket, type SimPacket } from './packet.js';
 
@@ -28,18 +28,6 @@ interface PendingRetransmission {
   timer: SimEvent | null;
 }
 
-export interface NodeDbEntry {
-  num: number;
-  /** From the node's NodeInfo, once heard. */
-  user?: LearnedUser;
-  /** From the node's Position packets, once heard. */
-  position?: LearnedPosition;
-  lastHeardMs: number;
-  snr: number;
-  hopsAway: number;
-  nextHop: number;
-}
-
 /**
  * The firmware's routing stack for one node (ReliableRouter -> NextHopRouter -> FloodingRouter -> Router, plus the
  * radio interface's transmit queue and delays), as of Meshtastic 2.6.11.
@@ -47,7 +35,7 @@ export interface NodeDbEntry {
 export class MeshRouter {
   readonly history: PacketHistory;
   readonly airtime = new AirtimeTracker();
-  readonly nodeDb = new Map<number, NodeDbEntry>();
+  readonly nodeDb: NodeDb;
   /** Outgoing queue, kept sorted by the firmware's priority rules. */
   readonly txQueue: SimPacket[] = [];
   private readonly pending = new Map<string, PendingRetransmission>();
@@ -56,6 +44,7 @@ export class MeshRouter {
 
   constructor(private readonly sim: Simulation, private readonly node: SimNode) {
     this.history = new PacketHistory(sim.scenario.firmware.historySize, node.byte, node.num);
+    this.nodeDb = new NodeDb(sim.scenario.firmware.nodeDbSize);
     this.packetCounter = node.rng.uint32() & 0x3ff;
   }
 
@@ -150,9 +139,8 @@ export class MeshRouter {
 
   private getNextHop(to: number, relayNode: number): number {
     if (isBroadcast(to)) return 0;
-    const entry = this.nodeDb.get(to);
-    if (entry && entry.nextHop && entry.nextHop !== relayNode) return entry.nextHop;
-    return 0;
+    const nextHop = this.nodeDb.nextHop(to);
+    return nextHop !== relayNode ? nextHop : 0;
   }
 
   /** Router::send: duty cycle, encoding limits, then the radio's queue. */
@@ -327,8 +315,7 @@ export class MeshRouter {
       if (rec.numRetransmissions === 1) {
         // Last try: forget the learned route and flood.
         p.nextHop = 0;
-        const entry = this.nodeDb.get(p.to);
-        if (entry) entry.nextHop = 0;
+        this.nodeDb.setNextHop(p.to, 0);
         this.floodingSend(copyPacket(p));
       } else {
         this.nextHopSend(copyPacket(p));
@@ -380,7 +367,7 @@ export class MeshRouter {
     // perhapsDecode: find our channel with the packet's hash and key; it stores our index for that channel.
     let p = received;
     // KNOWN_ONLY decodes nothing from a node whose NodeInfo it has not heard.
-    if (this.node.rebroadcastMode === 'KNOWN_ONLY' && p.from !== this.node.num && !this.nodeDb.get(p.from)?.user) {
+    if (this.node.rebroadcastMode === 'KNOWN_ONLY' && p.from !== this.node.num && !this.nodeDb.user(p.from)) {
       this.receivedUndecoded(p, rxSnr, rxRssi);
       return;
     }
@@ -411,23 +398,9 @@ export class MeshRouter {
 
   private updateNodeDb(p: SimPacket, rxSnr: number): void {
     if (p.from === this.node.num) return;
-    const db = this.nodeDb;
-    const now = this.now;
-    let e = db.get(p.from);
-    if (!e) {
-      // Full: forget (about) the node heard least recently. Map order approximates recency: entries are moved to
-      // the end when refreshed after more than a minute.
-      if (db.size >= this.sim.scenario.firmware.nodeDbSize) db.delete(db.keys().next().value as number);
-      e = { num: p.from, lastHeardMs: now, snr: 0, hopsAway: 0, nextHop: 0 };
-      db.set(p.from, e);
-    } else if (now - e.lastHeardMs > 60_000) {
-      db.delete(p.from);
-      db.set(p.from, e);
-    }
-    e.lastHeardMs = now;
-    e.snr = rxSnr;
-    if (p.hopStart !== 0 && p.hopStart >= p.hopLimit) e.hopsAway = p.hopStart - p.hopLimit;
+    this.nodeDb.heardFrom(p.from, this.now, rxSnr, p.hopStart !== 0 && p.hopStart >= p.hopLimit ? p.hopStart - p.hopLimit : -1);
   }
+
 
   private relayCopy(p: SimPacket, rxSnr: number, rxRssi: number): SimPacket {
     const c = copyPacket(p);
@@ -560,8 +533,7 @@ export class MeshRouter {
   private nextHopSniff(p: SimPacket, rxSnr: number, rxRssi: number): void {
     if (p.requestId !== 0 || p.replyId !== 0) {
       if (p.from !== 0) {
-        const origTx = this.nodeDb.get(p.from);
-        if (origTx) {
+        if (this.nodeDb.has(p.from)) {
           const now = this.now;
           const origin = this.sim.indexOfNum(p.to);
           if (
@@ -569,7 +541,7 @@ export class MeshRouter {
             (this.history.wasRelayer(p.relayNode, p.requestId, origin, now) ||
               (p.hopStart !== 0 && p.hopStart === p.hopLimit && this.history.wasRelayer(this.node.byte, p.requestId, origin, now)))
           ) {
-            origTx.nextHop = p.relayNode;
+            this.nodeDb.setNextHop(p.from, p.relayNode);
           }
         }
       }

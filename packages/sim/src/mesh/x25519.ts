@@ -5,9 +5,16 @@
 const P = (1n << 255n) - 19n;
 const A24 = 121665n;
 
+const LOW = (1n << 255n) - 1n;
+
+/**
+ * a mod P for 0 <= a < 2^512 (a product of two values below 2P): 2^255 = 19 (mod P), so the bits above 255 fold back
+ * times 19, twice, and one subtraction finishes. No BigInt division: that was most of a key derivation's time.
+ */
 function mod(a: bigint): bigint {
-  const r = a % P;
-  return r < 0n ? r + P : r;
+  let r = (a & LOW) + (a >> 255n) * 19n;
+  r = (r & LOW) + (r >> 255n) * 19n;
+  return r >= P ? r - P : r;
 }
 
 function pow(base: bigint, exp: bigint): bigint {
@@ -62,17 +69,19 @@ export function x25519(scalar: Uint8Array, u: Uint8Array): Uint8Array {
     swap = bit;
     const a = mod(x2 + z2);
     const aa = mod(a * a);
-    const b = mod(x2 - z2);
+    const b = mod(x2 - z2 + P);
     const bb = mod(b * b);
-    const e = mod(aa - bb);
+    const e = mod(aa - bb + P);
     const c = mod(x3 + z3);
-    const d = mod(x3 - z3);
+    const d = mod(x3 - z3 + P);
     const da = mod(d * a);
     const cb = mod(c * b);
-    x3 = mod((da + cb) * (da + cb));
-    z3 = mod(x1 * mod((da - cb) * (da - cb)));
+    const g = da + cb;
+    x3 = mod(g * g);
+    const f = mod(da - cb + P);
+    z3 = mod(x1 * mod(f * f));
     x2 = mod(aa * bb);
-    z2 = mod(e * (aa + A24 * e));
+    z2 = mod(e * mod(aa + A24 * e));
   }
   if (swap) {
     [x2, x3] = [x3, x2];

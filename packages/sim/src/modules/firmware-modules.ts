@@ -48,6 +48,41 @@ export interface LearnedPosition {
   time: number;
 }
 
+// Every receiver of a transmission gets the same payload bytes: decode them once, and let the node DBs share the
+// (never modified) result. A NodeInfo heard by 50 nodes is one User, not 50 copies of its names and key.
+const decodedUsers = new WeakMap<Uint8Array, LearnedUser | null>();
+const decodedPositions = new WeakMap<Uint8Array, LearnedPosition | null>();
+
+/** The User a NodeInfo payload carries, or null when undecodable (ignored, as the firmware does). */
+function learnedUser(payload: Uint8Array): LearnedUser | null {
+  let user = decodedUsers.get(payload);
+  if (user === undefined) {
+    try {
+      const u: Msg = fromBinary(P.Mesh.UserSchema, payload);
+      user = { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey };
+    } catch {
+      user = null;
+    }
+    decodedUsers.set(payload, user);
+  }
+  return user;
+}
+
+/** The position a Position payload carries, or null when undecodable or without coordinates. */
+function learnedPosition(payload: Uint8Array): LearnedPosition | null {
+  let position = decodedPositions.get(payload);
+  if (position === undefined) {
+    try {
+      const pos: Msg = fromBinary(P.Mesh.PositionSchema, payload);
+      position = pos.latitudeI || pos.longitudeI ? { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 } : null;
+    } catch {
+      position = null;
+    }
+    decodedPositions.set(payload, position);
+  }
+  return position;
+}
+
 /** A module's answer to a want_response request: its reply, or none (NO_RESPONSE). */
 export interface ModuleAnswer {
   request: SimPacket;
@@ -116,7 +151,7 @@ export class FirmwareModules {
     if (router) return base;
     const now = this.sim.now;
     let online = 1; // ourselves
-    for (const e of this.node.router.nodeDb.values()) if (now - e.lastHeardMs < ONLINE_MS) online++;
+    online += this.node.router.nodeDb.countHeardWithin(now, ONLINE_MS);
     return base * congestionScalingCoefficient(online, this.node.phy.preset.name);
   }
 
@@ -255,22 +290,15 @@ export class FirmwareModules {
    * its own ACK and relay decisions (RoutingModule runs last), and skips its ACK when a module replied.
    */
   received(p: SimPacket): ModuleAnswer | null {
-    const entry = this.node.router.nodeDb.get(p.from);
-    if (p.portnum === PortNum.NODEINFO_APP && p.payload && entry) {
-      try {
-        const u: Msg = fromBinary(P.Mesh.UserSchema, p.payload);
-        entry.user = { longName: u.longName, shortName: u.shortName, hwModel: u.hwModel, role: u.role, isLicensed: u.isLicensed, publicKey: u.publicKey };
-      } catch {
-        // undecodable: ignored, as the firmware does
-      }
+    const db = this.node.router.nodeDb;
+    const known = db.has(p.from);
+    if (p.portnum === PortNum.NODEINFO_APP && p.payload && known) {
+      const user = learnedUser(p.payload);
+      if (user) db.setUser(p.from, user);
     }
-    if (p.portnum === PortNum.POSITION_APP && p.payload && p.payload.length > 0 && entry) {
-      try {
-        const pos: Msg = fromBinary(P.Mesh.PositionSchema, p.payload);
-        if (pos.latitudeI || pos.longitudeI) entry.position = { latitudeI: pos.latitudeI, longitudeI: pos.longitudeI, altitude: pos.altitude ?? 0, time: pos.time ?? 0 };
-      } catch {
-        // undecodable: ignored
-      }
+    if (p.portnum === PortNum.POSITION_APP && p.payload && p.payload.length > 0 && known) {
+      const position = learnedPosition(p.payload);
+      if (position) db.setPosition(p.from, position);
     }
     const toUs = isBroadcast(p.to) || p.to === this.node.num;
     if (!p.wantResponse || !toUs || p.from === this.node.num) return null;

@@ -8,22 +8,6 @@ import type { RebroadcastMode, Role, Waypoint } from '../scenario.js';
 import type { Battery } from './battery.js';
 import type { DeviceClass, DeviceProfile } from './devices.js';
 
-/** A signal arriving at a node. */
-export interface Arrival {
-  tx: Transmission;
-  rx: SimNode;
-  powerDbm: number;
-  /** Start of the part of the frame a collision destroys (preamble minus the 5 symbols a receiver needs). */
-  criticalStartMs: number;
-  /** The receiver is demodulating this one. */
-  locked: boolean;
-  /** Lost: the reason, or null while still intact. */
-  lostReason: string | null;
-  lostTo: Transmission | null;
-  /** Position in the receiver's `arrivals` list while the signal lasts. */
-  rxSlot: number;
-}
-
 export interface Transmission {
   seq: number;
   sender: SimNode;
@@ -31,8 +15,8 @@ export interface Transmission {
   startMs: number;
   endMs: number;
   airtimeMs: number;
-  /** Receivers this transmission reaches, with their arrival records. */
-  arrivals: Arrival[];
+  /** Its arrivals at the receivers it reaches (indices into the simulation's ArrivalTable). */
+  arrivals: number[];
 }
 
 export interface NodeRadioStats {
@@ -74,8 +58,10 @@ export class SimNode {
   battery: Battery | null = null;
   /** Current draw while computing is charged per call. */
   transmitting: Transmission | null = null;
-  locked: Arrival | null = null;
-  readonly arrivals: Arrival[] = [];
+  /** The arrival it is demodulating (an ArrivalTable index), -1 when none. */
+  locked = -1;
+  /** Signals arriving now (ArrivalTable indices). */
+  readonly arrivals: number[] = [];
   readonly stats: NodeRadioStats = { txPackets: 0, txAirtimeMs: 0, rxPackets: 0, rxAirtimeMs: 0, relays: 0, collisions: 0, duplicates: 0 };
   readonly listeners = new Set<NodeAppListener>();
   /** Path followed by a moving node, with speed. */
