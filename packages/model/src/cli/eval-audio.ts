@@ -62,7 +62,11 @@ if (streamMinutes > 0) {
   log(`negative stream: ${streamMinutes} min, ${s.sentences} sentences in ${s.turns} turns, ${s.noiseSegments} noise segments${s.fromCache ? ' (cached)' : ''}`);
   let last = 0;
   const streamTable = await compareOnStream(reference, candidate, s.samples, heads.map((h) => h.name), {
-    onChunk: (sec) => { if (sec - last >= 60) { last = sec; log(`  stream ${sec.toFixed(0)} s`); } },
+    // Called for the float pass, then the int8 pass.
+    onChunk: (sec) => {
+      if (sec < last) last = 0;
+      if (sec - last >= 60) { last = sec; log(`  stream ${sec.toFixed(0)} s`); }
+    },
   });
   stream = { seconds: streamMinutes * 60, sentences: s.sentences, turns: s.turns, noiseSegments: s.noiseSegments, cached: s.fromCache, heads: streamTable };
 }
