@@ -11,19 +11,30 @@ import { trainKeywordHead } from '../src/audio/keyword-head.js';
 import { importSilero } from '../src/audio/silero.js';
 import { speak } from '../src/audio/speech.js';
 import {
-  Int8WakeWord, OrtWakeWord, type WakeWordInt8, WAKE_THRESHOLD, WAKE_WORD_HEADS, clipEmbeddings, embeddingInput, headScores, melFeatures,
+  Int8WakeWord, OrtWakeWord, type WakeWordInt8, WAKE_THRESHOLD, WAKE_WORD_HEADS, clipEmbeddings, embeddingInput, headInputs, headScores, melFeatures,
   openWakeWordModel, pretrainedHead, quantizeHead, quantizeWakeWord,
 } from '../src/audio/wakeword.js';
-import { runFloatOp, type TensorMap } from '../src/graph/float-exec.js';
+import { runFloat, runFloatOp, type TensorMap } from '../src/graph/float-exec.js';
 import { importOnnx } from '../src/graph/import.js';
 import { type FloatTensor, UnsupportedOpsError, opInputs } from '../src/graph/ir.js';
 import { ModelError } from '../src/errors.js';
 import { decodeModel } from '../src/onnx/proto.js';
 import { Int8Executor } from '../src/quant/executor.js';
 import { Int8FormatError, decodeInt8Model, encodeInt8Model } from '../src/quant/format.js';
-import { OrtProbe } from '../src/quant/ort-calibrate.js';
+import { OrtProbe, calibrateWithOnnxRuntime } from '../src/quant/ort-calibrate.js';
+import { quantizeWithRanges } from '../src/quant/quantize.js';
 
 const HEADS = (['alexa', 'hey_rhasspy'] as const).map(pretrainedHead);
+
+/** sqrt(sum (got - ref)^2 / sum ref^2). */
+function rmsRelative(reference: FloatTensor, got: FloatTensor): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < reference.data.length; i++) {
+    num += (got.data[i]! - reference.data[i]!) ** 2;
+    den += reference.data[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
 
 function relativeError(reference: FloatTensor, got: FloatTensor): number {
   expect(got.dims).toEqual(reference.dims);
@@ -166,6 +177,51 @@ describe('hey_jarvis: an If around a verifier model', () => {
     }
     candidate.dispose();
     expect(detected).toBeGreaterThanOrEqual(2); // the float head hears espeak-ng's "hey jarvis", so agreement is not trivial
+  }, 300_000);
+});
+
+describe('hey_jarvis: the If condition in int8', () => {
+  it('takes the same branch as float on noisy held-out speech, and least-error ranges bring the embedding closer to float', async () => {
+    const jarvis = pretrainedHead('hey_jarvis');
+    const graph = importOnnx(decodeModel(jarvis.onnx));
+    const embBytes = openWakeWordModel('embedding_model');
+    const embGraph = importOnnx(decodeModel(embBytes));
+    const inputs: FloatTensor[] = [];
+    for (const clip of calibrationCorpus(7, 4)) {
+      const x = embeddingInput(melFeatures(await reference.mel(clip)));
+      if (x.dims[0]! > 0) inputs.push(x);
+    }
+    const minmax = quantizeWithRanges(embGraph, await calibrateWithOnnxRuntime(embBytes, embGraph, inputs.map((x) => new Map([['input_1', x]]))));
+    const embeddings: FloatTensor[] = [];
+    for (const x of inputs) embeddings.push(await reference.embed(x));
+    const kernel = await loadKernel();
+    const head = Int8Executor.create(kernel, await quantizeHead(jarvis.onnx, embeddings));
+    const least = Int8Executor.create(kernel, models.embedding), full = Int8Executor.create(kernel, minmax);
+    // The first model's score, before the If: float on float embeddings, int8 on the int8 pipeline's.
+    const condition = (x: FloatTensor, exec?: Int8Executor) => {
+      const values = exec ? exec.run(new Map([['x.1', x]])) : runFloat(graph, new Map([['x.1', x]]));
+      return values.get('p1.1')!.data[0]!;
+    };
+    const clips = heldOutCorpus({ seed: 5, heads: [jarvis], voices: HELD_OUT_VOICES.slice(0, 2), snrs: [10, 0], negativePhrases: 1, noiseClips: 0 });
+    let steps = 0, near = 0, errLeast = 0, errFull = 0;
+    for (const clip of clips) {
+      const x = embeddingInput(melFeatures(await reference.mel(clip.samples)));
+      const ef = await reference.embed(x);
+      const embed = (e: Int8Executor) => e.run(new Map([['input_1', x]])).get(e.model.outputs[0]!)!;
+      const [el, eu] = [embed(least), embed(full)];
+      errLeast += rmsRelative(ef, el);
+      errFull += rmsRelative(ef, eu);
+      const [wf, wi] = [headInputs(ef, 16), headInputs(el, 16)];
+      for (let s = 0; s < wf.length; s++) {
+        const [pf, pi] = [condition(wf[s]!), condition(wi[s]!, head)];
+        steps++;
+        if (Math.abs(pf - WAKE_THRESHOLD) < 0.05) { near++; continue; } // too close to call at int8 precision
+        expect(pi >= WAKE_THRESHOLD, `${clip.description} step ${s}: float ${pf}, int8 ${pi}`).toBe(pf >= WAKE_THRESHOLD);
+      }
+    }
+    for (const e of [head, least, full]) e.dispose();
+    expect(steps - near).toBeGreaterThan(20);
+    expect(errLeast).toBeLessThan(errFull);
   }, 300_000);
 });
 

@@ -178,6 +178,9 @@ export class OrtWakeWord implements WakeWordStages {
   }
 }
 
+/** How the embedding model's activation ranges are chosen (COMPOTASTIC_EMBEDDING_RANGES overrides, for comparisons). */
+const EMBEDDING_RANGES = (process.env['COMPOTASTIC_EMBEDDING_RANGES'] ?? 'mse') === 'minmax' ? 'minmax' : 'mse';
+
 /** The int8 models of the pipeline, as a sensor node receives them. */
 export interface WakeWordInt8 {
   embedding: Int8Model;
@@ -199,7 +202,7 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly H
     inputs.push(input);
     embeddings.push(await reference.embed(input));
   }
-  const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, inputs.map((x) => new Map([[modelInput(embGraph), x]])));
+  const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, inputs.map((x) => new Map([[modelInput(embGraph), x]])), { ranges: EMBEDDING_RANGES });
   const out: WakeWordInt8 = { embedding: quantizeWithRanges(embGraph, embRanges), heads: new Map() };
   for (const h of heads) out.heads.set(h.name, await quantizeHead(h.onnx, embeddings));
   return out;

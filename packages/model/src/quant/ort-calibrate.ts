@@ -7,7 +7,7 @@ import type { TensorMap } from '../graph/float-exec.js';
 import { inlineIf } from '../graph/control-flow.js';
 import { type FloatGraph, isGemmOp } from '../graph/ir.js';
 import { decodeModel, encodeModel } from '../onnx/proto.js';
-import { type ActivationRange, widenRange } from './quantize.js';
+import { type ActivationRange, clippedRange, strideSample, widenRange } from './quantize.js';
 
 type Ort = typeof import('onnxruntime-web');
 
@@ -42,12 +42,25 @@ export class OrtProbe {
   }
 }
 
+/** How a layer's range is chosen from its calibrated values. */
+export interface CalibrationOptions {
+  /**
+   * 'minmax' (the default): every value seen. 'mse': the clipped range with the
+   * least quantization error over a fixed sample of them (`clippedRange`).
+   */
+  ranges?: 'minmax' | 'mse';
+}
+
 /** Activation ranges of every linear and conv layer's input, measured in ONNX Runtime over the batches. */
-export async function calibrateWithOnnxRuntime(onnx: Uint8Array, graph: FloatGraph, batches: TensorMap[]): Promise<Map<number, ActivationRange>> {
+export async function calibrateWithOnnxRuntime(
+  onnx: Uint8Array, graph: FloatGraph, batches: TensorMap[], options: CalibrationOptions = {},
+): Promise<Map<number, ActivationRange>> {
   const layers = graph.ops.flatMap((op, i) => (isGemmOp(op) ? [[i, op.input] as const] : []));
   const inputNames = new Set(graph.inputs.map((i) => i.name));
   const probe = await OrtProbe.create(onnx, [...new Set(layers.map(([, n]) => n).filter((n) => !inputNames.has(n)))]);
   const ranges = new Map<number, ActivationRange>();
+  const samples = new Map<number, Float32Array[]>();
+  const mse = options.ranges === 'mse';
   try {
     for (const batch of batches) {
       const values = await probe.run(batch);
@@ -55,10 +68,19 @@ export async function calibrateWithOnnxRuntime(onnx: Uint8Array, graph: FloatGra
         const x = values.get(name) ?? batch.get(name);
         if (!x) continue;
         ranges.set(i, widenRange(ranges.get(i), x.data, i));
+        if (mse) samples.set(i, [...(samples.get(i) ?? []), strideSample(x.data)]);
       }
     }
   } finally {
     await probe.release();
+  }
+  if (mse) {
+    for (const [i, range] of ranges) {
+      const parts = samples.get(i) ?? [];
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+      ranges.set(i, clippedRange(all, range));
+    }
   }
   return ranges;
 }

@@ -99,6 +99,50 @@ export function widenRange(range: ActivationRange | undefined, data: Float32Arra
   return { min, max };
 }
 
+/** Values kept per layer and batch for choosing a clipped range (every n-th value, n fixed by the batch size). */
+export const RANGE_SAMPLES_PER_BATCH = 4096;
+
+/** Every n-th value of `data`, about `count` of them (deterministic, no randomness). */
+export function strideSample(data: Float32Array, count = RANGE_SAMPLES_PER_BATCH): Float32Array {
+  const step = Math.max(1, Math.ceil(data.length / count));
+  const out = new Float32Array(Math.ceil(data.length / step));
+  for (let i = 0, j = 0; i < data.length; i += step, j++) out[j] = data[i]!;
+  return out;
+}
+
+/** Mean squared error of `values` quantized to uint8 over `range` and back. */
+export function quantizationError(values: Float32Array, range: ActivationRange): number {
+  const { scale, zeroPoint } = activationParams(range);
+  let sum = 0;
+  for (const v of values) {
+    const q = Math.min(255, Math.max(0, roundHalfEven(v / scale) + zeroPoint));
+    const d = (q - zeroPoint) * scale - v;
+    sum += d * d;
+  }
+  return values.length === 0 ? 0 : sum / values.length;
+}
+
+/** Fractions of the calibrated range tried by `clippedRange`. */
+const CLIP_FRACTIONS = Array.from({ length: 40 }, (_, i) => 1 - i * 0.02);
+
+/**
+ * The range of the form [f·min, f·max] (f over 1, 0.98, ..., 0.22) that quantizes
+ * `values` with the least squared error: a few rare extremes no longer set the
+ * step for every other value. `range` (the full min/max) is kept on a tie.
+ */
+export function clippedRange(values: Float32Array, range: ActivationRange): ActivationRange {
+  let best = range, bestError = quantizationError(values, range);
+  for (const f of CLIP_FRACTIONS.slice(1)) {
+    const r = { min: range.min * f, max: range.max * f };
+    const e = quantizationError(values, r);
+    if (e < bestError) {
+      best = r;
+      bestError = e;
+    }
+  }
+  return best;
+}
+
 /** uint8 scale and zero point for a range that includes 0. */
 export function activationParams(range: ActivationRange): { scale: number; zeroPoint: number } {
   const span = range.max - range.min;
