@@ -1,5 +1,5 @@
 // The acoustic story, browser-safe: sensors near a laptop listen with openWakeWord's hey_rhasspy head (int8, on the
-// kernel, behind an energy gate) and broadcast a DETECTION of a few bytes for what they hear, never audio. A phone asks
+// kernel, behind an energy gate and the int8 Silero VAD, which wakes the speech-embedding model only on speech) and broadcast a DETECTION of a few bytes for what they hear, never audio. A phone asks
 // the laptop for a new keyword, "help me", for those sensors; the laptop fine-tunes a small head, bundles it (a delta
 // where smaller) and rolls it out over the air until every sensor that asked runs it; then they detect "help me".
 
@@ -15,9 +15,9 @@ import {
 } from '@compotastic/node/core';
 import { buildBundle } from '@compotastic/ota';
 import type { AcousticClip, AcousticDetection, AcousticKit, AcousticSummary, DemoStep, OtaPart } from './demo.js';
+import { type GateOptions, VAD_HANGOVER_MS, embeddedCount, gateSchedule } from './vad-gate.js';
 
-/** The energy gate's threshold (the loudest 80 ms frame), dBFS, and openWakeWord's decision threshold. */
-const GATE_DBFS = -40;
+/** openWakeWord's decision threshold. */
 const WAKE_THRESHOLD = 0.5;
 const EMBEDDING_SIZE = 96;
 /** The wake-word head's own OTA port (the vibration model's rollouts keep OTA_PORTNUM), and the keyword requests'. */
@@ -47,14 +47,23 @@ export interface AcousticEnv {
   env: (ctx: SwarmContext, sender: number, portnum: number) => RolloutEnv;
 }
 
-/** A head's score on a clip: the highest over every window of embeddings (one step per 80 ms). */
-export function clipScore(exec: Int8Executor, clip: AcousticClip): number {
+/** The number of embeddings a head reads. */
+export function headWindow(exec: Int8Executor): number {
+  const input = exec.model.inputs[0]!;
+  return input.dims.length === 2 ? (input.dims[1] as number) / EMBEDDING_SIZE : (input.dims[1] as number);
+}
+
+/**
+ * A head's score on a clip: the highest over the steps the sensor's gates let it score (`gate`; 'ungated' scores
+ * every window of embeddings, one step per 80 ms).
+ */
+export function clipScore(exec: Int8Executor, clip: AcousticClip, gate: GateOptions | 'ungated' = {}): number {
   const input = exec.model.inputs[0]!;
   const flat = input.dims.length === 2;
-  const window = flat ? (input.dims[1] as number) / EMBEDDING_SIZE : (input.dims[1] as number);
-  const count = clip.embeddings.length / EMBEDDING_SIZE;
+  const window = headWindow(exec);
   let best = 0;
-  for (let s = 0; s + window <= count; s++) {
+  for (const k of gateSchedule(clip, window, gate).headSteps) {
+    const s = k - window + 1;
     const data = clip.embeddings.subarray(s * EMBEDDING_SIZE, (s + window) * EMBEDDING_SIZE);
     const out = exec.run(new Map([[input.name, { dims: flat ? [1, window * EMBEDDING_SIZE] : [1, window, EMBEDDING_SIZE], data }]])).get(exec.model.outputs[0]!)!;
     best = Math.max(best, out.data[out.data.length - 1]!);
@@ -63,13 +72,13 @@ export function clipScore(exec: Int8Executor, clip: AcousticClip): number {
 }
 
 /** Detection rate and false accepts of a head on clips it never trained on. */
-export function heldOutScore(kernel: Kernel, parts: Int8ModelParts, head: string, clips: AcousticClip[]): AcousticSummary['heldOut'] {
+export function heldOutScore(kernel: Kernel, parts: Int8ModelParts, head: string, clips: AcousticClip[], gate: GateOptions | 'ungated' = {}): AcousticSummary['heldOut'] {
   const exec = Int8Executor.create(kernel, decodeInt8Model(parts));
   try {
     let positives = 0, detected = 0, negatives = 0, falseAccepts = 0, negativeSeconds = 0;
     const missed: string[] = [], accepted: string[] = [];
     for (const c of clips) {
-      const hit = c.peakDbfs > GATE_DBFS && clipScore(exec, c) >= WAKE_THRESHOLD;
+      const hit = clipScore(exec, c, gate) >= WAKE_THRESHOLD;
       if (c.positiveFor === head) {
         positives++;
         if (hit) detected++;
@@ -105,6 +114,7 @@ export function acousticStory(a: AcousticEnv): {
   const BROADCAST = 0xffffffff;
   const rollouts: RolloutOutcome[] = [];
   const clips = { played: 0, gateClosed: 0 };
+  const vadBySensor = new Map<number, { steps: number; embedded: number; vadFrames: number }>();
   const request = { attempts: 0, atMs: null as number | null };
   let laptop: number | null = null, phone: number | null = null;
   let asked: number[] = [];
@@ -124,15 +134,26 @@ export function acousticStory(a: AcousticEnv): {
     const s = ctx.sim;
     if (!s.requireNode(num).up) return;
     clips.played++;
-    if (clip.peakDbfs <= GATE_DBFS) {
+    const head = heads.get(num)!;
+    const plan = gateSchedule(clip, headWindow(head.exec));
+    const tally = vadBySensor.get(num) ?? { steps: 0, embedded: 0, vadFrames: 0 };
+    vadBySensor.set(num, tally);
+    tally.steps += plan.steps;
+    tally.embedded += embeddedCount(plan);
+    tally.vadFrames += plan.vadFrames;
+    if (!plan.energyOpen) {
       clips.gateClosed++;
-      step('acoustic', `${name(num)} hears ${clip.description}: the energy gate stays shut (${clip.peakDbfs < -200 ? 'silence' : `${clip.peakDbfs.toFixed(0)} dBFS`}), the models sleep`);
+      step('acoustic', `${name(num)} hears ${clip.description}: the energy gate stays shut (${clip.peakDbfs < -200 ? 'silence' : `${clip.peakDbfs.toFixed(0)} dBFS`}), the VAD and the models sleep`);
       return;
     }
-    const head = heads.get(num)!;
+    if (plan.headSteps.length === 0) {
+      step('acoustic', `${name(num)} hears ${clip.description}: the VAD hears no speech in ${plan.vadFrames} frames, the speech-embedding model and ${head.name} sleep`);
+      return;
+    }
+    const ran = `the VAD wakes the embedding on ${embeddedCount(plan)} of ${plan.steps} steps`;
     const score = clipScore(head.exec, clip);
     if (score < WAKE_THRESHOLD) {
-      step('acoustic', `${name(num)} hears ${clip.description}: ${head.name} scores ${score.toFixed(2)}, no detection`);
+      step('acoustic', `${name(num)} hears ${clip.description}: ${ran}; ${head.name} scores ${score.toFixed(2)}, no detection`);
       return;
     }
     const keyword = keywords.indexOf(head.name);
@@ -140,7 +161,7 @@ export function acousticStory(a: AcousticEnv): {
     detections.push({ t: s.now, sensor: name(num), keyword: head.name, score, clip: clip.description, heardBy: 0, payloadBytes: null, num, seq: seq & 0xffff });
     const orch = ctx.orchestrator(num);
     void orch?.sendDetection({ keyword, score255: scoreByte(score), timeS: Math.floor(s.now / 1000), seq: seq++ & 0xffff });
-    step('acoustic', `${name(num)} hears ${clip.description}: ${head.name} scores ${score.toFixed(2)}; it broadcasts a DETECTION (keyword ${keyword}, score ${scoreByte(score)}/255), no audio`);
+    step('acoustic', `${name(num)} hears ${clip.description}: ${ran}; ${head.name} scores ${score.toFixed(2)}; it broadcasts a DETECTION (keyword ${keyword}, score ${scoreByte(score)}/255), no audio`);
   };
 
   const playAll = (ctx: SwarmContext, list: AcousticClip[], to: () => number[]): Promise<void> =>
@@ -198,6 +219,8 @@ export function acousticStory(a: AcousticEnv): {
     if (missing.length) step('acoustic', `${missing.map(name).join(', ')} never got ${kit.keyword.name}: the rollout stops ${ROLLOUT_MARGIN_MS / 60_000} min before the end`);
   };
 
+  const hangover = `${VAD_HANGOVER_MS} ms hangover, a head window of pre-roll`;
+
   const story = async (ctx: SwarmContext): Promise<void> => {
     const s = ctx.sim;
     // The laptop with the most sensors in direct range, once discovery has run; its sensors listen.
@@ -229,7 +252,7 @@ export function acousticStory(a: AcousticEnv): {
       devices.set(num, dev);
       loadHead(num);
     }
-    step('acoustic', `${asked.map(name).join(', ')} (sensors near ${name(laptop)}) listen with ${kit.base.name} on the int8 kernel behind an energy gate; the speech-embedding model runs on each (int8)`);
+    step('acoustic', `${asked.map(name).join(', ')} (sensors near ${name(laptop)}) listen with ${kit.base.name} on the int8 kernel behind an energy gate and the int8 Silero VAD (${hangover}); the speech-embedding model runs on each (int8), only where the VAD hears speech`);
     await playAll(ctx, kit.before, () => asked);
 
     // A phone near the laptop asks it for a new keyword for those sensors, over the mesh.
@@ -294,6 +317,8 @@ export function acousticStory(a: AcousticEnv): {
         laptop: name(laptop), phone: phone === null ? '' : name(phone), asked: asked.map(name),
         updated: asked.filter((n) => devices.get(n)!.version === 2).map(name),
         baseHead: kit.base.name, keyword: kit.keyword.name, training: kit.keyword.training, clips,
+        vad: asked.filter((n) => vadBySensor.has(n)).map((n) => ({ sensor: name(n), ...vadBySensor.get(n)!, hangoverMs: VAD_HANGOVER_MS })),
+        models: kit.memory,
         detections: detections.map(({ num: _num, seq: _seq, ...d }) => d),
         detectionBytes: DETECTION_BODY_BYTES, request, bundle,
         rollouts: rollouts.map(({ sender: _sender, failed, ...r }) => ({ ...r, failed: Object.keys(failed).length })),

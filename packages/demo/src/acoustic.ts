@@ -1,7 +1,8 @@
 // The acoustic story's material, prepared on the machine running the demo (Node only: espeak-ng, sox, onnxruntime):
-// openWakeWord's hey_rhasspy head quantized for the sensors, the clips played to them (espeak-ng speech, seeded noise),
-// each as the energy gate's level and the int8 speech-embedding model's output, and the "help me" head the laptop
-// fine-tunes. All of it is cached on disk, keyed by what it is made from (the model files, espeak-ng's version, the
+// openWakeWord's hey_rhasspy head and Silero VAD v5 quantized for the sensors, the clips played to them (espeak-ng
+// speech, seeded noise), each as the energy gate's level, the int8 VAD's speech probabilities and the int8
+// speech-embedding model's output, the "help me" head the laptop fine-tunes, and what each int8 model needs on a
+// sensor (bytes and peak arena). All of it is cached on disk, keyed by what it is made from (the model files, espeak-ng's version, the
 // clip's text, voice and noise, the training parameters), so only a cold run pays for synthesis and embedding.
 
 import { spawnSync } from 'node:child_process';
@@ -10,10 +11,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Kernel } from '@compotastic/kernel';
 import { Prng } from '@compotastic/mesh';
-import { type Int8ModelParts, decodeInt8Model, encodeInt8Model } from '@compotastic/model';
+import { Int8Executor, type Int8Model, type Int8ModelParts, decodeInt8Model, encodeInt8Model, measureMemory } from '@compotastic/model';
 import {
   AUDIO_RATE_HZ, HELD_OUT_VOICES, Int8WakeWord, KEYWORD_WINDOW, NEGATIVE_PHRASES, OrtWakeWord, type Voice, calibrationCorpus, clipEmbeddings, mixAtSnr, noise,
-  openWakeWordModel, peakFrameDbfs, placeInWindow, pretrainedHead, quantizeHead, quantizeWakeWord, speak, trainKeywordHead,
+  SILERO_CONTEXT, SILERO_FRAME, SILERO_STATE_DIMS, SileroVad, importSilero, openWakeWordModel, peakFrameDbfs, placeInWindow, pretrainedHead,
+  quantizeHead, quantizeSilero, quantizeWakeWord, sileroModel, speak, trainKeywordHead,
 } from '@compotastic/model/audio';
 import type { AcousticClip, AcousticKit } from './demo.js';
 
@@ -131,6 +133,7 @@ export class DiskCache {
   }
 }
 
+const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 const floatBytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const floatsOf = (b: Uint8Array): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
@@ -164,6 +167,25 @@ export async function prepareAcoustic(o: AcousticOptions): Promise<AcousticKit &
   const models = modelHash.digest('hex');
   const voice = espeakVersion();
 
+  // Silero VAD v5 in int8 (convolutions and LSTM), calibrated frame by frame on espeak-ng clips and seeded noise.
+  const sileroKey = DiskCache.key('silero-int8', createHash('sha256').update(sileroModel()).digest('hex'), voice, p.calibrationClips);
+  let sileroParts: Int8ModelParts | null = null;
+  const loadSilero = (): Int8ModelParts => {
+    if (sileroParts) return sileroParts;
+    const hit = cache.get(sileroKey);
+    if (hit) {
+      stats.hits++;
+      return (sileroParts = { weights: hit.arrays[0]!, config: hit.arrays[1]! });
+    }
+    stats.misses++;
+    o.say(`quantizing Silero VAD v5 to int8 (calibrated on ${p.calibrationClips} espeak-ng clips and 2 noise clips)`);
+    const calibration = [...calibrationCorpus(11, p.calibrationClips), noise(2 * AUDIO_RATE_HZ, new Prng(12), 'pink').map((v) => v * 0.3), noise(2 * AUDIO_RATE_HZ, new Prng(13)).map((v) => v * 0.003)];
+    sileroParts = encodeInt8Model(quantizeSilero(importSilero(), calibration));
+    cache.put(sileroKey, {}, [sileroParts.weights, sileroParts.config]);
+    return sileroParts;
+  };
+  let vad: SileroVad | null = null;
+
   // The float reference and the int8 pipeline, made only when something is missing from the cache.
   let reference: OrtWakeWord | null = null;
   let int8: Int8WakeWord | null = null;
@@ -187,8 +209,24 @@ export async function prepareAcoustic(o: AcousticOptions): Promise<AcousticKit &
     return (int8Parts = { embedding, head });
   };
 
-  // A clip as a sensor hears it: the gate's level, and the int8 embedding model's output (the head runs in the story).
+  // A clip as a sensor hears it: the gate's level, the int8 VAD's and the int8 embedding model's outputs (the story
+  // decides which of them the sensor's pipeline uses; the head runs in the story).
   const clipOf = async (s: ClipSpec, what: string): Promise<AcousticClip> => {
+    let audio: Float32Array | null = null;
+    const samples = (): Float32Array => (audio ??= synthesize(s, KEYWORD_WINDOW + 6));
+    const vadKey = DiskCache.key('clip-vad', sileroKey, s, KEYWORD_WINDOW);
+    const vadHit = cache.get(vadKey);
+    let speech: Float32Array;
+    if (vadHit) {
+      stats.hits++;
+      speech = floatsOf(vadHit.arrays[0]!);
+    } else {
+      stats.misses++;
+      o.say(`running the int8 Silero VAD on ${what} clip ${describe(s)}`);
+      vad ??= SileroVad.int8(o.kernel, decodeInt8Model(loadSilero()));
+      speech = vad.probabilities(samples());
+      cache.put(vadKey, {}, [floatBytes(speech)]);
+    }
     const key = DiskCache.key('clip', models, voice, p.calibrationClips, s, KEYWORD_WINDOW);
     const hit = cache.get(key);
     let peakDbfs: number, seconds: number, embeddings: Float32Array;
@@ -200,17 +238,16 @@ export async function prepareAcoustic(o: AcousticOptions): Promise<AcousticKit &
     } else {
       stats.misses++;
       o.say(`embedding ${what} clip ${describe(s)} with the int8 speech-embedding model`);
-      const samples = synthesize(s, KEYWORD_WINDOW + 6);
-      peakDbfs = Math.max(-1000, peakFrameDbfs(samples));
-      seconds = samples.length / AUDIO_RATE_HZ;
+      peakDbfs = Math.max(-1000, peakFrameDbfs(samples()));
+      seconds = samples().length / AUDIO_RATE_HZ;
       if (!int8) {
         const parts = await loadInt8();
         int8 = new Int8WakeWord(o.kernel, { embedding: decodeInt8Model(parts.embedding), heads: new Map([[BASE, decodeInt8Model(parts.head)]]) });
       }
-      embeddings = (await clipEmbeddings(int8, samples)).data;
+      embeddings = (await clipEmbeddings(int8, samples())).data;
       cache.put(key, { peakDbfs, seconds }, [floatBytes(embeddings)]);
     }
-    return { text: s.text, description: describe(s), peakDbfs, seconds, embeddings, positiveFor: s.positiveFor };
+    return { text: s.text, description: describe(s), peakDbfs, seconds, embeddings, vad: speech, positiveFor: s.positiveFor };
   };
 
   try {
@@ -237,13 +274,48 @@ export async function prepareAcoustic(o: AcousticOptions): Promise<AcousticKit &
     const heldOut: AcousticClip[] = [];
     for (const s of p.heldOut) heldOut.push(await clipOf(s, 'held-out'));
     const after = p.after.map((s) => heldOut[p.heldOut.indexOf(s)]!);
+    // What each model needs on a sensor, measured once on the kernel (an op-by-op run, as the model package measures).
+    const memoryKey = DiskCache.key('memory', int8Key, sileroKey, trainKey);
+    let memory: AcousticKit['memory'];
+    const memoryHit = cache.get(memoryKey);
+    if (memoryHit) {
+      stats.hits++;
+      memory = memoryHit.meta.models as AcousticKit['memory'];
+    } else {
+      stats.misses++;
+      o.say('measuring what each int8 model needs on a sensor (bytes, peak arena)');
+      const measure = (name: string, parts: Int8ModelParts, inputs?: (m: Int8Model) => Map<string, { dims: number[]; data: Float32Array }>) => {
+        const model = decodeInt8Model(parts);
+        const exec = Int8Executor.create(o.kernel, model);
+        try {
+          const filled = (dims: number[]) => ({ dims, data: new Float32Array(size(dims)).fill(0.5) });
+          const feeds = inputs?.(model) ?? new Map(model.inputs.map((i) => [i.name, filled(i.dims.map((d) => (typeof d === 'number' ? d : 1)))]));
+          return { name, ...measureMemory(exec, parts, feeds) };
+        } finally {
+          exec.dispose();
+        }
+      };
+      const speechFrame = synthesize(p.before[0]!, KEYWORD_WINDOW + 6);
+      const at = speechFrame.findIndex((v) => Math.abs(v) > 0.05);
+      memory = [
+        measure('Silero VAD v5', loadSilero(), () => new Map([
+          ['input', { dims: [1, SILERO_CONTEXT + SILERO_FRAME], data: speechFrame.slice(at, at + SILERO_CONTEXT + SILERO_FRAME) }],
+          ['state', { dims: [...SILERO_STATE_DIMS], data: new Float32Array(size(SILERO_STATE_DIMS)) }],
+        ])),
+        measure('speech embedding', (await loadInt8()).embedding),
+        measure(BASE, baseParts),
+        measure(KEYWORD.name, keywordParts),
+      ];
+      cache.put(memoryKey, { models: memory }, []);
+    }
     return {
       base: { name: BASE, phrase: 'hey rhasspy', parts: baseParts },
       keyword: { ...KEYWORD, parts: keywordParts, training: { ...t, examples } },
-      before, after, heldOut, cache: stats,
+      before, after, heldOut, memory, cache: stats,
     };
   } finally {
     (int8 as Int8WakeWord | null)?.dispose();
+    (vad as SileroVad | null)?.dispose();
     await (reference as OrtWakeWord | null)?.release();
   }
 }

@@ -13,7 +13,7 @@ import { SimError, resolveScenario, runHeader, validateScenario, type ScenarioCo
 import { listBuiltinScenarios, loadScenario } from '@compotastic/sim/node';
 import { spawnSync } from 'node:child_process';
 import { type AcousticScale, prepareAcoustic, speechToolsPresent } from './acoustic.js';
-import { type AcousticKit, runDemo, type DemoStep, type DemoSummary } from './demo.js';
+import { type AcousticKit, type AcousticSummary, runDemo, type DemoStep, type DemoSummary } from './demo.js';
 
 interface Args {
   scenario: string;
@@ -179,8 +179,19 @@ function printSummary(s: DemoSummary, tracePath: string, events: number): void {
   if (ac) {
     const h = ac.heldOut;
     const byKeyword = (k: string) => ac.detections.filter((d) => d.keyword === k).length;
-    lines.push(`  acoustic      ${ac.asked.join(', ')} near ${ac.laptop} listen (${ac.baseHead}, int8, energy gate); ${ac.clips.played} clips played, gate shut on ${ac.clips.gateClosed}; ` +
+    lines.push(`  acoustic      ${ac.asked.join(', ')} near ${ac.laptop} listen (${ac.baseHead}, int8, energy gate, Silero VAD); ${ac.clips.played} clips played, gate shut on ${ac.clips.gateClosed}; ` +
       `detections ${ac.baseHead} ${byKeyword(ac.baseHead)}, ${ac.keyword} ${byKeyword(ac.keyword)} (DETECTION ${ac.detectionBytes} B, ${Math.max(0, ...ac.detections.map((d) => d.payloadBytes ?? 0))} B signed, heard by ${ac.detections.reduce((n, d) => n + d.heardBy, 0)} peers in all)`);
+    const v = ac.vad.reduce((t, x) => ({ steps: t.steps + x.steps, embedded: t.embedded + x.embedded, vadFrames: t.vadFrames + x.vadFrames }), { steps: 0, embedded: 0, vadFrames: 0 });
+    const pct = (n: number, of: number) => `${of ? ((100 * n) / of).toFixed(1) : '0.0'}%`;
+    lines.push(`  VAD gate      the embedding ran on ${v.embedded} of ${v.steps} 80 ms steps heard (${pct(v.embedded, v.steps)}; ` +
+      `${ac.vad.map((x) => `${x.sensor} ${x.embedded}/${x.steps}`).join(', ')}), Silero on ${v.vadFrames} frames of 32 ms; ${ac.vad[0]?.hangoverMs ?? 0} ms hangover`);
+    const b = (n: number) => `${n.toLocaleString('en')} B`;
+    lines.push(`  sensor models ${ac.models.map((m) => `${m.name} ${b(m.weightsBytes)} weights (bundle ${b(m.bundleBytes)}), peak arena ${b(m.peakArenaBytes)}`).join('; ')}`);
+    // The budget of an ESP32-S3 with PSRAM (the model package's): the embedding in 2 MiB of PSRAM, the rest in 512 KiB of SRAM.
+    const need = (m?: AcousticSummary['models'][number]) => (m ? m.bundleBytes + m.peakArenaBytes : 0);
+    const embedding = ac.models.find((m) => m.name === 'speech embedding'), vad = ac.models.find((m) => m.name.startsWith('Silero'));
+    const heads = ac.models.filter((m) => m !== embedding && m !== vad).map(need);
+    lines.push(`  ESP32-S3      PSRAM: the embedding, bundle + arena ${b(need(embedding))} of 2 MiB; internal SRAM: the VAD and the larger head, bundles + arenas ${b(need(vad) + Math.max(0, ...heads))} of 512 KiB`);
     if (ac.bundle) {
       lines.push(`  new keyword   ${ac.phone} asked ${ac.laptop} for ${ac.keyword}; bundle ${ac.bundle.bytes} B as sent (${ac.bundle.parts.map((p) => `${p.name} ${p.encoding} ${p.bytes} B`).join(', ')}), ${ac.bundle.fullBytes} B full; ` +
         `${ac.rollouts.length} rollout(s), ${ac.rollouts.reduce((n, o) => n + o.packets, 0)} packets, ${(ac.rollouts.reduce((n, o) => n + o.airtimeMs, 0) / 1000).toFixed(1)} s airtime; ${ac.updated.length}/${ac.asked.length} asking sensors updated`);

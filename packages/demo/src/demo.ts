@@ -73,6 +73,8 @@ export interface AcousticClip {
   seconds: number;
   /** The int8 speech-embedding model's output on the clip: [count, 96], row-major. */
   embeddings: Float32Array;
+  /** The int8 Silero VAD's speech probability for every 32 ms frame of the clip (the state carried from frame to frame). */
+  vad: Float32Array;
   /** The head this clip should trigger (undefined for a negative). */
   positiveFor?: string;
 }
@@ -90,6 +92,8 @@ export interface AcousticKit {
   after: AcousticClip[];
   /** Clips the new head never trained on (other voices and phrases): its detection rate and false accepts. */
   heldOut: AcousticClip[];
+  /** What each int8 model a sensor runs needs: bundle and weight bytes, peak arena bytes. */
+  memory: { name: string; bundleBytes: number; weightsBytes: number; peakArenaBytes: number }[];
 }
 
 export interface AcousticDetection {
@@ -114,6 +118,12 @@ export interface AcousticSummary {
   keyword: string;
   training: AcousticKit['keyword']['training'];
   clips: { played: number; gateClosed: number };
+  /**
+   * What the VAD saved, per listening sensor: of the 80 ms steps of audio it heard, those the speech-embedding model
+   * ran on, and the Silero frames it ran (the energy gate keeps quiet clips from the VAD too).
+   */
+  vad: { sensor: string; steps: number; embedded: number; vadFrames: number; hangoverMs: number }[];
+  models: AcousticKit['memory'];
   detections: AcousticDetection[];
   /** A DETECTION's body before the authentication trailer, bytes (each detection says its whole payload). */
   detectionBytes: number;
