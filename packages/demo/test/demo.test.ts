@@ -216,7 +216,7 @@ describe(`the acoustic story on ${scenario}`, () => {
   };
   const numOf = (nodeName: string) => events.find((e) => e.ev === 'node_info' && (e as { name?: string }).name === nodeName)?.node as number;
 
-  it('sensors detect the wake word on the int8 head behind the energy gate, and broadcast a DETECTION, never audio', () => {
+  it('sensors detect the wake word on the int8 head behind the energy gate and the VAD, and broadcast a DETECTION, never audio', () => {
     const a = acoustic();
     expect(a.asked.length).toBeGreaterThan(0);
     // The viewer's detection markers: app events of type detection, with the keyword and the score.
@@ -229,6 +229,18 @@ describe(`the acoustic story on ${scenario}`, () => {
     }
     // Near-silence never wakes the models.
     expect(a.clips.gateClosed).toBeGreaterThan(0);
+    // The VAD wakes the speech embedding on part of what the sensors hear, never all of it; the summary says so.
+    expect(a.vad.map((v) => v.sensor).every((n) => a.asked.includes(n))).toBe(true);
+    const steps = a.vad.reduce((n, v) => n + v.steps, 0), embedded = a.vad.reduce((n, v) => n + v.embedded, 0);
+    expect(embedded).toBeGreaterThan(0);
+    expect(embedded).toBeLessThan(steps);
+    expect(run.stdout).toContain(`the embedding ran on ${embedded} of ${steps} 80 ms steps heard`);
+    // What each model needs on a sensor: the VAD and the heads fit 512 KiB of SRAM, the embedding 2 MiB of PSRAM.
+    expect(a.models.map((m) => m.name)).toEqual(['Silero VAD v5', 'speech embedding', a.baseHead, a.keyword]);
+    for (const m of a.models) expect(m.weightsBytes).toBeLessThan(m.bundleBytes);
+    const [vad, embedding, ...heads] = a.models.map((m) => m.bundleBytes + m.peakArenaBytes);
+    expect(vad! + Math.max(...heads)).toBeLessThan(512 * 1024);
+    expect(embedding!).toBeLessThan(2 * 1024 * 1024);
     expect(a.detections.length).toBeLessThanOrEqual(a.clips.played - a.clips.gateClosed);
     // Peers hear the DETECTION (the orchestrator reports each one it authenticated).
     const heard = app('detection_heard');
