@@ -8,7 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Kernel } from '@compotastic/kernel';
 import { Prng } from '@compotastic/mesh';
 import { Int8Executor, type Int8Model, type Int8ModelParts, decodeInt8Model, encodeInt8Model, measureMemory } from '@compotastic/model';
@@ -18,6 +19,9 @@ import {
   quantizeHead, quantizeSilero, quantizeWakeWord, sileroModel, speak, trainKeywordHead,
 } from '@compotastic/model/audio';
 import type { AcousticClip, AcousticKit } from './demo.js';
+
+/** Where the demo caches what it prepares, unless told otherwise: the repository's node_modules/.cache. */
+export const DEFAULT_CACHE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../node_modules/.cache/compotastic-demo');
 
 /** Bump when what a cache entry holds changes. */
 const CACHE_FORMAT = 1;

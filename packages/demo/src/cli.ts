@@ -12,7 +12,7 @@ import { enableRelaxedSimd } from '@compotastic/kernel/node';
 import { SimError, resolveScenario, runHeader, validateScenario, type ScenarioConfig, type TraceEvent } from '@compotastic/sim';
 import { listBuiltinScenarios, loadScenario } from '@compotastic/sim/node';
 import { spawnSync } from 'node:child_process';
-import { type AcousticScale, prepareAcoustic, speechToolsPresent } from './acoustic.js';
+import { type AcousticScale, DEFAULT_CACHE, prepareAcoustic, speechToolsPresent } from './acoustic.js';
 import { type AcousticKit, type AcousticSummary, runDemo, type DemoStep, type DemoSummary } from './demo.js';
 
 interface Args {
@@ -258,7 +258,6 @@ async function checkedScenario(args: Args, cwd: string): Promise<{ scenario: Sce
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_CACHE = resolve(here, '../../../node_modules/.cache/compotastic-demo');
 
 /**
  * The acoustic story's models and clips, from the cache or made now (saying so). espeak-ng and sox are installed the
