@@ -38,7 +38,7 @@ const USAGE = `usage: pnpm start [-- options]
   --acoustic full|small|off
                          the acoustic story (wake-word detections, a new keyword over the air): full (default), a small
                          one (few clips, a tiny head), or none
-  --cache DIR            where clip embeddings and trained heads are cached (default node_modules/.cache/compotastic-demo)
+  --cache DIR            where clip embeddings, VAD outputs and trained heads are cached (default node_modules/.cache/compotastic-demo)
   --quiet                no progress bar or narration
   --json                 print the summary as JSON`;
 
