@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKernel } from '@compotastic/kernel';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AcousticKit, prepareAcoustic } from '../src/acoustic.js';
+import { prepareAcoustic } from '../src/acoustic.js';
 import { heldOutScore } from '../src/acoustic-story.js';
-import type { AcousticClip } from '../src/demo.js';
+import type { AcousticClip, AcousticKit } from '../src/demo.js';
 import { GATE_DBFS, embeddedCount, gateSchedule } from '../src/vad-gate.js';
 
 // The sensors' gates in front of the speech-embedding model: the energy gate, then the int8 Silero VAD with its
