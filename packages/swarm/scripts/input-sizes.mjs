@@ -1,4 +1,4 @@
-/* global console, URL */
+/* global process, console, URL */
 // What compression would buy the workload's inputs, after `pnpm build`:
 //   node scripts/input-sizes.mjs [seeds]   (default 1-3)
 // Rebuilds every job's input exactly as the swarm draws it (`input:<template>:<seq>` from the seed) and reports the
