@@ -33,10 +33,7 @@ export interface ClassPolicy {
   preemptible: boolean;
   /**
    * Refuse a job at once (WOULD_MISS_DEADLINE) when even its best plan is expected to finish after its deadline,
-   * instead of spending airtime on it until the deadline passes (the planner's estimate already includes the channel's
-   * load and losses). On for every class of a mission profile, the top one included: on the disaster zone a critical job
-   * the planner expected to miss never finished anyway, and its transfers only took the channel from jobs that could.
-   * Off for the default profile's single class, which behaves as a swarm that names no mission always did.
+   * instead of spending airtime on it until the deadline passes. Off for the top class: it is always tried.
    */
   failFast: boolean;
 }
@@ -71,7 +68,7 @@ const MIN = 60_000;
 
 function classes(overrides: Partial<Record<PriorityClass, Partial<ClassPolicy>>> = {}): Record<PriorityClass, ClassPolicy> {
   const base: Record<PriorityClass, ClassPolicy> = {
-    critical: { deadlineMs: 10 * MIN, maxChannelUtilPct: 100, minPeerBatteryPct: 10, reserveBatteryPct: 5, preemptible: false, failFast: true },
+    critical: { deadlineMs: 10 * MIN, maxChannelUtilPct: 100, minPeerBatteryPct: 10, reserveBatteryPct: 5, preemptible: false, failFast: false },
     urgent: { deadlineMs: 15 * MIN, maxChannelUtilPct: 75, minPeerBatteryPct: 15, reserveBatteryPct: 10, preemptible: false, failFast: true },
     routine: { deadlineMs: 30 * MIN, maxChannelUtilPct: 60, minPeerBatteryPct: 20, reserveBatteryPct: 10, preemptible: true, failFast: true },
     bulk: { deadlineMs: 60 * MIN, maxChannelUtilPct: 40, minPeerBatteryPct: 40, reserveBatteryPct: 25, preemptible: true, failFast: true },
