@@ -5,7 +5,8 @@
 // cm_bit/cm_direct, and hands runs of old bytes to cm_diff, which writes old + difference for each.
 //
 // One state block (cm_state_size) holds everything: registers, the input window, the old and new byte runs, the
-// model's tables and mixer weights, and the stretch table.
+// model's tables and mixer weights (with the batch-trained zero-flag weights and their pending updates), and the
+// stretch table.
 
 import { ERR_ARGUMENT, ERR_BOUNDS, ERR_FORMAT, OK } from './abi';
 import { inMemory } from './util';
@@ -17,6 +18,11 @@ const ZERO_RATE = 20;
 const VALUE_RATE = 10;
 const INITIAL_WEIGHT = 19660;
 const TOP: u32 = 1 << 24;
+/** From this many bytes since the last non-zero difference, zero flags use the batch-trained weights. */
+const FAST_DIST = 8;
+/** Zero flags whose weight updates are summed before they are applied. */
+const FAST_BATCH = 16;
+const FAST_SETS = 4;
 const MIN_BITS = 8;
 const MAX_BITS = 20;
 
@@ -44,14 +50,17 @@ const R_P1 = 48;
 const R_P2 = 52;
 const R_DIST = 56;
 const R_PR = 60;
-const HEADER = 64;
+const R_FAST_COUNT = 64;
+const HEADER = 80;
 const O_INPUT = HEADER;
 const O_OLD = O_INPUT + CM_INPUT_BYTES;
 const O_NEW = O_OLD + CM_RUN_BYTES;
 const O_STRETCH = O_NEW + CM_RUN_BYTES;
 const O_ZW = O_STRETCH + 2 * 4096;
 const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
-const O_TABLES = O_VW + 4 * INPUTS * VALUE_SETS;
+const O_FW = O_VW + 4 * INPUTS * VALUE_SETS;
+const O_FPENDING = O_FW + 4 * INPUTS * FAST_SETS;
+const O_TABLES = O_FPENDING + 4 * INPUTS * FAST_SETS;
 
 const SQUASH_POINTS: StaticArray<i32> = [
   1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608, 3785, 3902,
@@ -154,7 +163,8 @@ export function cm_init(s: usize, zb: i32, vb: i32, pb: i32): i32 {
     pi = v + 1;
   }
   for (let j = pi; j < 4096; j++) store<i16>(s + O_STRETCH + 2 * <usize>j, 2047);
-  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS); i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS + FAST_SETS); i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  for (let i = 0; i < INPUTS * FAST_SETS; i++) store<i32>(s + O_FPENDING + 4 * <usize>i, 0);
   const zt = s + O_TABLES;
   const vt = zt + (2 << zb);
   const lic = vt + (2 << vb);
@@ -286,6 +296,35 @@ export function cm_direct(s: usize, count: i32): i32 {
   return (load<i32>(at) * (128 - w) + load<i32>(at, 4) * w + 64) >> 7;
 }
 
+/** The mixer's output for weights at `w` and five stretched inputs: the dot product (16.16), clamped to -2047..2047. */
+@inline function mix5(w: usize, s0: i32, s1: i32, s2: i32, s3: i32, s4: i32): i32 {
+  let dot: i64;
+  if (ASC_FEATURE_SIMD) {
+    // Four of the five products in two i64x2 lanes each (exact, as the scalar sum).
+    const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+    const wv = v128.load(w);
+    const sum = i64x2.add(i64x2.extmul_low_i32x4_s(wv, sv), i64x2.extmul_high_i32x4_s(wv, sv));
+    dot = i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1) + <i64>load<i32>(w, 16) * <i64>s4;
+  } else {
+    dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w, 4) * <i64>s1 + <i64>load<i32>(w, 8) * <i64>s2 +
+      <i64>load<i32>(w, 12) * <i64>s3 + <i64>load<i32>(w, 16) * <i64>s4;
+  }
+  const x = <i32>(dot >> 16);
+  return x > 2047 ? 2047 : x < -2047 ? -2047 : x;
+}
+
+/** Adds the pending sums to the batch-trained weights (clamped as every mixer weight) and clears them. */
+function applyPending(s: usize): void {
+  for (let i = 0; i < INPUTS * FAST_SETS; i++) {
+    const at = s + O_FW + 4 * <usize>i;
+    let v = load<i32>(at) + load<i32>(at + (O_FPENDING - O_FW));
+    if (v > 0x3fffff) v = 0x3fffff;
+    else if (v < -0x3fffff) v = -0x3fffff;
+    store<i32>(at, v);
+    store<i32>(at + (O_FPENDING - O_FW), 0);
+  }
+}
+
 /**
  * Decodes the difference bytes for positions from..to-1 (to at most CM_RUN_BYTES) of the state's old run and writes
  * old + difference to the same positions of its new run. Stops early, before a byte that might need more coded
@@ -307,6 +346,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   let p1 = <u32>reg(s, R_P1);
   let p2 = <u32>reg(s, R_P2);
   let dist = reg(s, R_DIST);
+  let fastCount = reg(s, R_FAST_COUNT);
   // The coder's registers in locals for the whole run (globals would go through memory on every bit).
   let range = <u32>reg(s, R_RANGE);
   let code = <u32>reg(s, R_CODE);
@@ -336,13 +376,18 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     // probabilities are stretched and mixed, the bit decoded, then the mixer and the five entries trained (entries
     // are re-read when learning, so two contexts sharing one update it twice, as the TypeScript model does).
     let node: u32 = 0;
+    // Far from differences (p1 = p2 = 0, d = 7) the zero flag takes its weights from the batch-trained sets: they do
+    // not change within a batch, so its prediction does not wait for the previous flag's training.
+    const fast = dist >= FAST_DIST;
     while (true) {
       let table = zt;
       let w: usize;
       let rate = ZERO_RATE;
       let i0: u32, i1: u32, i2: u32, i3: u32, i4: u32;
       if (node == 0) {
-        w = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+        w = fast
+          ? s + O_FW + 4 * INPUTS * <usize>(predNz | (known << 1))
+          : s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
         i0 = hash2(o0 | (dctx << 8), 1, zb);
         i1 = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
         i2 = hash2(old3, p1nz | 0x200, zb);
@@ -363,20 +408,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       const s2 = stretchOf(s, table, i2);
       const s3 = stretchOf(s, table, i3);
       const s4 = stretchOf(s, table, i4);
-      let dot: i64;
-      if (ASC_FEATURE_SIMD) {
-        // Four of the five products in two i64x2 lanes each (exact, as the scalar sum).
-        const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
-        const wv = v128.load(w);
-        const sum = i64x2.add(i64x2.extmul_low_i32x4_s(wv, sv), i64x2.extmul_high_i32x4_s(wv, sv));
-        dot = i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1) + <i64>load<i32>(w, 16) * <i64>s4;
-      } else {
-        dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w, 4) * <i64>s1 + <i64>load<i32>(w, 8) * <i64>s2 +
-          <i64>load<i32>(w, 12) * <i64>s3 + <i64>load<i32>(w, 16) * <i64>s4;
-      }
-      let x = <i32>(dot >> 16);
-      x = x > 2047 ? 2047 : x < -2047 ? -2047 : x;
-      pr = squashClamped(x);
+      pr = squashClamped(mix5(w, s0, s1, s2, s3, s4));
       const bound = (range >>> 12) * <u32>pr;
       const one = code < bound;
       const bit = <i32>one;
@@ -394,18 +426,37 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         code = (code << 8) | b;
       }
       const err = ((bit << 12) - pr) * rate;
-      if (ASC_FEATURE_SIMD) {
+      if (node == 0 && fast) {
+        // The update goes to the pending sums, applied after FAST_BATCH flags or a 1.
+        const pending = w + (O_FPENDING - O_FW);
+        if (ASC_FEATURE_SIMD) {
+          const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+          v128.store(pending, i32x4.add(v128.load(pending), i32x4.shr_s(i32x4.mul(sv, i32x4.splat(err)), 14)));
+        } else {
+          store<i32>(pending, load<i32>(pending) + ((s0 * err) >> 14));
+          store<i32>(pending, load<i32>(pending, 4) + ((s1 * err) >> 14), 4);
+          store<i32>(pending, load<i32>(pending, 8) + ((s2 * err) >> 14), 8);
+          store<i32>(pending, load<i32>(pending, 12) + ((s3 * err) >> 14), 12);
+        }
+        store<i32>(pending, load<i32>(pending, 16) + ((s4 * err) >> 14), 16);
+        fastCount++;
+        if (bit || fastCount == FAST_BATCH) {
+          applyPending(s);
+          fastCount = 0;
+        }
+      } else if (ASC_FEATURE_SIMD) {
         // |st * err| < 2047 * 4095 * 20 < 2^31: the i32 lanes compute exactly what mixWeight does.
         const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
         const moved = i32x4.add(v128.load(w), i32x4.shr_s(i32x4.mul(sv, i32x4.splat(err)), 14));
         v128.store(w, i32x4.max_s(i32x4.min_s(moved, i32x4.splat(0x3fffff)), i32x4.splat(-0x3fffff)));
+        mixWeight(w + 16, s4, err);
       } else {
         mixWeight(w, s0, err);
         mixWeight(w + 4, s1, err);
         mixWeight(w + 8, s2, err);
         mixWeight(w + 12, s3, err);
+        mixWeight(w + 16, s4, err);
       }
-      mixWeight(w + 16, s4, err);
       learnAt(table + 2 * <usize>i0, bit);
       learnAt(table + 2 * <usize>i1, bit);
       learnAt(table + 2 * <usize>i2, bit);
@@ -427,7 +478,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     store<u16>(lic + 2 * <usize>predIndex, <u16>((check << 8) | value));
     p2 = p1;
     p1 = value;
-    dist = value != 0 ? 0 : dist + 1;
+    dist = value != 0 ? 0 : dist < FAST_DIST ? dist + 1 : FAST_DIST;
     o3 = o2;
     o2 = o1;
     o1 = o0;
@@ -445,5 +496,6 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   setReg(s, R_P1, <i32>p1);
   setReg(s, R_P2, <i32>p2);
   setReg(s, R_DIST, dist);
+  setReg(s, R_FAST_COUNT, fastCount);
   return done;
 }

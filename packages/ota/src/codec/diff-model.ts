@@ -1,5 +1,5 @@
 import type { BitCoder } from './bit-coder.js';
-import { Mixer, hash2, stretch } from './context-mixing.js';
+import { Mixer, hash2, squash, stretch } from './context-mixing.js';
 
 // Context model for the difference bytes of a binary patch (new - old over matched regions). The bytes are mostly
 // zero; the non-zero ones sit where the old image holds a relocated address or offset (after a call opcode, in a
@@ -8,6 +8,11 @@ import { Mixer, hash2, stretch } from './context-mixing.js';
 // applier has anyway: that tells it where differences are likely and which value they took last time in the same
 // surroundings. Each byte is coded as a zero flag, then (if non-zero) its 8 bits through a binary tree; both
 // predictions mix several contexts hashed into one table per part.
+//
+// Far from any non-zero difference (FAST_DIST bytes or more since the last one) the zero flag has its own mixer
+// weights, trained in batches: the errors of up to FAST_BATCH flags are summed and applied together (at once when
+// a flag is 1). Within a batch no prediction waits for the previous flag's weight update, so a decoder codes those
+// flags, almost all of the flags of a patch, without the serial chain of an online mixer.
 
 /** Table sizes (log2 entries): part of a patch's header, since encoder and decoder must agree. */
 export interface DiffModelSize {
@@ -27,10 +32,18 @@ const VALUE_MIXER_SETS = 256;
 const ZERO_LEARNING_RATE = 20;
 const VALUE_LEARNING_RATE = 10;
 const PROBABILITY_SHIFT = 4;
+/** Bytes since the last non-zero difference from which a zero flag is coded with the batch-trained weights. */
+export const FAST_DIST = 8;
+/** Zero flags whose weight updates are summed before they are applied. */
+export const FAST_BATCH = 16;
+/** Weight sets of the batch-trained zero flag (selected by pred != 0 and pred known). */
+const FAST_SETS = 4;
+const INITIAL_WEIGHT = 19660;
+const MAX_WEIGHT = 0x3fffff;
 
 /** Bytes of RAM a DiffByteModel of this size holds. */
 export function diffModelBytes(size: DiffModelSize): number {
-  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2);
+  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2 + 2 * FAST_SETS);
 }
 
 export class DiffByteModel {
@@ -51,6 +64,11 @@ export class DiffByteModel {
   private p2 = 0;
   private dist = 0;
   private readonly idx = new Int32Array(INPUTS);
+  /** Batch-trained zero-flag weights (16.16) and the summed updates not applied yet. */
+  private readonly fastWeights = new Int32Array(INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
+  private readonly fastPending = new Int32Array(INPUTS * FAST_SETS);
+  private readonly fastInputs = new Int32Array(INPUTS);
+  private fastCount = 0;
 
   constructor(size: DiffModelSize = DEFAULT_DIFF_MODEL_SIZE) {
     this.zBits = size.zeroBits;
@@ -62,7 +80,8 @@ export class DiffByteModel {
   }
 
   get bytes(): number {
-    return this.zt.byteLength + this.vt.byteLength + this.zMix.bytes + this.vMix.bytes + this.lastInContext.byteLength;
+    return this.zt.byteLength + this.vt.byteLength + this.zMix.bytes + this.vMix.bytes + this.lastInContext.byteLength +
+      this.fastWeights.byteLength + this.fastPending.byteLength;
   }
 
   private learn(table: Uint16Array, bit: number): void {
@@ -72,6 +91,38 @@ export class DiffByteModel {
       const v = table[i]!;
       table[i] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
     }
+  }
+
+  /**
+   * The zero flag far from differences: the same contexts (idx), mixed with weight set `set` of the batch-trained
+   * weights; the update is added to the pending sums, which are applied after FAST_BATCH flags or a 1.
+   */
+  private fastZeroFlag(coder: BitCoder, flag: number, set: number): number {
+    const w = this.fastWeights;
+    const pending = this.fastPending;
+    const st = this.fastInputs;
+    const base = set * INPUTS;
+    let dot = 0;
+    for (let k = 0; k < INPUTS; k++) {
+      st[k] = stretch(this.zt[this.idx[k]!]! >> 4);
+      dot += w[base + k]! * st[k]!;
+    }
+    let x = Math.floor(dot / 65536);
+    if (x > 2047) x = 2047;
+    else if (x < -2047) x = -2047;
+    const p = squash(x);
+    const bit = coder.bit(p, flag);
+    const err = ((bit << 12) - p) * ZERO_LEARNING_RATE;
+    for (let k = 0; k < INPUTS; k++) pending[base + k] = pending[base + k]! + ((st[k]! * err) >> 14);
+    if (bit || ++this.fastCount === FAST_BATCH) {
+      for (let i = 0; i < w.length; i++) {
+        const v = w[i]! + pending[i]!;
+        w[i] = v > MAX_WEIGHT ? MAX_WEIGHT : v < -MAX_WEIGHT ? -MAX_WEIGHT : v;
+        pending[i] = 0;
+      }
+      this.fastCount = 0;
+    }
+    return bit;
   }
 
   /** Codes one difference byte `d` at a position where the old image holds `o0`; returns the (decoded) byte. */
@@ -98,10 +149,15 @@ export class DiffByteModel {
     idx[3] = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
     idx[4] = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
     const zt = this.zt;
-    for (let k = 0; k < INPUTS; k++) this.zMix.add(stretch(zt[idx[k]!]! >> 4));
-    const pz = this.zMix.predict(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
-    const nz = coder.bit(pz, d !== 0 ? 1 : 0);
-    this.zMix.update(nz);
+    let nz: number;
+    if (this.dist >= FAST_DIST) {
+      nz = this.fastZeroFlag(coder, d !== 0 ? 1 : 0, predNz | (known << 1));
+    } else {
+      for (let k = 0; k < INPUTS; k++) this.zMix.add(stretch(zt[idx[k]!]! >> 4));
+      const pz = this.zMix.predict(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+      nz = coder.bit(pz, d !== 0 ? 1 : 0);
+      this.zMix.update(nz);
+    }
     this.learn(zt, nz);
 
     let value = 0;
@@ -126,7 +182,7 @@ export class DiffByteModel {
     this.lastInContext[predIndex] = (check << 8) | value;
     this.p2 = p1;
     this.p1 = value;
-    this.dist = value !== 0 ? 0 : this.dist + 1;
+    this.dist = value !== 0 ? 0 : Math.min(this.dist + 1, FAST_DIST);
     this.o3 = o2;
     this.o2 = o1;
     this.o1 = o0;
