@@ -23,6 +23,7 @@ const FAST_DIST = 8;
 /** Zero flags whose weight updates are summed before they are applied. */
 const FAST_BATCH = 16;
 const FAST_SETS = 4;
+const FAST_INPUTS = 2;
 const MIN_BITS = 8;
 const MAX_BITS = 20;
 
@@ -59,8 +60,8 @@ const O_STRETCH = O_NEW + CM_RUN_BYTES;
 const O_ZW = O_STRETCH + 2 * 4096;
 const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
 const O_FW = O_VW + 4 * INPUTS * VALUE_SETS;
-const O_FPENDING = O_FW + 4 * INPUTS * FAST_SETS;
-const O_TABLES = O_FPENDING + 4 * INPUTS * FAST_SETS;
+const O_FPENDING = O_FW + 4 * FAST_INPUTS * FAST_SETS;
+const O_TABLES = O_FPENDING + 4 * FAST_INPUTS * FAST_SETS;
 
 const SQUASH_POINTS: StaticArray<i32> = [
   1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608, 3785, 3902,
@@ -163,8 +164,8 @@ export function cm_init(s: usize, zb: i32, vb: i32, pb: i32): i32 {
     pi = v + 1;
   }
   for (let j = pi; j < 4096; j++) store<i16>(s + O_STRETCH + 2 * <usize>j, 2047);
-  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS + FAST_SETS); i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
-  for (let i = 0; i < INPUTS * FAST_SETS; i++) store<i32>(s + O_FPENDING + 4 * <usize>i, 0);
+  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS) + FAST_INPUTS * FAST_SETS; i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  for (let i = 0; i < FAST_INPUTS * FAST_SETS; i++) store<i32>(s + O_FPENDING + 4 * <usize>i, 0);
   const zt = s + O_TABLES;
   const vt = zt + (2 << zb);
   const lic = vt + (2 << vb);
@@ -315,7 +316,7 @@ export function cm_direct(s: usize, count: i32): i32 {
 
 /** Adds the pending sums to the batch-trained weights (clamped as every mixer weight) and clears them. */
 function applyPending(s: usize): void {
-  for (let i = 0; i < INPUTS * FAST_SETS; i++) {
+  for (let i = 0; i < FAST_INPUTS * FAST_SETS; i++) {
     const at = s + O_FW + 4 * <usize>i;
     let v = load<i32>(at) + load<i32>(at + (O_FPENDING - O_FW));
     if (v > 0x3fffff) v = 0x3fffff;
@@ -376,18 +377,27 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     // probabilities are stretched and mixed, the bit decoded, then the mixer and the five entries trained (entries
     // are re-read when learning, so two contexts sharing one update it twice, as the TypeScript model does).
     let node: u32 = 0;
-    // Far from differences (p1 = p2 = 0, d = 7) the zero flag takes its weights from the batch-trained sets: they do
-    // not change within a batch, so its prediction does not wait for the previous flag's training.
+    // Far from differences (p1 = p2 = 0, d = 7) the zero flag mixes two of its five contexts with a batch-trained
+    // weight set: less work, and the weights do not change within a batch, so its prediction does not wait for the
+    // previous flag's training.
     const fast = dist >= FAST_DIST;
     while (true) {
       let table = zt;
       let w: usize;
       let rate = ZERO_RATE;
-      let i0: u32, i1: u32, i2: u32, i3: u32, i4: u32;
-      if (node == 0) {
-        w = fast
-          ? s + O_FW + 4 * INPUTS * <usize>(predNz | (known << 1))
-          : s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+      let i0: u32 = 0, i1: u32 = 0, i2: u32, i3: u32 = 0, i4: u32;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+      const fastFlag = node == 0 && fast;
+      if (fastFlag) {
+        w = s + O_FW + 4 * FAST_INPUTS * <usize>(predNz | (known << 1));
+        i2 = hash2(old3, 0x200, zb);
+        i4 = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+        s2 = stretchOf(s, zt, i2);
+        s4 = stretchOf(s, zt, i4);
+        const x = <i32>((<i64>load<i32>(w) * <i64>s2 + <i64>load<i32>(w, 4) * <i64>s4) >> 16);
+        pr = squashClamped(x > 2047 ? 2047 : x < -2047 ? -2047 : x);
+      } else if (node == 0) {
+        w = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
         i0 = hash2(o0 | (dctx << 8), 1, zb);
         i1 = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
         i2 = hash2(old3, p1nz | 0x200, zb);
@@ -403,12 +413,14 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         i3 = hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb);
         i4 = hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb);
       }
-      const s0 = stretchOf(s, table, i0);
-      const s1 = stretchOf(s, table, i1);
-      const s2 = stretchOf(s, table, i2);
-      const s3 = stretchOf(s, table, i3);
-      const s4 = stretchOf(s, table, i4);
-      pr = squashClamped(mix5(w, s0, s1, s2, s3, s4));
+      if (!fastFlag) {
+        s0 = stretchOf(s, table, i0);
+        s1 = stretchOf(s, table, i1);
+        s2 = stretchOf(s, table, i2);
+        s3 = stretchOf(s, table, i3);
+        s4 = stretchOf(s, table, i4);
+        pr = squashClamped(mix5(w, s0, s1, s2, s3, s4));
+      }
       const bound = (range >>> 12) * <u32>pr;
       const one = code < bound;
       const bit = <i32>one;
@@ -426,24 +438,21 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         code = (code << 8) | b;
       }
       const err = ((bit << 12) - pr) * rate;
-      if (node == 0 && fast) {
-        // The update goes to the pending sums, applied after FAST_BATCH flags or a 1.
+      if (fastFlag) {
+        // The update goes to the pending sums, applied after FAST_BATCH flags or a 1; two entries are trained.
         const pending = w + (O_FPENDING - O_FW);
-        if (ASC_FEATURE_SIMD) {
-          const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
-          v128.store(pending, i32x4.add(v128.load(pending), i32x4.shr_s(i32x4.mul(sv, i32x4.splat(err)), 14)));
-        } else {
-          store<i32>(pending, load<i32>(pending) + ((s0 * err) >> 14));
-          store<i32>(pending, load<i32>(pending, 4) + ((s1 * err) >> 14), 4);
-          store<i32>(pending, load<i32>(pending, 8) + ((s2 * err) >> 14), 8);
-          store<i32>(pending, load<i32>(pending, 12) + ((s3 * err) >> 14), 12);
-        }
-        store<i32>(pending, load<i32>(pending, 16) + ((s4 * err) >> 14), 16);
+        store<i32>(pending, load<i32>(pending) + ((s2 * err) >> 14));
+        store<i32>(pending, load<i32>(pending, 4) + ((s4 * err) >> 14), 4);
         fastCount++;
         if (bit || fastCount == FAST_BATCH) {
           applyPending(s);
           fastCount = 0;
         }
+        learnAt(zt + 2 * <usize>i2, bit);
+        learnAt(zt + 2 * <usize>i4, bit);
+        if (!bit) break;
+        node = 1;
+        continue;
       } else if (ASC_FEATURE_SIMD) {
         // |st * err| < 2047 * 4095 * 20 < 2^31: the i32 lanes compute exactly what mixWeight does.
         const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);

@@ -9,10 +9,11 @@ import { Mixer, hash2, squash, stretch } from './context-mixing.js';
 // surroundings. Each byte is coded as a zero flag, then (if non-zero) its 8 bits through a binary tree; both
 // predictions mix several contexts hashed into one table per part.
 //
-// Far from any non-zero difference (FAST_DIST bytes or more since the last one) the zero flag has its own mixer
-// weights, trained in batches: the errors of up to FAST_BATCH flags are summed and applied together (at once when
-// a flag is 1). Within a batch no prediction waits for the previous flag's weight update, so a decoder codes those
-// flags, almost all of the flags of a patch, without the serial chain of an online mixer.
+// Far from any non-zero difference (FAST_DIST bytes or more since the last one), where almost all of a patch's
+// zero flags are, a flag mixes only two of the five contexts (the three old bytes before it; the last difference
+// after them, with the old byte here) with its own weights, trained in batches: the errors of up to FAST_BATCH
+// flags are summed and applied together (at once when a flag is 1). That is less than half the work of a flag
+// near differences, and within a batch no prediction waits for the previous flag's weight update.
 
 /** Table sizes (log2 entries): part of a patch's header, since encoder and decoder must agree. */
 export interface DiffModelSize {
@@ -36,14 +37,15 @@ const PROBABILITY_SHIFT = 4;
 export const FAST_DIST = 8;
 /** Zero flags whose weight updates are summed before they are applied. */
 export const FAST_BATCH = 16;
-/** Weight sets of the batch-trained zero flag (selected by pred != 0 and pred known). */
+/** Weight sets of the batch-trained zero flag (selected by pred != 0 and pred known), and its inputs. */
 const FAST_SETS = 4;
+const FAST_INPUTS = 2;
 const INITIAL_WEIGHT = 19660;
 const MAX_WEIGHT = 0x3fffff;
 
 /** Bytes of RAM a DiffByteModel of this size holds. */
 export function diffModelBytes(size: DiffModelSize): number {
-  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2 + 2 * FAST_SETS);
+  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2) + 4 * FAST_INPUTS * 2 * FAST_SETS;
 }
 
 export class DiffByteModel {
@@ -65,9 +67,8 @@ export class DiffByteModel {
   private dist = 0;
   private readonly idx = new Int32Array(INPUTS);
   /** Batch-trained zero-flag weights (16.16) and the summed updates not applied yet. */
-  private readonly fastWeights = new Int32Array(INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
-  private readonly fastPending = new Int32Array(INPUTS * FAST_SETS);
-  private readonly fastInputs = new Int32Array(INPUTS);
+  private readonly fastWeights = new Int32Array(FAST_INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
+  private readonly fastPending = new Int32Array(FAST_INPUTS * FAST_SETS);
   private fastCount = 0;
 
   constructor(size: DiffModelSize = DEFAULT_DIFF_MODEL_SIZE) {
@@ -94,26 +95,25 @@ export class DiffByteModel {
   }
 
   /**
-   * The zero flag far from differences: the same contexts (idx), mixed with weight set `set` of the batch-trained
-   * weights; the update is added to the pending sums, which are applied after FAST_BATCH flags or a 1.
+   * The zero flag far from differences: contexts `c2` (three old bytes) and `c4` (pred, o0), mixed with weight set
+   * `set` of the batch-trained weights; the update is added to the pending sums, applied after FAST_BATCH flags or
+   * a 1. Only the two entries are trained.
    */
-  private fastZeroFlag(coder: BitCoder, flag: number, set: number): number {
+  private fastZeroFlag(coder: BitCoder, flag: number, set: number, c2: number, c4: number): number {
     const w = this.fastWeights;
     const pending = this.fastPending;
-    const st = this.fastInputs;
-    const base = set * INPUTS;
-    let dot = 0;
-    for (let k = 0; k < INPUTS; k++) {
-      st[k] = stretch(this.zt[this.idx[k]!]! >> 4);
-      dot += w[base + k]! * st[k]!;
-    }
-    let x = Math.floor(dot / 65536);
+    const zt = this.zt;
+    const base = set * FAST_INPUTS;
+    const s2 = stretch(zt[c2]! >> 4);
+    const s4 = stretch(zt[c4]! >> 4);
+    let x = Math.floor((w[base]! * s2 + w[base + 1]! * s4) / 65536);
     if (x > 2047) x = 2047;
     else if (x < -2047) x = -2047;
     const p = squash(x);
     const bit = coder.bit(p, flag);
     const err = ((bit << 12) - p) * ZERO_LEARNING_RATE;
-    for (let k = 0; k < INPUTS; k++) pending[base + k] = pending[base + k]! + ((st[k]! * err) >> 14);
+    pending[base] = pending[base]! + ((s2 * err) >> 14);
+    pending[base + 1] = pending[base + 1]! + ((s4 * err) >> 14);
     if (bit || ++this.fastCount === FAST_BATCH) {
       for (let i = 0; i < w.length; i++) {
         const v = w[i]! + pending[i]!;
@@ -122,6 +122,11 @@ export class DiffByteModel {
       }
       this.fastCount = 0;
     }
+    const s = PROBABILITY_SHIFT;
+    let v = zt[c2]!;
+    zt[c2] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
+    v = zt[c4]!;
+    zt[c4] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
     return bit;
   }
 
@@ -143,22 +148,25 @@ export class DiffByteModel {
     // Zero flag.
     const idx = this.idx;
     const zb = this.zBits;
-    idx[0] = hash2(o0 | (dctx << 8), 1, zb);
-    idx[1] = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
-    idx[2] = hash2(old3, p1nz | 0x200, zb);
-    idx[3] = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
-    idx[4] = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
     const zt = this.zt;
     let nz: number;
     if (this.dist >= FAST_DIST) {
-      nz = this.fastZeroFlag(coder, d !== 0 ? 1 : 0, predNz | (known << 1));
+      // p1 = p2 = 0 and d = 7 here: the contexts 3 and 5 of the table below, as they are near differences.
+      const c2 = hash2(old3, 0x200, zb);
+      const c4 = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+      nz = this.fastZeroFlag(coder, d !== 0 ? 1 : 0, predNz | (known << 1), c2, c4);
     } else {
+      idx[0] = hash2(o0 | (dctx << 8), 1, zb);
+      idx[1] = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
+      idx[2] = hash2(old3, p1nz | 0x200, zb);
+      idx[3] = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
+      idx[4] = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
       for (let k = 0; k < INPUTS; k++) this.zMix.add(stretch(zt[idx[k]!]! >> 4));
       const pz = this.zMix.predict(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
       nz = coder.bit(pz, d !== 0 ? 1 : 0);
       this.zMix.update(nz);
+      this.learn(zt, nz);
     }
-    this.learn(zt, nz);
 
     let value = 0;
     if (nz) {
