@@ -10,10 +10,12 @@ import { Mixer, hash2, squash, stretch } from './context-mixing.js';
 // predictions mix several contexts hashed into one table per part.
 //
 // Far from any non-zero difference (FAST_DIST bytes or more since the last one), where almost all of a patch's
-// zero flags are, a flag mixes only two of the five contexts (the three old bytes before it; the last difference
-// after them, with the old byte here) with its own weights, trained in batches: the errors of up to FAST_BATCH
-// flags are summed and applied together (at once when a flag is 1). That is less than half the work of a flag
-// near differences, and within a batch no prediction waits for the previous flag's weight update.
+// bytes are, the coder (patch format 2) first codes a group flag for the next GROUP_BYTES bytes of the region (at
+// multiples of GROUP_BYTES into it): after a 0 they are all zero and cost nothing more. The zero flags there mix
+// only two of the five contexts (the three old bytes before it; the last difference after them, with the old byte
+// here). Both kinds of flag have their own weights, trained in batches: the errors of up to FAST_BATCH flags are
+// summed and applied together (at once after a 1), so within a batch no prediction waits for the previous flag's
+// weight update. The caller decides where a group flag comes (groupReady, the position) and calls codeGroup.
 
 /** Table sizes (log2 entries): part of a patch's header, since encoder and decoder must agree. */
 export interface DiffModelSize {
