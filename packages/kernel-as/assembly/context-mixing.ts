@@ -5,7 +5,8 @@
 // cm_bit/cm_direct, and hands runs of old bytes to cm_diff, which writes old + difference for each.
 //
 // One state block (cm_state_size) holds everything: registers, the input window, the old and new byte runs, the
-// model's tables and mixer weights, and the stretch table.
+// model's tables and mixer weights (with the batch-trained zero-flag weights and their pending updates), and the
+// stretch table.
 
 import { ERR_ARGUMENT, ERR_BOUNDS, ERR_FORMAT, OK } from './abi';
 import { inMemory } from './util';
@@ -17,6 +18,14 @@ const ZERO_RATE = 20;
 const VALUE_RATE = 10;
 const INITIAL_WEIGHT = 19660;
 const TOP: u32 = 1 << 24;
+/** From this many bytes since the last non-zero difference, zero flags use the batch-trained weights. */
+const FAST_DIST = 8;
+/** Zero flags whose weight updates are summed before they are applied. */
+const FAST_BATCH = 16;
+const FAST_SETS = 4;
+const FAST_INPUTS = 2;
+/** Bytes a group flag covers. */
+const GROUP_BYTES = 16;
 const MIN_BITS = 8;
 const MAX_BITS = 20;
 
@@ -24,8 +33,11 @@ const MAX_BITS = 20;
 export const CM_INPUT_BYTES = 512;
 /** Longest run of old bytes one cm_diff call takes. */
 export const CM_RUN_BYTES = 1024;
-/** A difference byte never takes more coded bytes than this (9 bits of at most 12 bits of range each, rounded up). */
-const BYTES_PER_DIFF = 20;
+/**
+ * A difference byte never takes more coded bytes than this: 9 bits of at most 12 bits of range each, and a group
+ * flag before it, rounded up.
+ */
+const BYTES_PER_DIFF = 22;
 
 // Register offsets in the state block.
 const R_RANGE = 0;
@@ -44,14 +56,21 @@ const R_P1 = 48;
 const R_P2 = 52;
 const R_DIST = 56;
 const R_PR = 60;
-const HEADER = 64;
+const R_FAST_COUNT = 64;
+const R_GROUP_COUNT = 68;
+const HEADER = 80;
 const O_INPUT = HEADER;
 const O_OLD = O_INPUT + CM_INPUT_BYTES;
 const O_NEW = O_OLD + CM_RUN_BYTES;
 const O_STRETCH = O_NEW + CM_RUN_BYTES;
 const O_ZW = O_STRETCH + 2 * 4096;
 const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
-const O_TABLES = O_VW + 4 * INPUTS * VALUE_SETS;
+// Batch-trained weights of zero flags far from differences (O_FW) and of group flags (O_GW), then their pending
+// sums, PENDING bytes after each weight.
+const O_FW = O_VW + 4 * INPUTS * VALUE_SETS;
+const O_GW = O_FW + 4 * FAST_INPUTS * FAST_SETS;
+const PENDING = 2 * 4 * FAST_INPUTS * FAST_SETS;
+const O_TABLES = O_FW + 2 * PENDING;
 
 const SQUASH_POINTS: StaticArray<i32> = [
   1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608, 3785, 3902,
@@ -154,7 +173,8 @@ export function cm_init(s: usize, zb: i32, vb: i32, pb: i32): i32 {
     pi = v + 1;
   }
   for (let j = pi; j < 4096; j++) store<i16>(s + O_STRETCH + 2 * <usize>j, 2047);
-  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS); i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS) + 2 * FAST_INPUTS * FAST_SETS; i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  for (let i = 0; i < 2 * FAST_INPUTS * FAST_SETS; i++) store<i32>(s + O_FW + PENDING + 4 * <usize>i, 0);
   const zt = s + O_TABLES;
   const vt = zt + (2 << zb);
   const lic = vt + (2 << vb);
@@ -286,6 +306,58 @@ export function cm_direct(s: usize, count: i32): i32 {
   return (load<i32>(at) * (128 - w) + load<i32>(at, 4) * w + 64) >> 7;
 }
 
+/** The mixer's output for weights at `w` and five stretched inputs: the dot product (16.16), clamped to -2047..2047. */
+@inline function mix5(w: usize, s0: i32, s1: i32, s2: i32, s3: i32, s4: i32): i32 {
+  let dot: i64;
+  if (ASC_FEATURE_SIMD) {
+    // Four of the five products in two i64x2 lanes each (exact, as the scalar sum).
+    const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+    const wv = v128.load(w);
+    const sum = i64x2.add(i64x2.extmul_low_i32x4_s(wv, sv), i64x2.extmul_high_i32x4_s(wv, sv));
+    dot = i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1) + <i64>load<i32>(w, 16) * <i64>s4;
+  } else {
+    dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w, 4) * <i64>s1 + <i64>load<i32>(w, 8) * <i64>s2 +
+      <i64>load<i32>(w, 12) * <i64>s3 + <i64>load<i32>(w, 16) * <i64>s4;
+  }
+  const x = <i32>(dot >> 16);
+  return x > 2047 ? 2047 : x < -2047 ? -2047 : x;
+}
+
+/** Adds the pending sums to the batch-trained weights of one kind (at w) and clears them; clamped as every weight. */
+function applyPending(w: usize): void {
+  for (let i = 0; i < FAST_INPUTS * FAST_SETS; i++) {
+    const at = w + 4 * <usize>i;
+    let v = load<i32>(at) + load<i32>(at + PENDING);
+    if (v > 0x3fffff) v = 0x3fffff;
+    else if (v < -0x3fffff) v = -0x3fffff;
+    store<i32>(at, v);
+    store<i32>(at + PENDING, 0);
+  }
+}
+
+/** A batch-trained flag's probability: weight pair at `w`, stretched inputs a and b. */
+@inline function mix2(w: usize, a: i32, b: i32): i32 {
+  const x = <i32>((<i64>load<i32>(w) * <i64>a + <i64>load<i32>(w, 4) * <i64>b) >> 16);
+  return squashClamped(x > 2047 ? 2047 : x < -2047 ? -2047 : x);
+}
+
+/**
+ * Trains a batch-trained flag: adds its update to the pending sums of its weight pair at `w`, applies the sums of
+ * its kind (weights at `kind`) after FAST_BATCH flags or a 1, and trains its two entries. Returns the new count.
+ */
+@inline function trainBatch(kind: usize, w: usize, a: i32, b: i32, err: i32, bit: i32, count: i32, ea: usize, eb: usize): i32 {
+  store<i32>(w + PENDING, load<i32>(w + PENDING) + ((a * err) >> 14));
+  store<i32>(w + PENDING + 4, load<i32>(w + PENDING + 4) + ((b * err) >> 14));
+  let n = count + 1;
+  if (bit != 0 || n == FAST_BATCH) {
+    applyPending(kind);
+    n = 0;
+  }
+  learnAt(ea, bit);
+  learnAt(eb, bit);
+  return n;
+}
+
 /**
  * Decodes the difference bytes for positions from..to-1 (to at most CM_RUN_BYTES) of the state's old run and writes
  * old + difference to the same positions of its new run. Stops early, before a byte that might need more coded
@@ -307,6 +379,8 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   let p1 = <u32>reg(s, R_P1);
   let p2 = <u32>reg(s, R_P2);
   let dist = reg(s, R_DIST);
+  let fastCount = reg(s, R_FAST_COUNT);
+  let groupCount = reg(s, R_GROUP_COUNT);
   // The coder's registers in locals for the whole run (globals would go through memory on every bit).
   let range = <u32>reg(s, R_RANGE);
   let code = <u32>reg(s, R_CODE);
@@ -319,6 +393,63 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   let failed = false;
   for (; done < to; done++) {
     if (!eof && len - pos < BYTES_PER_DIFF) break;
+    if (dist >= FAST_DIST && (done & (GROUP_BYTES - 1)) == 0 && done + GROUP_BYTES <= to) {
+      // A group flag: is any of the next GROUP_BYTES differences non-zero? Its contexts: which positions' last
+      // difference after the same three old bytes was non-zero, how many are known, two old bytes and the first.
+      let mask: u32 = 0;
+      let nKnown: u32 = 0;
+      let a1 = o1;
+      let a2 = o2;
+      let a3 = o3;
+      for (let q = 0; q < GROUP_BYTES; q++) {
+        const h = ((a1 | (a2 << 8) | (a3 << 16)) ^ 0x5bd1e995) * 0x9e3779b1;
+        const e = <u32>load<u16>(lic + 2 * <usize>(h >>> (32 - pb)));
+        if (e >> 8 == (h & 0xff)) {
+          nKnown++;
+          if ((e & 0xff) != 0) mask |= 1 << q;
+        }
+        a3 = a2;
+        a2 = a1;
+        a1 = <u32>load<u8>(s + O_OLD + <usize>(done + q));
+      }
+      const first = <u32>load<u8>(s + O_OLD + <usize>done);
+      const c1 = hash2(mask, 0x600, zb);
+      const c2 = hash2(o1 | (o2 << 8) | (first << 16), 0x700 | (nKnown << 12), zb);
+      const gw = s + O_GW + 4 * FAST_INPUTS * <usize>((mask != 0 ? 1 : 0) | (nKnown == GROUP_BYTES ? 2 : 0));
+      const t1 = stretchOf(s, zt, c1);
+      const t2 = stretchOf(s, zt, c2);
+      pr = mix2(gw, t1, t2);
+      // Once per group: the coder's registers go through the globals the host-facing decodeBit uses.
+      gRange = range;
+      gCode = code;
+      gPos = pos;
+      gLen = len;
+      gError = error;
+      gInput = input;
+      const any = decodeBit(<u32>pr);
+      range = gRange;
+      code = gCode;
+      pos = gPos;
+      error = gError;
+      groupCount = trainBatch(s + O_GW, gw, t1, t2, ((any << 12) - pr) * ZERO_RATE, any, groupCount, zt + 2 * <usize>c1, zt + 2 * <usize>c2);
+      if (error != 0) {
+        failed = true;
+        break;
+      }
+      if (!any) {
+        for (let q = 0; q < GROUP_BYTES; q++) {
+          const h = ((o1 | (o2 << 8) | (o3 << 16)) ^ 0x5bd1e995) * 0x9e3779b1;
+          store<u16>(lic + 2 * <usize>(h >>> (32 - pb)), <u16>((h & 0xff) << 8));
+          const o = load<u8>(s + O_OLD + <usize>(done + q));
+          store<u8>(s + O_NEW + <usize>(done + q), o);
+          o3 = o2;
+          o2 = o1;
+          o1 = <u32>o;
+        }
+        done += GROUP_BYTES - 1;
+        continue;
+      }
+    }
     const o0 = <u32>load<u8>(s + O_OLD + <usize>done);
     const dctx: u32 = dist > 6 ? 7 : <u32>dist;
     const p1nz: u32 = p1 != 0 ? 1 : 0;
@@ -336,12 +467,25 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     // probabilities are stretched and mixed, the bit decoded, then the mixer and the five entries trained (entries
     // are re-read when learning, so two contexts sharing one update it twice, as the TypeScript model does).
     let node: u32 = 0;
+    // Far from differences (p1 = p2 = 0, d = 7) the zero flag mixes two of its five contexts with a batch-trained
+    // weight set: less work, and the weights do not change within a batch, so its prediction does not wait for the
+    // previous flag's training.
+    const fast = dist >= FAST_DIST;
     while (true) {
       let table = zt;
       let w: usize;
       let rate = ZERO_RATE;
-      let i0: u32, i1: u32, i2: u32, i3: u32, i4: u32;
-      if (node == 0) {
+      let i0: u32 = 0, i1: u32 = 0, i2: u32, i3: u32 = 0, i4: u32;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+      const fastFlag = node == 0 && fast;
+      if (fastFlag) {
+        w = s + O_FW + 4 * FAST_INPUTS * <usize>(predNz | (known << 1));
+        i2 = hash2(old3, 0x200, zb);
+        i4 = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+        s2 = stretchOf(s, zt, i2);
+        s4 = stretchOf(s, zt, i4);
+        pr = mix2(w, s2, s4);
+      } else if (node == 0) {
         w = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
         i0 = hash2(o0 | (dctx << 8), 1, zb);
         i1 = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
@@ -358,25 +502,14 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         i3 = hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb);
         i4 = hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb);
       }
-      const s0 = stretchOf(s, table, i0);
-      const s1 = stretchOf(s, table, i1);
-      const s2 = stretchOf(s, table, i2);
-      const s3 = stretchOf(s, table, i3);
-      const s4 = stretchOf(s, table, i4);
-      let dot: i64;
-      if (ASC_FEATURE_SIMD) {
-        // Four of the five products in two i64x2 lanes each (exact, as the scalar sum).
-        const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
-        const wv = v128.load(w);
-        const sum = i64x2.add(i64x2.extmul_low_i32x4_s(wv, sv), i64x2.extmul_high_i32x4_s(wv, sv));
-        dot = i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1) + <i64>load<i32>(w, 16) * <i64>s4;
-      } else {
-        dot = <i64>load<i32>(w) * <i64>s0 + <i64>load<i32>(w, 4) * <i64>s1 + <i64>load<i32>(w, 8) * <i64>s2 +
-          <i64>load<i32>(w, 12) * <i64>s3 + <i64>load<i32>(w, 16) * <i64>s4;
+      if (!fastFlag) {
+        s0 = stretchOf(s, table, i0);
+        s1 = stretchOf(s, table, i1);
+        s2 = stretchOf(s, table, i2);
+        s3 = stretchOf(s, table, i3);
+        s4 = stretchOf(s, table, i4);
+        pr = squashClamped(mix5(w, s0, s1, s2, s3, s4));
       }
-      let x = <i32>(dot >> 16);
-      x = x > 2047 ? 2047 : x < -2047 ? -2047 : x;
-      pr = squashClamped(x);
       const bound = (range >>> 12) * <u32>pr;
       const one = code < bound;
       const bit = <i32>one;
@@ -394,18 +527,25 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         code = (code << 8) | b;
       }
       const err = ((bit << 12) - pr) * rate;
-      if (ASC_FEATURE_SIMD) {
+      if (fastFlag) {
+        // The update goes to the pending sums, applied after FAST_BATCH flags or a 1; two entries are trained.
+        fastCount = trainBatch(s + O_FW, w, s2, s4, err, bit, fastCount, zt + 2 * <usize>i2, zt + 2 * <usize>i4);
+        if (!bit) break;
+        node = 1;
+        continue;
+      } else if (ASC_FEATURE_SIMD) {
         // |st * err| < 2047 * 4095 * 20 < 2^31: the i32 lanes compute exactly what mixWeight does.
         const sv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
         const moved = i32x4.add(v128.load(w), i32x4.shr_s(i32x4.mul(sv, i32x4.splat(err)), 14));
         v128.store(w, i32x4.max_s(i32x4.min_s(moved, i32x4.splat(0x3fffff)), i32x4.splat(-0x3fffff)));
+        mixWeight(w + 16, s4, err);
       } else {
         mixWeight(w, s0, err);
         mixWeight(w + 4, s1, err);
         mixWeight(w + 8, s2, err);
         mixWeight(w + 12, s3, err);
+        mixWeight(w + 16, s4, err);
       }
-      mixWeight(w + 16, s4, err);
       learnAt(table + 2 * <usize>i0, bit);
       learnAt(table + 2 * <usize>i1, bit);
       learnAt(table + 2 * <usize>i2, bit);
@@ -427,7 +567,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     store<u16>(lic + 2 * <usize>predIndex, <u16>((check << 8) | value));
     p2 = p1;
     p1 = value;
-    dist = value != 0 ? 0 : dist + 1;
+    dist = value != 0 ? 0 : dist < FAST_DIST ? dist + 1 : FAST_DIST;
     o3 = o2;
     o2 = o1;
     o1 = o0;
@@ -445,5 +585,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   setReg(s, R_P1, <i32>p1);
   setReg(s, R_P2, <i32>p2);
   setReg(s, R_DIST, dist);
+  setReg(s, R_FAST_COUNT, fastCount);
+  setReg(s, R_GROUP_COUNT, groupCount);
   return done;
 }

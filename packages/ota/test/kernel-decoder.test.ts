@@ -47,6 +47,19 @@ describe('kernel patch decoder', () => {
     }
   });
 
+  it('rebuilds sparse differences at and across 16-byte group and 1024-byte run edges like the TypeScript decoder', () => {
+    // Long zero stretches make group flags; differences on group edges, inside groups and on the kernel's run
+    // boundaries make groups that are not all zero, and ops whose add regions end mid-group.
+    const rng = new Prng(11);
+    for (let trial = 0; trial < 4; trial++) {
+      const old = rng.bytes(rng.int(20000, 40000));
+      const next = old.slice();
+      for (const at of [15, 16, 17, 31, 1008, 1023, 1024, 1025, 2047, 2048]) next[at] = next[at]! ^ (1 << rng.int(0, 8));
+      for (let at = 3000; at < next.length; at += rng.int(9, 400)) next[at] = (next[at]! + rng.int(1, 256)) & 0xff;
+      expect(expectSameAsTypeScript(createPatch(encoder, old, next).patch, old)).toEqual(next);
+    }
+  });
+
   it('rebuilds a real compiled module (one kernel build from another) like the TypeScript decoder', async () => {
     const [a, b] = await Promise.all([loadBuildBytes('scalar'), loadBuildBytes('simd')]);
     const old = new Uint8Array(a);

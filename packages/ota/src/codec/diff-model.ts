@@ -1,5 +1,5 @@
 import type { BitCoder } from './bit-coder.js';
-import { Mixer, hash2, stretch } from './context-mixing.js';
+import { Mixer, hash2, squash, stretch } from './context-mixing.js';
 
 // Context model for the difference bytes of a binary patch (new - old over matched regions). The bytes are mostly
 // zero; the non-zero ones sit where the old image holds a relocated address or offset (after a call opcode, in a
@@ -8,6 +8,14 @@ import { Mixer, hash2, stretch } from './context-mixing.js';
 // applier has anyway: that tells it where differences are likely and which value they took last time in the same
 // surroundings. Each byte is coded as a zero flag, then (if non-zero) its 8 bits through a binary tree; both
 // predictions mix several contexts hashed into one table per part.
+//
+// Far from any non-zero difference (FAST_DIST bytes or more since the last one), where almost all of a patch's
+// bytes are, the coder (patch format 2) first codes a group flag for the next GROUP_BYTES bytes of the region (at
+// multiples of GROUP_BYTES into it): after a 0 they are all zero and cost nothing more. The zero flags there mix
+// only two of the five contexts (the three old bytes before it; the last difference after them, with the old byte
+// here). Both kinds of flag have their own weights, trained in batches: the errors of up to FAST_BATCH flags are
+// summed and applied together (at once after a 1), so within a batch no prediction waits for the previous flag's
+// weight update. The caller decides where a group flag comes (groupReady, the position) and calls codeGroup.
 
 /** Table sizes (log2 entries): part of a patch's header, since encoder and decoder must agree. */
 export interface DiffModelSize {
@@ -27,10 +35,21 @@ const VALUE_MIXER_SETS = 256;
 const ZERO_LEARNING_RATE = 20;
 const VALUE_LEARNING_RATE = 10;
 const PROBABILITY_SHIFT = 4;
+/** Bytes since the last non-zero difference from which a zero flag is coded with the batch-trained weights. */
+export const FAST_DIST = 8;
+/** Zero flags whose weight updates are summed before they are applied. */
+export const FAST_BATCH = 16;
+/** Weight sets of the batch-trained zero flag (selected by pred != 0 and pred known), and its inputs. */
+const FAST_SETS = 4;
+const FAST_INPUTS = 2;
+/** Bytes a group flag covers. */
+export const GROUP_BYTES = 16;
+const INITIAL_WEIGHT = 19660;
+const MAX_WEIGHT = 0x3fffff;
 
 /** Bytes of RAM a DiffByteModel of this size holds. */
 export function diffModelBytes(size: DiffModelSize): number {
-  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2);
+  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2) + 4 * FAST_INPUTS * 4 * FAST_SETS;
 }
 
 export class DiffByteModel {
@@ -51,6 +70,14 @@ export class DiffByteModel {
   private p2 = 0;
   private dist = 0;
   private readonly idx = new Int32Array(INPUTS);
+  /** Batch-trained zero-flag weights (16.16) and the summed updates not applied yet. */
+  private readonly fastWeights = new Int32Array(FAST_INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
+  private readonly fastPending = new Int32Array(FAST_INPUTS * FAST_SETS);
+  /** The same for group flags. */
+  private readonly groupWeights = new Int32Array(FAST_INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
+  private readonly groupPending = new Int32Array(FAST_INPUTS * FAST_SETS);
+  /** Flags coded since each set of pending sums was applied: [zero flags, group flags]. */
+  private readonly batchCounts = new Int32Array(2);
 
   constructor(size: DiffModelSize = DEFAULT_DIFF_MODEL_SIZE) {
     this.zBits = size.zeroBits;
@@ -62,7 +89,8 @@ export class DiffByteModel {
   }
 
   get bytes(): number {
-    return this.zt.byteLength + this.vt.byteLength + this.zMix.bytes + this.vMix.bytes + this.lastInContext.byteLength;
+    return this.zt.byteLength + this.vt.byteLength + this.zMix.bytes + this.vMix.bytes + this.lastInContext.byteLength +
+      this.fastWeights.byteLength + this.fastPending.byteLength + this.groupWeights.byteLength + this.groupPending.byteLength;
   }
 
   private learn(table: Uint16Array, bit: number): void {
@@ -72,6 +100,90 @@ export class DiffByteModel {
       const v = table[i]!;
       table[i] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
     }
+  }
+
+  /**
+   * A flag mixed from contexts `c1` and `c2` with weight set `set` of batch-trained weights `w`: the update is added
+   * to `pending`, and the sums are applied after FAST_BATCH flags (counted in batchCounts[counter]) or a 1. Both
+   * entries are trained.
+   */
+  private batchFlag(coder: BitCoder, flag: number, w: Int32Array, pending: Int32Array, counter: number, set: number, c1: number, c2: number): number {
+    const zt = this.zt;
+    const base = set * FAST_INPUTS;
+    const s1 = stretch(zt[c1]! >> 4);
+    const s2 = stretch(zt[c2]! >> 4);
+    let x = Math.floor((w[base]! * s1 + w[base + 1]! * s2) / 65536);
+    if (x > 2047) x = 2047;
+    else if (x < -2047) x = -2047;
+    const p = squash(x);
+    const bit = coder.bit(p, flag);
+    const err = ((bit << 12) - p) * ZERO_LEARNING_RATE;
+    pending[base] = pending[base]! + ((s1 * err) >> 14);
+    pending[base + 1] = pending[base + 1]! + ((s2 * err) >> 14);
+    const counts = this.batchCounts;
+    if (bit || ++counts[counter]! === FAST_BATCH) {
+      for (let i = 0; i < w.length; i++) {
+        const v = w[i]! + pending[i]!;
+        w[i] = v > MAX_WEIGHT ? MAX_WEIGHT : v < -MAX_WEIGHT ? -MAX_WEIGHT : v;
+        pending[i] = 0;
+      }
+      counts[counter] = 0;
+    }
+    const s = PROBABILITY_SHIFT;
+    let v = zt[c1]!;
+    zt[c1] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
+    v = zt[c2]!;
+    zt[c2] = bit ? v + ((65536 - v) >> s) : v - (v >> s);
+    return bit;
+  }
+
+  /**
+   * True when a group flag comes next, if the region has GROUP_BYTES more bytes from a multiple of GROUP_BYTES into
+   * it: FAST_DIST bytes or more since the last non-zero difference.
+   */
+  get groupReady(): boolean {
+    return this.dist >= FAST_DIST;
+  }
+
+  /**
+   * Codes whether any of the GROUP_BYTES difference bytes at old[at..] (the old bytes there) is non-zero; `any` is
+   * that answer when encoding. Returns it: 1, and the bytes are coded one by one next; 0, and the model has taken
+   * them as zeros. Contexts: which of the positions' last differences after the same three old bytes were non-zero
+   * and how many are known, the two old bytes before and the first one.
+   */
+  codeGroup(coder: BitCoder, old: ArrayLike<number>, at: number, any: number): number {
+    const lic = this.lastInContext;
+    const pShift = 32 - this.pBits;
+    let mask = 0;
+    let known = 0;
+    let a1 = this.o1;
+    let a2 = this.o2;
+    let a3 = this.o3;
+    for (let q = 0; q < GROUP_BYTES; q++) {
+      const h = Math.imul((a1 | (a2 << 8) | (a3 << 16)) ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+      const e = lic[h >>> pShift]!;
+      if (e >> 8 === (h & 0xff)) {
+        known++;
+        if (e & 0xff) mask |= 1 << q;
+      }
+      a3 = a2;
+      a2 = a1;
+      a1 = old[at + q]!;
+    }
+    const zb = this.zBits;
+    const c1 = hash2(mask, 0x600, zb);
+    const c2 = hash2(this.o1 | (this.o2 << 8) | (old[at]! << 16), 0x700 | (known << 12), zb);
+    const set = (mask !== 0 ? 1 : 0) | (known === GROUP_BYTES ? 2 : 0);
+    const bit = this.batchFlag(coder, any, this.groupWeights, this.groupPending, 1, set, c1, c2);
+    if (bit) return 1;
+    for (let q = 0; q < GROUP_BYTES; q++) {
+      const h = Math.imul((this.o1 | (this.o2 << 8) | (this.o3 << 16)) ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+      lic[h >>> pShift] = (h & 0xff) << 8;
+      this.o3 = this.o2;
+      this.o2 = this.o1;
+      this.o1 = old[at + q]!;
+    }
+    return 0;
   }
 
   /** Codes one difference byte `d` at a position where the old image holds `o0`; returns the (decoded) byte. */
@@ -92,17 +204,25 @@ export class DiffByteModel {
     // Zero flag.
     const idx = this.idx;
     const zb = this.zBits;
-    idx[0] = hash2(o0 | (dctx << 8), 1, zb);
-    idx[1] = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
-    idx[2] = hash2(old3, p1nz | 0x200, zb);
-    idx[3] = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
-    idx[4] = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
     const zt = this.zt;
-    for (let k = 0; k < INPUTS; k++) this.zMix.add(stretch(zt[idx[k]!]! >> 4));
-    const pz = this.zMix.predict(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
-    const nz = coder.bit(pz, d !== 0 ? 1 : 0);
-    this.zMix.update(nz);
-    this.learn(zt, nz);
+    let nz: number;
+    if (this.dist >= FAST_DIST) {
+      // p1 = p2 = 0 and d = 7 here: the contexts 3 and 5 of the table below, as they are near differences.
+      const c2 = hash2(old3, 0x200, zb);
+      const c4 = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+      nz = this.batchFlag(coder, d !== 0 ? 1 : 0, this.fastWeights, this.fastPending, 0, predNz | (known << 1), c2, c4);
+    } else {
+      idx[0] = hash2(o0 | (dctx << 8), 1, zb);
+      idx[1] = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
+      idx[2] = hash2(old3, p1nz | 0x200, zb);
+      idx[3] = hash2(p1nz | (p2nz << 1) | (dctx << 2) | (predNz << 5) | (known << 6), 0x300, zb);
+      idx[4] = hash2(pred | (o0 << 8) | (known << 16), 0x400, zb);
+      for (let k = 0; k < INPUTS; k++) this.zMix.add(stretch(zt[idx[k]!]! >> 4));
+      const pz = this.zMix.predict(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
+      nz = coder.bit(pz, d !== 0 ? 1 : 0);
+      this.zMix.update(nz);
+      this.learn(zt, nz);
+    }
 
     let value = 0;
     if (nz) {
@@ -126,7 +246,7 @@ export class DiffByteModel {
     this.lastInContext[predIndex] = (check << 8) | value;
     this.p2 = p1;
     this.p1 = value;
-    this.dist = value !== 0 ? 0 : this.dist + 1;
+    this.dist = value !== 0 ? 0 : Math.min(this.dist + 1, FAST_DIST);
     this.o3 = o2;
     this.o2 = o1;
     this.o1 = o0;

@@ -3,7 +3,7 @@ import { bytesEqual } from '../bytes.js';
 import { BlockInflater, blockInflaterBytes } from '../codec/blocks.js';
 import { STRETCH_TABLE_BYTES } from '../codec/context-mixing.js';
 import { DecodingBitCoder, type BitCoder } from '../codec/bit-coder.js';
-import { DiffByteModel, diffModelBytes } from '../codec/diff-model.js';
+import { DiffByteModel, GROUP_BYTES, diffModelBytes } from '../codec/diff-model.js';
 import { KernelDiffDecoder } from '../codec/kernel-diff-decoder.js';
 import { IntModel, SignedIntModel } from '../codec/int-model.js';
 import { OtaError } from '../errors.js';
@@ -44,7 +44,7 @@ export interface ApplyPatchResult {
  */
 export function patchWorkingBytes(h: Pick<PatchHeader, 'model' | 'extraBlockBytes'>): number {
   return diffModelBytes(h.model) + blockInflaterBytes(h.extraBlockBytes) + OLD_WINDOW_BYTES + OUT_BUFFER_BYTES +
-    MAIN_READ_BYTES + PATCH_HEADER_MAX_BYTES + FIXED_OVERHEAD_BYTES + STRETCH_TABLE_BYTES;
+    MAIN_READ_BYTES + PATCH_HEADER_MAX_BYTES + FIXED_OVERHEAD_BYTES + STRETCH_TABLE_BYTES + GROUP_BYTES;
 }
 
 /** Reads a patch's header without applying it. */
@@ -167,6 +167,7 @@ export function applyPatchStream(
     const window = new OldWindow(old);
     const extras = new ExtraReader(patch, h);
     const emit = (b: Uint8Array): void => output.bytes(b);
+    const group = new Uint8Array(GROUP_BYTES);
     for (let op = 0; op < h.opCount; op++) {
       decoder?.beginOp();
       const add = addModel.code(coder, 0);
@@ -178,9 +179,18 @@ export function applyPatchStream(
       if (decoder) {
         for (let at = 0; at < add; at += decoder.runBytes) decoder.run(old.read(oldPos + at, Math.min(decoder.runBytes, add - at)), emit);
       } else {
+        const m = diffModel!;
         for (let i = 0; i < add; i++) {
+          if (m.groupReady && i % GROUP_BYTES === 0 && i + GROUP_BYTES <= add) {
+            for (let q = 0; q < GROUP_BYTES; q++) group[q] = window.at(oldPos + i + q);
+            if (!m.codeGroup(coder, group, 0, 0)) {
+              for (let q = 0; q < GROUP_BYTES; q++) output.byte(group[q]!);
+              i += GROUP_BYTES - 1;
+              continue;
+            }
+          }
           const o = window.at(oldPos + i);
-          output.byte((o + diffModel!.code(coder, o, 0)) & 0xff);
+          output.byte((o + m.code(coder, o, 0)) & 0xff);
         }
       }
       extras.take(extra, emit);

@@ -3,9 +3,10 @@ import { DEFAULT_DIFF_MODEL_SIZE, MAX_MODEL_BITS, MIN_MODEL_BITS, type DiffModel
 import { OtaError } from '../errors.js';
 import { SHA256_BYTES } from '../hash.js';
 
-/** "CDP1": Compotastic delta patch, format 1. */
+/** "CDP1": Compotastic delta patch. */
 export const PATCH_MAGIC = Uint8Array.of(0x43, 0x44, 0x50, 0x31);
-export const PATCH_VERSION = 1;
+/** Version 2: zero flags far from differences use batch-trained mixer weights (version 1 trained them per flag). */
+export const PATCH_VERSION = 2;
 export const DEFAULT_EXTRA_BLOCK_BYTES = 8192;
 export const MIN_EXTRA_BLOCK_BYTES = 256;
 export const MAX_EXTRA_BLOCK_BYTES = 65536;
@@ -47,7 +48,9 @@ export function decodePatchHeader(prefix: Uint8Array, patchLength: number): Patc
   const magic = r.view(4, 'magic');
   if (!magic.every((b, i) => b === PATCH_MAGIC[i])) throw new OtaError('MALFORMED', 'not a patch: bad magic');
   const version = r.u8();
-  if (version !== PATCH_VERSION) throw new OtaError('MALFORMED', `unsupported patch version ${version}`);
+  if (version !== PATCH_VERSION) {
+    throw new OtaError('UNSUPPORTED_VERSION', `patch version ${version} is not supported (this applier reads version ${PATCH_VERSION}; rebuild the patch)`);
+  }
   const model = { zeroBits: r.u8(), valueBits: r.u8(), predBits: r.u8() };
   checkModelBits(model.zeroBits);
   checkModelBits(model.valueBits);
