@@ -68,19 +68,80 @@ const MAGIC_BITS: i32 = 0x4B400000;
   return i32x4.sub(f32x4.add(c, magic), bias);
 }
 
+/**
+ * One vector of quotients (no NaN lanes) to round(d) + zp, left for the saturating narrows
+ * to clamp from above. Only the lower bound lo = qmin - zp is applied: it keeps
+ * d + magic positive, and every d + magic from magic + lo up to +Infinity has float bits
+ * that grow with its value, so a quotient beyond qmax - zp (up to +Infinity) gives an
+ * integer above qmax, which the narrows saturate exactly as the clamp would have. Below
+ * 2^22 the integer is round(d) + zp; above, at least 2^22 + zp.
+ */
+@inline function roundLowVec(d: v128, lo: v128, magic: v128, bias: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.pmax(d, lo), magic), bias);
+}
+
+/** NaN lanes to 0 (they quantize to the zero point). */
+@inline function zeroNaN(d: v128): v128 {
+  return v128.and(d, f32x4.eq(d, d));
+}
+
+/** Saturates four vectors of integers to 16 bytes of type t (a constant at every call site). */
 @inline function narrowStore(y: usize, q0: v128, q1: v128, q2: v128, q3: v128, t: i32): void {
   const h0 = i16x8.narrow_i32x4_s(q0, q1);
   const h1 = i16x8.narrow_i32x4_s(q2, q3);
-  v128.store(y, t == TYPE_UINT8 ? i8x16.narrow_i16x8_u(h0, h1) : i8x16.narrow_i16x8_s(h0, h1));
+  if (t == TYPE_UINT8) v128.store(y, i8x16.narrow_i16x8_u(h0, h1));
+  else v128.store(y, i8x16.narrow_i16x8_s(h0, h1));
 }
 
-/** 16 elements with a true division (the reference semantics). */
-@inline function quantize16Div(p: usize, y: usize, sv: v128, lo: v128, hi: v128, magic: v128, bias: v128, t: i32): void {
-  narrowStore(y,
-    roundVec(clampVec(f32x4.div(v128.load(p), sv), lo, hi), magic, bias),
-    roundVec(clampVec(f32x4.div(v128.load(p, 16), sv), lo, hi), magic, bias),
-    roundVec(clampVec(f32x4.div(v128.load(p, 32), sv), lo, hi), magic, bias),
-    roundVec(clampVec(f32x4.div(v128.load(p, 48), sv), lo, hi), magic, bias), t);
+/** x / s, or x * s when `mul` (s then holds the exact reciprocal). */
+@inline function scaleVec(p: usize, sv: v128, mul: bool): v128 {
+  return mul ? f32x4.mul(v128.load(p), sv) : f32x4.div(v128.load(p), sv);
+}
+
+/** Elements per chunk of the vector loop: 4 KiB of input, so a chunk done again is still in L1. */
+const CHUNK: i32 = 1024;
+
+/**
+ * The vector loop over `count` (a multiple of 16) elements from x to y. `t` and `mul` are
+ * constants at each call site, so each instance is a loop of its own with no branch or
+ * select on them inside. Each chunk runs first without zeroing NaN lanes, summing its
+ * quotients instead (a NaN anywhere makes the sum NaN; so can Infinity - Infinity), and
+ * only a chunk whose sum is NaN is done again with NaN lanes zeroed. Both passes compute
+ * the same bytes for every lane that is not NaN.
+ */
+@inline function quantizeVec(x: usize, y: usize, count: i32, sv: v128, lo: v128, magic: v128, bias: v128, t: i32, mul: bool): void {
+  const end = x + (<usize>count << 2);
+  let p = x, q = y;
+  while (p < end) {
+    const chunkEnd = min<usize>(end, p + (<usize>CHUNK << 2));
+    let sum = f32x4.splat(0);
+    let a = p, b = q;
+    while (a < chunkEnd) {
+      const d0 = scaleVec(a, sv, mul), d1 = scaleVec(a + 16, sv, mul);
+      const d2 = scaleVec(a + 32, sv, mul), d3 = scaleVec(a + 48, sv, mul);
+      sum = f32x4.add(sum, f32x4.add(f32x4.add(d0, d1), f32x4.add(d2, d3)));
+      narrowStore(b,
+        roundLowVec(d0, lo, magic, bias), roundLowVec(d1, lo, magic, bias),
+        roundLowVec(d2, lo, magic, bias), roundLowVec(d3, lo, magic, bias), t);
+      a += 64;
+      b += 16;
+    }
+    if (v128.any_true(f32x4.ne(sum, sum))) {
+      a = p;
+      b = q;
+      while (a < chunkEnd) {
+        narrowStore(b,
+          roundLowVec(zeroNaN(scaleVec(a, sv, mul)), lo, magic, bias),
+          roundLowVec(zeroNaN(scaleVec(a + 16, sv, mul)), lo, magic, bias),
+          roundLowVec(zeroNaN(scaleVec(a + 32, sv, mul)), lo, magic, bias),
+          roundLowVec(zeroNaN(scaleVec(a + 48, sv, mul)), lo, magic, bias), t);
+        a += 64;
+        b += 16;
+      }
+    }
+    p = chunkEnd;
+    q = b;
+  }
 }
 
 /**
@@ -97,9 +158,8 @@ const MAGIC_BITS: i32 = 0x4B400000;
 function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const sv = f32x4.splat(s);
+    i = n & ~15;
     const lo = f32x4.splat(<f32>(qmin(t) - zp));
-    const hi = f32x4.splat(<f32>(qmax(t) - zp));
     const bias = i32x4.splat(MAGIC_BITS - zp);
     // Constants derived from s (0 * s is +-0 for the finite scales accepted here), so the
     // optimizer keeps them in registers: folded into the loop, V8 rebuilds each v128
@@ -109,16 +169,12 @@ function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32):
     const r: f32 = <f32>1 / s;
     if (exactReciprocal(s, r)) {
       const rv = f32x4.splat(r);
-      for (; i + 16 <= n; i += 16) {
-        const p = x + (<usize>i << 2);
-        narrowStore(y + <usize>i,
-          roundVec(clampVec(f32x4.mul(v128.load(p), rv), lo, hi), magic, bias),
-          roundVec(clampVec(f32x4.mul(v128.load(p, 16), rv), lo, hi), magic, bias),
-          roundVec(clampVec(f32x4.mul(v128.load(p, 32), rv), lo, hi), magic, bias),
-          roundVec(clampVec(f32x4.mul(v128.load(p, 48), rv), lo, hi), magic, bias), t);
-      }
+      if (t == TYPE_UINT8) quantizeVec(x, y, i, rv, lo, magic, bias, TYPE_UINT8, true);
+      else quantizeVec(x, y, i, rv, lo, magic, bias, TYPE_INT8, true);
     } else {
-      for (; i + 16 <= n; i += 16) quantize16Div(x + (<usize>i << 2), y + <usize>i, sv, lo, hi, magic, bias, t);
+      const sv = f32x4.splat(s);
+      if (t == TYPE_UINT8) quantizeVec(x, y, i, sv, lo, magic, bias, TYPE_UINT8, false);
+      else quantizeVec(x, y, i, sv, lo, magic, bias, TYPE_INT8, false);
     }
   }
   for (; i < n; i++) {

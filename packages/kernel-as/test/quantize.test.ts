@@ -65,6 +65,34 @@ describe('QuantizeLinear', () => {
     }
   });
 
+  it('gives the same bytes in chunks with and without NaN, for extreme quotients and both scale paths', async () => {
+    const kernels = await allKernels();
+    // 5000 values: four full 1024-value chunks of the vector loop and a partial one, then a scalar tail.
+    // Chunk 1 holds NaN, chunk 2 both infinities (their sum is NaN too), chunk 3 only finite extremes.
+    const n = 5000;
+    const next = rng(77);
+    for (const scale of [1 / 32, 0.0731, 2 ** 20]) {
+      const extremes = [3.4e38, -3.4e38, 2 ** 22, -(2 ** 22), 2 ** 23, -(2 ** 23), 1.5 * 2 ** 23, -1.5 * 2 ** 23,
+        -2.5 * 2 ** 23, -3 * 2 ** 23, 2 ** 24, -(2 ** 25), 255.5, -255.5, 383.5, -383.5, 127.5, -128.5].map((v) => v * scale);
+      const x = Float32Array.from({ length: n }, () => ((next() / 2 ** 32) * 2 - 1) * 300 * scale);
+      for (let i = 0; i < 40; i++) {
+        x[3072 + ((next() >>> 0) % 1024)] = extremes[i % extremes.length]!;
+        x[(next() >>> 0) % n] = extremes[(i * 7) % extremes.length]!;
+      }
+      x[1024 + 517] = NaN;
+      x[2048 + 3] = Infinity;
+      x[2048 + 900] = -Infinity;
+      x[n - 2] = NaN;
+      for (const [type, zp] of [['uint8', 0], ['uint8', 128], ['uint8', 255], ['int8', -128], ['int8', 0], ['int8', 127]] as const) {
+        const want = ref.quantizeLinear(x, [scale], [zp], type, { axisLen: n, inner: 1, mode: 'tensor' });
+        expect(want[1024 + 517]).toBe(zp);
+        for (const k of kernels) {
+          expect(Array.from(k.quantizeLinear(x, { scale, zeroPoint: zp, type })), `${k.build} ${scale} ${type} ${zp}`).toEqual(want);
+        }
+      }
+    }
+  });
+
   it('quantizes per axis along any axis of any rank, and per block', async () => {
     const kernels = await allKernels();
     const cases: { dims: number[]; axis: number; block?: number }[] = [
