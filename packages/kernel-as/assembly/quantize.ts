@@ -68,21 +68,27 @@ const MAGIC_BITS: i32 = 0x4B400000;
   return i32x4.sub(f32x4.add(c, magic), bias);
 }
 
-/**
- * One vector of quotients (no NaN lanes) to round(d) + zp, left for the saturating narrows
- * to clamp from above. Only the lower bound lo = qmin - zp is applied: it keeps
- * d + magic positive, and every d + magic from magic + lo up to +Infinity has float bits
- * that grow with its value, so a quotient beyond qmax - zp (up to +Infinity) gives an
- * integer above qmax, which the narrows saturate exactly as the clamp would have. Below
- * 2^22 the integer is round(d) + zp; above, at least 2^22 + zp.
- */
-@inline function roundLowVec(d: v128, lo: v128, magic: v128, bias: v128): v128 {
-  return i32x4.sub(f32x4.add(f32x4.pmax(d, lo), magic), bias);
-}
-
 /** NaN lanes to 0 (they quantize to the zero point). */
 @inline function zeroNaN(d: v128): v128 {
   return v128.and(d, f32x4.eq(d, d));
+}
+
+/**
+ * round(c / s) + zp for one vector of inputs c already clamped from below (no NaN lanes),
+ * left for the saturating narrows to clamp from above. `sv` holds s, or 1 / s when `mul`.
+ * The lower clamp keeps c / s + magic positive, and every c / s + magic from there up to
+ * +Infinity has float bits that grow with its value, so a quotient beyond qmax - zp (up
+ * to +Infinity) gives an integer above qmax, which the narrows saturate exactly as a clamp
+ * would have. Below 2^22 the integer is round(c / s) + zp; above, at least 2^22 + zp.
+ * With an exact reciprocal c * (1 / s) is exact (a power of two; a product too small to
+ * be exact vanishes in + magic either way), so the relaxed build's multiply-add gives the
+ * same sum fused or not.
+ */
+@inline function roundScaled(c: v128, sv: v128, magic: v128, bias: v128, mul: bool): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (mul) return i32x4.sub(f32x4.relaxed_madd(c, sv, magic), bias);
+  }
+  return i32x4.sub(f32x4.add(mul ? f32x4.mul(c, sv) : f32x4.div(c, sv), magic), bias);
 }
 
 /** Saturates four vectors of integers to 16 bytes of type t (a constant at every call site). */
@@ -93,23 +99,28 @@ const MAGIC_BITS: i32 = 0x4B400000;
   else v128.store(y, i8x16.narrow_i16x8_s(h0, h1));
 }
 
-/** x / s, or x * s when `mul` (s then holds the exact reciprocal). */
-@inline function scaleVec(p: usize, sv: v128, mul: bool): v128 {
-  return mul ? f32x4.mul(v128.load(p), sv) : f32x4.div(v128.load(p), sv);
+/** 16 elements at p to 16 bytes at y, NaN lanes to the zero point. */
+@inline function quantize16Careful(p: usize, y: usize, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool): void {
+  narrowStore(y,
+    roundScaled(f32x4.pmax(zeroNaN(v128.load(p)), loX), sv, magic, bias, mul),
+    roundScaled(f32x4.pmax(zeroNaN(v128.load(p, 16)), loX), sv, magic, bias, mul),
+    roundScaled(f32x4.pmax(zeroNaN(v128.load(p, 32)), loX), sv, magic, bias, mul),
+    roundScaled(f32x4.pmax(zeroNaN(v128.load(p, 48)), loX), sv, magic, bias, mul), t);
 }
 
 /** Elements per chunk of the vector loop: 4 KiB of input, so a chunk done again is still in L1. */
 const CHUNK: i32 = 1024;
 
 /**
- * The vector loop over `count` (a multiple of 16) elements from x to y. `t` and `mul` are
- * constants at each call site, so each instance is a loop of its own with no branch or
- * select on them inside. Each chunk runs first without zeroing NaN lanes, summing its
- * quotients instead (a NaN anywhere makes the sum NaN; so can Infinity - Infinity), and
- * only a chunk whose sum is NaN is done again with NaN lanes zeroed. Both passes compute
- * the same bytes for every lane that is not NaN.
+ * The vector loop over `count` (a multiple of 32) elements from x to y; `loX` is the lower
+ * clamp in x's units (lo * s: lo / s' for s' = 1 / s). `t` and `mul` are constants at each
+ * call site, so each instance is a loop of its own with no branch or select on them
+ * inside. Each chunk runs first without zeroing NaN lanes, summing its inputs instead (a
+ * NaN anywhere makes the sum NaN; so can Infinity - Infinity), and only a chunk whose sum
+ * is NaN is done again with NaN lanes zeroed. Both passes compute the same bytes for every
+ * lane that is not NaN.
  */
-@inline function quantizeVec(x: usize, y: usize, count: i32, sv: v128, lo: v128, magic: v128, bias: v128, t: i32, mul: bool): void {
+@inline function quantizeVec(x: usize, y: usize, count: i32, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool): void {
   const end = x + (<usize>count << 2);
   let p = x, q = y;
   while (p < end) {
@@ -117,27 +128,20 @@ const CHUNK: i32 = 1024;
     let sum = f32x4.splat(0);
     let a = p, b = q;
     while (a < chunkEnd) {
-      const d0 = scaleVec(a, sv, mul), d1 = scaleVec(a + 16, sv, mul);
-      const d2 = scaleVec(a + 32, sv, mul), d3 = scaleVec(a + 48, sv, mul);
-      sum = f32x4.add(sum, f32x4.add(f32x4.add(d0, d1), f32x4.add(d2, d3)));
+      const x0 = v128.load(a), x1 = v128.load(a, 16), x2 = v128.load(a, 32), x3 = v128.load(a, 48);
+      const x4 = v128.load(a, 64), x5 = v128.load(a, 80), x6 = v128.load(a, 96), x7 = v128.load(a, 112);
+      sum = f32x4.add(sum, f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), f32x4.add(f32x4.add(x4, x5), f32x4.add(x6, x7))));
       narrowStore(b,
-        roundLowVec(d0, lo, magic, bias), roundLowVec(d1, lo, magic, bias),
-        roundLowVec(d2, lo, magic, bias), roundLowVec(d3, lo, magic, bias), t);
-      a += 64;
-      b += 16;
+        roundScaled(f32x4.pmax(x0, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x1, loX), sv, magic, bias, mul),
+        roundScaled(f32x4.pmax(x2, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x3, loX), sv, magic, bias, mul), t);
+      narrowStore(b + 16,
+        roundScaled(f32x4.pmax(x4, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x5, loX), sv, magic, bias, mul),
+        roundScaled(f32x4.pmax(x6, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x7, loX), sv, magic, bias, mul), t);
+      a += 128;
+      b += 32;
     }
     if (v128.any_true(f32x4.ne(sum, sum))) {
-      a = p;
-      b = q;
-      while (a < chunkEnd) {
-        narrowStore(b,
-          roundLowVec(zeroNaN(scaleVec(a, sv, mul)), lo, magic, bias),
-          roundLowVec(zeroNaN(scaleVec(a + 16, sv, mul)), lo, magic, bias),
-          roundLowVec(zeroNaN(scaleVec(a + 32, sv, mul)), lo, magic, bias),
-          roundLowVec(zeroNaN(scaleVec(a + 48, sv, mul)), lo, magic, bias), t);
-        a += 64;
-        b += 16;
-      }
+      for (let c = p, d = q; c < chunkEnd; c += 64, d += 16) quantize16Careful(c, d, sv, loX, magic, bias, t, mul);
     }
     p = chunkEnd;
     q = b;
@@ -158,23 +162,26 @@ const CHUNK: i32 = 1024;
 function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    i = n & ~15;
-    const lo = f32x4.splat(<f32>(qmin(t) - zp));
+    i = n & ~31;
+    const lo: f32 = <f32>(qmin(t) - zp);
     const bias = i32x4.splat(MAGIC_BITS - zp);
     // Constants derived from s (0 * s is +-0 for the finite scales accepted here), so the
     // optimizer keeps them in registers: folded into the loop, V8 rebuilds each v128
     // constant from general registers on every use.
     const zero: f32 = <f32>0 * s;
     const magic = f32x4.splat(MAGIC_F + zero);
+    // The lower clamp in x's units: lo * s, exact for a power-of-two s. When it overflows
+    // to -Infinity (s > 2^119), every x / s is above -2^9 anyway, well inside the rounding's range.
+    const loX = f32x4.splat(lo * s);
     const r: f32 = <f32>1 / s;
     if (exactReciprocal(s, r)) {
       const rv = f32x4.splat(r);
-      if (t == TYPE_UINT8) quantizeVec(x, y, i, rv, lo, magic, bias, TYPE_UINT8, true);
-      else quantizeVec(x, y, i, rv, lo, magic, bias, TYPE_INT8, true);
+      if (t == TYPE_UINT8) quantizeVec(x, y, i, rv, loX, magic, bias, TYPE_UINT8, true);
+      else quantizeVec(x, y, i, rv, loX, magic, bias, TYPE_INT8, true);
     } else {
       const sv = f32x4.splat(s);
-      if (t == TYPE_UINT8) quantizeVec(x, y, i, sv, lo, magic, bias, TYPE_UINT8, false);
-      else quantizeVec(x, y, i, sv, lo, magic, bias, TYPE_INT8, false);
+      if (t == TYPE_UINT8) quantizeVec(x, y, i, sv, loX, magic, bias, TYPE_UINT8, false);
+      else quantizeVec(x, y, i, sv, loX, magic, bias, TYPE_INT8, false);
     }
   }
   for (; i < n; i++) {
