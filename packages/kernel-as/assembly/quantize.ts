@@ -220,6 +220,17 @@ function quantizeSpanVec(x: usize, y: usize, n: i32, scales: usize, zps: usize, 
   }
 }
 
+/** 16 bytes of type t (a constant at each call site) at x to 16 floats (q - zp) * s at y. */
+@inline function dequantize16(x: usize, y: usize, sv: v128, zh: v128, t: i32): void {
+  const b = v128.load(x);
+  const lo = i16x8.sub(t == TYPE_UINT8 ? i16x8.extend_low_i8x16_u(b) : i16x8.extend_low_i8x16_s(b), zh);
+  const hi = i16x8.sub(t == TYPE_UINT8 ? i16x8.extend_high_i8x16_u(b) : i16x8.extend_high_i8x16_s(b), zh);
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), sv));
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), sv), 16);
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), sv), 32);
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), sv), 48);
+}
+
 function dequantizeSpanConst(x: usize, t: i32, y: usize, n: i32, s: f32, zp: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -231,15 +242,12 @@ function dequantizeSpanConst(x: usize, t: i32, y: usize, n: i32, s: f32, zp: i32
         v128.store(y + (<usize>i << 2), f32x4.mul(f32x4.convert_i32x4_s(v), sv));
       }
     } else {
-      for (; i + 16 <= n; i += 16) {
-        const b = v128.load(x + <usize>i);
-        const lo = t == TYPE_UINT8 ? i16x8.extend_low_i8x16_u(b) : i16x8.extend_low_i8x16_s(b);
-        const hi = t == TYPE_UINT8 ? i16x8.extend_high_i8x16_u(b) : i16x8.extend_high_i8x16_s(b);
-        const out = y + (<usize>i << 2);
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_s(lo), zv)), sv));
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_s(lo), zv)), sv), 16);
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_s(hi), zv)), sv), 32);
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_s(hi), zv)), sv), 48);
+      // One loop per byte type (no select on t inside); q - zp is exact in int16.
+      const zh = i16x8.splat(<i16>zp);
+      if (t == TYPE_UINT8) {
+        for (; i + 16 <= n; i += 16) dequantize16(x + <usize>i, y + (<usize>i << 2), sv, zh, TYPE_UINT8);
+      } else {
+        for (; i + 16 <= n; i += 16) dequantize16(x + <usize>i, y + (<usize>i << 2), sv, zh, TYPE_INT8);
       }
     }
   }

@@ -158,6 +158,21 @@ describe('DequantizeLinear', () => {
       }
     }
   });
+
+  it('covers every byte value against the extreme zero points of both types', async () => {
+    const u8 = Uint8Array.from({ length: 256 + 13 }, (_, i) => (i * 7) & 255);
+    const i8 = Int8Array.from(u8);
+    for (const k of await allKernels()) {
+      for (const zp of [0, 255, 128]) {
+        const want = ref.dequantizeLinear(u8, [0.37], [zp], { axisLen: u8.length, inner: 1, mode: 'tensor' });
+        expect(Array.from(k.dequantizeLinear(u8, { scale: 0.37, zeroPoint: zp })), `${k.build} uint8 ${zp}`).toEqual(Array.from(want));
+      }
+      for (const zp of [-128, 127, 0]) {
+        const want = ref.dequantizeLinear(i8, [3.1], [zp], { axisLen: i8.length, inner: 1, mode: 'tensor' });
+        expect(Array.from(k.dequantizeLinear(i8, { scale: 3.1, zeroPoint: zp })), `${k.build} int8 ${zp}`).toEqual(Array.from(want));
+      }
+    }
+  });
 });
 
 describe('DynamicQuantizeLinear', () => {
