@@ -446,6 +446,8 @@ export default defineSuite({
     { case: 'matmul 1x1x1', ours: 'simd', peer: 'ort-web' },
     { case: 'QuantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'QuantizeLinear 1M', ours: 'simd', peer: 'js' },
+    { case: 'QuantizeLinear 1M', ours: 'simd tensor', peer: 'ort-node' },
+    { case: 'QuantizeLinear 1M', ours: 'relaxed tensor', peer: 'ort-node' },
     { case: 'DynamicQuantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'DequantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'delta encode 4 MiB', ours: 'simd', peer: 'js' },
