@@ -209,8 +209,21 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     }
     return { run, output, dispose: () => s.release() };
   };
-  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work).
+  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work) and DequantizeLinear.
   const tensorApi = (kernel: Kernel): Runner => {
+    if (op === 'DequantizeLinear') {
+      const input = kernel.tensor('uint8', [n], q());
+      const out = kernel.tensor('float32', [n]);
+      const options = { scale: DQ_SCALE, zeroPoint: Q_ZERO_POINT };
+      return {
+        run: () => kernel.dequantizeLinearTensor(input, options, out),
+        output: () => out.data.slice(),
+        dispose: () => {
+          out.free();
+          input.free();
+        },
+      };
+    }
     const input = kernel.tensor('float32', [n], x());
     const out = kernel.tensor('uint8', [n]);
     const options = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
@@ -248,7 +261,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
   const contenders: Contender[] = [
     ...BUILDS.map((b) => ours(b, false, headline)),
     ...BUILDS.map((b) => ours(b, true, raw)),
-    ...(op === 'QuantizeLinear' ? BUILDS.map((b) => oursTensor(b, tensorApi)) : []),
+    ...(op !== 'DynamicQuantizeLinear' ? BUILDS.map((b) => oursTensor(b, tensorApi)) : []),
     peer('ort-web', () => ortRunner('web', model(), inputs())),
     peer('ort-node', () => ortRunner('node', model(), inputs())),
     peer('js', jsRun),
@@ -261,7 +274,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     contenders,
     ratios: [
       ...standardRatios(['ort-web', 'ort-node', 'js']),
-      ...(op === 'QuantizeLinear' ? BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]) : []),
+      ...(op !== 'DynamicQuantizeLinear' ? BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]) : []),
     ],
     verify: verifyAgainst(expected),
   };
