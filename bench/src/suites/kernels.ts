@@ -209,26 +209,16 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     }
     return { run, output, dispose: () => s.release() };
   };
-  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work) and DequantizeLinear.
+  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work) and DequantizeLinear:
+  // input and output tensors made once, the run writes into the output.
   const tensorApi = (kernel: Kernel): Runner => {
-    if (op === 'DequantizeLinear') {
-      const input = kernel.tensor('uint8', [n], q());
-      const out = kernel.tensor('float32', [n]);
-      const options = { scale: DQ_SCALE, zeroPoint: Q_ZERO_POINT };
-      return {
-        run: () => kernel.dequantizeLinearTensor(input, options, out),
-        output: () => out.data.slice(),
-        dispose: () => {
-          out.free();
-          input.free();
-        },
-      };
-    }
-    const input = kernel.tensor('float32', [n], x());
-    const out = kernel.tensor('uint8', [n]);
-    const options = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
+    const dequantize = op === 'DequantizeLinear';
+    const input = dequantize ? kernel.tensor('uint8', [n], q()) : kernel.tensor('float32', [n], x());
+    const out = kernel.tensor(dequantize ? 'float32' : 'uint8', [n]);
+    const qOptions = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
+    const dqOptions = { scale: DQ_SCALE, zeroPoint: Q_ZERO_POINT };
     return {
-      run: () => kernel.quantizeLinearTensor(input, options, out),
+      run: dequantize ? () => kernel.dequantizeLinearTensor(input, dqOptions, out) : () => kernel.quantizeLinearTensor(input, qOptions, out),
       output: () => out.data.slice(),
       dispose: () => {
         out.free();
