@@ -99,13 +99,21 @@ const MAGIC_BITS: i32 = 0x4B400000;
   else v128.store(y, i8x16.narrow_i16x8_s(h0, h1));
 }
 
+/**
+ * The lower clamp of x / s, applied to x: x / s >= lo is x >= lo * s for a positive scale
+ * and x <= lo * s for a negative one (`neg`, a constant at each call site).
+ */
+@inline function clampX(v: v128, loX: v128, neg: bool): v128 {
+  return neg ? f32x4.pmin(v, loX) : f32x4.pmax(v, loX);
+}
+
 /** 16 elements at p to 16 bytes at y, NaN lanes to the zero point. */
-@inline function quantize16Careful(p: usize, y: usize, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool): void {
+@inline function quantize16Careful(p: usize, y: usize, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool, neg: bool): void {
   narrowStore(y,
-    roundScaled(f32x4.pmax(zeroNaN(v128.load(p)), loX), sv, magic, bias, mul),
-    roundScaled(f32x4.pmax(zeroNaN(v128.load(p, 16)), loX), sv, magic, bias, mul),
-    roundScaled(f32x4.pmax(zeroNaN(v128.load(p, 32)), loX), sv, magic, bias, mul),
-    roundScaled(f32x4.pmax(zeroNaN(v128.load(p, 48)), loX), sv, magic, bias, mul), t);
+    roundScaled(clampX(zeroNaN(v128.load(p)), loX, neg), sv, magic, bias, mul),
+    roundScaled(clampX(zeroNaN(v128.load(p, 16)), loX, neg), sv, magic, bias, mul),
+    roundScaled(clampX(zeroNaN(v128.load(p, 32)), loX, neg), sv, magic, bias, mul),
+    roundScaled(clampX(zeroNaN(v128.load(p, 48)), loX, neg), sv, magic, bias, mul), t);
 }
 
 /** Elements per chunk of the vector loop: 4 KiB of input, so a chunk done again is still in L1. */
@@ -120,7 +128,7 @@ const CHUNK: i32 = 1024;
  * is NaN is done again with NaN lanes zeroed. Both passes compute the same bytes for every
  * lane that is not NaN.
  */
-@inline function quantizeVec(x: usize, y: usize, count: i32, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool): void {
+@inline function quantizeVec(x: usize, y: usize, count: i32, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool, neg: bool): void {
   const end = x + (<usize>count << 2);
   let p = x, q = y;
   while (p < end) {
@@ -132,16 +140,16 @@ const CHUNK: i32 = 1024;
       const x4 = v128.load(a, 64), x5 = v128.load(a, 80), x6 = v128.load(a, 96), x7 = v128.load(a, 112);
       sum = f32x4.add(sum, f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), f32x4.add(f32x4.add(x4, x5), f32x4.add(x6, x7))));
       narrowStore(b,
-        roundScaled(f32x4.pmax(x0, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x1, loX), sv, magic, bias, mul),
-        roundScaled(f32x4.pmax(x2, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x3, loX), sv, magic, bias, mul), t);
+        roundScaled(clampX(x0, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x1, loX, neg), sv, magic, bias, mul),
+        roundScaled(clampX(x2, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x3, loX, neg), sv, magic, bias, mul), t);
       narrowStore(b + 16,
-        roundScaled(f32x4.pmax(x4, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x5, loX), sv, magic, bias, mul),
-        roundScaled(f32x4.pmax(x6, loX), sv, magic, bias, mul), roundScaled(f32x4.pmax(x7, loX), sv, magic, bias, mul), t);
+        roundScaled(clampX(x4, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x5, loX, neg), sv, magic, bias, mul),
+        roundScaled(clampX(x6, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x7, loX, neg), sv, magic, bias, mul), t);
       a += 128;
       b += 32;
     }
     if (v128.any_true(f32x4.ne(sum, sum))) {
-      for (let c = p, d = q; c < chunkEnd; c += 64, d += 16) quantize16Careful(c, d, sv, loX, magic, bias, t, mul);
+      for (let c = p, d = q; c < chunkEnd; c += 64, d += 16) quantize16Careful(c, d, sv, loX, magic, bias, t, mul, neg);
     }
     p = chunkEnd;
     q = b;
@@ -159,6 +167,19 @@ const CHUNK: i32 = 1024;
   return (sb & 0x007F_FFFF) == 0 && sb >= 0x0080_0000 && rb >= 0x0080_0000 && rb < 0x7F80_0000;
 }
 
+/** Picks the loop for t, the scale's sign (`neg`, a constant at each call site) and the scaling. */
+@inline function quantizeScaled(x: usize, y: usize, count: i32, s: f32, r: f32, loX: v128, magic: v128, bias: v128, t: i32, neg: bool): void {
+  if (exactReciprocal(s, r)) {
+    const rv = f32x4.splat(r);
+    if (t == TYPE_UINT8) quantizeVec(x, y, count, rv, loX, magic, bias, TYPE_UINT8, true, neg);
+    else quantizeVec(x, y, count, rv, loX, magic, bias, TYPE_INT8, true, neg);
+  } else {
+    const sv = f32x4.splat(s);
+    if (t == TYPE_UINT8) quantizeVec(x, y, count, sv, loX, magic, bias, TYPE_UINT8, false, neg);
+    else quantizeVec(x, y, count, sv, loX, magic, bias, TYPE_INT8, false, neg);
+  }
+}
+
 function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -171,18 +192,11 @@ function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32):
     const zero: f32 = <f32>0 * s;
     const magic = f32x4.splat(MAGIC_F + zero);
     // The lower clamp in x's units: lo * s, exact for a power-of-two s. When it overflows
-    // to -Infinity (s > 2^119), every x / s is above -2^9 anyway, well inside the rounding's range.
+    // to an infinity (|s| > 2^119), every x / s is above -2^9 anyway, well inside the rounding's range.
     const loX = f32x4.splat(lo * s);
     const r: f32 = <f32>1 / s;
-    if (exactReciprocal(s, r)) {
-      const rv = f32x4.splat(r);
-      if (t == TYPE_UINT8) quantizeVec(x, y, i, rv, loX, magic, bias, TYPE_UINT8, true);
-      else quantizeVec(x, y, i, rv, loX, magic, bias, TYPE_INT8, true);
-    } else {
-      const sv = f32x4.splat(s);
-      if (t == TYPE_UINT8) quantizeVec(x, y, i, sv, loX, magic, bias, TYPE_UINT8, false);
-      else quantizeVec(x, y, i, sv, loX, magic, bias, TYPE_INT8, false);
-    }
+    if (s > 0) quantizeScaled(x, y, i, s, r, loX, magic, bias, t, false);
+    else quantizeScaled(x, y, i, s, r, loX, magic, bias, t, true);
   }
   for (; i < n; i++) {
     store<u8>(y + <usize>i, <u8>quantizeOne(load<f32>(x + (<usize>i << 2)), s, zp, t));

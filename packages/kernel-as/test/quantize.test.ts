@@ -72,7 +72,8 @@ describe('QuantizeLinear', () => {
     const n = 5000;
     const next = rng(77);
     // 2^125: lo * scale overflows to -Infinity, so the lower clamp in x's units is none.
-    for (const scale of [1 / 32, 0.0731, 2 ** 20, 2 ** 125, 3 * 2 ** 124]) {
+    // Negative scales reverse the order: the lower clamp of x / s bounds x from above.
+    for (const scale of [1 / 32, 0.0731, 2 ** 20, 2 ** 125, 3 * 2 ** 124, -1 / 32, -0.0731, -(2 ** 125)]) {
       const extremes = [3.4e38, -3.4e38, 2 ** 22, -(2 ** 22), 2 ** 23, -(2 ** 23), 1.5 * 2 ** 23, -1.5 * 2 ** 23,
         -2.5 * 2 ** 23, -3 * 2 ** 23, 2 ** 24, -(2 ** 25), 255.5, -255.5, 383.5, -383.5, 127.5, -128.5].map((v) => v * scale);
       const x = Float32Array.from({ length: n }, () => ((next() / 2 ** 32) * 2 - 1) * 300 * scale);
