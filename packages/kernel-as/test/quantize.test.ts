@@ -10,13 +10,14 @@ function randomFloats(n: number, seed: number, spread: number): Float32Array {
 }
 
 describe('QuantizeLinear', () => {
-  it('matches the reference per tensor for random data, scales and zero points', async () => {
+  it('matches the reference per tensor for random data, scales of both signs and zero points', async () => {
     const kernels = await allKernels();
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(),
-        fc.float({ min: Math.fround(1e-4), max: 100, noNaN: true }), fc.integer({ min: -128, max: 255 }),
-        (n, seed, signed, scale, zpRaw) => {
+        fc.float({ min: Math.fround(1e-4), max: 100, noNaN: true }), fc.integer({ min: -128, max: 255 }), fc.boolean(),
+        (n, seed, signed, magnitude, zpRaw, negative) => {
+          const scale = negative ? -magnitude : magnitude;
           const type = signed ? 'int8' : 'uint8';
           const zp = signed ? Math.max(-128, Math.min(127, zpRaw)) : Math.max(0, zpRaw);
           const x = randomFloats(n, seed, scale * 300);
