@@ -209,13 +209,16 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     }
     return { run, output, dispose: () => s.release() };
   };
-  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work).
+  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work) and DequantizeLinear:
+  // input and output tensors made once, the run writes into the output.
   const tensorApi = (kernel: Kernel): Runner => {
-    const input = kernel.tensor('float32', [n], x());
-    const out = kernel.tensor('uint8', [n]);
-    const options = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
+    const dequantize = op === 'DequantizeLinear';
+    const input = dequantize ? kernel.tensor('uint8', [n], q()) : kernel.tensor('float32', [n], x());
+    const out = kernel.tensor(dequantize ? 'float32' : 'uint8', [n]);
+    const qOptions = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
+    const dqOptions = { scale: DQ_SCALE, zeroPoint: Q_ZERO_POINT };
     return {
-      run: () => kernel.quantizeLinearTensor(input, options, out),
+      run: dequantize ? () => kernel.dequantizeLinearTensor(input, dqOptions, out) : () => kernel.quantizeLinearTensor(input, qOptions, out),
       output: () => out.data.slice(),
       dispose: () => {
         out.free();
@@ -248,7 +251,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
   const contenders: Contender[] = [
     ...BUILDS.map((b) => ours(b, false, headline)),
     ...BUILDS.map((b) => ours(b, true, raw)),
-    ...(op === 'QuantizeLinear' ? BUILDS.map((b) => oursTensor(b, tensorApi)) : []),
+    ...(op !== 'DynamicQuantizeLinear' ? BUILDS.map((b) => oursTensor(b, tensorApi)) : []),
     peer('ort-web', () => ortRunner('web', model(), inputs())),
     peer('ort-node', () => ortRunner('node', model(), inputs())),
     peer('js', jsRun),
@@ -261,7 +264,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     contenders,
     ratios: [
       ...standardRatios(['ort-web', 'ort-node', 'js']),
-      ...(op === 'QuantizeLinear' ? BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]) : []),
+      ...(op !== 'DynamicQuantizeLinear' ? BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]) : []),
     ],
     verify: verifyAgainst(expected),
   };
@@ -446,6 +449,8 @@ export default defineSuite({
     { case: 'matmul 1x1x1', ours: 'simd', peer: 'ort-web' },
     { case: 'QuantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'QuantizeLinear 1M', ours: 'simd', peer: 'js' },
+    { case: 'QuantizeLinear 1M', ours: 'simd tensor', peer: 'ort-node' },
+    { case: 'QuantizeLinear 1M', ours: 'relaxed tensor', peer: 'ort-node' },
     { case: 'DynamicQuantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'DequantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'delta encode 4 MiB', ours: 'simd', peer: 'js' },

@@ -68,19 +68,92 @@ const MAGIC_BITS: i32 = 0x4B400000;
   return i32x4.sub(f32x4.add(c, magic), bias);
 }
 
+/** NaN lanes to 0 (they quantize to the zero point). */
+@inline function zeroNaN(d: v128): v128 {
+  return v128.and(d, f32x4.eq(d, d));
+}
+
+/**
+ * round(c / s) + zp for one vector of inputs c already clamped from below (no NaN lanes),
+ * left for the saturating narrows to clamp from above. `sv` holds s, or 1 / s when `mul`.
+ * The lower clamp keeps c / s + magic positive, and every c / s + magic from there up to
+ * +Infinity has float bits that grow with its value, so a quotient beyond qmax - zp (up
+ * to +Infinity) gives an integer above qmax, which the narrows saturate exactly as a clamp
+ * would have. Below 2^22 the integer is round(c / s) + zp; above, at least 2^22 + zp.
+ * With an exact reciprocal c * (1 / s) is exact (a power of two; a product too small to
+ * be exact vanishes in + magic either way), so the relaxed build's multiply-add gives the
+ * same sum fused or not.
+ */
+@inline function roundScaled(c: v128, sv: v128, magic: v128, bias: v128, mul: bool): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (mul) return i32x4.sub(f32x4.relaxed_madd(c, sv, magic), bias);
+  }
+  return i32x4.sub(f32x4.add(mul ? f32x4.mul(c, sv) : f32x4.div(c, sv), magic), bias);
+}
+
+/** Saturates four vectors of integers to 16 bytes of type t (a constant at every call site). */
 @inline function narrowStore(y: usize, q0: v128, q1: v128, q2: v128, q3: v128, t: i32): void {
   const h0 = i16x8.narrow_i32x4_s(q0, q1);
   const h1 = i16x8.narrow_i32x4_s(q2, q3);
-  v128.store(y, t == TYPE_UINT8 ? i8x16.narrow_i16x8_u(h0, h1) : i8x16.narrow_i16x8_s(h0, h1));
+  if (t == TYPE_UINT8) v128.store(y, i8x16.narrow_i16x8_u(h0, h1));
+  else v128.store(y, i8x16.narrow_i16x8_s(h0, h1));
 }
 
-/** 16 elements with a true division (the reference semantics). */
-@inline function quantize16Div(p: usize, y: usize, sv: v128, lo: v128, hi: v128, magic: v128, bias: v128, t: i32): void {
+/**
+ * The lower clamp of x / s, applied to x: x / s >= lo is x >= lo * s for a positive scale
+ * and x <= lo * s for a negative one (`neg`, a constant at each call site).
+ */
+@inline function clampX(v: v128, loX: v128, neg: bool): v128 {
+  return neg ? f32x4.pmin(v, loX) : f32x4.pmax(v, loX);
+}
+
+/** 16 elements at p to 16 bytes at y, NaN lanes to the zero point. */
+@inline function quantize16Careful(p: usize, y: usize, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool, neg: bool): void {
   narrowStore(y,
-    roundVec(clampVec(f32x4.div(v128.load(p), sv), lo, hi), magic, bias),
-    roundVec(clampVec(f32x4.div(v128.load(p, 16), sv), lo, hi), magic, bias),
-    roundVec(clampVec(f32x4.div(v128.load(p, 32), sv), lo, hi), magic, bias),
-    roundVec(clampVec(f32x4.div(v128.load(p, 48), sv), lo, hi), magic, bias), t);
+    roundScaled(clampX(zeroNaN(v128.load(p)), loX, neg), sv, magic, bias, mul),
+    roundScaled(clampX(zeroNaN(v128.load(p, 16)), loX, neg), sv, magic, bias, mul),
+    roundScaled(clampX(zeroNaN(v128.load(p, 32)), loX, neg), sv, magic, bias, mul),
+    roundScaled(clampX(zeroNaN(v128.load(p, 48)), loX, neg), sv, magic, bias, mul), t);
+}
+
+/** Elements per chunk of the vector loop: 4 KiB of input, so a chunk done again is still in L1. */
+const CHUNK: i32 = 1024;
+
+/**
+ * The vector loop over `count` (a multiple of 32) elements from x to y; `loX` is the lower
+ * clamp in x's units (lo * s: lo / s' for s' = 1 / s). `t` and `mul` are constants at each
+ * call site, so each instance is a loop of its own with no branch or select on them
+ * inside. Each chunk runs first without zeroing NaN lanes, summing its inputs instead (a
+ * NaN anywhere makes the sum NaN; so can Infinity - Infinity), and only a chunk whose sum
+ * is NaN is done again with NaN lanes zeroed. Both passes compute the same bytes for every
+ * lane that is not NaN.
+ */
+@inline function quantizeVec(x: usize, y: usize, count: i32, sv: v128, loX: v128, magic: v128, bias: v128, t: i32, mul: bool, neg: bool): void {
+  const end = x + (<usize>count << 2);
+  let p = x, q = y;
+  while (p < end) {
+    const chunkEnd = min<usize>(end, p + (<usize>CHUNK << 2));
+    let sum = f32x4.splat(0);
+    let a = p, b = q;
+    while (a < chunkEnd) {
+      const x0 = v128.load(a), x1 = v128.load(a, 16), x2 = v128.load(a, 32), x3 = v128.load(a, 48);
+      const x4 = v128.load(a, 64), x5 = v128.load(a, 80), x6 = v128.load(a, 96), x7 = v128.load(a, 112);
+      sum = f32x4.add(sum, f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), f32x4.add(f32x4.add(x4, x5), f32x4.add(x6, x7))));
+      narrowStore(b,
+        roundScaled(clampX(x0, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x1, loX, neg), sv, magic, bias, mul),
+        roundScaled(clampX(x2, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x3, loX, neg), sv, magic, bias, mul), t);
+      narrowStore(b + 16,
+        roundScaled(clampX(x4, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x5, loX, neg), sv, magic, bias, mul),
+        roundScaled(clampX(x6, loX, neg), sv, magic, bias, mul), roundScaled(clampX(x7, loX, neg), sv, magic, bias, mul), t);
+      a += 128;
+      b += 32;
+    }
+    if (v128.any_true(f32x4.ne(sum, sum))) {
+      for (let c = p, d = q; c < chunkEnd; c += 64, d += 16) quantize16Careful(c, d, sv, loX, magic, bias, t, mul, neg);
+    }
+    p = chunkEnd;
+    q = b;
+  }
 }
 
 /**
@@ -94,32 +167,36 @@ const MAGIC_BITS: i32 = 0x4B400000;
   return (sb & 0x007F_FFFF) == 0 && sb >= 0x0080_0000 && rb >= 0x0080_0000 && rb < 0x7F80_0000;
 }
 
+/** Picks the loop for t, the scale's sign (`neg`, a constant at each call site) and the scaling. */
+@inline function quantizeScaled(x: usize, y: usize, count: i32, s: f32, r: f32, loX: v128, magic: v128, bias: v128, t: i32, neg: bool): void {
+  if (exactReciprocal(s, r)) {
+    const rv = f32x4.splat(r);
+    if (t == TYPE_UINT8) quantizeVec(x, y, count, rv, loX, magic, bias, TYPE_UINT8, true, neg);
+    else quantizeVec(x, y, count, rv, loX, magic, bias, TYPE_INT8, true, neg);
+  } else {
+    const sv = f32x4.splat(s);
+    if (t == TYPE_UINT8) quantizeVec(x, y, count, sv, loX, magic, bias, TYPE_UINT8, false, neg);
+    else quantizeVec(x, y, count, sv, loX, magic, bias, TYPE_INT8, false, neg);
+  }
+}
+
 function quantizeSpanConst(x: usize, y: usize, n: i32, s: f32, zp: i32, t: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const sv = f32x4.splat(s);
-    const lo = f32x4.splat(<f32>(qmin(t) - zp));
-    const hi = f32x4.splat(<f32>(qmax(t) - zp));
+    i = n & ~31;
+    const lo: f32 = <f32>(qmin(t) - zp);
     const bias = i32x4.splat(MAGIC_BITS - zp);
     // Constants derived from s (0 * s is +-0 for the finite scales accepted here), so the
     // optimizer keeps them in registers: folded into the loop, V8 rebuilds each v128
     // constant from general registers on every use.
     const zero: f32 = <f32>0 * s;
     const magic = f32x4.splat(MAGIC_F + zero);
+    // The lower clamp in x's units: lo * s, exact for a power-of-two s. When it overflows
+    // to an infinity (|s| > 2^119), every x / s is above -2^9 anyway, well inside the rounding's range.
+    const loX = f32x4.splat(lo * s);
     const r: f32 = <f32>1 / s;
-    if (exactReciprocal(s, r)) {
-      const rv = f32x4.splat(r);
-      for (; i + 16 <= n; i += 16) {
-        const p = x + (<usize>i << 2);
-        narrowStore(y + <usize>i,
-          roundVec(clampVec(f32x4.mul(v128.load(p), rv), lo, hi), magic, bias),
-          roundVec(clampVec(f32x4.mul(v128.load(p, 16), rv), lo, hi), magic, bias),
-          roundVec(clampVec(f32x4.mul(v128.load(p, 32), rv), lo, hi), magic, bias),
-          roundVec(clampVec(f32x4.mul(v128.load(p, 48), rv), lo, hi), magic, bias), t);
-      }
-    } else {
-      for (; i + 16 <= n; i += 16) quantize16Div(x + (<usize>i << 2), y + <usize>i, sv, lo, hi, magic, bias, t);
-    }
+    if (s > 0) quantizeScaled(x, y, i, s, r, loX, magic, bias, t, false);
+    else quantizeScaled(x, y, i, s, r, loX, magic, bias, t, true);
   }
   for (; i < n; i++) {
     store<u8>(y + <usize>i, <u8>quantizeOne(load<f32>(x + (<usize>i << 2)), s, zp, t));
@@ -157,6 +234,17 @@ function quantizeSpanVec(x: usize, y: usize, n: i32, scales: usize, zps: usize, 
   }
 }
 
+/** 16 bytes of type t (a constant at each call site) at x to 16 floats (q - zp) * s at y. */
+@inline function dequantize16(x: usize, y: usize, sv: v128, zh: v128, t: i32): void {
+  const b = v128.load(x);
+  const lo = i16x8.sub(t == TYPE_UINT8 ? i16x8.extend_low_i8x16_u(b) : i16x8.extend_low_i8x16_s(b), zh);
+  const hi = i16x8.sub(t == TYPE_UINT8 ? i16x8.extend_high_i8x16_u(b) : i16x8.extend_high_i8x16_s(b), zh);
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), sv));
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), sv), 16);
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), sv), 32);
+  v128.store(y, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), sv), 48);
+}
+
 function dequantizeSpanConst(x: usize, t: i32, y: usize, n: i32, s: f32, zp: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -168,15 +256,12 @@ function dequantizeSpanConst(x: usize, t: i32, y: usize, n: i32, s: f32, zp: i32
         v128.store(y + (<usize>i << 2), f32x4.mul(f32x4.convert_i32x4_s(v), sv));
       }
     } else {
-      for (; i + 16 <= n; i += 16) {
-        const b = v128.load(x + <usize>i);
-        const lo = t == TYPE_UINT8 ? i16x8.extend_low_i8x16_u(b) : i16x8.extend_low_i8x16_s(b);
-        const hi = t == TYPE_UINT8 ? i16x8.extend_high_i8x16_u(b) : i16x8.extend_high_i8x16_s(b);
-        const out = y + (<usize>i << 2);
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_s(lo), zv)), sv));
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_s(lo), zv)), sv), 16);
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_s(hi), zv)), sv), 32);
-        v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_s(hi), zv)), sv), 48);
+      // One loop per byte type (no select on t inside); q - zp is exact in int16.
+      const zh = i16x8.splat(<i16>zp);
+      if (t == TYPE_UINT8) {
+        for (; i + 16 <= n; i += 16) dequantize16(x + <usize>i, y + (<usize>i << 2), sv, zh, TYPE_UINT8);
+      } else {
+        for (; i + 16 <= n; i += 16) dequantize16(x + <usize>i, y + (<usize>i << 2), sv, zh, TYPE_INT8);
       }
     }
   }

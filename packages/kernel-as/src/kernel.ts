@@ -131,6 +131,10 @@ interface QuantizePlan {
   layout: ReturnType<typeof paramLayout>;
 }
 
+interface DequantizePlan extends Omit<QuantizePlan, 'type'> {
+  type: QuantType | 'int32';
+}
+
 /** Data for a new tensor: a typed array of the tensor's type, or plain numbers. */
 export type TensorInit = ArrayLike<number>;
 
@@ -601,13 +605,36 @@ export class Kernel implements TensorOwner {
   /** DequantizeLinear: y = float32(x - zeroPoint) * scale, for uint8, int8 or int32 x. */
   dequantizeLinear(x: Uint8Array | Int8Array | Int32Array, options: DequantizeOptions): Float32Array {
     const type: QuantType | 'int32' = x instanceof Int32Array ? 'int32' : byteType(x, 'x');
-    if (options.dims) {
-      checkDims(options.dims, 'dims');
-      checkLength(x, product(options.dims), 'x');
+    const plan = this.dequantizePlan(type, x.length, options, options.dims);
+    if (x.length === 0) return new Float32Array(0);
+    return this.scoped('dequantizeLinear', () => {
+      const px = x instanceof Int32Array ? this.putInt32(x) : this.putBytes(x);
+      const py = this.alloc(x.length * 4);
+      this.runDequantize(plan, px, py);
+      return this.f32v.slice(py >>> 2, (py >>> 2) + x.length);
+    });
+  }
+
+  /**
+   * dequantizeLinear on a uint8, int8 or int32 tensor in the kernel's memory, into `out` or a new float32 tensor of
+   * the same dims. The tensor's dims serve as `options.dims` when those are not given.
+   */
+  dequantizeLinearTensor(x: WasmTensor, options: DequantizeOptions, out?: WasmTensor): WasmTensor<'float32'> {
+    const t = liveTensor(x, this, ['uint8', 'int8', 'int32'] as const, 'x');
+    const plan = this.dequantizePlan(t.type, t.length, options, options.dims ?? t.dims);
+    const y = this.outputTensor(out, ['float32'] as const, 'float32', t.dims, 'out');
+    if (t.length === 0) return y;
+    return this.intoTensor(y, out !== undefined, () => this.scoped('dequantizeLinear', () => this.runDequantize(plan, t.ptr, y.ptr)));
+  }
+
+  private dequantizePlan(type: QuantType | 'int32', count: number, options: DequantizeOptions, dims: readonly number[] | undefined): DequantizePlan {
+    if (dims) {
+      checkDims(dims, 'dims');
+      if (product(dims) !== count) throw new ShapeError(`x has ${count} elements, expected ${product(dims)}`);
     }
     const scales = scalesOf(options.scale);
     checkScales(scales, 'scale', true);
-    const layout = paramLayout(x.length, scales.length, options.dims, options.axis, options.blockSize);
+    const layout = paramLayout(count, scales.length, dims, options.axis, options.blockSize);
     let zps: number[] = [];
     if (options.zeroPoint !== undefined) {
       if (type === 'int32') {
@@ -620,16 +647,15 @@ export class Kernel implements TensorOwner {
         zps = zeroPoints(options.zeroPoint, type, [layout.params], 'zero point');
       }
     }
-    if (x.length === 0) return new Float32Array(0);
-    return this.scoped('dequantizeLinear', () => {
-      const px = x instanceof Int32Array ? this.putInt32(x) : this.putBytes(x);
-      const ps = this.putFloat32(scales);
-      const pz = this.putValues(zps, type);
-      const py = this.alloc(x.length * 4);
-      this.check('dequantizeLinear', this.ex.dequantize_linear(px, type === 'int32' ? TYPE_INT32 : TYPE_CODE[type], layout.outer,
-        layout.axisLen, layout.inner, ps, pz, layout.mode, layout.block, py));
-      return this.f32v.slice(py >>> 2, (py >>> 2) + x.length);
-    });
+    return { type, scales, zps, layout };
+  }
+
+  private runDequantize(plan: DequantizePlan, px: number, py: number): void {
+    const { layout, type } = plan;
+    const ps = this.putFloat32(plan.scales);
+    const pz = this.putValues(plan.zps, type);
+    this.check('dequantizeLinear', this.ex.dequantize_linear(px, type === 'int32' ? TYPE_INT32 : TYPE_CODE[type], layout.outer,
+      layout.axisLen, layout.inner, ps, pz, layout.mode, layout.block, py));
   }
 
   /** DynamicQuantizeLinear (uint8). Throws ValueRangeError on NaN or infinite input. */

@@ -10,13 +10,14 @@ function randomFloats(n: number, seed: number, spread: number): Float32Array {
 }
 
 describe('QuantizeLinear', () => {
-  it('matches the reference per tensor for random data, scales and zero points', async () => {
+  it('matches the reference per tensor for random data, scales of both signs and zero points', async () => {
     const kernels = await allKernels();
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(),
-        fc.float({ min: Math.fround(1e-4), max: 100, noNaN: true }), fc.integer({ min: -128, max: 255 }),
-        (n, seed, signed, scale, zpRaw) => {
+        fc.float({ min: Math.fround(1e-4), max: 100, noNaN: true }), fc.integer({ min: -128, max: 255 }), fc.boolean(),
+        (n, seed, signed, magnitude, zpRaw, negative) => {
+          const scale = negative ? -magnitude : magnitude;
           const type = signed ? 'int8' : 'uint8';
           const zp = signed ? Math.max(-128, Math.min(127, zpRaw)) : Math.max(0, zpRaw);
           const x = randomFloats(n, seed, scale * 300);
@@ -62,6 +63,36 @@ describe('QuantizeLinear', () => {
       const y = k.quantizeLinear(x, { scale: 0.1, zeroPoint: -7, type: 'int8' });
       expect(Array.from(y.subarray(0, 5))).toEqual([-7, 127, -128, -7, 3]);
       expect(Array.from(y.subarray(5)).every((v) => v === -7)).toBe(true);
+    }
+  });
+
+  it('gives the same bytes in chunks with and without NaN, for extreme quotients and both scale paths', async () => {
+    const kernels = await allKernels();
+    // 5000 values: four full 1024-value chunks of the vector loop and a partial one, then a scalar tail.
+    // Chunk 1 holds NaN, chunk 2 both infinities (their sum is NaN too), chunk 3 only finite extremes.
+    const n = 5000;
+    const next = rng(77);
+    // 2^125: lo * scale overflows to -Infinity, so the lower clamp in x's units is none.
+    // Negative scales reverse the order: the lower clamp of x / s bounds x from above.
+    for (const scale of [1 / 32, 0.0731, 2 ** 20, 2 ** 125, 3 * 2 ** 124, -1 / 32, -0.0731, -(2 ** 125)]) {
+      const extremes = [3.4e38, -3.4e38, 2 ** 22, -(2 ** 22), 2 ** 23, -(2 ** 23), 1.5 * 2 ** 23, -1.5 * 2 ** 23,
+        -2.5 * 2 ** 23, -3 * 2 ** 23, 2 ** 24, -(2 ** 25), 255.5, -255.5, 383.5, -383.5, 127.5, -128.5].map((v) => v * scale);
+      const x = Float32Array.from({ length: n }, () => ((next() / 2 ** 32) * 2 - 1) * 300 * scale);
+      for (let i = 0; i < 40; i++) {
+        x[3072 + ((next() >>> 0) % 1024)] = extremes[i % extremes.length]!;
+        x[(next() >>> 0) % n] = extremes[(i * 7) % extremes.length]!;
+      }
+      x[1024 + 517] = NaN;
+      x[2048 + 3] = Infinity;
+      x[2048 + 900] = -Infinity;
+      x[n - 2] = NaN;
+      for (const [type, zp] of [['uint8', 0], ['uint8', 128], ['uint8', 255], ['int8', -128], ['int8', 0], ['int8', 127]] as const) {
+        const want = ref.quantizeLinear(x, [scale], [zp], type, { axisLen: n, inner: 1, mode: 'tensor' });
+        expect(want[1024 + 517]).toBe(zp);
+        for (const k of kernels) {
+          expect(Array.from(k.quantizeLinear(x, { scale, zeroPoint: zp, type })), `${k.build} ${scale} ${type} ${zp}`).toEqual(want);
+        }
+      }
     }
   });
 
@@ -126,6 +157,21 @@ describe('DequantizeLinear', () => {
         expect(Array.from(k.dequantizeLinear(u8, { scale: 0.37, zeroPoint: 201 }))).toEqual(Array.from(ref.dequantizeLinear(u8, [0.37], [201], { axisLen: n, inner: 1, mode: 'tensor' })));
         expect(Array.from(k.dequantizeLinear(i8, { scale: 3.1, zeroPoint: -5 }))).toEqual(Array.from(ref.dequantizeLinear(i8, [3.1], [-5], { axisLen: n, inner: 1, mode: 'tensor' })));
         expect(Array.from(k.dequantizeLinear(i32, { scale: 1e-3 }))).toEqual(Array.from(ref.dequantizeLinear(i32, [1e-3], undefined, { axisLen: n, inner: 1, mode: 'tensor' })));
+      }
+    }
+  });
+
+  it('covers every byte value against the extreme zero points of both types', async () => {
+    const u8 = Uint8Array.from({ length: 256 + 13 }, (_, i) => (i * 7) & 255);
+    const i8 = Int8Array.from(u8);
+    for (const k of await allKernels()) {
+      for (const zp of [0, 255, 128]) {
+        const want = ref.dequantizeLinear(u8, [0.37], [zp], { axisLen: u8.length, inner: 1, mode: 'tensor' });
+        expect(Array.from(k.dequantizeLinear(u8, { scale: 0.37, zeroPoint: zp })), `${k.build} uint8 ${zp}`).toEqual(Array.from(want));
+      }
+      for (const zp of [-128, 127, 0]) {
+        const want = ref.dequantizeLinear(i8, [3.1], [zp], { axisLen: i8.length, inner: 1, mode: 'tensor' });
+        expect(Array.from(k.dequantizeLinear(i8, { scale: 3.1, zeroPoint: zp })), `${k.build} int8 ${zp}`).toEqual(Array.from(want));
       }
     }
   });

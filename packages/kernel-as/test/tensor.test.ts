@@ -88,6 +88,34 @@ describe('tensors in the kernel memory', () => {
     }
   });
 
+  it('dequantizes uint8, int8 and int32 tensors to what the copying API gives, per tensor and per axis', async () => {
+    const u8 = randomBytes(3 * 40, 21, false) as Uint8Array;
+    const i8 = Int8Array.from(u8);
+    const i32 = Int32Array.from(u8, (v, i) => (v - 128) * (i + 1) * 1000);
+    const axisScales = [0.5, 0.031, 7];
+    for (const k of await allKernels()) {
+      k.scope(() => {
+        const cases = [
+          { t: k.tensor('uint8', [3, 40], u8), x: u8, options: { scale: 0.037, zeroPoint: 201 } },
+          { t: k.tensor('int8', [3, 40], i8), x: i8, options: { scale: axisScales, zeroPoint: [-128, 0, 127], axis: 0 } },
+          { t: k.tensor('int32', [3, 40], i32), x: i32, options: { scale: 1e-3 } },
+        ];
+        for (const { t, x, options } of cases) {
+          const y = k.dequantizeLinearTensor(t, options);
+          expect(y.type).toBe('float32');
+          expect(y.dims).toEqual([3, 40]);
+          expect(Array.from(y.data), `${k.build} ${t.type}`).toEqual(Array.from(k.dequantizeLinear(x, { ...options, dims: [3, 40] })));
+        }
+        const out = k.tensor('float32', [3, 40]);
+        expect(k.dequantizeLinearTensor(cases[0]!.t, cases[0]!.options, out)).toBe(out);
+        expect(() => k.dequantizeLinearTensor(cases[0]!.t, cases[0]!.options, k.tensor('float32', [5]))).toThrow(ShapeError);
+        expect(() => k.dequantizeLinearTensor(cases[0]!.t, cases[0]!.options, k.tensor('int32', [3, 40]))).toThrow(TypeMismatchError);
+        expect(() => k.dequantizeLinearTensor(out, { scale: 1 })).toThrow(TypeMismatchError);
+        expect(() => k.dequantizeLinearTensor(cases[1]!.t, { scale: [1, 2] , axis: 0 })).toThrow(ShapeError);
+      });
+    }
+  });
+
   it('keeps a tensor valid across memory growth: views are taken again from the new buffer', async () => {
     const k = await loadKernel({ build: 'simd' });
     const t = k.tensor('int32', [3], [7, -8, 9]);
