@@ -335,10 +335,9 @@ function prepareRows(
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
   let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
   // The widened layout makes each half chunk (8 K values) 64 contiguous weight bytes.
-  let y = x + stride;
   const end = wp + (<usize>chunks << 7);
   while (wp < end) {
-    const xa = v128.load(x), xb = v128.load(y);
+    const xa = v128.load(x), xb = v128.load(x + stride);
     let w = v128.load(wp);
     c00 = i32x4.add(c00, i32x4.dot_i16x8_s(w, xa));
     c10 = i32x4.add(c10, i32x4.dot_i16x8_s(w, xb));
@@ -353,7 +352,6 @@ function prepareRows(
     c13 = i32x4.add(c13, i32x4.dot_i16x8_s(w, xb));
     wp += 64;
     x += 16;
-    y += 16;
   }
   storeCorrected(hsum4(c00, c01, c02, c03), load<i32>(rowsum), load<i32>(zas), corr, zbv, col, n, dst);
   storeCorrected(hsum4(c10, c11, c12, c13), load<i32>(rowsum, 4), load<i32>(zas, 4), corr, zbv, col, n, dst + dstStride);
