@@ -14,11 +14,14 @@
 //
 // Builds differ only in the microkernel:
 // - scalar: plain loops on int16 activations (no SIMD, no bulk memory);
-// - simd: activations widened to int16 once per row block, weights widened per
-//   chunk, i32x4.dot_i16x8_s on 2 rows x 4 columns at a time;
-// - relaxed: activations offset to 0..255 and split into two 4-bit halves so the
-//   7-bit operand of i16x8.relaxed_dot_i8x16_i7x16_s stays in 0..15 (exact on every
-//   engine, no saturation); int16 partial sums are widened every 8 chunks.
+// - simd and relaxed, row blocks of at least WIDE_MIN_ROWS rows (GEMM): activations
+//   widened to int16 once per row block, each panel's weights widened to int16 once
+//   into scratch, then i32x4.dot_i16x8_s on 2 rows x 4 columns (16 dots per 16 K
+//   values of 8 outputs, no per-chunk conversion);
+// - simd, one row (GEMV): weights widened per chunk, i32x4.dot_i16x8_s on 1 x 4;
+// - relaxed, fewer rows: activations offset to 0..255 and split into two 4-bit halves
+//   so the 7-bit operand of i16x8.relaxed_dot_i8x16_i7x16_s stays in 0..15 (exact on
+//   every engine, no saturation); int16 partial sums are widened every 8 chunks.
 
 import {
   ERR_ARGUMENT, ERR_BOUNDS, ERR_FORMAT, ERR_MULTIPLIER, ERR_NO_MEMORY, ERR_OVERFLOW, ERR_ZERO_POINT, OK,
@@ -31,7 +34,10 @@ const MAGIC: u32 = 0x31425043; // "CPB1" little-endian
 const HEADER: usize = 32;
 const NR: i32 = 4; // columns per panel
 const KC: i32 = 16; // K values per chunk
-const ROW_BLOCK: i32 = 32; // activation rows prepared at once
+const ROW_BLOCK: i32 = 64; // activation rows prepared at once
+// Row blocks at least this tall take the widened-panel path (SIMD builds): each panel's
+// weights are sign-extended to int16 once into scratch and reused by every row pair.
+const WIDE_MIN_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 8 : 2;
 const FLAG_B_UINT8: i32 = 1;
 
 // Header field offsets.
@@ -162,22 +168,34 @@ export function packed_b_rows(packed: usize): i32 {
 // Activation preparation: converts a block of rows to the microkernel's form,
 // zero-padded to Kp, and records each row's sum and zero point in that form.
 
-@inline function activationOffset(aType: i32): i32 {
-  // The relaxed build needs activations as 0..255; int8 values are shifted by 128.
-  return ASC_FEATURE_RELAXED_SIMD && aType == TYPE_INT8 ? 128 : 0;
+@inline function activationOffset(aType: i32, wide: bool): i32 {
+  // The relaxed build's nibble path needs activations as 0..255; int8 values are shifted by 128.
+  return ASC_FEATURE_RELAXED_SIMD && !wide && aType == TYPE_INT8 ? 128 : 0;
 }
 
-/** Bytes of scratch one prepared row takes. */
+/** Whether a block of `rows` rows takes the widened-panel path. */
+@inline function useWide(rows: i32): bool {
+  return ASC_FEATURE_SIMD && rows >= WIDE_MIN_ROWS;
+}
+
+/** Bytes of scratch one prepared row takes (int16 values, or two 4-bit halves of Kp bytes each). */
 @inline function preparedRowBytes(kp: i32): usize {
-  return ASC_FEATURE_RELAXED_SIMD ? <usize>kp * 2 : <usize>kp * 2;
+  return <usize>kp * 2;
 }
 
-function prepareRows(a: usize, aType: i32, k: i32, kp: i32, row0: i32, rows: i32, xs: usize, rowsum: usize): void {
-  const off = activationOffset(aType);
+/** Bytes of scratch one widened panel takes: 4 columns x Kp int16 weights. */
+@inline function widePanelBytes(kp: i32): usize {
+  return ASC_FEATURE_SIMD ? <usize>kp * 8 : 0;
+}
+
+function prepareRows(
+  a: usize, aType: i32, k: i32, kp: i32, row0: i32, rows: i32, xs: usize, rowsum: usize, wide: bool,
+): void {
+  const off = activationOffset(aType, wide);
   for (let r = 0; r < rows; r++) {
     const src = a + <usize>(row0 + r) * <usize>k;
     let sum = 0;
-    if (ASC_FEATURE_RELAXED_SIMD) {
+    if (ASC_FEATURE_RELAXED_SIMD && !wide) {
       const lo = xs + <usize>r * <usize>kp;
       const hi = xs + <usize>(rows + r) * <usize>kp;
       for (let i = 0; i < k; i++) {
@@ -192,12 +210,32 @@ function prepareRows(a: usize, aType: i32, k: i32, kp: i32, row0: i32, rows: i32
       }
     } else {
       const dst = xs + <usize>r * <usize>kp * 2;
-      for (let i = 0; i < k; i++) {
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        // 16 values at a time; lo + hi per lane stays within +-510, so int16 pair sums are exact.
+        let vs = i32x4.splat(0);
+        for (; i + 16 <= k; i += 16) {
+          const v = v128.load(src + <usize>i);
+          let lo: v128, hi: v128;
+          if (aType == TYPE_UINT8) {
+            lo = i16x8.extend_low_i8x16_u(v);
+            hi = i16x8.extend_high_i8x16_u(v);
+          } else {
+            lo = i16x8.extend_low_i8x16_s(v);
+            hi = i16x8.extend_high_i8x16_s(v);
+          }
+          v128.store(dst + (<usize>i << 1), lo);
+          v128.store(dst + (<usize>i << 1), hi, 16);
+          vs = i32x4.add(vs, i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi)));
+        }
+        sum = i32x4.extract_lane(vs, 0) + i32x4.extract_lane(vs, 1) + i32x4.extract_lane(vs, 2) + i32x4.extract_lane(vs, 3);
+      }
+      for (; i < k; i++) {
         const x = loadByte(src + <usize>i, aType);
         store<i16>(dst + (<usize>i << 1), <i16>x);
         sum += x;
       }
-      for (let i = k; i < kp; i++) store<i16>(dst + (<usize>i << 1), 0);
+      for (i = k; i < kp; i++) store<i16>(dst + (<usize>i << 1), 0);
     }
     store<i32>(rowsum + <usize>r * 4, sum);
   }
@@ -234,39 +272,6 @@ function prepareRows(a: usize, aType: i32, k: i32, kp: i32, row0: i32, rows: i32
   return hsum4(c0, c1, c2, c3);
 }
 
-/** simd: two rows x one panel, stored corrected (see storeCorrected) to dst and dst + dstStride. */
-@inline function panel2x4I16(
-  x: usize, stride: usize, bp: usize, chunks: i32,
-  rowsum: usize, zas: usize, corr: usize, zbv: usize, col: i32, n: i32, dst: usize, dstStride: usize,
-): void {
-  let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
-  let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
-  for (let c = 0; c < chunks; c++) {
-    const a0 = v128.load(x), a1 = v128.load(x, 16);
-    const e0 = v128.load(x + stride), e1 = v128.load(x + stride, 16);
-    let w = v128.load(bp);
-    let lo = i16x8.extend_low_i8x16_s(w), hi = i16x8.extend_high_i8x16_s(w);
-    c00 = i32x4.add(c00, i32x4.add(i32x4.dot_i16x8_s(lo, a0), i32x4.dot_i16x8_s(hi, a1)));
-    c10 = i32x4.add(c10, i32x4.add(i32x4.dot_i16x8_s(lo, e0), i32x4.dot_i16x8_s(hi, e1)));
-    w = v128.load(bp, 16);
-    lo = i16x8.extend_low_i8x16_s(w); hi = i16x8.extend_high_i8x16_s(w);
-    c01 = i32x4.add(c01, i32x4.add(i32x4.dot_i16x8_s(lo, a0), i32x4.dot_i16x8_s(hi, a1)));
-    c11 = i32x4.add(c11, i32x4.add(i32x4.dot_i16x8_s(lo, e0), i32x4.dot_i16x8_s(hi, e1)));
-    w = v128.load(bp, 32);
-    lo = i16x8.extend_low_i8x16_s(w); hi = i16x8.extend_high_i8x16_s(w);
-    c02 = i32x4.add(c02, i32x4.add(i32x4.dot_i16x8_s(lo, a0), i32x4.dot_i16x8_s(hi, a1)));
-    c12 = i32x4.add(c12, i32x4.add(i32x4.dot_i16x8_s(lo, e0), i32x4.dot_i16x8_s(hi, e1)));
-    w = v128.load(bp, 48);
-    lo = i16x8.extend_low_i8x16_s(w); hi = i16x8.extend_high_i8x16_s(w);
-    c03 = i32x4.add(c03, i32x4.add(i32x4.dot_i16x8_s(lo, a0), i32x4.dot_i16x8_s(hi, a1)));
-    c13 = i32x4.add(c13, i32x4.add(i32x4.dot_i16x8_s(lo, e0), i32x4.dot_i16x8_s(hi, e1)));
-    bp += 64;
-    x += 32;
-  }
-  storeCorrected(hsum4(c00, c01, c02, c03), load<i32>(rowsum), load<i32>(zas), corr, zbv, col, n, dst);
-  storeCorrected(hsum4(c10, c11, c12, c13), load<i32>(rowsum, 4), load<i32>(zas, 4), corr, zbv, col, n, dst + dstStride);
-}
-
 /** relaxed: one row (4-bit halves) x one panel. */
 @inline function panel1x4Nibble(xlo: usize, xhi: usize, bp: usize, chunks: i32): v128 {
   const ones = i16x8.splat(1);
@@ -298,6 +303,72 @@ function prepareRows(a: usize, aType: i32, k: i32, kp: i32, row0: i32, rows: i32
     c2 = i32x4.add(c2, i32x4.add(i32x4.dot_i16x8_s(l2, ones), i32x4.dot_i16x8_s(h2, sixteen)));
     c3 = i32x4.add(c3, i32x4.add(i32x4.dot_i16x8_s(l3, ones), i32x4.dot_i16x8_s(h3, sixteen)));
     c += blk;
+  }
+  return hsum4(c0, c1, c2, c3);
+}
+
+/**
+ * Widens one panel's int8 weights to int16 in `wide`: per chunk, K values 0..7 of
+ * columns 0..3 (8 int16 each), then K values 8..15 of columns 0..3 (128 bytes).
+ */
+@inline function widenPanel(bp: usize, chunks: i32, wide: usize): void {
+  for (let c = 0; c < chunks; c++) {
+    const w0 = v128.load(bp), w1 = v128.load(bp, 16), w2 = v128.load(bp, 32), w3 = v128.load(bp, 48);
+    v128.store(wide, i16x8.extend_low_i8x16_s(w0));
+    v128.store(wide, i16x8.extend_low_i8x16_s(w1), 16);
+    v128.store(wide, i16x8.extend_low_i8x16_s(w2), 32);
+    v128.store(wide, i16x8.extend_low_i8x16_s(w3), 48);
+    v128.store(wide, i16x8.extend_high_i8x16_s(w0), 64);
+    v128.store(wide, i16x8.extend_high_i8x16_s(w1), 80);
+    v128.store(wide, i16x8.extend_high_i8x16_s(w2), 96);
+    v128.store(wide, i16x8.extend_high_i8x16_s(w3), 112);
+    bp += 64;
+    wide += 128;
+  }
+}
+
+/** Widened panel: two rows (int16 activations) x four columns, stored corrected to dst and dst + dstStride. */
+@inline function panel2x4Wide(
+  x: usize, stride: usize, wp: usize, chunks: i32,
+  rowsum: usize, zas: usize, corr: usize, zbv: usize, col: i32, n: i32, dst: usize, dstStride: usize,
+): void {
+  let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
+  let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
+  // The widened layout makes each half chunk (8 K values) 64 contiguous weight bytes.
+  const end = wp + (<usize>chunks << 7);
+  while (wp < end) {
+    const xa = v128.load(x), xb = v128.load(x + stride);
+    let w = v128.load(wp);
+    c00 = i32x4.add(c00, i32x4.dot_i16x8_s(w, xa));
+    c10 = i32x4.add(c10, i32x4.dot_i16x8_s(w, xb));
+    w = v128.load(wp, 16);
+    c01 = i32x4.add(c01, i32x4.dot_i16x8_s(w, xa));
+    c11 = i32x4.add(c11, i32x4.dot_i16x8_s(w, xb));
+    w = v128.load(wp, 32);
+    c02 = i32x4.add(c02, i32x4.dot_i16x8_s(w, xa));
+    c12 = i32x4.add(c12, i32x4.dot_i16x8_s(w, xb));
+    w = v128.load(wp, 48);
+    c03 = i32x4.add(c03, i32x4.dot_i16x8_s(w, xa));
+    c13 = i32x4.add(c13, i32x4.dot_i16x8_s(w, xb));
+    wp += 64;
+    x += 16;
+  }
+  storeCorrected(hsum4(c00, c01, c02, c03), load<i32>(rowsum), load<i32>(zas), corr, zbv, col, n, dst);
+  storeCorrected(hsum4(c10, c11, c12, c13), load<i32>(rowsum, 4), load<i32>(zas, 4), corr, zbv, col, n, dst + dstStride);
+}
+
+/** Widened panel: one row x four columns. */
+@inline function panel1x4Wide(x: usize, wp: usize, chunks: i32): v128 {
+  let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
+  const end = wp + (<usize>chunks << 7);
+  while (wp < end) {
+    const xa = v128.load(x), xb = v128.load(x, 16);
+    c0 = i32x4.add(c0, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp), xa), i32x4.dot_i16x8_s(v128.load(wp, 64), xb)));
+    c1 = i32x4.add(c1, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 16), xa), i32x4.dot_i16x8_s(v128.load(wp, 80), xb)));
+    c2 = i32x4.add(c2, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 32), xa), i32x4.dot_i16x8_s(v128.load(wp, 96), xb)));
+    c3 = i32x4.add(c3, i32x4.add(i32x4.dot_i16x8_s(v128.load(wp, 48), xa), i32x4.dot_i16x8_s(v128.load(wp, 112), xb)));
+    wp += 128;
+    x += 32;
   }
   return hsum4(c0, c1, c2, c3);
 }
@@ -358,6 +429,7 @@ function panel1x4Scalar(x: usize, bp: usize, chunks: i32): void {
  */
 function multiplyBlock(
   xs: usize, rowsum: usize, zas: usize, rows: i32, kp: i32, packed: usize, n: i32, np: i32, dst: usize,
+  wide: usize,
 ): void {
   const corr = packed + HEADER;
   const zbv = corr + <usize>np * 4;
@@ -365,28 +437,33 @@ function multiplyBlock(
   const chunks = kp / KC;
   const panelBytes = <usize>kp * 4;
   const dstStride = <usize>n * 4;
+  const stride = <usize>kp * 2;
   for (let col = 0; col < np; col += NR) {
     const bp = data + <usize>(col >> 2) * panelBytes;
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      for (let r = 0; r < rows; r++) {
-        const xlo = xs + <usize>r * <usize>kp;
-        const xhi = xs + <usize>(rows + r) * <usize>kp;
-        const p = panel1x4Nibble(xlo, xhi, bp, chunks);
-        storeCorrected(p, load<i32>(rowsum + <usize>r * 4), load<i32>(zas + <usize>r * 4), corr, zbv, col, n, dst + <usize>r * dstStride);
-      }
-    } else if (ASC_FEATURE_SIMD) {
-      const stride = <usize>kp * 2;
-      let r = 0;
-      for (; r + 2 <= rows; r += 2) {
-        panel2x4I16(xs + <usize>r * stride, stride, bp, chunks, rowsum + <usize>r * 4, zas + <usize>r * 4,
-          corr, zbv, col, n, dst + <usize>r * dstStride, dstStride);
-      }
-      if (r < rows) {
-        const p = panel1x4I16(xs + <usize>r * stride, bp, chunks);
-        storeCorrected(p, load<i32>(rowsum + <usize>r * 4), load<i32>(zas + <usize>r * 4), corr, zbv, col, n, dst + <usize>r * dstStride);
+    if (ASC_FEATURE_SIMD) {
+      if (rows >= WIDE_MIN_ROWS) {
+        widenPanel(bp, chunks, wide);
+        let r = 0;
+        for (; r + 2 <= rows; r += 2) {
+          panel2x4Wide(xs + <usize>r * stride, stride, wide, chunks, rowsum + <usize>r * 4, zas + <usize>r * 4,
+            corr, zbv, col, n, dst + <usize>r * dstStride, dstStride);
+        }
+        if (r < rows) {
+          const p = panel1x4Wide(xs + <usize>r * stride, wide, chunks);
+          storeCorrected(p, load<i32>(rowsum + <usize>r * 4), load<i32>(zas + <usize>r * 4), corr, zbv, col, n, dst + <usize>r * dstStride);
+        }
+      } else if (ASC_FEATURE_RELAXED_SIMD) {
+        for (let r = 0; r < rows; r++) {
+          const xlo = xs + <usize>r * <usize>kp;
+          const xhi = xs + <usize>(rows + r) * <usize>kp;
+          const p = panel1x4Nibble(xlo, xhi, bp, chunks);
+          storeCorrected(p, load<i32>(rowsum + <usize>r * 4), load<i32>(zas + <usize>r * 4), corr, zbv, col, n, dst + <usize>r * dstStride);
+        }
+      } else {
+        const p = panel1x4I16(xs, bp, chunks); // one row: the only block below WIDE_MIN_ROWS
+        storeCorrected(p, load<i32>(rowsum), load<i32>(zas), corr, zbv, col, n, dst);
       }
     } else {
-      const stride = <usize>kp * 2;
       for (let r = 0; r < rows; r++) {
         panel1x4Scalar(xs + <usize>r * stride, bp, chunks);
         storeCorrectedScalar(load<i32>(rowsum + <usize>r * 4), load<i32>(zas + <usize>r * 4), corr, zbv, col, n, dst + <usize>r * dstStride);
@@ -424,17 +501,19 @@ function run(
   const rb = min(m, ROW_BLOCK);
   const mark = scratchBegin();
   const xs = scratchAlloc(<u64>rb * <u64>preparedRowBytes(kp));
+  // Sizes that are multiples of 16 first, so alignment pads only before xs, zas and acc.
+  const wide = useWide(rb) ? scratchAlloc(<u64>widePanelBytes(kp)) : <usize>1;
   const rowsum = scratchAlloc(<u64>rb * 4);
   const zas = scratchAlloc(<u64>rb * 4);
   const acc = requant ? scratchAlloc(<u64>rb * <u64>n * 4) : <usize>1;
-  if (xs == 0 || rowsum == 0 || zas == 0 || acc == 0) {
+  if (xs == 0 || rowsum == 0 || zas == 0 || acc == 0 || wide == 0) {
     scratchEnd(mark);
     return ERR_NO_MEMORY;
   }
-  const off = activationOffset(aType);
   for (let row0 = 0; row0 < m; row0 += rb) {
     const rows = min(rb, m - row0);
-    prepareRows(a, aType, k, kp, row0, rows, xs, rowsum);
+    const off = activationOffset(aType, useWide(rows));
+    prepareRows(a, aType, k, kp, row0, rows, xs, rowsum, useWide(rows));
     for (let r = 0; r < rows; r++) {
       let za = 0;
       if (aZpCount == 1) za = loadByte(aZp, aType);
@@ -442,9 +521,9 @@ function run(
       store<i32>(zas + <usize>r * 4, za + off);
     }
     if (!requant) {
-      multiplyBlock(xs, rowsum, zas, rows, kp, packed, n, np, out + <usize>row0 * <usize>n * 4);
+      multiplyBlock(xs, rowsum, zas, rows, kp, packed, n, np, out + <usize>row0 * <usize>n * 4, wide);
     } else {
-      multiplyBlock(xs, rowsum, zas, rows, kp, packed, n, np, acc);
+      multiplyBlock(xs, rowsum, zas, rows, kp, packed, n, np, acc, wide);
       for (let r = 0; r < rows; r++) {
         requantizeRow(acc + <usize>r * <usize>n * 4, n, bias, mult, shift, perChannel, yZp, yType,
           out + <usize>(row0 + r) * <usize>n);

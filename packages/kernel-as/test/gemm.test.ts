@@ -60,6 +60,8 @@ describe('MatMulInteger', () => {
     const kernels = await allKernels();
     const shapes = [
       [1, 1, 1], [1, 16, 4], [1, 17, 5], [2, 15, 3], [3, 31, 7], [1, 33, 1], [5, 1, 9], [1, 255, 1], [64, 48, 12],
+      // Row blocks of 64: a full widened block followed by a short one (nibble / pair path), odd rows in both.
+      [66, 40, 9], [71, 33, 6], [129, 20, 5],
     ];
     for (const [m, k, n] of shapes) {
       for (const aSigned of [false, true]) {
@@ -74,6 +76,9 @@ describe('MatMulInteger', () => {
     for (const k of [128, 129, 2000]) {
       runCase(kernels, { m: 2, k, n: 6, aSigned: false, bSigned: true, aZp: 'none', bZp: 'none', extreme: true, seed: k });
       runCase(kernels, { m: 3, k, n: 5, aSigned: true, bSigned: true, aZp: 'scalar', bZp: 'column', extreme: false, seed: k + 7 });
+      // Tall enough for the widened-panel path, odd so its one-row tail runs too.
+      runCase(kernels, { m: 9, k, n: 6, aSigned: false, bSigned: true, aZp: 'none', bZp: 'none', extreme: true, seed: k + 11 });
+      runCase(kernels, { m: 11, k, n: 7, aSigned: true, bSigned: false, aZp: 'row', bZp: 'scalar', extreme: true, seed: k + 13 });
     }
   });
 

@@ -176,8 +176,8 @@ static void check_reserve(void) {
   memset(mem(pb), 1, K * N);
   memset(mem(pa), 2, M * K);
   int32_t rc = (int32_t)Z_kernelZ_pack_b(&kernel, pb, TYPE_INT8, K, N, 0, 0, packed);
-  /* ABI.md's scratch bound for matmul_integer: R * (2 * Kp + 8) + 48, R = min(M, 32). */
-  const uint32_t bound = 32 * (2 * 304 + 8) + 48;
+  /* ABI.md's scratch bound for matmul_integer: R * (2 * Kp + 8) + 8 * Kp + 48, R = min(M, 64). */
+  const uint32_t bound = M * (2 * 304 + 8) + 8 * 304 + 48;
   /* Fill the arena to the end of memory: without a reservation the scratch would grow it. */
   uint32_t end = (uint32_t)(Z_kernelZ_memory(&kernel)->pages * 65536u);
   uint32_t top = Z_kernelZ_arena_mark(&kernel);
