@@ -22,6 +22,25 @@ export const HELD_OUT_VOICES: Voice[] = [
   { name: 'en-029+f2', speed: 160, pitch: 60 },
 ];
 
+/** Speed and pitch offsets of the held-out voices' variants; the first is the voice as listed. */
+const VARIANT_OFFSETS: [speed: number, pitch: number][] = [[0, 0], [-25, 15], [25, -15], [-15, -20], [15, 20], [-35, 0], [35, 0], [0, 25]];
+
+export const MAX_VOICE_VARIANTS = VARIANT_OFFSETS.length;
+
+/**
+ * Each voice at `variants` speed and pitch settings (espeak-ng takes 80-450 wpm and pitch 0-99),
+ * so that a detection rate rests on more than a handful of positives: with 4 voices, 3 variants
+ * and 4 noise conditions every head has 48, and one clip moves its rate about 2 points.
+ */
+export function voiceVariants(voices: readonly Voice[], variants: number): Voice[] {
+  if (!Number.isInteger(variants) || variants < 1 || variants > VARIANT_OFFSETS.length) {
+    throw new RangeError(`voice variants must be an integer from 1 to ${VARIANT_OFFSETS.length}, got ${variants}`);
+  }
+  return voices.flatMap((v) => VARIANT_OFFSETS.slice(0, variants).map(([ds, dp]) => ({
+    name: v.name, speed: Math.min(450, Math.max(80, v.speed + ds)), pitch: Math.min(99, Math.max(0, v.pitch + dp)),
+  })));
+}
+
 export const CALIBRATION_VOICES: Voice[] = [
   { name: 'en-gb-scotland', speed: 145, pitch: 45 },
   { name: 'en-us+m2', speed: 165, pitch: 55 },

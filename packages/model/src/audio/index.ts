@@ -9,7 +9,7 @@ export {
   quantizeHead, wakeWordParts,
 } from './wakeword.js';
 export type { WakeWordHead, HeadSpec, WakeWordStages, WakeWordInt8 } from './wakeword.js';
-export { heldOutCorpus, calibrationCorpus, placeInWindow, durationSeconds, HELD_OUT_VOICES, NEGATIVE_PHRASES, SNRS_DB } from './corpus.js';
+export { heldOutCorpus, calibrationCorpus, placeInWindow, durationSeconds, HELD_OUT_VOICES, NEGATIVE_PHRASES, SNRS_DB, voiceVariants } from './corpus.js';
 export type { Clip, CorpusOptions } from './corpus.js';
 export { GATE_FRAME_SAMPLES, GATE_THRESHOLD_DBFS, gateOpens, peakFrameDbfs } from './energy-gate.js';
 export { compareOnClips } from './evaluate.js';

@@ -9,12 +9,12 @@
 // running speech through both pipelines and counts false accepts per hour as a
 // streaming detector does (2 s refractory after an accept).
 //
-//   pnpm --filter @compotastic/model eval-audio [-- --json] [--seed N] [--voices N] [--negatives N]
+//   pnpm --filter @compotastic/model eval-audio [-- --json] [--seed N] [--voices N] [--variants N] [--negatives N]
 //     [--stream-minutes N] [--running-speech-seconds N]
 
 import { loadKernel } from '@compotastic/kernel';
 import { json, log, option } from './options.js';
-import { type Clip, HELD_OUT_VOICES, NEGATIVE_PHRASES, calibrationCorpus, durationSeconds, heldOutCorpus } from '../audio/corpus.js';
+import { type Clip, HELD_OUT_VOICES, NEGATIVE_PHRASES, calibrationCorpus, durationSeconds, heldOutCorpus, voiceVariants } from '../audio/corpus.js';
 import { type HeadComparison, type StreamHeadComparison, compareOnClips, compareOnStream } from '../audio/evaluate.js';
 import { negativeStream } from '../audio/stream.js';
 import { type TrainedKeywordHead, trainKeywordHead } from '../audio/keyword-head.js';
@@ -27,6 +27,7 @@ import { type ModelMemory, measureMemory } from '../quant/memory.js';
 
 const seed = option('seed', 1);
 const voices = option('voices', 2);
+const variants = option('variants', 1);
 const negatives = option('negatives', 3);
 const streamMinutes = option('stream-minutes', 0);
 const runningSpeechSeconds = option('running-speech-seconds', 180);
@@ -50,7 +51,7 @@ for (const [name, seconds] of [['help_me_clips', 0], ['help_me', runningSpeechSe
   heads.push(keyword.spec);
   trained.push({ name, ...keyword.examples, floatOnnxBytes: keyword.spec.onnx.length });
 }
-const clips: Clip[] = heldOutCorpus({ seed, heads, voices: HELD_OUT_VOICES.slice(0, voices), negativePhrases: Math.min(negatives, NEGATIVE_PHRASES.length) });
+const clips: Clip[] = heldOutCorpus({ seed, heads, voices: voiceVariants(HELD_OUT_VOICES.slice(0, voices), variants), negativePhrases: Math.min(negatives, NEGATIVE_PHRASES.length) });
 const negativeSeconds = durationSeconds(clips.filter((c) => c.positiveFor === undefined));
 log(`${clips.length} clips (${negativeSeconds.toFixed(0)} s of negative audio), kernel build ${kernel.build}`);
 const table: HeadComparison[] = await compareOnClips(reference, candidate, clips, heads.map((h) => h.name), WAKE_THRESHOLD, (n) => {
@@ -87,7 +88,7 @@ for (const [h, m] of models.heads) {
 }
 
 const result = {
-  seed, threshold: WAKE_THRESHOLD, keywordTraining: trained, clips: clips.length, negativeSeconds: Math.round(negativeSeconds), kernelBuild: kernel.build,
+  seed, voices, variants, threshold: WAKE_THRESHOLD, keywordTraining: trained, clips: clips.length, negativeSeconds: Math.round(negativeSeconds), kernelBuild: kernel.build,
   heads: table, stream, memory, seconds: Math.round((performance.now() - started) / 1000),
 };
 if (json) {
