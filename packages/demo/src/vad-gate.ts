@@ -11,8 +11,11 @@ import type { AcousticClip } from './demo.js';
 export const GATE_DBFS = -40;
 /** Silero's speech threshold on its probability. */
 export const VAD_SPEECH = 0.5;
-/** How long a step stays open after the last speech frame, ms. */
-export const VAD_HANGOVER_MS = 480;
+/**
+ * How long a step stays open after the last speech frame, ms. The head's score peaks after the keyword ends,
+ * so the hangover must cover that: 480 ms lost "help me" clips on seeded audio (see `pnpm --filter @compotastic/demo vad-gate`).
+ */
+export const VAD_HANGOVER_MS = 640;
 /** Samples per Silero frame (32 ms at 16 kHz). */
 const VAD_FRAME_SAMPLES = 512;
 /** openWakeWord's embedding steps: one every 8 mel frames of 160 samples, each over 76 frames after a 512-sample FFT. */

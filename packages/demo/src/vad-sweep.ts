@@ -23,7 +23,7 @@ console.log('| gate | ' + heads.map(([h]) => `${h} detected | ${h} false accepts
 console.log('|---|' + heads.map(() => '---|---|').join('') + '---|');
 const gates: [string, GateOptions | 'ungated'][] = [
   ['ungated', 'ungated'],
-  ...[96, 160, 320, VAD_HANGOVER_MS, 640].map((h): [string, GateOptions] => [`hangover ${h} ms${h === VAD_HANGOVER_MS ? ' (default)' : ''}`, { hangoverMs: h }]),
+  ...[96, 160, 320, 480, VAD_HANGOVER_MS, 800].map((h): [string, GateOptions] => [`hangover ${h} ms${h === VAD_HANGOVER_MS ? ' (default)' : ''}`, { hangoverMs: h }]),
   ['no pre-roll', { preRoll: 0 }],
   ['pre-roll 8 steps', { preRoll: 8 }],
 ];

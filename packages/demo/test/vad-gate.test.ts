@@ -38,15 +38,15 @@ describe('the gate schedule', () => {
     expect(s.embedded.flatMap((e, k) => (e ? [k] : []))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     // With a window of 16 no open step has a whole window behind it.
     expect(s.headSteps).toEqual([]);
-    // Speech on frames 40 to 50 (the last ends at 26112): the default 480 ms hangover (7680 samples) keeps steps up to
+    // Speech on frames 40 to 50 (the last ends at 26112): a 480 ms hangover (7680 samples) keeps steps up to
     // 16 (ends 32992) open, so the head scores steps 15 and 16; 160 ms keeps them up to 12 only, and the head never runs.
-    expect(gateSchedule(fakeClip(87, 40, 51), 16).headSteps).toEqual([15, 16]);
+    expect(gateSchedule(fakeClip(87, 40, 51), 16, { hangoverMs: 480 }).headSteps).toEqual([15, 16]);
     expect(gateSchedule(fakeClip(87, 40, 51), 16, { hangoverMs: 160 }).headSteps).toEqual([]);
     // Without pre-roll the steps before the first open one (7) are never embedded, and the first head step comes later.
-    const cut = gateSchedule(fakeClip(87, 40, 70), 16, { preRoll: 0 });
+    const cut = gateSchedule(fakeClip(87, 40, 70), 16, { preRoll: 0, hangoverMs: 480 });
     expect(cut.embedded.flatMap((e, k) => (e ? [k] : []))).toEqual(Array.from({ length: 18 }, (_, i) => 7 + i));
     expect(cut.headSteps).toEqual([22, 23, 24]);
-    expect(gateSchedule(fakeClip(87, 40, 70), 16).headSteps).toEqual(Array.from({ length: 10 }, (_, i) => 15 + i));
+    expect(gateSchedule(fakeClip(87, 40, 70), 16, { hangoverMs: 480 }).headSteps).toEqual(Array.from({ length: 10 }, (_, i) => 15 + i));
   });
 });
 
