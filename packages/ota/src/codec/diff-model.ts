@@ -9,13 +9,16 @@ import { Mixer, hash2, squash, stretch } from './context-mixing.js';
 // surroundings. Each byte is coded as a zero flag, then (if non-zero) its 8 bits through a binary tree; both
 // predictions mix several contexts hashed into one table per part.
 //
-// Far from any non-zero difference (FAST_DIST bytes or more since the last one), where almost all of a patch's
-// bytes are, the coder (patch format 2) first codes a group flag for the next GROUP_BYTES bytes of the region (at
-// multiples of GROUP_BYTES into it): after a 0 they are all zero and cost nothing more. The zero flags there mix
-// only two of the five contexts (the three old bytes before it; the last difference after them, with the old byte
-// here). Both kinds of flag have their own weights, trained in batches: the errors of up to FAST_BATCH flags are
-// summed and applied together (at once after a 1), so within a batch no prediction waits for the previous flag's
-// weight update. The caller decides where a group flag comes (groupReady, the position) and calls codeGroup.
+// Once RUN_DIST bytes since the last non-zero difference are zero (patch format 3), the coder first codes a group
+// flag for the bytes up to the next multiple of GROUP_BYTES into the region: at such a multiple for the whole
+// GROUP_BYTES, and where the distance has just reached RUN_DIST for the rest of the current group (at least
+// MIN_RUN_BYTES); after a 0 they are all zero and cost nothing more. Far from any non-zero difference (FAST_DIST
+// bytes or more), where almost all of a patch's bytes are, the zero flags mix only two of the five contexts (the
+// three old bytes before it; the last difference after them, with the old byte here). Both kinds of flag have their
+// own weights, trained in batches: the errors of up to FAST_BATCH flags are summed and applied together (at once
+// after a 1), so within a batch no prediction waits for the previous flag's weight update. A non-zero byte whose
+// context has a known non-zero pred first codes whether it equals that pred (node 0 of the value tree), and the
+// eight bits only when it does not. The caller asks where a group flag comes (groupLength) and calls codeGroup.
 
 /** Table sizes (log2 entries): part of a patch's header, since encoder and decoder must agree. */
 export interface DiffModelSize {
@@ -42,14 +45,20 @@ export const FAST_BATCH = 16;
 /** Weight sets of the batch-trained zero flag (selected by pred != 0 and pred known), and its inputs. */
 const FAST_SETS = 4;
 const FAST_INPUTS = 2;
-/** Bytes a group flag covers. */
+/** Bytes a group flag covers at most (from a multiple of GROUP_BYTES into the region to the next). */
 export const GROUP_BYTES = 16;
+/** Zero bytes since the last non-zero difference from which group flags are coded. */
+export const RUN_DIST = 2;
+/** Fewest bytes a group flag for the rest of a group covers. */
+export const MIN_RUN_BYTES = 4;
+/** Weight sets of group flags: some pred non-zero, all preds known, near a difference (below FAST_DIST). */
+const GROUP_SETS = 8;
 const INITIAL_WEIGHT = 19660;
 const MAX_WEIGHT = 0x3fffff;
 
 /** Bytes of RAM a DiffByteModel of this size holds. */
 export function diffModelBytes(size: DiffModelSize): number {
-  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2) + 4 * FAST_INPUTS * 4 * FAST_SETS;
+  return 2 * (2 ** size.zeroBits + 2 ** size.valueBits + 2 ** size.predBits) + 4 * INPUTS * (ZERO_MIXER_SETS + VALUE_MIXER_SETS + 2) + 4 * FAST_INPUTS * 2 * (FAST_SETS + GROUP_SETS);
 }
 
 export class DiffByteModel {
@@ -74,8 +83,8 @@ export class DiffByteModel {
   private readonly fastWeights = new Int32Array(FAST_INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
   private readonly fastPending = new Int32Array(FAST_INPUTS * FAST_SETS);
   /** The same for group flags. */
-  private readonly groupWeights = new Int32Array(FAST_INPUTS * FAST_SETS).fill(INITIAL_WEIGHT);
-  private readonly groupPending = new Int32Array(FAST_INPUTS * FAST_SETS);
+  private readonly groupWeights = new Int32Array(FAST_INPUTS * GROUP_SETS).fill(INITIAL_WEIGHT);
+  private readonly groupPending = new Int32Array(FAST_INPUTS * GROUP_SETS);
   /** Flags coded since each set of pending sums was applied: [zero flags, group flags]. */
   private readonly batchCounts = new Int32Array(2);
 
@@ -138,20 +147,26 @@ export class DiffByteModel {
   }
 
   /**
-   * True when a group flag comes next, if the region has GROUP_BYTES more bytes from a multiple of GROUP_BYTES into
-   * it: FAST_DIST bytes or more since the last non-zero difference.
+   * Bytes a group flag at position `i` of a region of `length` bytes covers, or 0 when none comes there: RUN_DIST or
+   * more zero bytes since the last non-zero one, and the group's end (the next multiple of GROUP_BYTES) inside the
+   * region; at a multiple of GROUP_BYTES, or where the distance is exactly RUN_DIST with MIN_RUN_BYTES or more left.
    */
-  get groupReady(): boolean {
-    return this.dist >= FAST_DIST;
+  groupLength(i: number, length: number): number {
+    const dist = this.dist;
+    if (dist < RUN_DIST) return 0;
+    const end = (i | (GROUP_BYTES - 1)) + 1;
+    if (end > length) return 0;
+    const n = end - i;
+    return n === GROUP_BYTES || (dist === RUN_DIST && n >= MIN_RUN_BYTES) ? n : 0;
   }
 
   /**
-   * Codes whether any of the GROUP_BYTES difference bytes at old[at..] (the old bytes there) is non-zero; `any` is
-   * that answer when encoding. Returns it: 1, and the bytes are coded one by one next; 0, and the model has taken
-   * them as zeros. Contexts: which of the positions' last differences after the same three old bytes were non-zero
-   * and how many are known, the two old bytes before and the first one.
+   * Codes whether any of the `n` (groupLength) difference bytes at old[at..] (the old bytes there) is non-zero;
+   * `any` is that answer when encoding. Returns it: 1, and the bytes are coded one by one next; 0, and the model has
+   * taken them as zeros. Contexts: which of the positions' last differences after the same three old bytes were
+   * non-zero, with n and the distance; how many are known, the two old bytes before and the first one.
    */
-  codeGroup(coder: BitCoder, old: ArrayLike<number>, at: number, any: number): number {
+  codeGroup(coder: BitCoder, old: ArrayLike<number>, at: number, n: number, any: number): number {
     const lic = this.lastInContext;
     const pShift = 32 - this.pBits;
     let mask = 0;
@@ -159,7 +174,7 @@ export class DiffByteModel {
     let a1 = this.o1;
     let a2 = this.o2;
     let a3 = this.o3;
-    for (let q = 0; q < GROUP_BYTES; q++) {
+    for (let q = 0; q < n; q++) {
       const h = Math.imul((a1 | (a2 << 8) | (a3 << 16)) ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
       const e = lic[h >>> pShift]!;
       if (e >> 8 === (h & 0xff)) {
@@ -171,12 +186,14 @@ export class DiffByteModel {
       a1 = old[at + q]!;
     }
     const zb = this.zBits;
-    const c1 = hash2(mask, 0x600, zb);
-    const c2 = hash2(this.o1 | (this.o2 << 8) | (old[at]! << 16), 0x700 | (known << 12), zb);
-    const set = (mask !== 0 ? 1 : 0) | (known === GROUP_BYTES ? 2 : 0);
+    const near = this.dist < FAST_DIST ? 1 : 0;
+    const c1 = hash2(mask | (n << 16) | (this.dist << 21), 0x600, zb);
+    const c2 = hash2(this.o1 | (this.o2 << 8) | (old[at]! << 16), 0x700 | (known << 12) | (near << 17), zb);
+    const set = (mask !== 0 ? 1 : 0) | (known === n ? 2 : 0) | (near << 2);
     const bit = this.batchFlag(coder, any, this.groupWeights, this.groupPending, 1, set, c1, c2);
     if (bit) return 1;
-    for (let q = 0; q < GROUP_BYTES; q++) {
+    this.dist = Math.min(this.dist + n, FAST_DIST);
+    for (let q = 0; q < n; q++) {
       const h = Math.imul((this.o1 | (this.o2 << 8) | (this.o3 << 16)) ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
       lic[h >>> pShift] = (h & 0xff) << 8;
       this.o3 = this.o2;
@@ -228,18 +245,27 @@ export class DiffByteModel {
     if (nz) {
       const vt = this.vt;
       const vb = this.vBits;
-      let node = 1;
-      for (let b = 7; b >= 0; b--) {
+      let node = predNz ? 0 : 1;
+      while (node < 256) {
         idx[0] = node;
         idx[1] = hash2(p1 | (node << 8), 0x1000, vb);
         idx[2] = hash2(pred | (node << 8) | (known << 16), 0x2000, vb);
         idx[3] = hash2(o1 | (o0 << 8) | (node << 16), 0x3000, vb);
         idx[4] = hash2(o1 | (o2 << 8) | (p1 << 16), node | 0x4000, vb);
         for (let k = 0; k < INPUTS; k++) this.vMix.add(stretch(vt[idx[k]!]! >> 4));
-        const bit = coder.bit(this.vMix.predict(node), (d >> b) & 1);
+        // Node 0: the byte equals pred; then the bit tree from node 1, its bit at the node's depth.
+        const bit = coder.bit(this.vMix.predict(node), node === 0 ? (d === pred ? 1 : 0) : (d >> (Math.clz32(node) - 24)) & 1);
         this.vMix.update(bit);
         this.learn(vt, bit);
-        node = (node << 1) | bit;
+        if (node === 0) {
+          if (bit) {
+            node = 256 | pred;
+            break;
+          }
+          node = 1;
+        } else {
+          node = (node << 1) | bit;
+        }
       }
       value = node & 0xff;
     }

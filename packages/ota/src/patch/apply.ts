@@ -181,11 +181,12 @@ export function applyPatchStream(
       } else {
         const m = diffModel!;
         for (let i = 0; i < add; i++) {
-          if (m.groupReady && i % GROUP_BYTES === 0 && i + GROUP_BYTES <= add) {
-            for (let q = 0; q < GROUP_BYTES; q++) group[q] = window.at(oldPos + i + q);
-            if (!m.codeGroup(coder, group, 0, 0)) {
-              for (let q = 0; q < GROUP_BYTES; q++) output.byte(group[q]!);
-              i += GROUP_BYTES - 1;
+          const n = m.groupLength(i, add);
+          if (n > 0) {
+            for (let q = 0; q < n; q++) group[q] = window.at(oldPos + i + q);
+            if (!m.codeGroup(coder, group, 0, n, 0)) {
+              for (let q = 0; q < n; q++) output.byte(group[q]!);
+              i += n - 1;
               continue;
             }
           }

@@ -1,6 +1,6 @@
 import type { Kernel } from '@compotastic/kernel';
 import { EncodingBitCoder } from '../codec/bit-coder.js';
-import { DEFAULT_DIFF_MODEL_SIZE, DiffByteModel, GROUP_BYTES, MAX_MODEL_BITS, MIN_MODEL_BITS, type DiffModelSize } from '../codec/diff-model.js';
+import { DEFAULT_DIFF_MODEL_SIZE, DiffByteModel, MAX_MODEL_BITS, MIN_MODEL_BITS, type DiffModelSize } from '../codec/diff-model.js';
 import { IntModel, SignedIntModel } from '../codec/int-model.js';
 import { concatBytes } from '../bytes.js';
 import { deflateBlocks } from '../codec/block-deflate.js';
@@ -44,10 +44,11 @@ class MainStreamEncoder {
     this.seekModel.code(this.coder, seek);
     const m = this.diffModel;
     for (let i = 0; i < add; i++) {
-      if (m.groupReady && i % GROUP_BYTES === 0 && i + GROUP_BYTES <= add) {
-        const any = diff.subarray(i, i + GROUP_BYTES).some((b) => b !== 0) ? 1 : 0;
-        if (!m.codeGroup(this.coder, oldBytes, i, any)) {
-          i += GROUP_BYTES - 1;
+      const n = m.groupLength(i, add);
+      if (n > 0) {
+        const any = diff.subarray(i, i + n).some((b) => b !== 0) ? 1 : 0;
+        if (!m.codeGroup(this.coder, oldBytes, i, n, any)) {
+          i += n - 1;
           continue;
         }
       }

@@ -5,8 +5,11 @@ import { SHA256_BYTES } from '../hash.js';
 
 /** "CDP1": Compotastic delta patch. */
 export const PATCH_MAGIC = Uint8Array.of(0x43, 0x44, 0x50, 0x31);
-/** Version 2: zero flags far from differences use batch-trained mixer weights (version 1 trained them per flag). */
-export const PATCH_VERSION = 2;
+/**
+ * Version 3: group flags also near differences (for the rest of a group) and an equals-pred flag before a value's
+ * bits; version 2 had group flags only far from differences, version 1 none and per-flag mixer training.
+ */
+export const PATCH_VERSION = 3;
 export const DEFAULT_EXTRA_BLOCK_BYTES = 8192;
 export const MIN_EXTRA_BLOCK_BYTES = 256;
 export const MAX_EXTRA_BLOCK_BYTES = 65536;
