@@ -6,7 +6,7 @@
 //
 // One state block (cm_state_size) holds everything: registers, the input window, the old and new byte runs, the
 // model's tables and mixer weights (with the batch-trained zero-flag weights and their pending updates), and the
-// stretch table.
+// stretch table, and the hashes of a group's positions.
 
 import { ERR_ARGUMENT, ERR_BOUNDS, ERR_FORMAT, OK } from './abi';
 import { inMemory } from './util';
@@ -24,8 +24,14 @@ const FAST_DIST = 8;
 const FAST_BATCH = 16;
 const FAST_SETS = 4;
 const FAST_INPUTS = 2;
-/** Bytes a group flag covers. */
+/** Bytes a group flag covers at most (from a multiple of GROUP_BYTES into the region to the next). */
 const GROUP_BYTES = 16;
+/** Zero bytes since the last non-zero difference from which group flags are coded. */
+const RUN_DIST = 2;
+/** Fewest bytes a group flag for the rest of a group covers. */
+const MIN_RUN_BYTES = 4;
+/** Weight sets of group flags: some pred non-zero, all preds known, near a difference (below FAST_DIST). */
+const GROUP_SETS = 8;
 const MIN_BITS = 8;
 const MAX_BITS = 20;
 
@@ -34,8 +40,8 @@ export const CM_INPUT_BYTES = 512;
 /** Longest run of old bytes one cm_diff call takes. */
 export const CM_RUN_BYTES = 1024;
 /**
- * A difference byte never takes more coded bytes than this: 9 bits of at most 12 bits of range each, and a group
- * flag before it, rounded up.
+ * A difference byte never takes more coded bytes than this: a group flag, the zero flag, the equals-pred flag and 8
+ * bits, of at most 12 bits of range each, rounded up.
  */
 const BYTES_PER_DIFF = 22;
 
@@ -69,8 +75,10 @@ const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
 // sums, PENDING bytes after each weight.
 const O_FW = O_VW + 4 * INPUTS * VALUE_SETS;
 const O_GW = O_FW + 4 * FAST_INPUTS * FAST_SETS;
-const PENDING = 2 * 4 * FAST_INPUTS * FAST_SETS;
-const O_TABLES = O_FW + 2 * PENDING;
+const PENDING = 4 * FAST_INPUTS * (FAST_SETS + GROUP_SETS);
+// The hash of each position of a group, computed for its mask and used again to set the pred entries after a 0.
+const O_HASHES = O_FW + 2 * PENDING;
+const O_TABLES = O_HASHES + 4 * GROUP_BYTES;
 
 const SQUASH_POINTS: StaticArray<i32> = [
   1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608, 3785, 3902,
@@ -173,8 +181,8 @@ export function cm_init(s: usize, zb: i32, vb: i32, pb: i32): i32 {
     pi = v + 1;
   }
   for (let j = pi; j < 4096; j++) store<i16>(s + O_STRETCH + 2 * <usize>j, 2047);
-  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS) + 2 * FAST_INPUTS * FAST_SETS; i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
-  for (let i = 0; i < 2 * FAST_INPUTS * FAST_SETS; i++) store<i32>(s + O_FW + PENDING + 4 * <usize>i, 0);
+  for (let i = 0; i < INPUTS * (ZERO_SETS + VALUE_SETS) + FAST_INPUTS * (FAST_SETS + GROUP_SETS); i++) store<i32>(s + O_ZW + 4 * <usize>i, INITIAL_WEIGHT);
+  for (let i = 0; i < FAST_INPUTS * (FAST_SETS + GROUP_SETS); i++) store<i32>(s + O_FW + PENDING + 4 * <usize>i, 0);
   const zt = s + O_TABLES;
   const vt = zt + (2 << zb);
   const lic = vt + (2 << vb);
@@ -323,9 +331,12 @@ export function cm_direct(s: usize, count: i32): i32 {
   return x > 2047 ? 2047 : x < -2047 ? -2047 : x;
 }
 
-/** Adds the pending sums to the batch-trained weights of one kind (at w) and clears them; clamped as every weight. */
-function applyPending(w: usize): void {
-  for (let i = 0; i < FAST_INPUTS * FAST_SETS; i++) {
+/**
+ * Adds the pending sums to the batch-trained weights of one kind (`n` weights at w) and clears them; clamped as
+ * every weight.
+ */
+function applyPending(w: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
     const at = w + 4 * <usize>i;
     let v = load<i32>(at) + load<i32>(at + PENDING);
     if (v > 0x3fffff) v = 0x3fffff;
@@ -345,12 +356,12 @@ function applyPending(w: usize): void {
  * Trains a batch-trained flag: adds its update to the pending sums of its weight pair at `w`, applies the sums of
  * its kind (weights at `kind`) after FAST_BATCH flags or a 1, and trains its two entries. Returns the new count.
  */
-@inline function trainBatch(kind: usize, w: usize, a: i32, b: i32, err: i32, bit: i32, count: i32, ea: usize, eb: usize): i32 {
+@inline function trainBatch(kind: usize, weights: i32, w: usize, a: i32, b: i32, err: i32, bit: i32, count: i32, ea: usize, eb: usize): i32 {
   store<i32>(w + PENDING, load<i32>(w + PENDING) + ((a * err) >> 14));
   store<i32>(w + PENDING + 4, load<i32>(w + PENDING + 4) + ((b * err) >> 14));
   let n = count + 1;
   if (bit != 0 || n == FAST_BATCH) {
-    applyPending(kind);
+    applyPending(kind, weights);
     n = 0;
   }
   learnAt(ea, bit);
@@ -393,16 +404,21 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
   let failed = false;
   for (; done < to; done++) {
     if (!eof && len - pos < BYTES_PER_DIFF) break;
-    if (dist >= FAST_DIST && (done & (GROUP_BYTES - 1)) == 0 && done + GROUP_BYTES <= to) {
-      // A group flag: is any of the next GROUP_BYTES differences non-zero? Its contexts: which positions' last
-      // difference after the same three old bytes was non-zero, how many are known, two old bytes and the first.
+    // A group flag for the bytes up to the next multiple of GROUP_BYTES (inside the run, which starts at a multiple
+    // of CM_RUN_BYTES into the region): at such a multiple, or where the distance has just reached RUN_DIST.
+    const groupEnd = (done | (GROUP_BYTES - 1)) + 1;
+    const n = groupEnd - done;
+    if (dist >= RUN_DIST && groupEnd <= to && (n == GROUP_BYTES || (dist == RUN_DIST && n >= MIN_RUN_BYTES))) {
+      // Is any of these n differences non-zero? Its contexts: which positions' last difference after the same
+      // three old bytes was non-zero, with n and the distance; how many are known, two old bytes and the first.
       let mask: u32 = 0;
       let nKnown: u32 = 0;
       let a1 = o1;
       let a2 = o2;
       let a3 = o3;
-      for (let q = 0; q < GROUP_BYTES; q++) {
+      for (let q = 0; q < n; q++) {
         const h = ((a1 | (a2 << 8) | (a3 << 16)) ^ 0x5bd1e995) * 0x9e3779b1;
+        store<u32>(s + O_HASHES + 4 * <usize>q, h);
         const e = <u32>load<u16>(lic + 2 * <usize>(h >>> (32 - pb)));
         if (e >> 8 == (h & 0xff)) {
           nKnown++;
@@ -413,9 +429,10 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         a1 = <u32>load<u8>(s + O_OLD + <usize>(done + q));
       }
       const first = <u32>load<u8>(s + O_OLD + <usize>done);
-      const c1 = hash2(mask, 0x600, zb);
-      const c2 = hash2(o1 | (o2 << 8) | (first << 16), 0x700 | (nKnown << 12), zb);
-      const gw = s + O_GW + 4 * FAST_INPUTS * <usize>((mask != 0 ? 1 : 0) | (nKnown == GROUP_BYTES ? 2 : 0));
+      const near: u32 = dist < FAST_DIST ? 1 : 0;
+      const c1 = hash2(mask | (<u32>n << 16) | (<u32>dist << 21), 0x600, zb);
+      const c2 = hash2(o1 | (o2 << 8) | (first << 16), 0x700 | (nKnown << 12) | (near << 17), zb);
+      const gw = s + O_GW + 4 * FAST_INPUTS * <usize>((mask != 0 ? 1 : 0) | (nKnown == <u32>n ? 2 : 0) | (near << 2));
       const t1 = stretchOf(s, zt, c1);
       const t2 = stretchOf(s, zt, c2);
       pr = mix2(gw, t1, t2);
@@ -431,22 +448,23 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       code = gCode;
       pos = gPos;
       error = gError;
-      groupCount = trainBatch(s + O_GW, gw, t1, t2, ((any << 12) - pr) * ZERO_RATE, any, groupCount, zt + 2 * <usize>c1, zt + 2 * <usize>c2);
+      groupCount = trainBatch(s + O_GW, FAST_INPUTS * GROUP_SETS, gw, t1, t2, ((any << 12) - pr) * ZERO_RATE, any, groupCount, zt + 2 * <usize>c1, zt + 2 * <usize>c2);
       if (error != 0) {
         failed = true;
         break;
       }
       if (!any) {
-        for (let q = 0; q < GROUP_BYTES; q++) {
-          const h = ((o1 | (o2 << 8) | (o3 << 16)) ^ 0x5bd1e995) * 0x9e3779b1;
+        // All zero: each position's pred entry says so (known, 0), in order, and the new bytes are the old ones.
+        for (let q = 0; q < n; q++) {
+          const h = load<u32>(s + O_HASHES + 4 * <usize>q);
           store<u16>(lic + 2 * <usize>(h >>> (32 - pb)), <u16>((h & 0xff) << 8));
-          const o = load<u8>(s + O_OLD + <usize>(done + q));
-          store<u8>(s + O_NEW + <usize>(done + q), o);
-          o3 = o2;
-          o2 = o1;
-          o1 = <u32>o;
         }
-        done += GROUP_BYTES - 1;
+        memory.copy(s + O_NEW + <usize>done, s + O_OLD + <usize>done, <usize>n);
+        o3 = a3;
+        o2 = a2;
+        o1 = a1;
+        dist = dist + n < FAST_DIST ? dist + n : FAST_DIST;
+        done += n - 1;
         continue;
       }
     }
@@ -467,6 +485,9 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
     // probabilities are stretched and mixed, the bit decoded, then the mixer and the five entries trained (entries
     // are re-read when learning, so two contexts sharing one update it twice, as the TypeScript model does).
     let node: u32 = 0;
+    // False while the zero flag is decoded; then node 0 is the equals-pred flag (when pred is known and non-zero)
+    // and nodes 1..255 the bit tree.
+    let inValue = false;
     // Far from differences (p1 = p2 = 0, d = 7) the zero flag mixes two of its five contexts with a batch-trained
     // weight set: less work, and the weights do not change within a batch, so its prediction does not wait for the
     // previous flag's training.
@@ -477,7 +498,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       let rate = ZERO_RATE;
       let i0: u32 = 0, i1: u32 = 0, i2: u32, i3: u32 = 0, i4: u32;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-      const fastFlag = node == 0 && fast;
+      const fastFlag = !inValue && fast;
       if (fastFlag) {
         w = s + O_FW + 4 * FAST_INPUTS * <usize>(predNz | (known << 1));
         i2 = hash2(old3, 0x200, zb);
@@ -485,7 +506,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         s2 = stretchOf(s, zt, i2);
         s4 = stretchOf(s, zt, i4);
         pr = mix2(w, s2, s4);
-      } else if (node == 0) {
+      } else if (!inValue) {
         w = s + O_ZW + 4 * INPUTS * <usize>(p1nz | (predNz << 1) | ((dctx > 2 ? 1 : 0) << 2));
         i0 = hash2(o0 | (dctx << 8), 1, zb);
         i1 = hash2(o0 | (o1 << 8), dctx | 0x100, zb);
@@ -529,9 +550,10 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       const err = ((bit << 12) - pr) * rate;
       if (fastFlag) {
         // The update goes to the pending sums, applied after FAST_BATCH flags or a 1; two entries are trained.
-        fastCount = trainBatch(s + O_FW, w, s2, s4, err, bit, fastCount, zt + 2 * <usize>i2, zt + 2 * <usize>i4);
+        fastCount = trainBatch(s + O_FW, FAST_INPUTS * FAST_SETS, w, s2, s4, err, bit, fastCount, zt + 2 * <usize>i2, zt + 2 * <usize>i4);
         if (!bit) break;
-        node = 1;
+        inValue = true;
+        node = predNz ? 0 : 1;
         continue;
       } else if (ASC_FEATURE_SIMD) {
         // |st * err| < 2047 * 4095 * 20 < 2^31: the i32 lanes compute exactly what mixWeight does.
@@ -551,8 +573,15 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       learnAt(table + 2 * <usize>i2, bit);
       learnAt(table + 2 * <usize>i3, bit);
       learnAt(table + 2 * <usize>i4, bit);
-      if (node == 0) {
+      if (!inValue) {
         if (!bit) break;
+        inValue = true;
+        node = predNz ? 0 : 1;
+      } else if (node == 0) {
+        if (bit) {
+          node = 256 | pred;
+          break;
+        }
         node = 1;
       } else {
         node = (node << 1) | <u32>bit;
