@@ -60,6 +60,33 @@ describe('kernel patch decoder', () => {
     }
   });
 
+  it('rebuilds relocation-like differences (repeated values, pairs a few bytes apart) like the TypeScript decoder', () => {
+    // The same three old bytes before a difference make its pred known, so equal differences take the equals-pred
+    // flag; pairs of non-zero bytes 3..20 apart put the distance of two on every position of a group, so groups for
+    // the rest of a group come at every length, and some of them are not all zero.
+    const rng = new Prng(12);
+    for (let trial = 0; trial < 4; trial++) {
+      const old = rng.bytes(rng.int(20000, 40000));
+      const next = old.slice();
+      const shift = rng.int(1, 256);
+      for (let at = 64; at + 8 < old.length; at += rng.int(3, 21)) {
+        if (rng.int(0, 2) === 0) {
+          old[at - 3] = 0xe8;
+          old[at - 2] = 0x10;
+          old[at - 1] = 0x20;
+          next.set(old.subarray(at - 3, at), at - 3);
+          next[at] = (old[at]! + shift) & 0xff;
+        } else {
+          next[at] = (old[at]! + rng.int(1, 256)) & 0xff;
+          next[at + 1] = (old[at + 1]! + 1) & 0xff;
+        }
+      }
+      const { patch, stats } = createPatch(encoder, old, next);
+      expect(stats.diffBytes).toBeGreaterThan(old.length / 2);
+      expect(expectSameAsTypeScript(patch, old)).toEqual(next);
+    }
+  });
+
   it('rebuilds a real compiled module (one kernel build from another) like the TypeScript decoder', async () => {
     const [a, b] = await Promise.all([loadBuildBytes('scalar'), loadBuildBytes('simd')]);
     const old = new Uint8Array(a);

@@ -71,11 +71,11 @@ describe('binary patch', () => {
     expectBytes(applyPatch(patch, old, { memoryBudget: 1 << 20 }), next);
   });
 
-  it('refuses a patch of format version 1 (per-flag mixer training) with UNSUPPORTED_VERSION, and unknown versions', () => {
+  it('refuses patches of format versions 1 and 2 (group flags only far from differences) with UNSUPPORTED_VERSION, and unknown versions', () => {
     const { old, next } = pair(6);
     const { patch } = createPatch(k, old, next);
-    expect(patch[4]).toBe(2);
-    for (const version of [1, 3, 255]) {
+    expect(patch[4]).toBe(3);
+    for (const version of [0, 1, 2, 4, 255]) {
       const bad = patch.slice();
       bad[4] = version;
       expect(() => applyPatch(bad, old)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
