@@ -16,6 +16,8 @@ export const DEFAULT_APPLY_MEMORY_BYTES = 64 * 1024;
 const OLD_WINDOW_BYTES = 1024;
 const OUT_BUFFER_BYTES = 1024;
 const MAIN_READ_BYTES = 512;
+/** Reads of the old image while it is hashed, before anything else is allocated (each read costs a hash update). */
+const HASH_READ_BYTES = 4096;
 /** Hash states, decoder state, header: a generous fixed allowance. */
 const FIXED_OVERHEAD_BYTES = 1024;
 
@@ -151,7 +153,7 @@ export function applyPatchStream(
   if (old.length !== h.oldLength) {
     throw new OtaError('BASE_MISMATCH', `patch was built for a ${h.oldLength}-byte image, the installed one has ${old.length}`);
   }
-  if ((options.verifyOld ?? true) && !bytesEqual(sha256Source(old, OLD_WINDOW_BYTES), h.oldSha256)) {
+  if ((options.verifyOld ?? true) && !bytesEqual(sha256Source(old, HASH_READ_BYTES), h.oldSha256)) {
     throw new OtaError('BASE_MISMATCH', 'patch was built for a different old image (SHA-256 differs)');
   }
   const output = new OutputStage(out);
@@ -210,7 +212,7 @@ export function applyPatchStream(
 
 /** In-memory convenience over applyPatchStream. */
 export function applyPatch(patch: Uint8Array, old: Uint8Array, options: ApplyPatchOptions = {}): Uint8Array {
-  const sink = new BufferSink();
+  const sink = new BufferSink(readPatchHeader(bufferSource(patch)).newLength);
   applyPatchStream(bufferSource(patch), bufferSource(old), sink, options);
   return sink.bytes();
 }

@@ -28,12 +28,33 @@ export function bufferSource(data: Uint8Array): RandomAccessSource {
   };
 }
 
-/** A sink that collects everything written, for hosts that keep images in memory. */
+/** Most bytes a BufferSink reserves up front for what its caller expects. */
+const MAX_RESERVED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A sink that collects everything written, for hosts that keep images in memory. Given the bytes it should expect
+ * (up to 64 MiB are reserved), it writes into one buffer instead of copying each chunk apart.
+ */
 export class BufferSink implements ByteSink {
   private chunks: Uint8Array[] = [];
   private total = 0;
+  private reserved: Uint8Array | null;
+
+  constructor(expectedBytes = 0) {
+    this.reserved = expectedBytes > 0 ? new Uint8Array(Math.min(expectedBytes, MAX_RESERVED_BYTES)) : null;
+  }
 
   write(chunk: Uint8Array): void {
+    const r = this.reserved;
+    if (r) {
+      if (this.total + chunk.length <= r.length) {
+        r.set(chunk, this.total);
+        this.total += chunk.length;
+        return;
+      }
+      this.chunks.push(r.subarray(0, this.total));
+      this.reserved = null;
+    }
     this.chunks.push(chunk.slice());
     this.total += chunk.length;
   }
@@ -43,6 +64,7 @@ export class BufferSink implements ByteSink {
   }
 
   bytes(): Uint8Array {
+    if (this.reserved) return this.reserved.subarray(0, this.total);
     const out = new Uint8Array(this.total);
     let at = 0;
     for (const c of this.chunks) {
