@@ -6,7 +6,7 @@
 //
 // One state block (cm_state_size) holds everything: registers, the input window, the old and new byte runs, the
 // model's tables and mixer weights (with the batch-trained zero-flag weights and their pending updates), and the
-// stretch table, and the hashes of a group's positions.
+// stretch table.
 
 import { ERR_ARGUMENT, ERR_BOUNDS, ERR_FORMAT, OK } from './abi';
 import { inMemory } from './util';
@@ -76,9 +76,7 @@ const O_VW = O_ZW + 4 * INPUTS * ZERO_SETS;
 const O_FW = O_VW + 4 * INPUTS * VALUE_SETS;
 const O_GW = O_FW + 4 * FAST_INPUTS * FAST_SETS;
 const PENDING = 4 * FAST_INPUTS * (FAST_SETS + GROUP_SETS);
-// The hash of each position of a group, computed for its mask and used again to set the pred entries after a 0.
-const O_HASHES = O_FW + 2 * PENDING;
-const O_TABLES = O_HASHES + 4 * GROUP_BYTES;
+const O_TABLES = O_FW + 2 * PENDING;
 
 const SQUASH_POINTS: StaticArray<i32> = [
   1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608, 3785, 3902,
@@ -418,7 +416,6 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       let a3 = o3;
       for (let q = 0; q < n; q++) {
         const h = ((a1 | (a2 << 8) | (a3 << 16)) ^ 0x5bd1e995) * 0x9e3779b1;
-        store<u32>(s + O_HASHES + 4 * <usize>q, h);
         const e = <u32>load<u16>(lic + 2 * <usize>(h >>> (32 - pb)));
         if (e >> 8 == (h & 0xff)) {
           nKnown++;
@@ -454,11 +451,7 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
         break;
       }
       if (!any) {
-        // All zero: each position's pred entry says so (known, 0), in order, and the new bytes are the old ones.
-        for (let q = 0; q < n; q++) {
-          const h = load<u32>(s + O_HASHES + 4 * <usize>q);
-          store<u16>(lic + 2 * <usize>(h >>> (32 - pb)), <u16>((h & 0xff) << 8));
-        }
+        // All zero: the new bytes are the old ones; the pred entries stay as they are.
         memory.copy(s + O_NEW + <usize>done, s + O_OLD + <usize>done, <usize>n);
         o3 = a3;
         o2 = a2;

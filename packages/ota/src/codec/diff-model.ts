@@ -163,7 +163,7 @@ export class DiffByteModel {
   /**
    * Codes whether any of the `n` (groupLength) difference bytes at old[at..] (the old bytes there) is non-zero;
    * `any` is that answer when encoding. Returns it: 1, and the bytes are coded one by one next; 0, and the model has
-   * taken them as zeros. Contexts: which of the positions' last differences after the same three old bytes were
+   * taken them as zeros (without training anything but the flag's own entries and weights). Contexts: which of the positions' last differences after the same three old bytes were
    * non-zero, with n and the distance; how many are known, the two old bytes before and the first one.
    */
   codeGroup(coder: BitCoder, old: ArrayLike<number>, at: number, n: number, any: number): number {
@@ -192,14 +192,11 @@ export class DiffByteModel {
     const set = (mask !== 0 ? 1 : 0) | (known === n ? 2 : 0) | (near << 2);
     const bit = this.batchFlag(coder, any, this.groupWeights, this.groupPending, 1, set, c1, c2);
     if (bit) return 1;
+    // All zero: the pred entries stay as they are (a relocated value may come back after the same old bytes).
     this.dist = Math.min(this.dist + n, FAST_DIST);
-    for (let q = 0; q < n; q++) {
-      const h = Math.imul((this.o1 | (this.o2 << 8) | (this.o3 << 16)) ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
-      lic[h >>> pShift] = (h & 0xff) << 8;
-      this.o3 = this.o2;
-      this.o2 = this.o1;
-      this.o1 = old[at + q]!;
-    }
+    this.o3 = a3;
+    this.o2 = a2;
+    this.o1 = a1;
     return 0;
   }
 
