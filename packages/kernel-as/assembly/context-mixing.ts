@@ -417,10 +417,10 @@ export function cm_diff(s: usize, from: i32, to: i32): i32 {
       for (let q = 0; q < n; q++) {
         const h = ((a1 | (a2 << 8) | (a3 << 16)) ^ 0x5bd1e995) * 0x9e3779b1;
         const e = <u32>load<u16>(lic + 2 * <usize>(h >>> (32 - pb)));
-        if (e >> 8 == (h & 0xff)) {
-          nKnown++;
-          if ((e & 0xff) != 0) mask |= 1 << q;
-        }
+        // Branch-free: whether an entry is known is data, and a mispredicted branch per byte would cost more.
+        const isKnown = <u32>(e >> 8 == (h & 0xff));
+        nKnown += isKnown;
+        mask |= (isKnown & <u32>((e & 0xff) != 0)) << q;
         a3 = a2;
         a2 = a1;
         a1 = <u32>load<u8>(s + O_OLD + <usize>(done + q));
