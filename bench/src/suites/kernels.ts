@@ -209,8 +209,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     }
     return { run, output, dispose: () => s.release() };
   };
-  // The zero-copy API, for QuantizeLinear (the operation whose copies cost most against its work) and DequantizeLinear:
-  // input and output tensors made once, the run writes into the output.
+  // The zero-copy API: input and output tensors made once, the run writes into the output.
   const tensorApi = (kernel: Kernel): Runner => {
     const dequantize = op === 'DequantizeLinear';
     const input = dequantize ? kernel.tensor('uint8', [n], q()) : kernel.tensor('float32', [n], x());
@@ -218,7 +217,8 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     const qOptions = { scale: Q_SCALE, zeroPoint: Q_ZERO_POINT, type: 'uint8' as const };
     const dqOptions = { scale: DQ_SCALE, zeroPoint: Q_ZERO_POINT };
     return {
-      run: dequantize ? () => kernel.dequantizeLinearTensor(input, dqOptions, out) : () => kernel.quantizeLinearTensor(input, qOptions, out),
+      run: dequantize ? () => kernel.dequantizeLinearTensor(input, dqOptions, out)
+        : op === 'QuantizeLinear' ? () => kernel.quantizeLinearTensor(input, qOptions, out) : () => kernel.dynamicQuantizeLinearTensor(input, out),
       output: () => out.data.slice(),
       dispose: () => {
         out.free();
@@ -251,7 +251,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
   const contenders: Contender[] = [
     ...BUILDS.map((b) => ours(b, false, headline)),
     ...BUILDS.map((b) => ours(b, true, raw)),
-    ...(op !== 'DynamicQuantizeLinear' ? BUILDS.map((b) => oursTensor(b, tensorApi)) : []),
+    ...BUILDS.map((b) => oursTensor(b, tensorApi)),
     peer('ort-web', () => ortRunner('web', model(), inputs())),
     peer('ort-node', () => ortRunner('node', model(), inputs())),
     peer('js', jsRun),
@@ -264,7 +264,7 @@ function quantCase(op: QuantOp, n: number, group = 'quantization'): BenchCase {
     contenders,
     ratios: [
       ...standardRatios(['ort-web', 'ort-node', 'js']),
-      ...(op !== 'DynamicQuantizeLinear' ? BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]) : []),
+      ...BUILDS.flatMap((b) => [{ ours: `${b} tensor`, peer: 'ort-node' }, { ours: `${b} tensor`, peer: 'ort-web' }]),
     ],
     verify: verifyAgainst(expected),
   };
@@ -452,6 +452,8 @@ export default defineSuite({
     { case: 'QuantizeLinear 1M', ours: 'simd tensor', peer: 'ort-node' },
     { case: 'QuantizeLinear 1M', ours: 'relaxed tensor', peer: 'ort-node' },
     { case: 'DynamicQuantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
+    { case: 'DynamicQuantizeLinear 1M', ours: 'simd tensor', peer: 'ort-node' },
+    { case: 'DynamicQuantizeLinear 1M', ours: 'relaxed tensor', peer: 'ort-node' },
     { case: 'DequantizeLinear 1M', ours: 'simd', peer: 'ort-web' },
     { case: 'delta encode 4 MiB', ours: 'simd', peer: 'js' },
     { case: 'delta encode 4 MiB', ours: 'simd raw', peer: 'js' },

@@ -4,7 +4,7 @@ export type { KernelBuild, LoadKernelOptions, WasmSource, HostFeatures } from '.
 export { Kernel, PackedMatrix } from './kernel.js';
 export { WasmTensor } from './wasm-tensor.js';
 export type {
-  DeltaMode, TensorInit, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, QuantizeOptions, RequantParams, RequantScales,
+  DeltaMode, TensorInit, DiffOps, DiffOptions, PatchStreams, DequantizeOptions, DynamicQuantized, DynamicQuantizedTensor, QuantizeOptions, RequantParams, RequantScales,
 } from './kernel.js';
 export { QUANT_RANGE } from './tensor.js';
 export type { ByteArray, KernelTensorData, QuantType, Tensor, TensorData, TensorType } from './tensor.js';

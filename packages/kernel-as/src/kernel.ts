@@ -75,6 +75,13 @@ export interface DynamicQuantized {
   zeroPoint: number;
 }
 
+/** DynamicQuantizeLinear's result in the kernel's memory: the uint8 tensor, with the scale and zero point it used. */
+export interface DynamicQuantizedTensor {
+  tensor: WasmTensor<'uint8'>;
+  scale: number;
+  zeroPoint: number;
+}
+
 export interface DiffOptions {
   /** log2 of the hash-table size (default: fits the old image, 12..24). */
   hashBits?: number;
@@ -664,10 +671,30 @@ export class Kernel implements TensorOwner {
     return this.scoped('dynamicQuantizeLinear', () => {
       const px = this.putFloat32(x);
       const py = this.alloc(Math.max(x.length, 1));
-      const pp = this.alloc(8);
-      this.check('dynamicQuantizeLinear', this.ex.dynamic_quantize_linear(px, x.length, py, pp));
-      return { data: this.u8v.slice(py, py + x.length), scale: this.f32v[pp >>> 2]!, zeroPoint: this.u8v[pp + 4]! };
+      const params = this.runDynamicQuantize(px, x.length, py);
+      return { data: this.u8v.slice(py, py + x.length), ...params };
     });
+  }
+
+  /**
+   * dynamicQuantizeLinear on a float32 tensor in the kernel's memory, into `out` (uint8, as many elements) or a new
+   * uint8 tensor of the same dims, with the scale and zero point it chose. Throws ValueRangeError on NaN or infinite
+   * input, before anything is written.
+   */
+  dynamicQuantizeLinearTensor(x: WasmTensor, out?: WasmTensor): DynamicQuantizedTensor {
+    const t = liveTensor(x, this, ['float32'] as const, 'x');
+    const y = this.outputTensor(out, ['uint8'] as const, 'uint8', t.dims, 'out');
+    let params!: { scale: number; zeroPoint: number };
+    this.intoTensor(y, out !== undefined, () => {
+      params = this.scoped('dynamicQuantizeLinear', () => this.runDynamicQuantize(t.ptr, t.length, y.ptr));
+    });
+    return { tensor: y, ...params };
+  }
+
+  private runDynamicQuantize(px: number, n: number, py: number): { scale: number; zeroPoint: number } {
+    const pp = this.alloc(8);
+    this.check('dynamicQuantizeLinear', this.ex.dynamic_quantize_linear(px, n, py, pp));
+    return { scale: this.f32v[pp >>> 2]!, zeroPoint: this.u8v[pp + 4]! };
   }
 
   // -------------------------------------------------------------------------

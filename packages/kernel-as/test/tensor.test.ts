@@ -171,3 +171,138 @@ describe('tensors in the kernel memory', () => {
     }
   });
 });
+
+describe('dynamicQuantizeLinearTensor', () => {
+  /** Seeded inputs: odd lengths (vector body and scalar tail), all-equal, one-signed, tiny and empty. */
+  function dqlInputs(): Float32Array[] {
+    const signed = (n: number, seed: number, sign: number) => Float32Array.from(floats(n, seed), (v) => sign * Math.abs(v));
+    return [
+      new Float32Array(0), Float32Array.of(0), Float32Array.of(-3.5), Float32Array.of(7.25),
+      floats(1, 11), floats(3, 12), floats(17, 13), floats(33, 14), floats(1001, 15), floats(4099, 16),
+      new Float32Array(31).fill(2.5), new Float32Array(64).fill(-0.75), new Float32Array(9).fill(0),
+      signed(257, 17, -1), signed(255, 18, 1), Float32Array.from(floats(129, 19), (v) => v * 1e-30),
+    ];
+  }
+
+  it('gives the copying call\'s data, scale and zero point, bit for bit, on every build', async () => {
+    const kernels = await allKernels();
+    for (const x of dqlInputs()) {
+      const first = kernels[0]!.dynamicQuantizeLinear(x);
+      for (const k of kernels) {
+        const used = k.arenaUsed;
+        const want = k.dynamicQuantizeLinear(x);
+        const got = k.scope(() => k.dynamicQuantizeLinearTensor(k.tensor('float32', [x.length], x)));
+        expect(got.tensor.type).toBe('uint8');
+        expect(got.tensor.dims).toEqual([x.length]);
+        expect(Object.is(got.scale, want.scale), `${k.build} n=${x.length} scale`).toBe(true);
+        expect(got.zeroPoint, `${k.build} n=${x.length}`).toBe(want.zeroPoint);
+        expect(got.tensor.data, `${k.build} n=${x.length}`).toEqual(want.data);
+        // The builds agree with each other too.
+        expect(want).toEqual(first);
+        got.tensor.free();
+        expect(k.arenaUsed).toBe(used);
+      }
+    }
+    // Not degenerate: a random input spans the byte range, and all-equal or one-signed inputs pin the zero point.
+    const k = kernels[0]!;
+    expect(new Set(k.dynamicQuantizeLinear(floats(1001, 15)).data).size).toBeGreaterThan(200);
+    expect(k.dynamicQuantizeLinear(Float32Array.from(floats(257, 17), (v) => -Math.abs(v))).zeroPoint).toBe(255);
+    expect(k.dynamicQuantizeLinear(new Float32Array(31).fill(2.5)).zeroPoint).toBe(0);
+  });
+
+  it('keeps the tensor dims, writes into a given uint8 output, and checks its type and size', async () => {
+    for (const k of await allKernels()) {
+      k.scope(() => {
+        const x = k.tensor('float32', [2, 3], [-1, 0, 1, 2, 3, 4]);
+        const made = k.dynamicQuantizeLinearTensor(x);
+        expect(made.tensor.dims).toEqual([2, 3]);
+        const out = k.tensor('uint8', [6]);
+        const r = k.dynamicQuantizeLinearTensor(x, out);
+        expect(r.tensor).toBe(out);
+        expect(Array.from(out.data)).toEqual(Array.from(made.tensor.data));
+        expect(r.scale).toBe(Math.fround(5 / 255));
+        expect(r.zeroPoint).toBe(51);
+        expect(() => k.dynamicQuantizeLinearTensor(x, k.tensor('int8', [6]))).toThrow(TypeMismatchError);
+        expect(() => k.dynamicQuantizeLinearTensor(x, k.tensor('float32', [6]))).toThrow(TypeMismatchError);
+        expect(() => k.dynamicQuantizeLinearTensor(x, k.tensor('uint8', [5]))).toThrow(ShapeError);
+        expect(() => k.dynamicQuantizeLinearTensor(out)).toThrow(TypeMismatchError);
+        expect(() => k.dynamicQuantizeLinearTensor(Float32Array.of(1) as unknown as WasmTensor)).toThrow(TypeMismatchError);
+      });
+    }
+  });
+
+  it('throws the copying call\'s ValueRangeError on NaN, infinities and scale-less ranges, leaking nothing and writing nothing', async () => {
+    for (const k of await allKernels()) {
+      const cases: Float32Array[] = [];
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of [2, 23, 40]) { // in the vector body and in the scalar tail
+          const x = floats(41, 20);
+          x[at] = bad;
+          cases.push(x);
+        }
+      }
+      cases.push(Float32Array.of(3e38, -3e38), Float32Array.of(127 * 2 ** -149));
+      for (const x of cases) {
+        let copying: unknown;
+        try {
+          k.dynamicQuantizeLinear(x);
+        } catch (err) {
+          copying = err;
+        }
+        expect(copying, `${k.build} [${Array.from(x.slice(0, 3))}...]`).toBeInstanceOf(ValueRangeError);
+        const used = k.arenaUsed;
+        k.scope(() => {
+          const tx = k.tensor('float32', [x.length], x);
+          const before = k.arenaUsed;
+          expect(() => k.dynamicQuantizeLinearTensor(tx)).toThrow(ValueRangeError);
+          expect(() => k.dynamicQuantizeLinearTensor(tx)).toThrow((copying as Error).message);
+          expect(k.arenaUsed).toBe(before); // the output it made is freed again
+          const out = k.tensor('uint8', [x.length], new Array<number>(x.length).fill(0xee));
+          expect(() => k.dynamicQuantizeLinearTensor(tx, out)).toThrow(ValueRangeError);
+          expect(out.freed).toBe(false);
+          expect(Array.from(out.data)).toEqual(new Array<number>(x.length).fill(0xee));
+        });
+        expect(k.arenaUsed).toBe(used);
+      }
+    }
+  });
+
+  it('refuses freed, reset and foreign tensors, as input or output, with StaleHandleError', async () => {
+    const [a, b] = [await loadKernel({ build: 'simd' }), await loadKernel({ build: 'simd' })];
+    const x = a.tensor('float32', [4], [1, -2, 3, -4]);
+    const out = a.tensor('uint8', [4]);
+    expect(() => b.dynamicQuantizeLinearTensor(x)).toThrow(StaleHandleError);
+    expect(() => a.dynamicQuantizeLinearTensor(x, b.tensor('uint8', [4]))).toThrow(StaleHandleError);
+    out.free();
+    expect(() => a.dynamicQuantizeLinearTensor(x, out)).toThrow(StaleHandleError);
+    x.free();
+    expect(() => a.dynamicQuantizeLinearTensor(x)).toThrow(StaleHandleError);
+    expect(a.arenaUsed).toBe(0);
+    const y = a.tensor('float32', [2], [1, 2]);
+    const r = a.dynamicQuantizeLinearTensor(y);
+    a.reset();
+    expect(() => a.dynamicQuantizeLinearTensor(y)).toThrow(StaleHandleError);
+    expect(() => r.tensor.data).toThrow(StaleHandleError);
+  });
+
+  it('feeds matmulIntegerTensor and requantizeTensor in place: the copying pipeline\'s bytes', async () => {
+    for (const k of await allKernels()) {
+      const { x, bias, packed, params } = inputs(k);
+      const dq = k.dynamicQuantizeLinear(x);
+      const want = k.requantize(k.matmulInteger(dq.data, M, packed, dq.zeroPoint), M, N, params, bias);
+      const used = k.arenaUsed;
+      const y = k.scope(() => {
+        const tx = k.tensor('float32', [M, K], x);
+        const q = k.dynamicQuantizeLinearTensor(tx);
+        const acc = k.matmulIntegerTensor(q.tensor, packed, q.zeroPoint);
+        return k.requantizeTensor(acc, params, bias);
+      });
+      expect(y.freed).toBe(false);
+      expect(y.data, k.build).toEqual(want);
+      expect(new Set(y.data).size).toBeGreaterThan(8);
+      y.free();
+      expect(k.arenaUsed).toBe(used);
+      packed.dispose();
+    }
+  });
+});
