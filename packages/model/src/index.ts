@@ -32,6 +32,8 @@ export { UnsupportedOpsError, GraphShapeError, opInputs, opOutputs, isGemmOp, OP
 export type { FloatGraph, FloatTensor, GraphInput, Op } from './graph/ir.js';
 export { calibrate, quantizeGraph, quantizeWithRanges, activationParams } from './quant/quantize.js';
 export { OrtProbe, calibrateWithOnnxRuntime } from './quant/ort-calibrate.js';
+export { correctBiases } from './quant/bias-correction.js';
+export type { LayerBiasCorrection } from './quant/bias-correction.js';
 export { measureMemory } from './quant/memory.js';
 export type { ModelMemory } from './quant/memory.js';
 export type { Int8Model, Int8Linear, Int8Recurrent, ActivationRange, QuantizeOptions } from './quant/quantize.js';

@@ -28,6 +28,27 @@ export interface HeadComparison {
   stepAgreement: number;
   /** Largest difference between the two scores at any step. */
   maxScoreDifference: number;
+  /** With `perClip`: every positive clip's peak scores, and where an int8 loss comes from. */
+  clips?: ClipPeaks[];
+  /** With `perClip`: the mean of int8 minus float peak score over the positives. */
+  meanPeakShift?: number;
+}
+
+/**
+ * A positive clip's peak score in each pipeline, and in the two mixed ones that localize a
+ * difference: the float embeddings read by the int8 head, and the int8 embeddings read by the float head.
+ */
+export interface ClipPeaks {
+  description: string;
+  float: number;
+  int8: number;
+  floatEmbeddingInt8Head: number;
+  int8EmbeddingFloatHead: number;
+}
+
+export interface CompareOptions {
+  /** Record every positive clip's peak scores (`ClipPeaks`); the mixed pipelines cost two more head runs per positive. */
+  perClip?: boolean;
 }
 
 const max = (xs: Float32Array) => xs.reduce((m, v) => Math.max(m, v), -Infinity);
@@ -35,9 +56,11 @@ const max = (xs: Float32Array) => xs.reduce((m, v) => Math.max(m, v), -Infinity)
 /** Runs every clip through both pipelines and compares them per head. */
 export async function compareOnClips(
   reference: WakeWordStages, candidate: WakeWordStages, clips: readonly Clip[], heads: readonly string[],
-  threshold = WAKE_THRESHOLD, onClip?: (done: number) => void,
+  threshold = WAKE_THRESHOLD, onClip?: (done: number) => void, options: CompareOptions = {},
 ): Promise<HeadComparison[]> {
-  const acc = heads.map((head) => ({ head, pos: 0, neg: 0, negSamples: 0, det: [0, 0], fa: [0, 0], clipAgree: 0, steps: 0, stepAgree: 0, maxDiff: 0 }));
+  const acc = heads.map((head) => ({
+    head, pos: 0, neg: 0, negSamples: 0, det: [0, 0], fa: [0, 0], clipAgree: 0, steps: 0, stepAgree: 0, maxDiff: 0, clips: [] as ClipPeaks[],
+  }));
   for (const [ci, clip] of clips.entries()) {
     const [ef, ei] = [await clipEmbeddings(reference, clip.samples), await clipEmbeddings(candidate, clip.samples)];
     for (const a of acc) {
@@ -47,6 +70,12 @@ export async function compareOnClips(
         a.pos++;
         a.det[0]! += +df;
         a.det[1]! += +di;
+        if (options.perClip) {
+          a.clips.push({
+            description: clip.description, float: max(sf), int8: max(si),
+            floatEmbeddingInt8Head: max(await headScores(candidate, a.head, ef)), int8EmbeddingFloatHead: max(await headScores(reference, a.head, ei)),
+          });
+        }
       } else if (clip.positiveFor === undefined) {
         a.neg++;
         a.negSamples += clip.samples.length;
@@ -72,6 +101,7 @@ export async function compareOnClips(
     return {
       head: a.head, positives: a.pos, negatives: a.neg, negativeHours: hours, float: result(0), int8: result(1),
       clipAgreement: a.clipAgree / Math.max(1, a.pos + a.neg), stepAgreement: a.steps ? a.stepAgree / a.steps : 1, maxScoreDifference: a.maxDiff,
+      ...(options.perClip ? { clips: a.clips, meanPeakShift: a.clips.reduce((m, c) => m + c.int8 - c.float, 0) / Math.max(1, a.clips.length) } : {}),
     };
   });
 }

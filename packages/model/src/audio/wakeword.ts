@@ -9,11 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Kernel } from '@compotastic/kernel';
+import { type Kernel, loadKernel } from '@compotastic/kernel';
 import { runFloat, type TensorMap } from '../graph/float-exec.js';
 import { importOnnx } from '../graph/import.js';
 import type { FloatGraph, FloatTensor } from '../graph/ir.js';
 import { decodeModel } from '../onnx/proto.js';
+import { correctBiases } from '../quant/bias-correction.js';
 import { Int8Executor } from '../quant/executor.js';
 import { type Int8ModelParts, encodeInt8Model } from '../quant/format.js';
 import { OrtProbe, calibrateWithOnnxRuntime } from '../quant/ort-calibrate.js';
@@ -181,6 +182,22 @@ export class OrtWakeWord implements WakeWordStages {
 /** How the embedding model's activation ranges are chosen (COMPOTASTIC_EMBEDDING_RANGES overrides, for comparisons). */
 const EMBEDDING_RANGES = (process.env['COMPOTASTIC_EMBEDDING_RANGES'] ?? 'mse') === 'minmax' ? 'minmax' : 'mse';
 
+/**
+ * Bias correction of the int8 models on the calibration values: off unless COMPOTASTIC_BIAS_CORRECTION=on
+ * (measured: it lowers int8 detection on held-out clips, see the README).
+ */
+const BIAS_CORRECTION = process.env['COMPOTASTIC_BIAS_CORRECTION'] === 'on';
+
+/** The kernel bias correction runs the int8 models on (every build gives the same values). */
+let correctionKernel: Promise<Kernel> | undefined;
+
+/** `model` with its biases corrected on `batches` (`correctBiases`) when bias correction is on. */
+async function biasCorrected(model: Int8Model, onnx: Uint8Array, batches: TensorMap[]): Promise<Int8Model> {
+  if (!BIAS_CORRECTION) return model;
+  correctionKernel ??= loadKernel();
+  return (await correctBiases(await correctionKernel, model, onnx, batches)).model;
+}
+
 /** The int8 models of the pipeline, as a sensor node receives them. */
 export interface WakeWordInt8 {
   embedding: Int8Model;
@@ -202,17 +219,18 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly H
     inputs.push(input);
     embeddings.push(await reference.embed(input));
   }
-  const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, inputs.map((x) => new Map([[modelInput(embGraph), x]])), { ranges: EMBEDDING_RANGES });
-  const out: WakeWordInt8 = { embedding: quantizeWithRanges(embGraph, embRanges), heads: new Map() };
+  const batches = inputs.map((x): TensorMap => new Map([[modelInput(embGraph), x]]));
+  const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, batches, { ranges: EMBEDDING_RANGES });
+  const out: WakeWordInt8 = { embedding: await biasCorrected(quantizeWithRanges(embGraph, embRanges), embBytes, batches), heads: new Map() };
   for (const h of heads) out.heads.set(h.name, await quantizeHead(h.onnx, embeddings));
   return out;
 }
 
-/** Quantizes one head, calibrated on every window of the given embeddings. */
+/** Quantizes one head, calibrated on every window of the given embeddings (and bias-corrected on them when that is on). */
 export async function quantizeHead(onnx: Uint8Array, embeddings: FloatTensor[]): Promise<Int8Model> {
   const graph = importOnnx(decodeModel(onnx));
-  const batches = embeddings.flatMap((e) => headInputs(e, headWindow(graph.inputs))).map((x) => new Map([[modelInput(graph), shapeForHead(graph.inputs, x)]]));
-  return quantizeWithRanges(graph, await calibrateWithOnnxRuntime(onnx, graph, batches));
+  const batches = embeddings.flatMap((e) => headInputs(e, headWindow(graph.inputs))).map((x): TensorMap => new Map([[modelInput(graph), shapeForHead(graph.inputs, x)]]));
+  return biasCorrected(quantizeWithRanges(graph, await calibrateWithOnnxRuntime(onnx, graph, batches)), onnx, batches);
 }
 
 /** A head's score: its only output, or the keyword class (the last) of a two-class softmax. */

@@ -10,7 +10,11 @@
 // streaming detector does (2 s refractory after an accept).
 //
 //   pnpm --filter @compotastic/model eval-audio [-- --json] [--seed N] [--voices N] [--variants N] [--negatives N]
-//     [--stream-minutes N] [--running-speech-seconds N]
+//     [--stream-minutes N] [--running-speech-seconds N] [--per-clip]
+//
+// --per-clip prints every positive clip on which float and int8 decide differently, with the peak
+// scores of both pipelines and of the two mixed ones (float embeddings + int8 head, int8 embeddings +
+// float head), and per head the mean int8 - float peak score over its positives.
 
 import { loadKernel } from '@compotastic/kernel';
 import { json, log, option } from './options.js';
@@ -31,6 +35,7 @@ const variants = option('variants', 1);
 const negatives = option('negatives', 3);
 const streamMinutes = option('stream-minutes', 0);
 const runningSpeechSeconds = option('running-speech-seconds', 180);
+const perClip = process.argv.includes('--per-clip');
 
 const heads = (Object.keys(WAKE_WORD_HEADS) as WakeWordHead[]).map(pretrainedHead);
 const started = performance.now();
@@ -56,7 +61,7 @@ const negativeSeconds = durationSeconds(clips.filter((c) => c.positiveFor === un
 log(`${clips.length} clips (${negativeSeconds.toFixed(0)} s of negative audio), kernel build ${kernel.build}`);
 const table: HeadComparison[] = await compareOnClips(reference, candidate, clips, heads.map((h) => h.name), WAKE_THRESHOLD, (n) => {
   if (n % 20 === 0) log(`  ${n}/${clips.length} clips`);
-});
+}, { perClip });
 let stream: { seconds: number; sentences: number; turns: number; noiseSegments: number; cached: boolean; heads: StreamHeadComparison[] } | undefined;
 if (streamMinutes > 0) {
   const s = negativeStream({ seed, seconds: streamMinutes * 60 }, (sec) => log(`  building the negative stream: ${sec.toFixed(0)} s`));
@@ -91,6 +96,27 @@ const result = {
   seed, voices, variants, threshold: WAKE_THRESHOLD, keywordTraining: trained, clips: clips.length, negativeSeconds: Math.round(negativeSeconds), kernelBuild: kernel.build,
   heads: table, stream, memory, seconds: Math.round((performance.now() - started) / 1000),
 };
+// The per-clip tables go to stderr under --json.
+if (perClip) {
+  const f3 = (v: number) => v.toFixed(3);
+  log('\n| head | mean int8 - float peak | positives int8 lost / gained |');
+  log('|---|---|---|');
+  for (const r of table) {
+    const cs = r.clips ?? [];
+    const lost = cs.filter((c) => c.float >= WAKE_THRESHOLD && c.int8 < WAKE_THRESHOLD).length;
+    const gained = cs.filter((c) => c.float < WAKE_THRESHOLD && c.int8 >= WAKE_THRESHOLD).length;
+    log(`| ${r.head} | ${(r.meanPeakShift ?? 0).toFixed(4)} | ${lost} / ${gained} |`);
+  }
+  log('\n| head | flipped clip | peak float | int8 | float emb + int8 head | int8 emb + float head |');
+  log('|---|---|---|---|---|---|');
+  for (const r of table) {
+    for (const c of r.clips ?? []) {
+      if ((c.float >= WAKE_THRESHOLD) !== (c.int8 >= WAKE_THRESHOLD)) {
+        log(`| ${r.head} | ${c.description} | ${f3(c.float)} | ${f3(c.int8)} | ${f3(c.floatEmbeddingInt8Head)} | ${f3(c.int8EmbeddingFloatHead)} |`);
+      }
+    }
+  }
+}
 if (json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
