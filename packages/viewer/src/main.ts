@@ -147,6 +147,8 @@ function fail(message: string): void {
   errorText = message;
   setStatus('error');
   showNotice([message], 'error');
+  // At once, not on the next frame: a page that fails while loading may not paint a frame for a while.
+  $('status').textContent = statusText();
 }
 
 function startSimulation(): void {

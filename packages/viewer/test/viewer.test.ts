@@ -244,6 +244,8 @@ describe('viewer in Chromium', () => {
     expect(await page.isVisible('#notice')).toBe(true);
     expect(await page.textContent('#notice')).toMatch(/unknown scenario "bogus"/);
     expect(await page.textContent('#status')).toMatch(/unknown scenario "bogus"/);
+    // The counters are written each frame: let two frames pass before reading them.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     expect((await state(page)).nodes).toBe('0'); // nothing started
     expect(errors).toEqual([]);
     await page.close();
