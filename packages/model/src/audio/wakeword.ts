@@ -13,11 +13,13 @@ import { type Kernel, loadKernel } from '@compotastic/kernel';
 import { runFloat, type TensorMap } from '../graph/float-exec.js';
 import { importOnnx } from '../graph/import.js';
 import type { FloatGraph, FloatTensor } from '../graph/ir.js';
+import { ModelError } from '../errors.js';
 import { decodeModel } from '../onnx/proto.js';
 import { correctBiases } from '../quant/bias-correction.js';
 import { Int8Executor } from '../quant/executor.js';
 import { type Int8ModelParts, encodeInt8Model } from '../quant/format.js';
-import { OrtProbe, calibrateWithOnnxRuntime } from '../quant/ort-calibrate.js';
+import { equalizeActivations } from '../quant/equalize.js';
+import { OrtProbe, calibrateWithOnnxRuntime, channelMaximaWithOnnxRuntime } from '../quant/ort-calibrate.js';
 import { type Int8Model, quantizeWithRanges } from '../quant/quantize.js';
 
 export const MEL_BINS = 32;
@@ -183,6 +185,13 @@ export class OrtWakeWord implements WakeWordStages {
 const EMBEDDING_RANGES = (process.env['COMPOTASTIC_EMBEDDING_RANGES'] ?? 'mse') === 'minmax' ? 'minmax' : 'mse';
 
 /**
+ * Activation equalization of the embedding model's conv pairs before it is quantized (`equalizeActivations`, its
+ * alpha): COMPOTASTIC_EQUALIZE_ALPHA overrides it, 0 turns it off, for comparisons.
+ */
+const EQUALIZE_ALPHA = Number(process.env['COMPOTASTIC_EQUALIZE_ALPHA'] ?? 0.75);
+if (!(EQUALIZE_ALPHA >= 0 && EQUALIZE_ALPHA <= 1)) throw new ModelError('CALIBRATION', `COMPOTASTIC_EQUALIZE_ALPHA must be in [0, 1], got ${process.env['COMPOTASTIC_EQUALIZE_ALPHA']}`);
+
+/**
  * Bias correction of the int8 models on the calibration values: off unless COMPOTASTIC_BIAS_CORRECTION=on
  * (measured: it lowers int8 detection on held-out clips, see the README).
  */
@@ -220,8 +229,13 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly H
     embeddings.push(await reference.embed(input));
   }
   const batches = inputs.map((x): TensorMap => new Map([[modelInput(embGraph), x]]));
-  const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, batches, { ranges: EMBEDDING_RANGES });
-  const out: WakeWordInt8 = { embedding: await biasCorrected(quantizeWithRanges(embGraph, embRanges), embBytes, batches), heads: new Map() };
+  // Bias correction compares each layer with the ONNX model's values, which an equalized conv no longer matches.
+  if (BIAS_CORRECTION && EQUALIZE_ALPHA > 0) throw new ModelError('CALIBRATION', 'bias correction needs COMPOTASTIC_EQUALIZE_ALPHA=0');
+  const eq = EQUALIZE_ALPHA > 0
+    ? equalizeActivations(embGraph, await channelMaximaWithOnnxRuntime(embBytes, embGraph, batches), EQUALIZE_ALPHA)
+    : { graph: embGraph, inputs: [] };
+  const embRanges = await calibrateWithOnnxRuntime(embBytes, eq.graph, batches, { ranges: EMBEDDING_RANGES, equalized: eq.inputs });
+  const out: WakeWordInt8 = { embedding: await biasCorrected(quantizeWithRanges(eq.graph, embRanges), embBytes, batches), heads: new Map() };
   for (const h of heads) out.heads.set(h.name, await quantizeHead(h.onnx, embeddings));
   return out;
 }

@@ -7,6 +7,7 @@ import type { TensorMap } from '../graph/float-exec.js';
 import { inlineIf } from '../graph/control-flow.js';
 import { type FloatGraph, isGemmOp } from '../graph/ir.js';
 import { decodeModel, encodeModel } from '../onnx/proto.js';
+import { type EqualizedInput, channelMaxima, equalizedValue } from './equalize.js';
 import { type ActivationRange, clippedRange, strideSample, widenRange } from './quantize.js';
 
 type Ort = typeof import('onnxruntime-web');
@@ -49,6 +50,8 @@ export interface CalibrationOptions {
    * least quantization error over a fixed sample of them (`clippedRange`).
    */
   ranges?: 'minmax' | 'mse';
+  /** Inputs `graph` holds rescaled from the ONNX model's (`equalizeActivations`): ranged as `graph` sees them. */
+  equalized?: EqualizedInput[];
 }
 
 /** Activation ranges of every linear and conv layer's input, measured in ONNX Runtime over the batches. */
@@ -61,12 +64,15 @@ export async function calibrateWithOnnxRuntime(
   const ranges = new Map<number, ActivationRange>();
   const samples = new Map<number, Float32Array[]>();
   const mse = options.ranges === 'mse';
+  const rescaled = new Map((options.equalized ?? []).map((e) => [e.layer, e.scales]));
   try {
     for (const batch of batches) {
       const values = await probe.run(batch);
       for (const [i, name] of layers) {
-        const x = values.get(name) ?? batch.get(name);
-        if (!x) continue;
+        const original = values.get(name) ?? batch.get(name);
+        if (!original) continue;
+        const scales = rescaled.get(i);
+        const x = scales ? equalizedValue(original, scales) : original;
         ranges.set(i, widenRange(ranges.get(i), x.data, i));
         if (mse) samples.set(i, [...(samples.get(i) ?? []), strideSample(x.data)]);
       }
@@ -83,4 +89,24 @@ export async function calibrateWithOnnxRuntime(
     }
   }
   return ranges;
+}
+
+/** The largest value per channel of each conv layer's input (by op index) over the batches, in ONNX Runtime. */
+export async function channelMaximaWithOnnxRuntime(onnx: Uint8Array, graph: FloatGraph, batches: TensorMap[]): Promise<Map<number, Float64Array>> {
+  const inputNames = new Set(graph.inputs.map((i) => i.name));
+  const layers = graph.ops.flatMap((op, i) => (op.kind === 'conv' && !inputNames.has(op.input) ? [[i, op.input] as const] : []));
+  const probe = await OrtProbe.create(onnx, [...new Set(layers.map(([, n]) => n))]);
+  const out = new Map<number, Float64Array>();
+  try {
+    for (const batch of batches) {
+      const values = await probe.run(batch);
+      for (const [i, name] of layers) {
+        const x = values.get(name);
+        if (x) out.set(i, channelMaxima(x, out.get(i)));
+      }
+    }
+  } finally {
+    await probe.release();
+  }
+  return out;
 }
