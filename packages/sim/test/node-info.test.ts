@@ -3,7 +3,7 @@ import { BROADCAST_NUM, PortNum, toHex } from '@compotastic/mesh';
 import { Protobuf } from '@meshtastic/core';
 import { describe, expect, it } from 'vitest';
 import { VirtualRadio } from '../src/client.js';
-import { x25519PublicKey } from '../src/mesh/x25519.js';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { NODEINFO_START_DELAY_MS } from '../src/modules/firmware-modules.js';
 import { Simulation, type NodeSpec, type ScenarioConfig } from '../src/index.js';
 import { lineScenario, of, traced } from './helpers.js';
@@ -103,7 +103,7 @@ describe('NodeInfo', () => {
     expect(toHex(r1.myInfo.deviceId)).toBe(toHex(r2.myInfo.deviceId));
     expect(toHex(r1.sim.nodes[0]!.deviceId)).not.toBe(toHex(r1.sim.nodes[1]!.deviceId));
     const n0 = r1.sim.nodes[0]!;
-    expect(toHex(r1.own.user.publicKey)).toBe(toHex(x25519PublicKey(n0.privateKey)));
+    expect(toHex(r1.own.user.publicKey)).toBe(toHex(x25519.getPublicKey(n0.privateKey)));
     expect(toHex(n0.publicKey)).not.toBe(toHex(r1.sim.nodes[1]!.publicKey));
     expect(toHex(new Simulation(config, { seed: 6 }).nodes[0]!.publicKey)).not.toBe(toHex(n0.publicKey));
   });

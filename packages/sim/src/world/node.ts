@@ -1,6 +1,6 @@
 import { lastByteOfNodeNum, type Prng } from '@compotastic/mesh';
 import type { SimEvent } from '../engine/event-queue.js';
-import { x25519PublicKey } from '../mesh/x25519.js';
+import { x25519 } from '@noble/curves/ed25519.js';
 import type { MeshRouter } from '../mesh/router.js';
 import type { FirmwareModules } from '../modules/firmware-modules.js';
 import type { RadioPhy } from '../radio/phy.js';
@@ -111,7 +111,7 @@ export class SimNode {
     if (!this.keyPair) {
       // A derived stream depends only on the node's seed, so the keys are the same whenever they are first read.
       const privateKey = this.rng.derive('pki').bytes(32);
-      this.keyPair = { privateKey, publicKey: x25519PublicKey(privateKey) };
+      this.keyPair = { privateKey, publicKey: x25519.getPublicKey(privateKey) };
     }
     return this.keyPair;
   }
