@@ -146,4 +146,15 @@ for (const alpha of process.argv.includes('--equalize') ? [0.5, 0.75, 1] : []) {
   console.log(`equalized alpha ${alpha}: ${eq.inputs.length} pairs; RMS % of range, plain -> equalized`);
   layers.forEach((i, li) => console.log(`eq${alpha} ${i}\t${(100 * off[li].rms / off[li].range).toFixed(3)} -> ${(100 * Math.sqrt(acc[li].sq / acc[li].n) / off[li].range).toFixed(3)}`));
 }
+if (process.argv.includes('--wide')) {
+  // 16-bit inputs (two uint8 digits per product) on the conv layers from the n-th on, min/max ranges there.
+  const full = await calibrateWithOnnxRuntime(onnx, graph, batches, { ranges: 'minmax' });
+  for (const from of [1, 24, 40]) {
+    const wide = new Set(layers.filter((i) => i >= from));
+    const r = new Map([...ranges].map(([i, x]) => [i, wide.has(i) ? full.get(i) : x]));
+    const out = errors(quantizeWithRanges(graph, r, { wideInputs: wide }));
+    console.log(`16-bit inputs from layer ${from} (${wide.size} layers): RMS % of range, plain -> wide`);
+    layers.forEach((i, li) => console.log(`wide${from} ${i}\t${(100 * off[li].rms / off[li].range).toFixed(3)} -> ${(100 * out[li].rms / out[li].range).toFixed(3)}`));
+  }
+}
 await reference.release();

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { type Kernel, loadKernel } from '@compotastic/kernel';
 import { runFloat, type TensorMap } from '../graph/float-exec.js';
 import { importOnnx } from '../graph/import.js';
-import type { FloatGraph, FloatTensor } from '../graph/ir.js';
+import { type FloatGraph, type FloatTensor, isGemmOp } from '../graph/ir.js';
 import { ModelError } from '../errors.js';
 import { decodeModel } from '../onnx/proto.js';
 import { correctBiases } from '../quant/bias-correction.js';
@@ -20,7 +20,7 @@ import { Int8Executor } from '../quant/executor.js';
 import { type Int8ModelParts, encodeInt8Model } from '../quant/format.js';
 import { equalizeActivations } from '../quant/equalize.js';
 import { OrtProbe, calibrateWithOnnxRuntime, channelMaximaWithOnnxRuntime } from '../quant/ort-calibrate.js';
-import { type Int8Model, quantizeWithRanges } from '../quant/quantize.js';
+import { type ActivationRange, type Int8Model, quantizeWithRanges } from '../quant/quantize.js';
 
 export const MEL_BINS = 32;
 export const EMBEDDING_FRAMES = 76;
@@ -181,14 +181,27 @@ export class OrtWakeWord implements WakeWordStages {
   }
 }
 
-/** How the embedding model's activation ranges are chosen (COMPOTASTIC_EMBEDDING_RANGES overrides, for comparisons). */
-const EMBEDDING_RANGES = (process.env['COMPOTASTIC_EMBEDDING_RANGES'] ?? 'mse') === 'minmax' ? 'minmax' : 'mse';
+/**
+ * Layer inputs of the embedding model and the heads in 16 bits (two uint8 digits per product on the int8 kernel,
+ * `Int8Linear.inputBits`; weights stay int8, as TFLite's 16x8 mode), with min/max ranges; or in 8 bits
+ * (COMPOTASTIC_EMBEDDING_INPUT_BITS=8, least-error ranges for the embedding; COMPOTASTIC_HEAD_INPUT_BITS=8), for
+ * comparisons. With 8-bit inputs int8 lost detections to float, traced to both (see the README).
+ */
+const EMBEDDING_INPUT_BITS = process.env['COMPOTASTIC_EMBEDDING_INPUT_BITS'] === '8' ? 8 : 16;
+const HEAD_INPUT_BITS = process.env['COMPOTASTIC_HEAD_INPUT_BITS'] === '8' ? 8 : 16;
+
+/** How much wider than the calibrated min/max a 16-bit input's range is (COMPOTASTIC_WIDE_HEADROOM, for comparisons). */
+const WIDE_HEADROOM = Number(process.env['COMPOTASTIC_WIDE_HEADROOM'] ?? 2);
+if (!(WIDE_HEADROOM >= 1)) throw new ModelError('CALIBRATION', `COMPOTASTIC_WIDE_HEADROOM must be 1 or more, got ${process.env['COMPOTASTIC_WIDE_HEADROOM']}`);
+
+/** How the embedding model's 8-bit activation ranges are chosen (COMPOTASTIC_EMBEDDING_RANGES overrides, for comparisons). */
+const EMBEDDING_RANGES = EMBEDDING_INPUT_BITS === 16 ? 'minmax' : (process.env['COMPOTASTIC_EMBEDDING_RANGES'] ?? 'mse') === 'minmax' ? 'minmax' : 'mse';
 
 /**
  * Activation equalization of the embedding model's conv pairs before it is quantized (`equalizeActivations`, its
- * alpha): COMPOTASTIC_EQUALIZE_ALPHA overrides it, 0 turns it off, for comparisons.
+ * alpha): off (0) unless COMPOTASTIC_EQUALIZE_ALPHA sets it, for comparisons (measured with 8-bit inputs, see the README).
  */
-const EQUALIZE_ALPHA = Number(process.env['COMPOTASTIC_EQUALIZE_ALPHA'] ?? 0.75);
+const EQUALIZE_ALPHA = Number(process.env['COMPOTASTIC_EQUALIZE_ALPHA'] ?? 0);
 if (!(EQUALIZE_ALPHA >= 0 && EQUALIZE_ALPHA <= 1)) throw new ModelError('CALIBRATION', `COMPOTASTIC_EQUALIZE_ALPHA must be in [0, 1], got ${process.env['COMPOTASTIC_EQUALIZE_ALPHA']}`);
 
 /**
@@ -235,7 +248,9 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly H
     ? equalizeActivations(embGraph, await channelMaximaWithOnnxRuntime(embBytes, embGraph, batches), EQUALIZE_ALPHA)
     : { graph: embGraph, inputs: [] };
   const embRanges = await calibrateWithOnnxRuntime(embBytes, eq.graph, batches, { ranges: EMBEDDING_RANGES, equalized: eq.inputs });
-  const out: WakeWordInt8 = { embedding: await biasCorrected(quantizeWithRanges(eq.graph, embRanges), embBytes, batches), heads: new Map() };
+  const wideInputs = new Set(EMBEDDING_INPUT_BITS === 16 ? eq.graph.ops.flatMap((op, i) => (op.kind === 'conv' ? [i] : [])) : []);
+  const embedding = quantizeWithRanges(eq.graph, withHeadroom(embRanges, wideInputs), { wideInputs });
+  const out: WakeWordInt8 = { embedding: await biasCorrected(embedding, embBytes, batches), heads: new Map() };
   for (const h of heads) out.heads.set(h.name, await quantizeHead(h.onnx, embeddings));
   return out;
 }
@@ -244,7 +259,14 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly H
 export async function quantizeHead(onnx: Uint8Array, embeddings: FloatTensor[]): Promise<Int8Model> {
   const graph = importOnnx(decodeModel(onnx));
   const batches = embeddings.flatMap((e) => headInputs(e, headWindow(graph.inputs))).map((x): TensorMap => new Map([[modelInput(graph), shapeForHead(graph.inputs, x)]]));
-  return biasCorrected(quantizeWithRanges(graph, await calibrateWithOnnxRuntime(onnx, graph, batches)), onnx, batches);
+  const wideInputs = new Set(HEAD_INPUT_BITS === 16 ? graph.ops.flatMap((op, i) => (isGemmOp(op) ? [i] : [])) : []);
+  const ranges = withHeadroom(await calibrateWithOnnxRuntime(onnx, graph, batches), wideInputs);
+  return biasCorrected(quantizeWithRanges(graph, ranges, { wideInputs }), onnx, batches);
+}
+
+/** `ranges` with the 16-bit layers' widened by WIDE_HEADROOM: 16 bits leave steps to spare against clipping louder audio. */
+function withHeadroom(ranges: Map<number, ActivationRange>, wide: ReadonlySet<number>): Map<number, ActivationRange> {
+  return new Map([...ranges].map(([i, r]) => [i, wide.has(i) ? { min: WIDE_HEADROOM * r.min, max: WIDE_HEADROOM * r.max } : r]));
 }
 
 /** A head's score: its only output, or the keyword class (the last) of a two-class softmax. */

@@ -10,7 +10,14 @@ import { convGeometry, convOutputDims, im2col } from '../graph/conv.js';
 import { runFloatOp, type TensorMap } from '../graph/float-exec.js';
 import { type ConvOp, type FloatTensor, GraphShapeError, opInputs, opOutputs } from '../graph/ir.js';
 import { type LstmOp, lstmSteps } from '../graph/shape-ops.js';
-import type { Int8Linear, Int8Model, Int8Recurrent } from './quantize.js';
+import { type Int8Linear, type Int8Model, type Int8Recurrent, roundHalfEven } from './quantize.js';
+
+/** acc + weight x product: one digit's int32 products added into the layer's accumulator (float64 past one digit, exact). */
+function combineDigit(acc: Int32Array | Float64Array | undefined, product: Int32Array, weight: number): Int32Array | Float64Array {
+  if (!acc) return weight === 1 ? product : Float64Array.from(product, (v) => v * weight);
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + product[i]! * weight;
+  return acc;
+}
 
 export interface LayerRange {
   /** First op to run (default 0). */
@@ -52,16 +59,20 @@ export class Int8Executor {
     const g = convGeometry(x.dims, op.spatialRank, op, `layer ${index} (Conv)`);
     const positions = g.outHeight * g.outWidth;
     if (g.channels * op.kernel[0] * op.kernel[1] !== l.k) throw new GraphShapeError(`layer ${index} expects ${l.k / (op.kernel[0] * op.kernel[1])} channels, got [${x.dims.join(', ')}]`);
-    const q = this.kernel.quantizeLinear(x.data, { scale: l.inputScale, zeroPoint: l.inputZeroPoint, type: 'uint8' }) as Uint8Array;
+    const digits = this.inputDigits(l, x.data);
     const cols = new Uint8Array(positions * l.k);
     const out = new Float32Array(g.batch * l.n * positions);
     const scales = Float32Array.from(l.weightScales, (w) => Math.fround(l.inputScale * w));
+    const packed = this.packed.get(index)!;
     for (let n = 0; n < g.batch; n++) {
-      im2col(q, n, g, op, l.inputZeroPoint, cols, true);
-      const acc = this.kernel.matmulInteger(cols, positions, this.packed.get(index)!, l.inputZeroPoint);
+      let acc: Int32Array | Float64Array | undefined;
+      for (const d of digits) {
+        im2col(d.q, n, g, op, d.zeroPoint, cols, true);
+        acc = combineDigit(acc, this.kernel.matmulInteger(cols, positions, packed, d.zeroPoint), d.weight);
+      }
       const base = n * l.n * positions;
       for (let p = 0; p < positions; p++) {
-        for (let c = 0; c < l.n; c++) out[base + c * positions + p] = (acc[p * l.n + c]! + l.bias[c]!) * scales[c]!;
+        for (let c = 0; c < l.n; c++) out[base + c * positions + p] = (acc![p * l.n + c]! + l.bias[c]!) * scales[c]!;
       }
     }
     return { dims: convOutputDims(g, l.n, op.spatialRank), data: out };
@@ -95,15 +106,33 @@ export class Int8Executor {
   private product(index: number, l: Int8Linear, packed: PackedMatrix, x: { dims: number[]; data: Float32Array }) {
     if (x.dims[x.dims.length - 1] !== l.k) throw new GraphShapeError(`layer ${index} expects ${l.k} inputs, got [${x.dims.join(', ')}]`);
     const rows = x.data.length / l.k;
-    const q = this.kernel.quantizeLinear(x.data, { scale: l.inputScale, zeroPoint: l.inputZeroPoint, type: 'uint8' });
-    const acc = this.kernel.matmulInteger(q, rows, packed, l.inputZeroPoint);
+    let acc: Int32Array | Float64Array | undefined;
+    for (const d of this.inputDigits(l, x.data)) acc = combineDigit(acc, this.kernel.matmulInteger(d.q, rows, packed, d.zeroPoint), d.weight);
     const out = new Float32Array(rows * l.n);
     for (let c = 0; c < l.n; c++) {
       const s = Math.fround(l.inputScale * l.weightScales[c]!);
       const b = l.bias[c]!;
-      for (let r = 0; r < rows; r++) out[r * l.n + c] = (acc[r * l.n + c]! + b) * s;
+      for (let r = 0; r < rows; r++) out[r * l.n + c] = (acc![r * l.n + c]! + b) * s;
     }
     return { dims: [...x.dims.slice(0, -1), l.n], data: out };
+  }
+
+  /**
+   * A layer's input as the uint8 operands of its products: one for 8-bit inputs; for 16-bit ones the high and low
+   * bytes of the uint16 values, each with that byte of the zero point, so that 256 x (high product) + (low product)
+   * is the product of (q - zeroPoint) exactly.
+   */
+  private inputDigits(l: Int8Linear, x: Float32Array): { q: Uint8Array; zeroPoint: number; weight: number }[] {
+    if (l.inputBits !== 16) {
+      return [{ q: this.kernel.quantizeLinear(x, { scale: l.inputScale, zeroPoint: l.inputZeroPoint, type: 'uint8' }) as Uint8Array, zeroPoint: l.inputZeroPoint, weight: 1 }];
+    }
+    const hi = new Uint8Array(x.length), lo = new Uint8Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const q = Math.min(65535, Math.max(0, roundHalfEven(x[i]! / l.inputScale) + l.inputZeroPoint));
+      hi[i] = q >> 8;
+      lo[i] = q & 255;
+    }
+    return [{ q: hi, zeroPoint: l.inputZeroPoint >> 8, weight: 256 }, { q: lo, zeroPoint: l.inputZeroPoint & 255, weight: 1 }];
   }
 
   /**

@@ -10,8 +10,11 @@ import type { Int8Linear, Int8Model, Int8Recurrent } from './quantize.js';
 import { isShapeOp, shapeOpProblem } from '../graph/shape-ops.js';
 
 export const INT8_FORMAT = 'compotastic-int8';
-/** Version 2 adds convolution, pooling, reductions and shape ops; version 1 configs still decode. */
-export const INT8_FORMAT_VERSION = 2;
+/**
+ * Version 2 adds convolution, pooling, reductions and shape ops; version 3 layers with 16-bit inputs (`inputBits`).
+ * Configs of versions 1 and 2 still decode.
+ */
+export const INT8_FORMAT_VERSION = 3;
 
 /** A config or weights blob that is not a valid int8 model (code INT8_FORMAT). */
 export class Int8FormatError extends ModelError {
@@ -26,7 +29,7 @@ interface Span {
 }
 
 interface LinearJson {
-  op: number; k: number; n: number; inputScale: number; inputZeroPoint: number;
+  op: number; k: number; n: number; inputScale: number; inputZeroPoint: number; inputBits?: 16;
   weights: Span; weightScales: Span; bias: Span;
 }
 
@@ -66,7 +69,7 @@ export function encodeInt8Model(model: Int8Model): Int8ModelParts {
   };
   const bytesOf = (a: Int8Array | Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
   const linear = (op: number, l: Int8Linear): LinearJson => ({
-    op, k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
+    op, k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint, ...(l.inputBits === 16 ? { inputBits: 16 as const } : {}),
     weights: put(bytesOf(l.weights)), weightScales: put(bytesOf(l.weightScales)), bias: put(bytesOf(l.bias)),
   });
   const linears = [...model.linears.entries()].sort((a, b) => a[0] - b[0]).map(([op, l]) => linear(op, l));
@@ -152,7 +155,7 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
   }
   if (typeof cfg !== 'object' || cfg === null) fail('config is not an object');
   if (cfg.format !== INT8_FORMAT) fail(`config format '${String(cfg.format)}' is not ${INT8_FORMAT}`);
-  if (cfg.version !== INT8_FORMAT_VERSION && cfg.version !== 1) fail(`config version ${String(cfg.version)} is not supported`);
+  if (cfg.version !== INT8_FORMAT_VERSION && cfg.version !== 1 && cfg.version !== 2) fail(`config version ${String(cfg.version)} is not supported`);
   if (cfg.weightsBytes !== parts.weights.length) fail(`weights are ${parts.weights.length} bytes, the config expects ${String(cfg.weightsBytes)}`);
   if (!Array.isArray(cfg.ops) || !Array.isArray(cfg.linears) || !Array.isArray(cfg.constants) || !Array.isArray(cfg.inputs) || !Array.isArray(cfg.outputs)) {
     fail('config misses ops, linears, constants, inputs or outputs');
@@ -177,9 +180,10 @@ export function decodeInt8Model(parts: Int8ModelParts): Int8Model {
     if (typeof l !== 'object' || l === null) fail(`${what}: not an object`);
     if (!isInt(l.k, 1) || !isInt(l.n, 1)) fail(`${what}: bad shape`);
     if (!(l.inputScale > 0) || !Number.isFinite(l.inputScale)) fail(`${what}: bad input scale`);
-    if (!isInt(l.inputZeroPoint) || l.inputZeroPoint > 255) fail(`${what}: bad input zero point`);
+    if (l.inputBits !== undefined && (l.inputBits !== 16 || cfg.version < 3)) fail(`${what}: bad input bits`);
+    if (!isInt(l.inputZeroPoint) || l.inputZeroPoint > (l.inputBits === 16 ? 65535 : 255)) fail(`${what}: bad input zero point`);
     return {
-      k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint,
+      k: l.k, n: l.n, inputScale: l.inputScale, inputZeroPoint: l.inputZeroPoint, ...(l.inputBits === 16 ? { inputBits: 16 as const } : {}),
       weights: view(l.weights, 1, Int8Array, l.k * l.n, `${what} weights`),
       weightScales: view(l.weightScales, 4, Float32Array, l.n, `${what} scales`),
       bias: view(l.bias, 4, Int32Array, l.n, `${what} bias`),

@@ -35,7 +35,10 @@ export function measureMemory(exec: Int8Executor, parts: Int8ModelParts, inputs:
     if (l) {
       const rows = out.data.length / l.n; // output positions (conv) or rows (linear)
       const input = values.get((op as { input: string }).input)!;
-      scratch = input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * 4;
+      // 16-bit inputs: two uint8 digit arrays, one im2col buffer reused for both, the products and their 64-bit sum.
+      scratch = l.inputBits === 16
+        ? 2 * input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * (4 + 8)
+        : input.data.length + (op.kind === 'conv' ? rows * l.k : 0) + rows * l.n * 4;
     }
     const r = exec.model.recurrent?.get(i);
     if (r) {

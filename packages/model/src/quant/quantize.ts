@@ -23,8 +23,14 @@ export interface Int8Linear {
   /** Bias in accumulator units: round(b / (inputScale * weightScale[c])). */
   bias: Int32Array;
   inputScale: number;
-  /** uint8 zero point of the input activations. */
+  /** Zero point of the input activations: uint8, or uint16 when `inputBits` is 16. */
   inputZeroPoint: number;
+  /**
+   * 16: the input is quantized to uint16 and multiplied as two uint8 digits (high and low byte, two products on
+   * the int8 kernel, summed as 256 x high + low), for layers where 8-bit activations lose too much (as TFLite's
+   * 16x8 mode). Absent: 8-bit inputs.
+   */
+  inputBits?: 16;
 }
 
 /** A quantized model: the float graph's ops, int8 linear and conv layers by op index, and the remaining float constants. */
@@ -143,12 +149,13 @@ export function clippedRange(values: Float32Array, range: ActivationRange): Acti
   return best;
 }
 
-/** uint8 scale and zero point for a range that includes 0. */
-export function activationParams(range: ActivationRange): { scale: number; zeroPoint: number } {
+/** uint8 (or uint16) scale and zero point for a range that includes 0. */
+export function activationParams(range: ActivationRange, bits: 8 | 16 = 8): { scale: number; zeroPoint: number } {
   const span = range.max - range.min;
   if (span === 0) return { scale: 1, zeroPoint: 0 };
-  const scale = Math.fround(span / 255);
-  const zeroPoint = Math.min(255, Math.max(0, roundHalfEven(-range.min / scale)));
+  const top = bits === 16 ? 65535 : 255;
+  const scale = Math.fround(span / top);
+  const zeroPoint = Math.min(top, Math.max(0, roundHalfEven(-range.min / scale)));
   return { scale, zeroPoint };
 }
 
@@ -167,9 +174,9 @@ function transposed(data: Float32Array, rows: number, cols: number): FloatTensor
   return { dims: [cols, rows], data: out };
 }
 
-function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange): Int8Linear {
+function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange, bits: 8 | 16): Int8Linear {
   const b = op.bias ? graph.constants.get(op.bias) : undefined;
-  return quantizeMatrix(gemmWeights(op, graph), b?.data, range);
+  return quantizeMatrix(gemmWeights(op, graph), b?.data, range, bits);
 }
 
 function quantizeLstm(op: LstmOp, graph: FloatGraph, range: ActivationRange): Int8Recurrent {
@@ -184,7 +191,7 @@ function quantizeLstm(op: LstmOp, graph: FloatGraph, range: ActivationRange): In
 }
 
 /** A K x N float matrix (and bias of N) in int8, per output channel, for inputs over `range`. */
-function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: ActivationRange): Int8Linear {
+function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: ActivationRange, bits: 8 | 16 = 8): Int8Linear {
   const [k, n] = w.dims as [number, number];
   const weights = new Int8Array(k * n);
   const weightScales = new Float32Array(n);
@@ -195,7 +202,7 @@ function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: Acti
     weightScales[c] = s;
     for (let r = 0; r < k; r++) weights[r * n + c] = Math.max(-127, Math.min(127, roundHalfEven(w.data[r * n + c]! / s)));
   }
-  const { scale: inputScale, zeroPoint: inputZeroPoint } = activationParams(range);
+  const { scale: inputScale, zeroPoint: inputZeroPoint } = activationParams(range, bits);
   const bias = new Int32Array(n);
   if (b) {
     for (let c = 0; c < n; c++) {
@@ -203,7 +210,7 @@ function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: Acti
       bias[c] = Math.max(-2147483648, Math.min(2147483647, q));
     }
   }
-  return { k, n, weights, weightScales, bias, inputScale, inputZeroPoint };
+  return { k, n, weights, weightScales, bias, inputScale, inputZeroPoint, ...(bits === 16 ? { inputBits: 16 as const } : {}) };
 }
 
 /**
@@ -217,6 +224,8 @@ export function quantizeGraph(graph: FloatGraph, samples: TensorMap | TensorMap[
 export interface QuantizeOptions {
   /** LSTM matrix products in int8 (the default, where a range was calibrated) or float32. */
   lstm?: 'int8' | 'float';
+  /** Linear and conv layers (by op index) whose inputs are quantized to 16 bits (`Int8Linear.inputBits`). */
+  wideInputs?: ReadonlySet<number>;
 }
 
 /** Quantizes with activation ranges measured elsewhere (e.g. calibrateWithOnnxRuntime), by op index. */
@@ -228,7 +237,7 @@ export function quantizeWithRanges(graph: FloatGraph, ranges: Map<number, Activa
     if (isGemmOp(op)) {
       const range = ranges.get(i);
       if (!range) throw new ModelError('CALIBRATION', `layer ${i} was not reached during calibration`);
-      linears.set(i, quantizeLinear(op, graph, range));
+      linears.set(i, quantizeLinear(op, graph, range, options.wideInputs?.has(i) ? 16 : 8));
     } else if (op.kind === 'lstm' && options.lstm !== 'float' && ranges.has(i)) {
       recurrent.set(i, quantizeLstm(op, graph, ranges.get(i)!));
     }
