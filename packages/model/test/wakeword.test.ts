@@ -181,7 +181,7 @@ describe('hey_jarvis: an If around a verifier model', () => {
 });
 
 describe('hey_jarvis: the If condition in int8', () => {
-  it('takes the same branch as float on noisy held-out speech, and least-error ranges bring the embedding closer to float', async () => {
+  it('takes the same branch as float on noisy held-out speech, and the pipeline\'s embedding is closer to float than 8-bit min/max', async () => {
     const jarvis = pretrainedHead('hey_jarvis');
     const graph = importOnnx(decodeModel(jarvis.onnx));
     const embBytes = openWakeWordModel('embedding_model');

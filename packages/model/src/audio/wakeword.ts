@@ -18,8 +18,7 @@ import { decodeModel } from '../onnx/proto.js';
 import { correctBiases } from '../quant/bias-correction.js';
 import { Int8Executor } from '../quant/executor.js';
 import { type Int8ModelParts, encodeInt8Model } from '../quant/format.js';
-import { equalizeActivations } from '../quant/equalize.js';
-import { OrtProbe, calibrateWithOnnxRuntime, channelMaximaWithOnnxRuntime } from '../quant/ort-calibrate.js';
+import { OrtProbe, calibrateWithOnnxRuntime, inputHessiansWithOnnxRuntime } from '../quant/ort-calibrate.js';
 import { type ActivationRange, type Int8Model, quantizeWithRanges } from '../quant/quantize.js';
 
 export const MEL_BINS = 32;
@@ -198,11 +197,10 @@ if (!(WIDE_HEADROOM >= 1)) throw new ModelError('CALIBRATION', `COMPOTASTIC_WIDE
 const EMBEDDING_RANGES = EMBEDDING_INPUT_BITS === 16 ? 'minmax' : (process.env['COMPOTASTIC_EMBEDDING_RANGES'] ?? 'mse') === 'minmax' ? 'minmax' : 'mse';
 
 /**
- * Activation equalization of the embedding model's conv pairs before it is quantized (`equalizeActivations`, its
- * alpha): off (0) unless COMPOTASTIC_EQUALIZE_ALPHA sets it, for comparisons (measured with 8-bit inputs, see the README).
+ * The embedding model's int8 weights rounded with error feedback on the calibration inputs (`roundWithErrorFeedback`),
+ * or each to the nearest step (COMPOTASTIC_EMBEDDING_ERROR_FEEDBACK=off), for comparisons.
  */
-const EQUALIZE_ALPHA = Number(process.env['COMPOTASTIC_EQUALIZE_ALPHA'] ?? 0);
-if (!(EQUALIZE_ALPHA >= 0 && EQUALIZE_ALPHA <= 1)) throw new ModelError('CALIBRATION', `COMPOTASTIC_EQUALIZE_ALPHA must be in [0, 1], got ${process.env['COMPOTASTIC_EQUALIZE_ALPHA']}`);
+const EMBEDDING_ERROR_FEEDBACK = process.env['COMPOTASTIC_EMBEDDING_ERROR_FEEDBACK'] !== 'off';
 
 /**
  * Bias correction of the int8 models on the calibration values: off unless COMPOTASTIC_BIAS_CORRECTION=on
@@ -242,14 +240,10 @@ export async function quantizeWakeWord(reference: OrtWakeWord, heads: readonly H
     embeddings.push(await reference.embed(input));
   }
   const batches = inputs.map((x): TensorMap => new Map([[modelInput(embGraph), x]]));
-  // Bias correction compares each layer with the ONNX model's values, which an equalized conv no longer matches.
-  if (BIAS_CORRECTION && EQUALIZE_ALPHA > 0) throw new ModelError('CALIBRATION', 'bias correction needs COMPOTASTIC_EQUALIZE_ALPHA=0');
-  const eq = EQUALIZE_ALPHA > 0
-    ? equalizeActivations(embGraph, await channelMaximaWithOnnxRuntime(embBytes, embGraph, batches), EQUALIZE_ALPHA)
-    : { graph: embGraph, inputs: [] };
-  const embRanges = await calibrateWithOnnxRuntime(embBytes, eq.graph, batches, { ranges: EMBEDDING_RANGES, equalized: eq.inputs });
-  const wideInputs = new Set(EMBEDDING_INPUT_BITS === 16 ? eq.graph.ops.flatMap((op, i) => (op.kind === 'conv' ? [i] : [])) : []);
-  const embedding = quantizeWithRanges(eq.graph, withHeadroom(embRanges, wideInputs), { wideInputs });
+  const embRanges = await calibrateWithOnnxRuntime(embBytes, embGraph, batches, { ranges: EMBEDDING_RANGES });
+  const wideInputs = new Set(EMBEDDING_INPUT_BITS === 16 ? embGraph.ops.flatMap((op, i) => (op.kind === 'conv' ? [i] : [])) : []);
+  const hessians = EMBEDDING_ERROR_FEEDBACK ? await inputHessiansWithOnnxRuntime(embBytes, embGraph, batches) : undefined;
+  const embedding = quantizeWithRanges(embGraph, withHeadroom(embRanges, wideInputs), { wideInputs, ...(hessians ? { hessians } : {}) });
   const out: WakeWordInt8 = { embedding: await biasCorrected(embedding, embBytes, batches), heads: new Map() };
   for (const h of heads) out.heads.set(h.name, await quantizeHead(h.onnx, embeddings));
   return out;

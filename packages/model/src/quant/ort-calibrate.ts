@@ -7,7 +7,8 @@ import type { TensorMap } from '../graph/float-exec.js';
 import { inlineIf } from '../graph/control-flow.js';
 import { type FloatGraph, isGemmOp } from '../graph/ir.js';
 import { decodeModel, encodeModel } from '../onnx/proto.js';
-import { type EqualizedInput, channelMaxima, equalizedValue } from './equalize.js';
+import { convGeometry, im2col } from '../graph/conv.js';
+import { accumulateHessian } from './gptq.js';
 import { type ActivationRange, clippedRange, strideSample, widenRange } from './quantize.js';
 
 type Ort = typeof import('onnxruntime-web');
@@ -50,8 +51,6 @@ export interface CalibrationOptions {
    * least quantization error over a fixed sample of them (`clippedRange`).
    */
   ranges?: 'minmax' | 'mse';
-  /** Inputs `graph` holds rescaled from the ONNX model's (`equalizeActivations`): ranged as `graph` sees them. */
-  equalized?: EqualizedInput[];
 }
 
 /** Activation ranges of every linear and conv layer's input, measured in ONNX Runtime over the batches. */
@@ -64,15 +63,12 @@ export async function calibrateWithOnnxRuntime(
   const ranges = new Map<number, ActivationRange>();
   const samples = new Map<number, Float32Array[]>();
   const mse = options.ranges === 'mse';
-  const rescaled = new Map((options.equalized ?? []).map((e) => [e.layer, e.scales]));
   try {
     for (const batch of batches) {
       const values = await probe.run(batch);
       for (const [i, name] of layers) {
-        const original = values.get(name) ?? batch.get(name);
-        if (!original) continue;
-        const scales = rescaled.get(i);
-        const x = scales ? equalizedValue(original, scales) : original;
+        const x = values.get(name) ?? batch.get(name);
+        if (!x) continue;
         ranges.set(i, widenRange(ranges.get(i), x.data, i));
         if (mse) samples.set(i, [...(samples.get(i) ?? []), strideSample(x.data)]);
       }
@@ -91,18 +87,44 @@ export async function calibrateWithOnnxRuntime(
   return ranges;
 }
 
-/** The largest value per channel of each conv layer's input (by op index) over the batches, in ONNX Runtime. */
-export async function channelMaximaWithOnnxRuntime(onnx: Uint8Array, graph: FloatGraph, batches: TensorMap[]): Promise<Map<number, Float64Array>> {
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Input rows per layer and batch that the correlation estimate takes (every n-th, n fixed by the batch's size). */
+const HESSIAN_ROWS_PER_BATCH = 2048;
+
+/**
+ * X^T X (upper triangle, K x K) of every linear and conv layer's input rows over the batches, in ONNX Runtime: for a
+ * conv its im2col columns, for a linear layer the rows of its last dimension. For `roundWithErrorFeedback`.
+ */
+export async function inputHessiansWithOnnxRuntime(onnx: Uint8Array, graph: FloatGraph, batches: TensorMap[]): Promise<Map<number, Float64Array>> {
+  const layers = graph.ops.flatMap((op, i) => (isGemmOp(op) ? [[i, op] as const] : []));
   const inputNames = new Set(graph.inputs.map((i) => i.name));
-  const layers = graph.ops.flatMap((op, i) => (op.kind === 'conv' && !inputNames.has(op.input) ? [[i, op.input] as const] : []));
-  const probe = await OrtProbe.create(onnx, [...new Set(layers.map(([, n]) => n))]);
+  const probe = await OrtProbe.create(onnx, [...new Set(layers.map(([, op]) => op.input).filter((n) => !inputNames.has(n)))]);
   const out = new Map<number, Float64Array>();
   try {
     for (const batch of batches) {
       const values = await probe.run(batch);
-      for (const [i, name] of layers) {
-        const x = values.get(name);
-        if (x) out.set(i, channelMaxima(x, out.get(i)));
+      for (const [i, op] of layers) {
+        const x = values.get(op.input) ?? batch.get(op.input);
+        const w = graph.constants.get(op.weight);
+        if (!x || !w) continue;
+        if (op.kind === 'conv') {
+          const g = convGeometry(x.dims, op.spatialRank, op, `layer ${i} (Conv)`);
+          const k = g.channels * op.kernel[0] * op.kernel[1], positions = g.outHeight * g.outWidth;
+          const h = out.get(i) ?? new Float64Array(k * k);
+          const cols = new Float32Array(positions * k);
+          // A step sharing no factor with the row width, so the sample walks through every column, not one.
+          let step = Math.max(1, Math.ceil((g.batch * positions) / HESSIAN_ROWS_PER_BATCH));
+          while (gcd(step, g.outWidth) !== 1) step++;
+          for (let n = 0; n < g.batch; n++) accumulateHessian(h, im2col(x.data, n, g, op, 0, cols, true), positions, k, step);
+          out.set(i, h);
+        } else {
+          const k = x.dims[x.dims.length - 1]!;
+          const h = out.get(i) ?? new Float64Array(k * k);
+          const rows = x.data.length / k;
+          accumulateHessian(h, x.data, rows, k, Math.max(1, Math.ceil(rows / HESSIAN_ROWS_PER_BATCH)));
+          out.set(i, h);
+        }
       }
     }
   } finally {

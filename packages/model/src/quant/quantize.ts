@@ -8,6 +8,7 @@ import { ModelError } from '../errors.js';
 import { runFloat, type TensorMap } from '../graph/float-exec.js';
 import { type FloatGraph, type FloatTensor, type GemmOp, type Op, isGemmOp, opInputs } from '../graph/ir.js';
 import type { LstmOp } from '../graph/shape-ops.js';
+import { roundWithErrorFeedback } from './gptq.js';
 
 /**
  * One linear or convolution layer in int8 form: the K x N matrix the kernel
@@ -174,9 +175,9 @@ function transposed(data: Float32Array, rows: number, cols: number): FloatTensor
   return { dims: [cols, rows], data: out };
 }
 
-function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange, bits: 8 | 16): Int8Linear {
+function quantizeLinear(op: GemmOp, graph: FloatGraph, range: ActivationRange, bits: 8 | 16, hessian?: Float64Array): Int8Linear {
   const b = op.bias ? graph.constants.get(op.bias) : undefined;
-  return quantizeMatrix(gemmWeights(op, graph), b?.data, range, bits);
+  return quantizeMatrix(gemmWeights(op, graph), b?.data, range, bits, hessian);
 }
 
 function quantizeLstm(op: LstmOp, graph: FloatGraph, range: ActivationRange): Int8Recurrent {
@@ -191,7 +192,7 @@ function quantizeLstm(op: LstmOp, graph: FloatGraph, range: ActivationRange): In
 }
 
 /** A K x N float matrix (and bias of N) in int8, per output channel, for inputs over `range`. */
-function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: ActivationRange, bits: 8 | 16 = 8): Int8Linear {
+function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: ActivationRange, bits: 8 | 16 = 8, hessian?: Float64Array): Int8Linear {
   const [k, n] = w.dims as [number, number];
   const weights = new Int8Array(k * n);
   const weightScales = new Float32Array(n);
@@ -202,6 +203,7 @@ function quantizeMatrix(w: FloatTensor, b: Float32Array | undefined, range: Acti
     weightScales[c] = s;
     for (let r = 0; r < k; r++) weights[r * n + c] = Math.max(-127, Math.min(127, roundHalfEven(w.data[r * n + c]! / s)));
   }
+  if (hessian) weights.set(roundWithErrorFeedback(w, weightScales, hessian));
   const { scale: inputScale, zeroPoint: inputZeroPoint } = activationParams(range, bits);
   const bias = new Int32Array(n);
   if (b) {
@@ -226,6 +228,11 @@ export interface QuantizeOptions {
   lstm?: 'int8' | 'float';
   /** Linear and conv layers (by op index) whose inputs are quantized to 16 bits (`Int8Linear.inputBits`). */
   wideInputs?: ReadonlySet<number>;
+  /**
+   * Per linear or conv layer (by op index), X^T X of its calibration inputs (`inputHessiansWithOnnxRuntime`): its
+   * weights are then rounded with error feedback (`roundWithErrorFeedback`) instead of each to the nearest step.
+   */
+  hessians?: ReadonlyMap<number, Float64Array>;
 }
 
 /** Quantizes with activation ranges measured elsewhere (e.g. calibrateWithOnnxRuntime), by op index. */
@@ -237,7 +244,7 @@ export function quantizeWithRanges(graph: FloatGraph, ranges: Map<number, Activa
     if (isGemmOp(op)) {
       const range = ranges.get(i);
       if (!range) throw new ModelError('CALIBRATION', `layer ${i} was not reached during calibration`);
-      linears.set(i, quantizeLinear(op, graph, range, options.wideInputs?.has(i) ? 16 : 8));
+      linears.set(i, quantizeLinear(op, graph, range, options.wideInputs?.has(i) ? 16 : 8, options.hessians?.get(i)));
     } else if (op.kind === 'lstm' && options.lstm !== 'float' && ranges.has(i)) {
       recurrent.set(i, quantizeLstm(op, graph, ranges.get(i)!));
     }
