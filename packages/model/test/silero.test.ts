@@ -1,8 +1,8 @@
 // Silero VAD v5 (from node_modules) end to end on the executors, against
 // onnxruntime-web: the float executor frame by frame with the state carried, on
 // espeak-ng speech and on noise and near-silence; the int8 model (convolutions
-// on the kernel) against float at the speech threshold; the int8 bundle format.
-import { loadKernel, type Kernel } from '@compotastic/kernel';
+// on the kernel) against float at the speech threshold, the same on every kernel build; the int8 bundle format.
+import { KERNEL_BUILDS, loadKernel, type Kernel } from '@compotastic/kernel';
 import { Prng } from '@compotastic/mesh';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -95,6 +95,18 @@ describe('Silero VAD v5 in int8', () => {
     expect(r.speechFrames).toBeGreaterThan(10);
     expect(r.speechFrameAgreement).toBeGreaterThanOrEqual(0.9);
     expect(r.frameAgreement).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+
+  it('gives the same probabilities on every kernel build', async () => {
+    const runs = await Promise.all(KERNEL_BUILDS.map(async (build) => {
+      const vad = SileroVad.int8(await loadKernel({ build }), int8);
+      const p = Array.from(vad.probabilities(noisySpeech));
+      vad.dispose();
+      return p;
+    }));
+    expect(runs.length).toBe(3);
+    expect(runs[0]!.length).toBeGreaterThan(10);
+    for (const r of runs.slice(1)) expect(r).toEqual(runs[0]);
   }, 60_000);
 
   it('runs the same from its bundle', () => {
