@@ -27,6 +27,7 @@ import { assignByFractions, placeNodes } from './world/placement.js';
 import { DEVICE_CLASSES, DEVICE_PROFILES, txCurrentMa, type DeviceClass } from './world/devices.js';
 import { SimNode, type NodeAppListener, type Transmission } from './world/node.js';
 import { ArrivalTable, LOST_BUSY_RX, LOST_CAPTURED, LOST_COLLISION, LOST_HALF_DUPLEX, LOST_NONE, LOST_REASONS } from './radio/arrivals.js';
+import { ReceiverArrivals } from './radio/receiver-arrivals.js';
 
 export interface SimulationOptions {
   /** Overrides the scenario's seed. */
@@ -125,6 +126,8 @@ export class Simulation {
   private txSeq = 0;
   /** Every signal arriving now, at any receiver (recycled: a busy mesh has millions over a run). */
   private readonly arrivalTable = new ArrivalTable();
+  /** Each receiver's current arrivals, by node index. */
+  private readonly receiverArrivals = new ReceiverArrivals();
   /** Signals delivered to receivers (each one a start and an end at that receiver). */
   arrivalsProcessed = 0;
   /** Set by a real-time driver: brings simulated time up to the wall clock before outside input is handled. */
@@ -635,7 +638,10 @@ export class Simulation {
     // Outside traffic, drawn from a stream of its own so the mesh's other random choices stay put.
     if (busy > 0 && (node.interferenceRng ??= node.rng.derive('interference')).float() < busy) return true;
     const t = this.arrivalTable;
-    for (const a of node.arrivals) {
+    const lists = this.receiverArrivals;
+    const items = lists.items;
+    for (let i = lists.start(node.index), end = i + lists.count(node.index); i < end; i++) {
+      const a = items[i] as number;
       if ((t.power[a] as number) >= node.phy.cadThresholdDbm && now >= (t.start[a] as number) + node.phy.cadMs) return true;
     }
     return false;
@@ -759,8 +765,7 @@ export class Simulation {
         else t.lose(a, LOST_BUSY_RX, t.from[locked] as number, t.id[locked] as number);
       }
     }
-    t.slot[a] = rx.arrivals.length;
-    rx.arrivals.push(a);
+    t.slot[a] = this.receiverArrivals.push(rx.index, a);
   }
 
   private lock(rx: SimNode, a: number): void {
@@ -770,7 +775,10 @@ export class Simulation {
     const capture = this.scenario.captureThresholdDb;
     const critical = t.critical[a] as number;
     const power = t.power[a] as number;
-    for (const x of rx.arrivals) {
+    const lists = this.receiverArrivals;
+    const items = lists.items;
+    for (let i = lists.start(rx.index), end = i + lists.count(rx.index); i < end; i++) {
+      const x = items[i] as number;
       if ((t.end[x] as number) > critical && power - (t.power[x] as number) < capture) t.lose(a, LOST_COLLISION, t.from[x] as number, t.id[x] as number);
     }
   }
@@ -782,19 +790,18 @@ export class Simulation {
     if (this.traceSink) this.trace({ t: roundTime(this.now), ev: 'tx_end', node: sender.num, from: p.from, id: p.id });
     const t = this.arrivalTable;
     const nodes = this.nodes;
+    const lists = this.receiverArrivals;
     for (const a of tx.arrivals) {
-      const rx = nodes[t.rx[a] as number] as SimNode;
+      const r = t.rx[a] as number;
       // Swap-remove by the slot the arrival remembers (searching the list read every arrival's memory).
-      const list = rx.arrivals;
       const i = t.slot[a] as number;
-      if (list[i] === a) {
-        const last = list.pop() as number;
-        if (last !== a) {
-          list[i] = last;
-          t.slot[last] = i;
-        }
-      }
+      const moved = lists.removeAt(r, i, a);
+      if (moved >= 0) t.slot[moved] = i;
       const wasLocked = t.locked[a] === 1;
+      // Most arrivals were never demodulated nor lost (too weak to decode, there only as interference): nothing more
+      // to do, and the receiver's node object stays out of the cache.
+      if (!wasLocked && t.lost[a] === LOST_NONE) continue;
+      const rx = nodes[r] as SimNode;
       if (wasLocked) {
         t.locked[a] = 0;
         if (rx.locked === a) rx.locked = -1;

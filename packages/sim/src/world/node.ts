@@ -60,8 +60,6 @@ export class SimNode {
   transmitting: Transmission | null = null;
   /** The arrival it is demodulating (an ArrivalTable index), -1 when none. */
   locked = -1;
-  /** Signals arriving now (ArrivalTable indices). */
-  readonly arrivals: number[] = [];
   readonly stats: NodeRadioStats = { txPackets: 0, txAirtimeMs: 0, rxPackets: 0, rxAirtimeMs: 0, relays: 0, collisions: 0, duplicates: 0 };
   readonly listeners = new Set<NodeAppListener>();
   /** Path followed by a moving node, with speed. */
