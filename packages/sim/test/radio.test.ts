@@ -42,7 +42,7 @@ function star(xs: number[]) {
 }
 
 describe('propagation', () => {
-  const logd: PathLossParams = { model: 'log-distance', d0M: 40, gamma: 2.08, pl0Db: 127.41, sigmaDb: 0, fastFadingSigmaDb: 0, frequencyMHz: 915 };
+  const logd: PathLossParams = { model: 'log-distance', d0M: 40, gamma: 2.08, pl0Db: 127.41, sigmaDb: 0, fastFadingSigmaDb: 0, frequencyMHz: 915, linkOffsets: 'hashed' };
   it('log-distance has PL(d0) at d0 and 20.8 dB per decade', () => {
     expect(meanPathLossDb(logd, 40)).toBeCloseTo(127.41, 6);
     expect(meanPathLossDb(logd, 400) - meanPathLossDb(logd, 40)).toBeCloseTo(20.8, 6);
@@ -104,7 +104,7 @@ describe('radio channel', () => {
   it('does not decode below the preset sensitivity', () => {
     const sens = MODEM_PRESETS.LONG_FAST.sensitivityDbm;
     // 20 dBm - PL(d) = sens - 1 dB
-    const p: PathLossParams = { model: 'log-distance', d0M: 40, gamma: 2.08, pl0Db: 127.41, sigmaDb: 0, fastFadingSigmaDb: 0, frequencyMHz: 915 };
+    const p: PathLossParams = { model: 'log-distance', d0M: 40, gamma: 2.08, pl0Db: 127.41, sigmaDb: 0, fastFadingSigmaDb: 0, frequencyMHz: 915, linkOffsets: 'hashed' };
     const far = rangeForBudgetM(p, 20 - sens + 1);
     const near = rangeForBudgetM(p, 20 - sens - 1);
     const { sim, events } = star([near, -far]);
