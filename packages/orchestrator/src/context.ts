@@ -8,7 +8,7 @@ import type { LocalCapabilities } from './registry/state.js';
 import type { ModelProfile } from './scheduler/cost-model.js';
 import type { LinkPath } from './scheduler/links.js';
 import { DEFAULT_PLAN_POLICY, type PlanPolicy } from './scheduler/planner.js';
-import { type ProfileName, missionProfile } from './mission/profiles.js';
+import { type JobMission, type ProfileName, missionProfile } from './mission/profiles.js';
 import type { Messenger } from './transport/messenger.js';
 
 /** The device the orchestrator runs on: time, power, memory, and hooks a simulator uses. */
@@ -170,4 +170,11 @@ export interface NodeContext {
   report(type: string, data: Record<string, unknown>): void;
   /** The node's load changed (shards held): re-advertise lazily. */
   loadChanged(): void;
+  /**
+   * Relaying a shard this node cannot run: the time the best model holder it knows (never `exclude`) is expected to
+   * take over its own link, ms, or null when it knows none.
+   */
+  relayEtaMs?(spec: JobSpec, mission: JobMission, exclude: number): number | null;
+  /** Runs a relayed shard as a job of this node's, on a holder it knows (no further relay, no job request). */
+  relayShard?(spec: JobSpec, input: Uint8Array, mission: JobMission, deadlineMs: number, origin: { owner: number; jobId: number }): Promise<Uint8Array>;
 }

@@ -9,9 +9,9 @@ import { type NodeContext, type NodeHost, type OrchestratorConfig, resolveConfig
 import { Coordinator, type JobOutcome, type SubmitOptions } from './delegation/coordinator.js';
 import { type JobStore } from './delegation/job-store.js';
 import { Worker } from './delegation/worker.js';
-import { workBatteryFloorPct } from './mission/profiles.js';
+import { type JobMission, workBatteryFloorPct } from './mission/profiles.js';
 import { OrchestratorError } from './errors.js';
-import type { Executor } from './jobs/executor.js';
+import { ExecutionError, type Executor } from './jobs/executor.js';
 import type { JobSpec } from './jobs/spec.js';
 import type { BleAdapter } from './registry/ble.js';
 import { type CapabilityRecord, decodeCapabilityRecord, encodeCapabilityRecord } from './registry/capability.js';
@@ -133,6 +133,8 @@ export class Orchestrator {
       modelProfile: options.modelProfile,
       report: (type, data) => this.report(type, data),
       loadChanged: () => this.refreshState(false),
+      relayEtaMs: (spec, mission, exclude) => this.coordinator.relayEstimateMs(spec, mission, exclude),
+      relayShard: (spec, input, mission, deadlineMs, origin) => this.relayShard(spec, input, mission, deadlineMs, origin),
     };
     this.worker = new Worker(this.ctx);
     this.coordinator = new Coordinator(this.ctx, options.store);
@@ -207,6 +209,33 @@ export class Orchestrator {
 
   onJobEnd(listener: (o: JobOutcome) => void): () => void {
     return this.coordinator.onJobEnd(listener);
+  }
+
+  /** A shard taken as a relay runs as our own job, on peers we know, and its output answers the owner's shard. */
+  private relayShard(spec: JobSpec, input: Uint8Array, mission: JobMission, deadlineMs: number, origin: { owner: number; jobId: number }): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      // The job may end inside submit (refused at admission), before its id is known.
+      const endedEarly = new Map<number, JobOutcome>();
+      let id: number | null = null;
+      const settle = (o: JobOutcome): void => {
+        off();
+        if (o.status === 'done' && o.output) resolve(o.output);
+        else reject(new ExecutionError('ENGINE', `relayed job ${o.id} failed: ${o.reason ?? 'no result'}`));
+      };
+      const off = this.coordinator.onJobEnd((o) => {
+        if (id === null) endedEarly.set(o.id, o);
+        else if (o.id === id) settle(o);
+      });
+      try {
+        id = this.coordinator.submit(spec, input, { deadlineMs, priority: mission.priority, tag: `relay ${origin.owner.toString(16)}/${origin.jobId}`, knownPeersOnly: true });
+      } catch (e) {
+        off();
+        reject(e);
+        return;
+      }
+      const early = endedEarly.get(id);
+      if (early) settle(early);
+    });
   }
 
   // ---------------------------------------------------------------------------------------------- own state

@@ -509,6 +509,55 @@ describe('mission profiles (unit mesh)', () => {
     expect(worker.orch.worker.activeTasks().map((t) => t.jobId)).toEqual([3]);
   });
 
+  /**
+   * A line: the owner (1) hears the neighbour (2), the neighbour hears the model holder (3), and the owner's
+   * broadcasts never reach the holder. Only the neighbour can link them.
+   */
+  async function ownerRelayHolder(seed: number, holderHasModel = true): Promise<{ mesh: FakeMesh; owner: TestNode; relay: TestNode; holder: TestNode }> {
+    const mesh = new FakeMesh(seed, (a, b) => (Math.min(a, b) === 1 && Math.max(a, b) === 3 ? 4 : 1));
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, config: SAR });
+    const relay = makeNode(mesh, 2, { gops: 0.05, ramKiB: 300, battery: 70, hasModel: false, config: SAR });
+    const holder = makeNode(mesh, 3, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: holderHasModel, config: SAR });
+    for (const n of [owner, relay, holder]) n.orch.start();
+    await mesh.run(30_000);
+    return { mesh, owner, relay, holder };
+  }
+  const gemv: GemmSpec = { ...spec, m: 1 };
+
+  it('relays a critical shard through a neighbour that knows a model holder the owner cannot reach', async () => {
+    const { mesh, owner, relay, holder } = await ownerRelayHolder(26);
+    expect(owner.orch.registry.get(3)).toBeUndefined();
+    const input = new Prng(26).bytes(inputBytes(gemv));
+    owner.orch.submit(gemv, input, { tag: 'triage' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 600_000);
+    const [o] = owner.outcomes;
+    expect(o?.priority).toBe('critical');
+    expect(o?.status).toBe('done');
+    expect(o?.workers).toEqual([2]);
+    expect(o?.output).toEqual(expected(input, gemv));
+    expect(relay.orch.worker.stats.relayed).toBe(1);
+    expect(relay.events.find((e) => e.type === 'accept')?.data.relay).toBe(true);
+    // The holder computed it for the relay's own job, which the relay never offered on again.
+    expect(holder.events.filter((e) => e.type === 'shard_computed').map((e) => e.data.owner)).toEqual([2]);
+    expect(relay.outcomes.map((r) => [r.status, r.tag])).toEqual([['done', `relay 1/${o?.id}`]]);
+    expect(relay.orch.messenger.stats.sent.JOB_REQUEST ?? 0).toBe(0);
+  });
+
+  it('relays no routine shard, and no shard when the neighbour knows no holder', async () => {
+    const { mesh, owner, relay } = await ownerRelayHolder(27);
+    const input = new Prng(27).bytes(inputBytes(gemv));
+    owner.orch.submit(gemv, input, { tag: 'routine', priority: 'routine', deadlineMs: mesh.clock.now() + 300_000 });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 600_000);
+    expect(owner.outcomes[0]?.status).toBe('failed');
+    expect(relay.orch.worker.stats.relayed).toBe(0);
+    // The third node without the model: the neighbour knows no holder to relay to.
+    const lonely = await ownerRelayHolder(28, false);
+    lonely.owner.orch.submit(gemv, input, { tag: 'triage', deadlineMs: lonely.mesh.clock.now() + 300_000 });
+    await lonely.mesh.runWhile(() => lonely.owner.outcomes.length === 0, 900_000);
+    expect(lonely.owner.outcomes[0]?.status).toBe('failed');
+    expect(lonely.relay.orch.worker.stats.relayed).toBe(0);
+  });
+
   it('returns only the class and score of each row when the job asks for its top-1', async () => {
     const { mesh, owner, worker } = await ownerAndWorker(24);
     const top1: GemmSpec = { ...spec, topK: 1 };

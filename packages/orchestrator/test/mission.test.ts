@@ -25,6 +25,11 @@ describe('mission profiles', () => {
     expect(() => resolveConfig({ profile: 'party' as never })).toThrow(ConfigError);
   });
 
+  it('let only search-and-rescue\'s top class be relayed by a neighbour without the model', () => {
+    const relayable = PROFILE_NAMES.flatMap((p) => PRIORITY_CLASSES.filter((c) => missionProfile(p).classes[c].relayable).map((c) => `${p}/${c}`));
+    expect(relayable).toEqual(['search-and-rescue/critical']);
+  });
+
   it('set the registry\'s airtime unless the node configures it', () => {
     expect(resolveConfig({ profile: 'search-and-rescue' }).discoveryHopLimit).toBe(0);
     expect(resolveConfig({ profile: 'environmental-monitoring' }).discoveryHopLimit).toBe(2);

@@ -50,7 +50,8 @@ for (const seed of seeds) {
   for (const [k, j] of jobs) {
     const req = j.ev.find((x) => x[1] === 'job_requested');
     if (!req) continue;
-    const tag = String(req[2].tag).split('#')[0];
+    // A relayed shard's own job (tag "relay <owner>/<job>") is one group of its own.
+    const tag = String(req[2].tag).split('#')[0].replace(/^relay .*/, 'relay');
     const end = j.ev.find((x) => x[1] === 'job_done' || x[1] === 'job_failed');
     const has = (t) => j.ev.some((x) => x[1] === t);
     let phase;

@@ -43,6 +43,11 @@ export interface SubmitOptions {
   tag?: string;
   /** The job's class (default: the one the node's mission profile gives the job's kind). */
   priority?: PriorityClass;
+  /**
+   * Only peers this node already knows can take it: no job request is broadcast, so no neighbour offers to relay it
+   * (a relayed shard's own job, which must not be handed on again).
+   */
+  knownPeersOnly?: boolean;
 }
 
 type AttemptPhase = 'assigning' | 'running' | 'returning' | 'closed';
@@ -97,6 +102,8 @@ interface JobRun {
   plan: Plan | null;
   shards: ShardRun[];
   deadlineTimer: TimerHandle | null;
+  /** SubmitOptions.knownPeersOnly (not persisted: a relayed shard's job is volatile, as its worker side is). */
+  knownPeersOnly?: boolean;
 }
 
 interface OfferRound {
@@ -221,7 +228,7 @@ export class Coordinator {
       finishedMs: null,
       mission,
     };
-    const run: JobRun = { p, plan, shards: [], deadlineTimer: null };
+    const run: JobRun = { p, plan, shards: [], deadlineTimer: null, ...(options.knownPeersOnly ? { knownPeersOnly: true } : {}) };
     run.shards = slices.map((slice, i) => {
       const a = plan.assignments[i];
       const s = this.makeShard(p, slice, i, a?.spec ?? null, null);
@@ -319,6 +326,16 @@ export class Coordinator {
     return planJob({ spec, self, peers, policy, profile });
   }
 
+  /**
+   * For relaying a shard this node cannot run: the expected time of the best single-peer plan among the peers it
+   * knows (never `exclude`), ms, or null when no known peer can take it.
+   */
+  relayEstimateMs(spec: JobSpec, mission: JobMission, exclude: number): number | null {
+    const plan = this.plan(spec, new Set([exclude]), true, mission);
+    const a = plan.assignments[0];
+    return plan.kind === 'none' || !a || a.self ? null : plan.expectedMs;
+  }
+
   // ------------------------------------------------------------------------------------------ dispatch
 
   private live(s: ShardRun): Attempt[] {
@@ -387,7 +404,7 @@ export class Coordinator {
   private requestOffers(run: JobRun, s: ShardRun): void {
     const now = this.ctx.clock.now();
     // One broadcast round at a time per job, and not more often than every few windows: it floods the mesh.
-    if (this.offerRounds.has(run.p.id) || now - s.lastOffersMs < 4 * this.ctx.config.offerWindowMs) {
+    if (run.knownPeersOnly || this.offerRounds.has(run.p.id) || now - s.lastOffersMs < 4 * this.ctx.config.offerWindowMs) {
       this.retryLater(run, s);
       return;
     }

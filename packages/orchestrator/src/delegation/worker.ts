@@ -13,6 +13,12 @@ import type { MessageMeta } from '../transport/messenger.js';
 
 type TaskStage = 'receiving' | 'queued' | 'computing' | 'returning';
 
+/**
+ * A relayed shard's own job must end this long before the owner's deadline, to leave time for the result's last hop
+ * (a small result inline, with the radio's retries).
+ */
+const RELAY_RETURN_MS = 45_000;
+
 /** Input that arrives ahead of its ASSIGN is kept this long, up to this many bytes in total. */
 const EARLY_CHUNK_TTL_MS = 5 * 60_000;
 const EARLY_CHUNK_BUDGET = 16 * 1024;
@@ -42,12 +48,16 @@ interface Task {
   generation: number;
   /** The job's profile and class, from its ASSIGN. */
   mission: JobMission;
+  /** Handed on to a model holder this node knows instead of computed here (see ClassPolicy.relayable). */
+  relay: boolean;
 }
 
 export interface WorkerStats {
   accepted: number;
   declined: Partial<Record<string, number>>;
   completed: number;
+  /** Shards taken to hand on to a model holder (included in accepted). */
+  relayed: number;
   failed: number;
   expired: number;
   /** Held shards given up for a more urgent one. */
@@ -67,7 +77,9 @@ export class Worker {
   private earlyBytes = 0;
   private busy: Task | null = null;
   private generation = 0;
-  readonly stats: WorkerStats = { accepted: 0, declined: {}, completed: 0, failed: 0, expired: 0, preempted: 0 };
+  readonly stats: WorkerStats = { accepted: 0, declined: {}, completed: 0, relayed: 0, failed: 0, expired: 0, preempted: 0 };
+  /** Owners' deadlines from the job requests this node offered to relay, by owner and job. */
+  private readonly relayDeadlines = new Map<string, number>();
 
   constructor(private readonly ctx: NodeContext) {}
 
@@ -82,9 +94,10 @@ export class Worker {
   /**
    * Whether this node takes new work now, and why not. Sizes are checked before anything is reserved: a spec over
    * MAX_JOB_BYTES, or needing more memory than is free after the shards already held, is refused; so is an owner
-   * that already holds maxTasksPerOwner shards here.
+   * that already holds maxTasksPerOwner shards here. A shard this node cannot run is taken as a relay when its class
+   * allows it and a model holder it knows is expected to finish it in time; it holds only the input and result here.
    */
-  admission(spec: JobSpec, owner: number | null = null, mission: JobMission | null = null): { ok: true } | { ok: false; reason: number } {
+  admission(spec: JobSpec, owner: number | null = null, mission: JobMission | null = null, redundant = false): { ok: true; relayEtaMs: number | null } | { ok: false; reason: number } {
     const cfg = this.ctx.config;
     // A mission's class carries its battery policy: the top class may still use a node the routine ones spare.
     const minBattery = mission && mission.profile !== 'default' ? classPolicy(mission).minPeerBatteryPct : cfg.acceptBatteryPct;
@@ -98,17 +111,23 @@ export class Worker {
     }
     if (battery !== null && !state.record.externalPower && battery < minBattery) return { ok: false, reason: Reason.LOW_BATTERY };
     if (!state.record.acceptsJobs) return { ok: false, reason: Reason.NOT_ACCEPTING };
-    if (!this.ctx.executor.supports(spec)) return { ok: false, reason: spec.kind === 'model' || (spec.kind === 'gemm' && spec.weights !== 'inline') ? Reason.MODEL_MISSING : Reason.UNSUPPORTED };
-    if (Math.ceil(memoryBytes(spec) / 1024) > this.ctx.host.freeRamKiB() - this.heldKiB()) return { ok: false, reason: Reason.NO_MEMORY };
+    let relayEtaMs: number | null = null;
+    if (!this.ctx.executor.supports(spec)) {
+      // A redundant copy is a vote of this node's own: it is never handed on.
+      const relayable = mission !== null && owner !== null && !redundant && classPolicy(mission).relayable;
+      relayEtaMs = relayable ? this.ctx.relayEtaMs?.(spec, mission, owner) ?? null : null;
+      if (relayEtaMs === null) return { ok: false, reason: spec.kind === 'model' || (spec.kind === 'gemm' && spec.weights !== 'inline') ? Reason.MODEL_MISSING : Reason.UNSUPPORTED };
+    }
+    if (Math.ceil((relayEtaMs === null ? memoryBytes(spec) : inputBytes(spec)) / 1024) > this.ctx.host.freeRamKiB() - this.heldKiB()) return { ok: false, reason: Reason.NO_MEMORY };
     if (this.tasks.size >= cfg.maxTasks) return { ok: false, reason: Reason.BUSY };
     if (owner !== null && [...this.tasks.values()].filter((t) => t.owner === owner).length >= cfg.maxTasksPerOwner) return { ok: false, reason: Reason.OWNER_QUOTA };
-    return { ok: true };
+    return { ok: true, relayEtaMs };
   }
 
   /** Memory the shards held here take, KiB. */
   private heldKiB(): number {
     let bytes = 0;
-    for (const t of this.tasks.values()) bytes += memoryBytes(t.spec);
+    for (const t of this.tasks.values()) bytes += t.relay ? inputBytes(t.spec) : memoryBytes(t.spec);
     return Math.ceil(bytes / 1024);
   }
 
@@ -167,9 +186,18 @@ export class Worker {
 
   private onJobRequest(from: number, msg: MessageOf<'JOB_REQUEST'>, meta: MessageMeta): void {
     if ((meta.hops ?? 0) > this.ctx.config.offerMaxHops) return;
-    if (this.admission(msg.spec, null, msg.mission).ok !== true) return;
+    const verdict = this.admission(msg.spec, from, msg.mission);
+    if (!verdict.ok) return;
+    if (verdict.relayEtaMs !== null) {
+      // Offer a relay only where the holder is expected to be done with time left for the result's way back.
+      if (verdict.relayEtaMs + RELAY_RETURN_MS > msg.deadlineS * 1000) return;
+      const now = this.ctx.clock.now();
+      for (const [k, at] of this.relayDeadlines) if (at <= now) this.relayDeadlines.delete(k);
+      this.relayDeadlines.set(`${from}:${msg.jobId}`, now + msg.deadlineS * 1000);
+    }
     const battery = this.ctx.host.batteryPct();
-    const offer: MessageOf<'OFFER'> = { type: 'OFFER', jobId: msg.jobId, etaMs: this.etaMs(msg.spec), battery: battery === null ? 255 : Math.round(battery), load: Math.min(255, this.tasks.size) };
+    const etaMs = verdict.relayEtaMs ?? this.etaMs(msg.spec);
+    const offer: MessageOf<'OFFER'> = { type: 'OFFER', jobId: msg.jobId, etaMs: Math.round(Math.min(etaMs, 0xffffffff)), battery: battery === null ? 255 : Math.round(battery), load: Math.min(255, this.tasks.size) };
     // Spread offers out so many workers answering one broadcast do not collide.
     const jitter = this.ctx.rng.uniform(0, this.ctx.config.offerWindowMs / 2);
     this.ctx.clock.setTimer(jitter, () => void this.ctx.messenger.send(from, offer, { via: meta.link }));
@@ -187,8 +215,8 @@ export class Worker {
       if (existing.stage === 'returning') this.sendResult(existing);
       return;
     }
-    let verdict = this.admission(m.spec, from, m.mission);
-    if (!verdict.ok && verdict.reason === Reason.BUSY && this.preemptFor(m.mission)) verdict = this.admission(m.spec, from, m.mission);
+    let verdict = this.admission(m.spec, from, m.mission, m.redundant);
+    if (!verdict.ok && verdict.reason === Reason.BUSY && this.preemptFor(m.mission)) verdict = this.admission(m.spec, from, m.mission, m.redundant);
     if (!verdict.ok) {
       const name = Object.entries(Reason).find(([, v]) => v === verdict.reason)?.[0] ?? String(verdict.reason);
       this.stats.declined[name] = (this.stats.declined[name] ?? 0) + 1;
@@ -217,9 +245,11 @@ export class Worker {
       timer: null,
       generation: ++this.generation,
       mission: m.mission,
+      relay: verdict.relayEtaMs !== null,
     };
     this.tasks.set(key, task);
     this.stats.accepted++;
+    if (task.relay) this.stats.relayed++;
     const early = this.early.get(key);
     if (early) {
       this.early.delete(key);
@@ -227,7 +257,7 @@ export class Worker {
       for (const [off, bytes] of early.chunks) task.input.accept(off, bytes);
     }
     this.ctx.loadChanged();
-    this.ctx.report('accept', { owner: from, jobId: m.jobId, shard: m.shard, attempt: m.attempt });
+    this.ctx.report('accept', { owner: from, jobId: m.jobId, shard: m.shard, attempt: m.attempt, ...(task.relay ? { relay: true } : {}) });
     this.send(task, { type: 'ACCEPT', jobId: m.jobId, shard: m.shard, attempt: m.attempt, etaMs: this.etaMs(m.spec) });
     this.arm(task);
     this.inputProgress(task);
@@ -327,6 +357,10 @@ export class Worker {
       this.send(task, { type: 'DATA_WANT', jobId: task.jobId, shard: task.shard, attempt: task.attempt, stream: Stream.INPUT, ranges: [[0, task.input.length]] });
       return;
     }
+    if (task.relay) {
+      this.startRelay(task);
+      return;
+    }
     task.stage = 'queued';
     // The most urgent class computes first; within a class, first come first served.
     const rank = priorityRank(task.mission.priority);
@@ -377,6 +411,40 @@ export class Worker {
     runJob(ctx.executor, task.spec, task.input.data).then(
       (out) => (simulatedMs !== null ? ctx.clock.setTimer(simulatedMs, () => finish(out, null)) : finish(out, null)),
       (e: unknown) => finish(null, e),
+    );
+  }
+
+  /**
+   * A relayed shard runs as a job of this node's on a holder it knows, outside the run queue (nothing computes
+   * here); the owner sees a worker computing, with PROGRESS as usual, and gets the holder's result from us.
+   */
+  private startRelay(task: Task): void {
+    const ctx = this.ctx;
+    task.stage = 'computing';
+    const generation = task.generation;
+    const requestKey = `${task.owner}:${task.jobId}`;
+    const ownerDeadlineMs = this.relayDeadlines.get(requestKey) ?? ctx.clock.now() + classPolicy(task.mission).deadlineMs;
+    this.relayDeadlines.delete(requestKey);
+    this.send(task, { type: 'PROGRESS', jobId: task.jobId, shard: task.shard, attempt: task.attempt, stage: Stage.COMPUTING, pct: 0, etaMs: 0 });
+    const started = ctx.clock.now();
+    const relayed = ctx.relayShard ? ctx.relayShard(task.spec, task.input.data, task.mission, ownerDeadlineMs - RELAY_RETURN_MS, { owner: task.owner, jobId: task.jobId }) : Promise.reject(new ExecutionError('MODEL_MISSING', 'this node relays no shards'));
+    relayed.then(
+      (out) => {
+        if (this.tasks.get(task.key) !== task || task.generation !== generation) return;
+        task.output = out;
+        task.outputCrc = crc32(out);
+        task.stage = 'returning';
+        ctx.report('shard_computed', { owner: task.owner, jobId: task.jobId, shard: task.shard, ms: Math.round(ctx.clock.now() - started), relay: true });
+        this.sendResult(task);
+      },
+      (error: unknown) => {
+        if (this.tasks.get(task.key) !== task || task.generation !== generation) return;
+        this.stats.failed++;
+        const detail = error instanceof Error ? error.message : String(error);
+        ctx.report('shard_error', { owner: task.owner, jobId: task.jobId, shard: task.shard, detail, relay: true });
+        this.send(task, { type: 'FAILURE', jobId: task.jobId, shard: task.shard, attempt: task.attempt, reason: Reason.EXECUTION_ERROR, detail });
+        this.drop(task);
+      },
     );
   }
 

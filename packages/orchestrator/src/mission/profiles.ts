@@ -36,6 +36,12 @@ export interface ClassPolicy {
    * instead of spending airtime on it until the deadline passes. Off for the top class: it is always tried.
    */
   failFast: boolean;
+  /**
+   * A neighbour that lacks the model may take a shard of this class and hand it on to a model holder among its own
+   * neighbours (a relay): one more hop, each over a hop-by-hop transfer, instead of no worker at all when no holder
+   * is in the owner's reach. Relays never hand a shard on again.
+   */
+  relayable: boolean;
 }
 
 /**
@@ -68,10 +74,10 @@ const MIN = 60_000;
 
 function classes(overrides: Partial<Record<PriorityClass, Partial<ClassPolicy>>> = {}): Record<PriorityClass, ClassPolicy> {
   const base: Record<PriorityClass, ClassPolicy> = {
-    critical: { deadlineMs: 10 * MIN, maxChannelUtilPct: 100, minPeerBatteryPct: 10, reserveBatteryPct: 5, preemptible: false, failFast: false },
-    urgent: { deadlineMs: 15 * MIN, maxChannelUtilPct: 75, minPeerBatteryPct: 15, reserveBatteryPct: 10, preemptible: false, failFast: true },
-    routine: { deadlineMs: 30 * MIN, maxChannelUtilPct: 60, minPeerBatteryPct: 20, reserveBatteryPct: 10, preemptible: true, failFast: true },
-    bulk: { deadlineMs: 60 * MIN, maxChannelUtilPct: 40, minPeerBatteryPct: 40, reserveBatteryPct: 25, preemptible: true, failFast: true },
+    critical: { deadlineMs: 10 * MIN, maxChannelUtilPct: 100, minPeerBatteryPct: 10, reserveBatteryPct: 5, preemptible: false, failFast: false, relayable: false },
+    urgent: { deadlineMs: 15 * MIN, maxChannelUtilPct: 75, minPeerBatteryPct: 15, reserveBatteryPct: 10, preemptible: false, failFast: true, relayable: false },
+    routine: { deadlineMs: 30 * MIN, maxChannelUtilPct: 60, minPeerBatteryPct: 20, reserveBatteryPct: 10, preemptible: true, failFast: true, relayable: false },
+    bulk: { deadlineMs: 60 * MIN, maxChannelUtilPct: 40, minPeerBatteryPct: 40, reserveBatteryPct: 25, preemptible: true, failFast: true, relayable: false },
   };
   for (const c of PRIORITY_CLASSES) base[c] = { ...base[c], ...overrides[c] };
   return base;
@@ -82,7 +88,9 @@ export const MISSION_PROFILES: Readonly<Record<ProfileName, MissionProfile>> = O
   // deadline, the node's own deadline and battery settings.
   default: { name: 'default', background: {}, classOfKind: { inference: 'routine', batch: 'routine' }, classes: classes({ routine: { maxChannelUtilPct: 100, failFast: false, preemptible: false } }) },
   // A reading classified (a person found?) is what the mission is for; map merges and batches wait.
-  'search-and-rescue': { name: 'search-and-rescue', background: { heartbeatIntervalMs: 20 * MIN, channelUtilDeltaStepPct: 10, discoveryHopLimit: 0 }, classOfKind: { inference: 'critical', batch: 'routine' }, classes: classes() },
+  // Registry and job requests stay with direct neighbours; a critical shard with no model holder among them goes
+  // through a neighbour that has one.
+  'search-and-rescue': { name: 'search-and-rescue', background: { heartbeatIntervalMs: 20 * MIN, channelUtilDeltaStepPct: 10, discoveryHopLimit: 0 }, classOfKind: { inference: 'critical', batch: 'routine' }, classes: classes({ critical: { relayable: true } }) },
   // Nothing is life-critical and the nodes must last for weeks: readings are routine, batches bulk, batteries kept.
   'environmental-monitoring': {
     name: 'environmental-monitoring',
