@@ -175,6 +175,11 @@ export interface NodeContext {
    * take over its own link, ms, or null when it knows none.
    */
   relayEtaMs?(spec: JobSpec, mission: JobMission, exclude: number): number | null;
-  /** Runs a relayed shard as a job of this node's, on a holder it knows (no further relay, no job request). */
-  relayShard?(spec: JobSpec, input: Uint8Array, mission: JobMission, deadlineMs: number, origin: { owner: number; jobId: number }): Promise<Uint8Array>;
+  /**
+   * Runs a relayed shard as a job of this node's, on a holder it knows (no further relay, no job request): the job's
+   * id, and its output.
+   */
+  relayShard?(spec: JobSpec, input: Uint8Array, mission: JobMission, deadlineMs: number, origin: { owner: number; jobId: number }): { jobId: number; output: Promise<Uint8Array> };
+  /** Gives up a relayed shard's own job (its owner cancelled the shard, or it left this node). */
+  cancelRelay?(jobId: number): void;
 }

@@ -135,6 +135,7 @@ export class Orchestrator {
       loadChanged: () => this.refreshState(false),
       relayEtaMs: (spec, mission, exclude) => this.coordinator.relayEstimateMs(spec, mission, exclude),
       relayShard: (spec, input, mission, deadlineMs, origin) => this.relayShard(spec, input, mission, deadlineMs, origin),
+      cancelRelay: (jobId) => this.coordinator.cancel(jobId, 'the relayed shard left this node'),
     };
     this.worker = new Worker(this.ctx);
     this.coordinator = new Coordinator(this.ctx, options.store);
@@ -212,30 +213,32 @@ export class Orchestrator {
   }
 
   /** A shard taken as a relay runs as our own job, on peers we know, and its output answers the owner's shard. */
-  private relayShard(spec: JobSpec, input: Uint8Array, mission: JobMission, deadlineMs: number, origin: { owner: number; jobId: number }): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      // The job may end inside submit (refused at admission), before its id is known.
-      const endedEarly = new Map<number, JobOutcome>();
-      let id: number | null = null;
-      const settle = (o: JobOutcome): void => {
+  private relayShard(spec: JobSpec, input: Uint8Array, mission: JobMission, deadlineMs: number, origin: { owner: number; jobId: number }): { jobId: number; output: Promise<Uint8Array> } {
+    // The job may end inside submit (refused at admission), before its id is known.
+    const endedEarly = new Map<number, JobOutcome>();
+    let id: number | null = null;
+    let settle: (o: JobOutcome) => void = (o) => void endedEarly.set(o.id, o);
+    const off = this.coordinator.onJobEnd((o) => {
+      if (id === null) endedEarly.set(o.id, o);
+      else if (o.id === id) settle(o);
+    });
+    try {
+      id = this.coordinator.submit(spec, input, { deadlineMs, priority: mission.priority, tag: `relay ${origin.owner.toString(16)}/${origin.jobId}`, knownPeersOnly: true });
+    } catch (e) {
+      off();
+      throw e;
+    }
+    const jobId = id;
+    const output = new Promise<Uint8Array>((resolve, reject) => {
+      settle = (o) => {
         off();
         if (o.status === 'done' && o.output) resolve(o.output);
         else reject(new ExecutionError('ENGINE', `relayed job ${o.id} failed: ${o.reason ?? 'no result'}`));
       };
-      const off = this.coordinator.onJobEnd((o) => {
-        if (id === null) endedEarly.set(o.id, o);
-        else if (o.id === id) settle(o);
-      });
-      try {
-        id = this.coordinator.submit(spec, input, { deadlineMs, priority: mission.priority, tag: `relay ${origin.owner.toString(16)}/${origin.jobId}`, knownPeersOnly: true });
-      } catch (e) {
-        off();
-        reject(e);
-        return;
-      }
-      const early = endedEarly.get(id);
+      const early = endedEarly.get(jobId);
       if (early) settle(early);
     });
+    return { jobId, output };
   }
 
   // ---------------------------------------------------------------------------------------------- own state

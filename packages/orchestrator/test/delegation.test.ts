@@ -513,11 +513,11 @@ describe('mission profiles (unit mesh)', () => {
    * A line: the owner (1) hears the neighbour (2), the neighbour hears the model holder (3), and the owner's
    * broadcasts never reach the holder. Only the neighbour can link them.
    */
-  async function ownerRelayHolder(seed: number, holderHasModel = true): Promise<{ mesh: FakeMesh; owner: TestNode; relay: TestNode; holder: TestNode }> {
+  async function ownerRelayHolder(seed: number, holderHasModel = true, holderComputeMs?: number): Promise<{ mesh: FakeMesh; owner: TestNode; relay: TestNode; holder: TestNode }> {
     const mesh = new FakeMesh(seed, (a, b) => (Math.min(a, b) === 1 && Math.max(a, b) === 3 ? 4 : 1));
     const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, config: SAR });
     const relay = makeNode(mesh, 2, { gops: 0.05, ramKiB: 300, battery: 70, hasModel: false, config: SAR });
-    const holder = makeNode(mesh, 3, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: holderHasModel, config: SAR });
+    const holder = makeNode(mesh, 3, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: holderHasModel, config: SAR, ...(holderComputeMs ? { computeMs: holderComputeMs } : {}) });
     for (const n of [owner, relay, holder]) n.orch.start();
     await mesh.run(30_000);
     return { mesh, owner, relay, holder };
@@ -541,6 +541,19 @@ describe('mission profiles (unit mesh)', () => {
     expect(holder.events.filter((e) => e.type === 'shard_computed').map((e) => e.data.owner)).toEqual([2]);
     expect(relay.outcomes.map((r) => [r.status, r.tag])).toEqual([['done', `relay 1/${o?.id}`]]);
     expect(relay.orch.messenger.stats.sent.JOB_REQUEST ?? 0).toBe(0);
+  });
+
+  it('gives up a relayed shard\'s own job when the owner cancels the shard: the holder is told too', async () => {
+    const { mesh, owner, relay, holder } = await ownerRelayHolder(29, true, 120_000);
+    const input = new Prng(29).bytes(inputBytes(gemv));
+    const jobId = owner.orch.submit(gemv, input, { tag: 'triage' });
+    await mesh.runWhile(() => !holder.events.some((e) => e.type === 'accept'), 600_000);
+    expect(relay.orch.worker.stats.relayed).toBe(1);
+    void owner.orch.messenger.send(2, { type: 'CANCEL', jobId, shard: null, reason: 9 });
+    await mesh.runWhile(() => relay.outcomes.length === 0 || !holder.events.some((e) => e.type === 'cancelled'), mesh.clock.now() + 60_000);
+    expect(relay.outcomes[0]?.reason?.split(':')[0]).toBe('CANCELLED');
+    expect(holder.events.filter((e) => e.type === 'cancelled').map((e) => e.data.owner)).toEqual([2]);
+    expect(holder.events.some((e) => e.type === 'shard_computed')).toBe(false);
   });
 
   it('relays no routine shard, and no shard when the neighbour knows no holder', async () => {

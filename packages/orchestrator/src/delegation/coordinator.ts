@@ -829,6 +829,12 @@ export class Coordinator {
     this.end(run, 'done', null);
   }
 
+  /** Gives up a running job of this node's: its workers get CANCEL, its outcome is failed CANCELLED. */
+  cancel(jobId: number, why: string): void {
+    const run = this.jobs.get(jobId);
+    if (run) this.failJob(run, `CANCELLED: ${why}`);
+  }
+
   private failJob(run: JobRun, reason: string): void {
     if (run.p.status !== 'running') return;
     for (const s of run.shards) {

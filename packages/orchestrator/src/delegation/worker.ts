@@ -50,6 +50,8 @@ interface Task {
   mission: JobMission;
   /** Handed on to a model holder this node knows instead of computed here (see ClassPolicy.relayable). */
   relay: boolean;
+  /** A relayed shard's own job on the holder, while it runs. */
+  relayJobId: number | null;
 }
 
 export interface WorkerStats {
@@ -246,6 +248,7 @@ export class Worker {
       generation: ++this.generation,
       mission: m.mission,
       relay: verdict.relayEtaMs !== null,
+      relayJobId: null,
     };
     this.tasks.set(key, task);
     this.stats.accepted++;
@@ -427,9 +430,21 @@ export class Worker {
     this.relayDeadlines.delete(requestKey);
     this.send(task, { type: 'PROGRESS', jobId: task.jobId, shard: task.shard, attempt: task.attempt, stage: Stage.COMPUTING, pct: 0, etaMs: 0 });
     const started = ctx.clock.now();
-    const relayed = ctx.relayShard ? ctx.relayShard(task.spec, task.input.data, task.mission, ownerDeadlineMs - RELAY_RETURN_MS, { owner: task.owner, jobId: task.jobId }) : Promise.reject(new ExecutionError('MODEL_MISSING', 'this node relays no shards'));
+    let relayed: Promise<Uint8Array>;
+    if (ctx.relayShard) {
+      try {
+        const job = ctx.relayShard(task.spec, task.input.data, task.mission, ownerDeadlineMs - RELAY_RETURN_MS, { owner: task.owner, jobId: task.jobId });
+        task.relayJobId = job.jobId;
+        relayed = job.output;
+      } catch (e) {
+        relayed = Promise.reject(e);
+      }
+    } else {
+      relayed = Promise.reject(new ExecutionError('MODEL_MISSING', 'this node relays no shards'));
+    }
     relayed.then(
       (out) => {
+        task.relayJobId = null;
         if (this.tasks.get(task.key) !== task || task.generation !== generation) return;
         task.output = out;
         task.outputCrc = crc32(out);
@@ -438,6 +453,7 @@ export class Worker {
         this.sendResult(task);
       },
       (error: unknown) => {
+        task.relayJobId = null;
         if (this.tasks.get(task.key) !== task || task.generation !== generation) return;
         this.stats.failed++;
         const detail = error instanceof Error ? error.message : String(error);
@@ -514,6 +530,8 @@ export class Worker {
   }
 
   private drop(task: Task): void {
+    if (task.relayJobId !== null) this.ctx.cancelRelay?.(task.relayJobId);
+    task.relayJobId = null;
     if (task.timer) this.ctx.clock.clearTimer(task.timer);
     task.timer = null;
     task.generation = -1;
