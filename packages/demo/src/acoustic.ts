@@ -23,8 +23,8 @@ import type { AcousticClip, AcousticKit } from './demo.js';
 /** Where the demo caches what it prepares, unless told otherwise: the repository's node_modules/.cache. */
 export const DEFAULT_CACHE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../node_modules/.cache/compotastic-demo');
 
-/** Bump when what a cache entry holds changes (2: clips synthesized with seeded dither; 3: the embedding model quantized after activation equalization). */
-const CACHE_FORMAT = 3;
+/** Bump when what a cache entry holds changes (2: clips synthesized with seeded dither; 3: the embedding model quantized after activation equalization; 4: mel features from 16-bit PCM levels). */
+const CACHE_FORMAT = 4;
 
 /** How much acoustic story to tell: the default run, or a small one (few clips, a tiny head) for tests. */
 export type AcousticScale = 'full' | 'small';

@@ -5,7 +5,7 @@ export { AUDIO_RATE_HZ, SpeechSynthesisError, speak, noise, mixAtSnr } from './s
 export type { Voice } from './speech.js';
 export {
   WAKE_WORD_HEADS, WAKE_THRESHOLD, EMBEDDING_FRAMES, EMBEDDING_STEP, EMBEDDING_SIZE, MEL_BINS, openWakeWordModel, pretrainedHead,
-  melFeatures, embeddingInput, headInputs, minimumSamples, clipEmbeddings, headScores, OrtWakeWord, Int8WakeWord, quantizeWakeWord,
+  melModelInput, melFeatures, embeddingInput, headInputs, minimumSamples, clipEmbeddings, headScores, OrtWakeWord, Int8WakeWord, quantizeWakeWord,
   quantizeHead, wakeWordParts,
 } from './wakeword.js';
 export type { WakeWordHead, HeadSpec, WakeWordStages, WakeWordInt8 } from './wakeword.js';

