@@ -25,7 +25,7 @@ export function renderStatus(s: NodeStatus): string {
   const lines: string[] = [];
   const r = s.radio;
   lines.push(`node ${s.id}  kernel ${s.kernelBuild}  image ${s.image.model} v${s.image.version} (slot ${s.image.slot}, ${s.image.state})`);
-  lines.push(`radio ${r.region} ${r.preset}  hop limit ${r.hopLimit}  channel ${r.channelUtilPct.toFixed(1)}%  tx ${r.txUtilPct.toFixed(1)}%${r.portBlocked ? '  PORT BLOCKED by this radio\'s rebroadcast mode' : ''}`);
+  lines.push(`radio ${r.region} ${r.preset}  hop limit ${r.hopLimit}  channel ${r.channelUtilPct.toFixed(1)}%  tx ${r.txUtilPct.toFixed(1)}%${r.portBlocked ? '  PORT BLOCKED by this radio\'s rebroadcast mode' : ''}${r.fallbackPortnum !== undefined ? `  speaking on port ${r.fallbackPortnum} (this radio's rebroadcast mode drops the main port)` : ''}`);
   lines.push(`state ${s.stateDir}`);
   lines.push('');
   const cols: Array<[string, number]> = [['ID', 10], ['NAME', 16], ['CLASS', 16], ['HOPS', 5], ['SNR', 6], ['BATTERY', 8], ['MODEL', 9], ['JOBS', 5], ['LAST HEARD', 10]];

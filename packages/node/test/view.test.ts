@@ -27,6 +27,13 @@ describe('the live view', () => {
     expect(text).toContain(`receiving  ${bar(40)}  receiving`);
   });
 
+  it('says when the radio blocks the port, or when the node speaks on its fallback port instead', () => {
+    const radio = status().radio;
+    expect(renderStatus(status())).not.toMatch(/PORT BLOCKED|speaking on port/);
+    expect(renderStatus(status({ radio: { ...radio, portBlocked: true } }))).toMatch(/PORT BLOCKED by this radio's rebroadcast mode/);
+    expect(renderStatus(status({ radio: { ...radio, fallbackPortnum: 287 } }))).toMatch(/speaking on port 287 \(this radio's rebroadcast mode drops the main port\)/);
+  });
+
   it('says so when no peer was heard and nothing is being received', () => {
     const text = renderStatus(status({ peers: [], ota: { receiving: { state: 'idle', session: null, useful: 0, resumed: 0, needed: 0, percent: 0, reason: 'NONE' }, publishing: null, lastPublish: null } }));
     expect(text).toMatch(/peers \(0\)\n.*\n {2}\(none heard yet/);

@@ -181,7 +181,7 @@ describe('extra ports on the radio link (openPort)', () => {
     const vt = new VirtualTime(sim);
     const errors = await vt.run(async () => {
       const link = await MeshDeviceLink.connect(new InProcessTransport(sim, sim.nodes[0]!.num), { seed: 6, portnum: 300 });
-      const tried = [255, 512, 300, 290.5, 1].map((p) => {
+      const tried = [255, 512, 300, 290.5, 1, 287].map((p) => {
         try {
           link.openPort(p);
           return null;
@@ -198,6 +198,45 @@ describe('extra ports on the radio link (openPort)', () => {
       expect((e as ConfigError).code).toBe('BAD_OPTION');
     }
     expect(errors.ok).toBe(maxPayloadFor({ portnum: 256 }));
+  });
+
+  it('a router whose radio drops port 256 speaks on the fallback port, and its peer answers it there', async () => {
+    const routerPair = (): ScenarioConfig => ({ ...scenario, traffic: [], nodes: { list: [{ name: 'a', x: 0, y: 0, role: 'ROUTER' }, { name: 'b', x: 300, y: 0 }] } });
+    const run = async (fallbackPortnum: number | null | undefined) => {
+      const events: TraceEvent[] = [];
+      const sim = new Simulation(routerPair(), { seed: 10, trace: (e) => events.push(e) });
+      const vt = new VirtualTime(sim);
+      const [a, b] = sim.nodes as [SimNode, SimNode];
+      return vt.run(async () => {
+        const la = await MeshDeviceLink.connect(new InProcessTransport(sim, a.num), { seed: 10, fallbackPortnum });
+        const lb = await MeshDeviceLink.connect(new InProcessTransport(sim, b.num), { seed: 11 });
+        const heardByA: number[] = [];
+        const heardByB: number[] = [];
+        la.onPacket((p) => heardByA.push(p.payload[0]!));
+        lb.onPacket((p) => heardByB.push(p.payload[0]!));
+        const sentByA = await la.send(b.num, Uint8Array.of(1), { wantAck: true });
+        await new Promise<void>((resolve) => sim.clock.setTimer(10_000, resolve));
+        const sentByB = await lb.send(a.num, Uint8Array.of(2), { wantAck: true });
+        await new Promise<void>((resolve) => sim.clock.setTimer(10_000, resolve));
+        const facts = { portBlocked: la.facts().portBlocked, ownPortDropped: la.ownPortDropped, usesFallback: la.usesFallback };
+        await la.disconnect();
+        await lb.disconnect();
+        const app = events.filter((e) => e.ev === 'tx_start' && e.node === e.from && (e.port === 256 || e.port === 287));
+        return { facts, sentByA, sentByB, heardByA, heardByB, ports: app.map((e) => [e.node === a.num ? 'a' : 'b', e.port]) };
+      });
+    };
+    const withFallback = await run(undefined);
+    expect(withFallback.facts).toEqual({ portBlocked: false, ownPortDropped: true, usesFallback: true });
+    expect(withFallback.ports).toEqual([['a', 287], ['b', 287]]);
+    expect(withFallback.heardByB).toEqual([1]);
+    expect(withFallback.heardByA).toEqual([2]);
+    expect([withFallback.sentByA, withFallback.sentByB]).toEqual([{ ok: true }, { ok: true }]);
+    // Without a fallback the router's radio drops the answer on 256 (after acknowledging it): it can send but never
+    // receive.
+    const without = await run(null);
+    expect(without.facts).toEqual({ portBlocked: true, ownPortDropped: true, usesFallback: false });
+    expect(without.heardByB).toEqual([1]);
+    expect(without.heardByA).toEqual([]);
   });
 
   it('a port opened on a ReconnectingMeshLink keeps receiving and sending after the radio reboots', async () => {

@@ -33,6 +33,13 @@ describe('router path advisor', () => {
     a.deliveryFailed(9, 'MAX_RETRANSMIT'); // unknown peer: nothing to say
     a.selfBlocked('ROUTER', 'CORE_PORTNUMS_ONLY', 256);
     expect(warnings.at(-1)).toMatchObject({ kind: 'self-blocked', router: 1 });
+    expect(warnings.at(-1)?.message).toMatch(/cannot receive compute traffic/);
     expect(a.warnings).toBe(warnings.length);
+    // With a fallback port the node still takes part, and the warning says where.
+    const b = new PathAdvisor((w) => warnings.push(w));
+    b.setOwnNum(3);
+    b.selfBlocked('ROUTER', 'CORE_PORTNUMS_ONLY', 256, 287);
+    expect(warnings.at(-1)).toMatchObject({ kind: 'self-blocked', router: 3 });
+    expect(warnings.at(-1)?.message).toMatch(/speaks on port 287 instead/);
   });
 });

@@ -1,9 +1,10 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BROADCAST_NUM, PortNum, Prng, droppedByCorePortnumsOnly, getRegion, isModemPresetName, maxPayloadFor, type ModemPresetName } from '@compotastic/mesh';
+import { BROADCAST_NUM, type CorePortnumsPolicy, PortNum, Prng, droppedByCorePortnumsOnly, getRegion, isModemPresetName, maxPayloadFor, type ModemPresetName } from '@compotastic/mesh';
 import { MeshDevice, Protobuf } from '@meshtastic/core';
 import { TransportError } from '../errors.js';
 import type { Destination, MeshLink, PacketLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
 import { PathAdvisor, type RouterWarning } from './path-advisor.js';
+import { PortFallback, defaultFallbackPortnum } from './port-fallback.js';
 import { PortHandlers, type PortShape, checkExtraPort, portLink } from './ports.js';
 
 /* @meshtastic/core's type declarations do not resolve (they reference an unpublished protobuf package), so the
@@ -33,6 +34,13 @@ export interface MeshDeviceLinkOptions {
   onRouterWarning?: (w: RouterWarning) => void;
   /** Share one advisor across reconnections (default: a new one). */
   advisor?: PathAdvisor;
+  /**
+   * The port this node speaks on when its own radio drops `portnum` (a 2.6 router or repeater), and on which it
+   * answers peers that speak on it (default 287, or 288 when `portnum` is 287; null: no fallback).
+   */
+  fallbackPortnum?: number | null;
+  /** Share what was learned about peers on the fallback port across reconnections (default: a new one). */
+  portFallback?: PortFallback;
 }
 
 /** Our own packet ids kept after they settled, so late routing replies for them are recognised and dropped. */
@@ -74,6 +82,7 @@ export class MeshDeviceLink implements MeshLink {
   private num = 0;
   /** Handlers of the link's own port and of every port opened on it. */
   private readonly ports = new PortHandlers();
+  readonly fallback: PortFallback;
   private readonly pending = new Map<number, Pending>();
   private readonly rng: Prng;
   private readonly hops = new Map<number, number>();
@@ -95,6 +104,7 @@ export class MeshDeviceLink implements MeshLink {
     this.portnum = options.portnum ?? PortNum.PRIVATE_APP;
     this.maxPayload = maxPayloadFor({ portnum: this.portnum });
     this.ports.open(this.portnum);
+    this.fallback = options.portFallback ?? new PortFallback(this.portnum, options.fallbackPortnum === undefined ? defaultFallbackPortnum(this.portnum) : options.fallbackPortnum);
     this.rng = new Prng(options.seed >>> 0);
     this.advisor = options.advisor ?? new PathAdvisor((w) => options.onRouterWarning?.(w));
     this.device = new MeshDevice(this.tap(transport) as Any, this.rng.uint32() % 1_000_000_000 || 1);
@@ -142,7 +152,7 @@ export class MeshDeviceLink implements MeshLink {
           this.configured = true;
           clearTimeout(timer);
           unsubscribe();
-          if (this.portBlocked) this.advisor.selfBlocked(this.role, this.rebroadcastMode, this.portnum);
+          if (this.ownPortDropped) this.advisor.selfBlocked(this.role, this.rebroadcastMode, this.portnum, this.usesFallback ? this.fallback.fallback : null);
           resolve();
         }
       });
@@ -274,7 +284,11 @@ export class MeshDeviceLink implements MeshLink {
       if (from === this.num) return;
       const hops = mp.hopStart > 0 && mp.hopStart >= mp.hopLimit ? mp.hopStart - mp.hopLimit : null;
       if (hops !== null) this.hops.set(from, hops);
-      if (!this.ports.has(data.portnum)) return;
+      // The application's packets arrive on its port or on the fallback port, and go to the same handlers.
+      const application = this.fallback.carries(data.portnum);
+      if (application) this.fallback.heard(from, data.portnum);
+      const portnum = application ? this.portnum : data.portnum;
+      if (!this.ports.has(portnum)) return;
       const relay = typeof mp.relayNode === 'number' && mp.relayNode !== 0 ? mp.relayNode : null;
       if (hops !== null && hops > 0) this.advisor.relayedPrivate(relay);
       const packet: ReceivedPacket = {
@@ -285,7 +299,7 @@ export class MeshDeviceLink implements MeshLink {
         snr: typeof mp.rxSnr === 'number' && mp.rxSnr !== 0 ? mp.rxSnr : null,
         relayNode: relay,
       };
-      this.ports.deliver(data.portnum, packet);
+      this.ports.deliver(portnum, packet);
     });
   }
 
@@ -293,8 +307,10 @@ export class MeshDeviceLink implements MeshLink {
     return this.ports.add(this.portnum, handler);
   }
 
+  /** On the link's port, or on the fallback port where our radio or the peer needs it (see PortFallback). */
   send(to: Destination, payload: Uint8Array, options: SendOptions): Promise<SendResult> {
-    return this.sendOn(this, to, payload, options);
+    const portnum = this.fallback.portFor(to, this.usesFallback);
+    return this.sendOn(portnum === this.portnum ? this : { portnum, maxPayload: this.maxPayload }, to, payload, options);
   }
 
   /**
@@ -303,7 +319,7 @@ export class MeshDeviceLink implements MeshLink {
    * returned link's handlers only. Throws ConfigError for any other port.
    */
   openPort(portnum: number): PacketLink {
-    checkExtraPort(portnum, this.portnum);
+    checkExtraPort(portnum, this.portnum, this.fallback.fallback);
     return portLink(portnum, this.ports, (port, to, payload, options) => this.sendOn(port, to, payload, options));
   }
 
@@ -354,12 +370,26 @@ export class MeshDeviceLink implements MeshLink {
     return this.firmwareVersion;
   }
 
-  /** The radio's rebroadcast mode drops our port (firmware 2.6: a blacklist incl. 256/257; 2.7.4+: all of 256-511). */
-  get portBlocked(): boolean {
-    if (this.rebroadcastMode !== 'CORE_PORTNUMS_ONLY') return false;
+  /** Which CORE_PORTNUMS_ONLY rule the radio's firmware applies. */
+  private get corePortnumsPolicy(): CorePortnumsPolicy {
     const m = /^(\d+)\.(\d+)\.(\d+)/.exec(this.firmwareVersion);
     const v = m ? Number(m[1]) * 10_000 + Number(m[2]) * 100 + Number(m[3]) : 0;
-    return droppedByCorePortnumsOnly(this.portnum, v >= 20704 ? '2.7-whitelist' : '2.6-blacklist');
+    return v >= 20704 ? '2.7-whitelist' : '2.6-blacklist';
+  }
+
+  /** The radio's rebroadcast mode drops our port (firmware 2.6: a blacklist incl. 256/257; 2.7.4+: all of 256-511). */
+  get ownPortDropped(): boolean {
+    return this.rebroadcastMode === 'CORE_PORTNUMS_ONLY' && droppedByCorePortnumsOnly(this.portnum, this.corePortnumsPolicy);
+  }
+
+  /** Our radio drops our port but passes the fallback port: this node speaks on the fallback port only. */
+  get usesFallback(): boolean {
+    return this.fallback.usable(this.ownPortDropped, this.corePortnumsPolicy);
+  }
+
+  /** Nothing of this application addressed to us can arrive: the radio drops our port and any fallback. */
+  get portBlocked(): boolean {
+    return this.ownPortDropped && !this.usesFallback;
   }
 
   facts(): RadioFacts {
@@ -369,7 +399,7 @@ export class MeshDeviceLink implements MeshLink {
     } catch {
       duty = 100;
     }
-    const base: RadioFacts = { preset: this.preset, region: this.region, dutyCyclePct: duty, channelUtilPct: this.channelUtil, txUtilPct: this.airUtilTx, hopLimit: this.hopLimit, portBlocked: this.portBlocked };
+    const base: RadioFacts = { preset: this.preset, region: this.region, dutyCyclePct: duty, channelUtilPct: this.channelUtil, txUtilPct: this.airUtilTx, hopLimit: this.hopLimit, portBlocked: this.portBlocked, ...(this.usesFallback && this.fallback.fallback !== null ? { fallbackPortnum: this.fallback.fallback } : {}) };
     return { ...base, ...(this.options.factsOverride?.() ?? {}) };
   }
 

@@ -40,14 +40,20 @@ export class PathAdvisor {
     return this.own;
   }
 
-  /** This node's own radio drops the port: nothing addressed to us on it will ever arrive. */
-  selfBlocked(role: string, mode: string, portnum: number): void {
+  /**
+   * This node's own radio drops the port: nothing addressed to us on it will ever arrive. With a fallback port the
+   * radio passes, the node speaks there instead (peers answer it there); without one it cannot take part.
+   */
+  selfBlocked(role: string, mode: string, portnum: number, fallback: number | null = null): void {
     const num = this.ownNum();
+    const what = `this radio (${nodeName(num)}, role ${role}) has rebroadcast_mode ${mode}, which drops port ${portnum}`;
     this.warn({
       kind: 'self-blocked',
       router: num,
       peer: null,
-      message: `this radio (${nodeName(num)}, role ${role}) has rebroadcast_mode ${mode}, which drops port ${portnum}: it cannot receive compute traffic; set rebroadcast_mode ALL or use a port the firmware passes`,
+      message: fallback !== null
+        ? `${what}: this node speaks on port ${fallback} instead, which the firmware passes, and its peers answer it there; set rebroadcast_mode ALL to use port ${portnum}`
+        : `${what}: it cannot receive compute traffic; set rebroadcast_mode ALL or use a port the firmware passes`,
     });
   }
 

@@ -10,12 +10,16 @@ export interface PortShape {
   readonly maxPayload: number;
 }
 
-/** Throws ConfigError unless `portnum` can be opened next to a link's own port: private (256..511) and not that one. */
-export function checkExtraPort(portnum: number, own: number): void {
+/**
+ * Throws ConfigError unless `portnum` can be opened next to a link's own port: private (256..511), not that one and
+ * not the link's fallback port.
+ */
+export function checkExtraPort(portnum: number, own: number, fallback: number | null = null): void {
   if (!Number.isInteger(portnum) || portnum < 256 || portnum > 511) {
     throw new ConfigError('BAD_OPTION', `an extra port must be a private application port (256..511), got ${portnum}`);
   }
   if (portnum === own) throw new ConfigError('BAD_OPTION', `port ${portnum} is the link's own port; use the link itself`);
+  if (portnum === fallback) throw new ConfigError('BAD_OPTION', `port ${portnum} is the link's fallback port (where its radio drops port ${own}); choose another`);
 }
 
 /** The receive handlers of every port a link listens on: its own and the ones opened on it. */

@@ -3,6 +3,7 @@ import { TransportError } from '../errors.js';
 import type { Destination, MeshLink, PacketLink, RadioFacts, ReceivedPacket, SendOptions, SendResult } from '../transport/link.js';
 import { type DeviceTransport, MeshDeviceLink, type MeshDeviceLinkOptions } from './meshdevice-link.js';
 import { PathAdvisor } from './path-advisor.js';
+import type { PortFallback } from './port-fallback.js';
 import { PortHandlers, checkExtraPort, portLink } from './ports.js';
 
 export interface ReconnectingLinkOptions extends MeshDeviceLinkOptions {
@@ -34,12 +35,15 @@ export class ReconnectingMeshLink implements MeshLink {
   private attempt = 0;
   private lastFacts: RadioFacts;
   private readonly firstFirmware: string;
+  /** Which peers speak on the fallback port, kept across connections. */
+  private readonly portFallback: PortFallback;
 
   private constructor(first: MeshDeviceLink, private readonly open: () => Promise<DeviceTransport>, private readonly options: ReconnectingLinkOptions, seeds: Prng, readonly advisor: PathAdvisor) {
     this.current = first;
     this.nodeNum = first.nodeNum;
     this.maxPayload = first.maxPayload;
     this.portnum = first.portnum;
+    this.portFallback = first.fallback;
     this.ports.open(this.portnum);
     this.seeds = seeds;
     this.lastFacts = first.facts();
@@ -92,7 +96,7 @@ export class ReconnectingMeshLink implements MeshLink {
   private async reconnect(): Promise<void> {
     if (this.closed || this.current) return;
     try {
-      const link = await MeshDeviceLink.connect(await this.open(), { ...this.options, seed: this.seeds.uint32(), advisor: this.advisor });
+      const link = await MeshDeviceLink.connect(await this.open(), { ...this.options, seed: this.seeds.uint32(), advisor: this.advisor, portFallback: this.portFallback });
       if (link.nodeNum !== this.nodeNum) {
         await link.disconnect();
         throw new TransportError('NOT_CONFIGURED', `reconnected to node ${link.nodeNum}, expected ${this.nodeNum}`);
@@ -125,7 +129,7 @@ export class ReconnectingMeshLink implements MeshLink {
    * other port.
    */
   openPort(portnum: number): PacketLink {
-    checkExtraPort(portnum, this.portnum);
+    checkExtraPort(portnum, this.portnum, this.portFallback.fallback);
     if (!this.ports.has(portnum) && this.current) {
       this.ports.open(portnum);
       this.bind(this.current, portnum);

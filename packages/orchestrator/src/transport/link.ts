@@ -49,6 +49,8 @@ export interface RadioFacts {
    * repeaters): it can send but never hands received packets on that port to its client.
    */
   portBlocked: boolean;
+  /** Set while the radio drops the application's port but passes this private port, on which the node then speaks. */
+  fallbackPortnum?: number;
 }
 
 /**
