@@ -382,7 +382,6 @@ export class Orchestrator {
     return paths;
   }
 
-  /** Tensor bytes per DATA message to a peer: the link's limit, or less on a busy LoRa channel. */
   /** Relays to a peer as last heard, plus one spare, within the radio's limit (undefined: unknown, the radio's). */
   private dmHopLimit(num: number): number | undefined {
     const relays = this.registry.get(num)?.hops ?? this.options.mesh.hopsTo(num);
@@ -390,6 +389,7 @@ export class Orchestrator {
     return Math.min(this.options.mesh.facts().hopLimit, relays + 1);
   }
 
+  /** Tensor bytes per DATA message to a peer: the link's limit, or less on a busy LoRa channel. */
   chunkLimit(num: number, via: 'lora' | 'ble'): number {
     if (via === 'ble') return Infinity;
     const lora = this.pathsTo(num).find((p) => p.kind === 'lora');
