@@ -201,10 +201,10 @@ describe('extra ports on the radio link (openPort)', () => {
   });
 
   it('a router whose radio drops port 256 speaks on the fallback port, and its peer answers it there', async () => {
-    const routerPair = (): ScenarioConfig => ({ ...scenario, traffic: [], nodes: { list: [{ name: 'a', x: 0, y: 0, role: 'ROUTER' }, { name: 'b', x: 300, y: 0 }] } });
-    const run = async (fallbackPortnum: number | null | undefined) => {
+    const routerPair = (policy: '2.6-blacklist' | '2.7-whitelist'): ScenarioConfig => ({ ...scenario, traffic: [], firmware: { corePortnumsPolicy: policy }, nodes: { list: [{ name: 'a', x: 0, y: 0, role: 'ROUTER' }, { name: 'b', x: 300, y: 0 }] } });
+    const run = async (fallbackPortnum: number | null | undefined, policy: '2.6-blacklist' | '2.7-whitelist' = '2.6-blacklist') => {
       const events: TraceEvent[] = [];
-      const sim = new Simulation(routerPair(), { seed: 10, trace: (e) => events.push(e) });
+      const sim = new Simulation(routerPair(policy), { seed: 10, trace: (e) => events.push(e) });
       const vt = new VirtualTime(sim);
       const [a, b] = sim.nodes as [SimNode, SimNode];
       return vt.run(async () => {
@@ -237,6 +237,10 @@ describe('extra ports on the radio link (openPort)', () => {
     expect(without.facts).toEqual({ portBlocked: true, ownPortDropped: true, usesFallback: false });
     expect(without.heardByB).toEqual([1]);
     expect(without.heardByA).toEqual([]);
+    // Firmware 2.7.4+ (the radio reports its version) drops every private port there: no fallback helps.
+    const on27 = await run(undefined, '2.7-whitelist');
+    expect(on27.facts).toEqual({ portBlocked: true, ownPortDropped: true, usesFallback: false });
+    expect(on27.heardByA).toEqual([]);
   });
 
   it('a port opened on a ReconnectingMeshLink keeps receiving and sending after the radio reboots', async () => {

@@ -15,8 +15,15 @@ import { PhoneTelemetry, deviceMetrics, type DeviceMetricsValues, type Telemetry
 type Msg = any;
 const P = Protobuf as Msg;
 
-/** Firmware version the virtual radios report. */
+/** Firmware version the virtual radios report (with the 2.6 CORE_PORTNUMS_ONLY blacklist, the default). */
 export const VIRTUAL_FIRMWARE_VERSION = '2.6.11.sim';
+/** Firmware version they report where the scenario applies 2.7.4's whitelist, so a client reads the same rule. */
+export const VIRTUAL_FIRMWARE_VERSION_2_7 = '2.7.4.sim';
+
+/** The version a virtual radio reports for the scenario's firmware rules. */
+export function virtualFirmwareVersion(policy: '2.6-blacklist' | '2.7-whitelist'): string {
+  return policy === '2.7-whitelist' ? VIRTUAL_FIRMWARE_VERSION_2_7 : VIRTUAL_FIRMWARE_VERSION;
+}
 /** Packets kept for a client that is not attached or not yet configured (MAX_RX_TOPHONE). */
 const TO_PHONE_QUEUE = 32;
 
@@ -142,7 +149,7 @@ export class VirtualRadio implements TelemetryPhone {
       this.fromRadio({
         case: 'metadata',
         value: {
-          firmwareVersion: VIRTUAL_FIRMWARE_VERSION,
+          firmwareVersion: virtualFirmwareVersion(this.sim.scenario.firmware.corePortnumsPolicy),
           deviceStateVersion: 24,
           canShutdown: true,
           hasBluetooth: n.profile.ble,
@@ -340,7 +347,7 @@ export class VirtualRadio implements TelemetryPhone {
         return kind ? { reply: { case: 'getModuleConfigResponse', value: { payloadVariant: { case: kind, value: settings.moduleConfigValue(kind) } } }, error: RoutingError.NONE } : none;
       }
       case 'getDeviceMetadataRequest':
-        return { reply: { case: 'getDeviceMetadataResponse', value: { firmwareVersion: VIRTUAL_FIRMWARE_VERSION, deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } }, error: RoutingError.NONE };
+        return { reply: { case: 'getDeviceMetadataResponse', value: { firmwareVersion: virtualFirmwareVersion(this.sim.scenario.firmware.corePortnumsPolicy), deviceStateVersion: 24, hwModel: P.Mesh.HardwareModel.PORTDUINO } }, error: RoutingError.NONE };
       case 'setOwner':
         // MeshService::reloadOwner announces the new names to the mesh.
         if (settings.setOwner(v.value)) this.node.modules.sendOurNodeInfo(BROADCAST_NUM, false);
