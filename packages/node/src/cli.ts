@@ -10,7 +10,7 @@ import {
   ConfigError, DEVICE_CLASS_CODES, type DeviceClassName, ExecutorChain, type JobSpec, KernelExecutor, OnnxExecutor, nodeName,
 } from '@compotastic/orchestrator';
 import { type Io, processIo, reportingTypedErrors, runIfScript } from '@compotastic/orchestrator/cli-support';
-import { type DeviceTransport, ReconnectingMeshLink } from '@compotastic/orchestrator/meshtastic';
+import { type DeviceTransport, ReconnectingMeshLink, defaultFallbackPortnum } from '@compotastic/orchestrator/meshtastic';
 import { OTA_PORTNUM } from '@compotastic/ota';
 import { controlRequest, findControlSocket, serveControl } from './control.js';
 import { randomGemmJob } from './gemm-job.js';
@@ -46,6 +46,8 @@ Options (exactly one of --tcp and --serial):
   --trust HEX           also install bundles signed by this Ed25519 public key (64 hex digits; repeatable)
   --port N              Meshtastic port of the compute layer (default 256, PRIVATE_APP)
   --ota-port N          Meshtastic port for OTA transfers (default ${OTA_PORTNUM})
+  --fallback-port N|none  where the radio's rebroadcast mode drops --port (a 2.6 router or repeater), speak on this
+                        port instead; peers answer there (default 287, 288 when --port is 287)
   --device-class C      ${DEVICE_CLASS_CODES.join(' | ')} (default laptop)
   --ram-mb M            memory offered to jobs (default half of the free memory)
   --battery-pct P       host battery level (default: external power)
@@ -163,6 +165,7 @@ async function node(args: string[], io: Io): Promise<number> {
   const trust: Uint8Array[] = [];
   let port = 256;
   let otaPort = OTA_PORTNUM;
+  let fallbackPort: number | null | undefined;
   let deviceClass: DeviceClassName = 'laptop';
   let ramMb: number | null = null;
   let battery: number | null = null;
@@ -189,6 +192,11 @@ async function node(args: string[], io: Io): Promise<number> {
       }
       case '--port': port = numberArg(a, v(), 256, 511, true); break;
       case '--ota-port': otaPort = numberArg(a, v(), 256, 511, true); break;
+      case '--fallback-port': {
+        const f = v();
+        fallbackPort = f === 'none' ? null : numberArg(a, f, 256, 511, true);
+        break;
+      }
       case '--device-class': {
         const c = v();
         if (!(DEVICE_CLASS_CODES as readonly string[]).includes(c)) throw new ConfigError('BAD_OPTION', `--device-class must be one of ${DEVICE_CLASS_CODES.join(', ')}`);
@@ -206,6 +214,10 @@ async function node(args: string[], io: Io): Promise<number> {
     }
   }
   if (port === otaPort) throw new ConfigError('BAD_OPTION', '--port and --ota-port must differ');
+  const fallbackPortnum = fallbackPort === undefined ? defaultFallbackPortnum(port) : fallbackPort;
+  if (fallbackPortnum !== null && (fallbackPortnum === port || fallbackPortnum === otaPort)) {
+    throw new ConfigError('BAD_OPTION', `the fallback port ${fallbackPortnum} must differ from --port and --ota-port (set --fallback-port N, or none)`);
+  }
   const radio = radioOpener({ tcp, serial, baud });
   enableRelaxedSimd();
   const kernel = await loadKernel();
@@ -218,6 +230,7 @@ async function node(args: string[], io: Io): Promise<number> {
   const link = await ReconnectingMeshLink.connect(radio.open, {
     seed: seed ?? new Prng(Date.now() >>> 0).uint32(),
     portnum: port,
+    fallbackPortnum,
     onRouterWarning: (w) => log(`warning: ${w.message}\n`),
     onStatus: (up, detail) => log(`radio ${up ? 'connected' : 'disconnected'}: ${detail}\n`),
   });

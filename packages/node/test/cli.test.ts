@@ -86,4 +86,16 @@ describe('compotastic CLI', () => {
     expect(await main(['node', '--serial', '/dev/ttyUSB0', '--baud', '9600.5'], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
     expect(err).toMatch(/--baud expects a whole number/);
   });
+
+  it('node refuses a fallback port that collides with its other ports, before touching the radio', async () => {
+    for (const [args, pattern] of [
+      [['--ota-port', '287'], /the fallback port 287 must differ from --port and --ota-port/],
+      [['--port', '300', '--fallback-port', '300'], /the fallback port 300 must differ/],
+      [['--fallback-port', '600'], /--fallback-port/],
+    ] as const) {
+      let err = '';
+      expect(await main(['node', '--tcp', '127.0.0.1:9', ...args], { out: () => undefined, err: (s) => (err += s) })).toBe(1);
+      expect(err).toMatch(pattern);
+    }
+  });
 });
