@@ -90,7 +90,11 @@ export interface OrchestratorConfig {
   offerWindowMs: number;
   /** Answer a JOB_REQUEST only from owners at most this many relays away (each relay multiplies the cost). */
   offerMaxHops: number;
-  /** Send the input right behind the ASSIGN instead of waiting for ACCEPT (saves a round trip on LoRa). */
+  /**
+   * Send the input right behind the ASSIGN instead of waiting for ACCEPT. It saves a round trip, but on a busy LoRa
+   * channel it costs more: the input's packets hold the owner's half-duplex radio just when the ACCEPT comes back, and
+   * they go to workers that never got the ASSIGN. Off by default.
+   */
   eagerInput: boolean;
   plan: PlanPolicy;
   /**
@@ -128,7 +132,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
   maxLeaseS: 3600,
   offerWindowMs: 30_000,
   offerMaxHops: 2,
-  eagerInput: true,
+  eagerInput: false,
   plan: DEFAULT_PLAN_POLICY,
   profile: 'default',
 });

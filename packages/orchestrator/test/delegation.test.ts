@@ -107,6 +107,30 @@ describe('delegation and recovery (unit mesh)', () => {
     expect(owner.events.find((e) => e.type === 'job_planned')?.data.kind).toBe('offload');
   });
 
+  it('sends a shard\'s input once the worker accepted it (with eagerInput, right behind the ASSIGN)', async () => {
+    for (const eagerInput of [false, true]) {
+      const mesh = new FakeMesh(1);
+      const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false, config: { eagerInput } });
+      const worker = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true });
+      for (const o of [owner.orch, worker.orch]) o.start();
+      await mesh.run(30_000);
+      const arrivals: string[] = [];
+      mesh.tamper = (from, _to, payload) => {
+        const m = overheardMessage(payload);
+        if (m?.type === 'ACCEPT' || (m?.type === 'DATA' && from === 1)) arrivals.push(m.type);
+        return payload;
+      };
+      const input = new Prng(4).bytes(inputBytes(spec));
+      owner.orch.submit(spec, input, { tag: 'j' });
+      await mesh.runWhile(() => owner.outcomes.length === 0, 600_000);
+      expect(owner.outcomes[0]?.status).toBe('done');
+      expect(owner.outcomes[0]?.output).toEqual(expected(input));
+      // The input arrives after the ACCEPT came back, or (eager) ahead of it.
+      expect(arrivals[0]).toBe(eagerInput ? 'DATA' : 'ACCEPT');
+      expect(arrivals.filter((t) => t === 'DATA').length).toBeGreaterThan(0);
+    }
+  });
+
   it('reassigns the shard of a worker that drops mid-job, and the job completes', async () => {
     const mesh = new FakeMesh(2);
     const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
