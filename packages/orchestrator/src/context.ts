@@ -56,7 +56,11 @@ export interface OrchestratorConfig {
   advertRepliers: number;
   /** Worker: progress report (lease heartbeat) interval, ms. */
   progressIntervalMs: number;
-  /** Worker: a gap in incoming data this long triggers a DATA_WANT, ms. */
+  /**
+   * A gap in incoming data this long triggers a DATA_WANT, ms (and a DATA_WANT is served at most every half of it).
+   * Longer than one packet's retries on a busy LoRa channel (the radio's three retransmissions, with two packets in
+   * flight): asking sooner makes the sender repeat chunks that are still on their way.
+   */
   stallMs: number;
   /** Lease a worker keeps without hearing from the owner, s. */
   leaseS: number;
@@ -116,7 +120,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = Object.freeze({
   advertReplyHops: 2,
   advertRepliers: 3,
   progressIntervalMs: 60_000,
-  stallMs: 45_000,
+  stallMs: 75_000,
   leaseS: 1800,
   leaseSilenceMs: 240_000,
   acceptTimeoutMs: 120_000,
