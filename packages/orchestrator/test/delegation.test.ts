@@ -10,6 +10,7 @@ import type { CapabilityRecord } from '../src/registry/capability.js';
 import { type ModelProfile, computeMs } from '../src/scheduler/cost-model.js';
 import { overheardMessage } from '../src/attacks/adversary.js';
 import { FakeMesh } from './fake-mesh.js';
+import { Stage } from '../src/wire/messages.js';
 import { gemmOracle } from './oracle.js';
 
 let kernel: Kernel;
@@ -129,6 +130,40 @@ describe('delegation and recovery (unit mesh)', () => {
       expect(arrivals[0]).toBe(eagerInput ? 'DATA' : 'ACCEPT');
       expect(arrivals.filter((t) => t === 'DATA').length).toBeGreaterThan(0);
     }
+  });
+
+  it('keeps a worker quiet while the input still flows and the owner heard from it within half its lease', async () => {
+    // Slow hops: the input takes several heartbeat intervals to arrive.
+    const mesh = new FakeMesh(1);
+    mesh.hopMs = 6000;
+    const owner = makeNode(mesh, 1, { gops: 0.05, ramKiB: 100, battery: 80, hasModel: false });
+    const worker = makeNode(mesh, 2, { gops: 50, ramKiB: 1 << 20, battery: 90, hasModel: true, config: { progressIntervalMs: 10_000 } });
+    for (const o of [owner.orch, worker.orch]) o.start();
+    await mesh.run(60_000);
+    const stages: number[] = [];
+    const times: Array<[string, number]> = [];
+    mesh.tamper = (from, _to, payload) => {
+      const m = overheardMessage(payload);
+      if (m?.type === 'PROGRESS' && from === 2) stages.push(m.stage);
+      if ((m?.type === 'ACCEPT' && from === 2) || (m?.type === 'DATA' && from === 1)) times.push([m.type, mesh.clock.now()]);
+      return payload;
+    };
+    const big: GemmSpec = { ...spec, m: 16 };
+    const input = new Prng(5).bytes(inputBytes(big));
+    owner.orch.submit(big, input, { tag: 'j' });
+    await mesh.runWhile(() => owner.outcomes.length === 0, 900_000);
+    expect(owner.outcomes[0]?.status).toBe('done');
+    expect(owner.outcomes[0]?.output).toEqual(expected(input, big));
+    // Heartbeats every ~10 s, input for far longer: only once 30 s (half the 60 s lease) passed without a word from
+    // the worker does a RECEIVING heartbeat go out.
+    const receiving = stages.filter((x) => x === Stage.RECEIVING).length;
+    const accepted = times.find((t) => t[0] === 'ACCEPT')?.[1] ?? NaN;
+    const complete = times.filter((t) => t[0] === 'DATA').at(-1)?.[1] ?? NaN;
+    const windowMs = complete - accepted;
+    expect(windowMs).toBeGreaterThan(60_000);
+    // The lease is still renewed, but a RECEIVING heartbeat goes out about every 30 s, not at every ~10 s tick.
+    expect(receiving).toBeGreaterThan(0);
+    expect(receiving).toBeLessThanOrEqual(Math.ceil(windowMs / 30_000) + 1);
   });
 
   it('reassigns the shard of a worker that drops mid-job, and the job completes', async () => {

@@ -43,6 +43,8 @@ interface Task {
   lastDataMs: number;
   /** Last time output was re-sent on request (requests are served at most every stallMs / 2). */
   lastResendMs: number;
+  /** Last time this task told its owner something (ACCEPT, PROGRESS, DATA_WANT): what renews the owner's lease. */
+  lastToOwnerMs: number;
   timer: TimerHandle | null;
   /** Bumped whenever the task restarts, so a computation finishing for an older run is ignored. */
   generation: number;
@@ -213,6 +215,7 @@ export class Worker {
       // The owner re-sent (our ACCEPT was lost) or reassigned the same shard to us: keep the work, adopt the attempt.
       existing.attempt = Math.max(existing.attempt, m.attempt);
       existing.lastOwnerMs = now;
+      existing.lastToOwnerMs = now;
       this.send(existing, { type: 'ACCEPT', jobId: m.jobId, shard: m.shard, attempt: existing.attempt, etaMs: this.etaMs(existing.spec) });
       if (existing.stage === 'returning') this.sendResult(existing);
       return;
@@ -244,6 +247,7 @@ export class Worker {
       lastOwnerMs: now,
       lastDataMs: now,
       lastResendMs: -Infinity,
+      lastToOwnerMs: now,
       timer: null,
       generation: ++this.generation,
       mission: m.mission,
@@ -288,6 +292,10 @@ export class Worker {
     if (task.stage === 'receiving' && now - task.lastDataMs >= this.ctx.config.stallMs) {
       const ranges = task.input.missing(MAX_WANT_RANGES);
       if (ranges.length) this.send(task, { type: 'DATA_WANT', ...ref, stream: Stream.INPUT, ranges });
+      task.lastToOwnerMs = now;
+    } else if (task.stage === 'receiving' && now - task.lastDataMs < this.ctx.config.progressIntervalMs && now - task.lastToOwnerMs < this.ctx.config.leaseSilenceMs / 2) {
+      // The owner is sending the input and heard from us well within its lease: a heartbeat now would only compete
+      // with its chunks for its half-duplex radio.
     } else if (task.stage === 'returning') {
       // Unacknowledged: repeat the header only; the owner asks for the chunks it misses.
       this.sendResult(task, true);
@@ -295,6 +303,7 @@ export class Worker {
       const stage = task.stage === 'receiving' ? Stage.RECEIVING : task.stage === 'queued' ? Stage.QUEUED : Stage.COMPUTING;
       const pct = task.stage === 'receiving' ? Math.floor((task.input.received / Math.max(1, task.input.length)) * 100) : task.stage === 'queued' ? 0 : 50;
       this.send(task, { type: 'PROGRESS', ...ref, stage, pct, etaMs: this.etaMs(task.spec) });
+      task.lastToOwnerMs = now;
     }
     this.arm(task);
   }
